@@ -1,0 +1,190 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { InputReader, maskSecret } from '@deploy-suite/action-kit';
+import {
+  DEFAULT_FLAVOR,
+  ReferenceError,
+  TagRuleError,
+  parseFlavor,
+  parseImageName,
+  parseTagRules,
+  type Flavor,
+  type ImageReference,
+  type TagRule,
+} from '@deploy-suite/oci';
+
+export interface BuildImageInputs {
+  image: ImageReference;
+  imageText: string;
+  rules: TagRule[];
+  flavor: Flavor;
+  context: string;
+  file?: string;
+  target?: string;
+  buildArgs: Map<string, string>;
+  secrets: Map<string, string>;
+  secretFiles: Map<string, string>;
+  secretEnvs: Map<string, string>;
+  platforms: string[];
+  push: boolean;
+  load: boolean;
+  labels: Map<string, string>;
+  annotations: Map<string, string>;
+  cacheFrom: string[];
+  cacheTo: string[];
+  noCache: boolean;
+  pull: boolean;
+  builder?: string;
+  login?: { registry: string; username: string; password: string };
+  requireNonRoot: boolean;
+  githubToken: string;
+}
+
+const BUILD_ARG_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const SECRET_ID = /^[A-Za-z0-9_.-]+$/;
+const PLATFORM = /^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/;
+const CACHE_TYPES = ['registry', 'local', 'inline', 'gha', 's3', 'azblob'];
+const SECRET_LIKE = /(PASSWORD|PASSWD|SECRET|TOKEN|PRIVATE_KEY|API_KEY|CREDENTIAL)/i;
+
+/**
+ * Reads and checks every input before anything runs: a bad input fails the step here, with all
+ * problems listed, and nothing is built or pushed. Secrets are masked before any check can print them.
+ */
+export function readBuildImageInputs(reader: InputReader, workspace: string, warn: (message: string) => void): BuildImageInputs {
+  const password = reader.raw('password');
+  maskSecret(password);
+  const githubToken = reader.raw('github-token');
+  maskSecret(githubToken);
+  const secrets = reader.keyValues('secrets');
+  for (const value of secrets.values()) maskSecret(value);
+
+  const imageText = reader.string('image', { required: true });
+  let image: ImageReference = { registry: 'docker.io', repository: 'library/invalid' };
+  if (imageText) {
+    try {
+      image = parseImageName(imageText);
+    } catch (error) {
+      const reason = error instanceof ReferenceError ? error.reason : String(error);
+      reader.problem('image', `'${imageText}' is not a valid image name: ${reason}`, 'use a name such as ghcr.io/owner/app (lowercase, no tag)');
+    }
+  }
+
+  let rules: TagRule[] = [];
+  try {
+    rules = parseTagRules(reader.list('tags', { separators: 'newline' }));
+  } catch (error) {
+    if (!(error instanceof TagRuleError)) throw error;
+    reader.problem('tags', `${error.message}`, error.fix);
+  }
+  let flavor = DEFAULT_FLAVOR;
+  try {
+    flavor = parseFlavor(reader.list('flavor', { separators: 'newline' }));
+  } catch (error) {
+    if (!(error instanceof TagRuleError)) throw error;
+    reader.problem('flavor', error.message, error.fix);
+  }
+
+  const contextText = reader.string('context', { default: '.' });
+  const remoteContext = /^(https?:\/\/|git@|git:\/\/)/.test(contextText) || contextText === '-';
+  const context = remoteContext ? contextText : resolve(workspace, contextText);
+  const contextMissing = !remoteContext && !(existsSync(context) && statSync(context).isDirectory());
+  if (contextMissing) {
+    reader.problem('context', `directory '${contextText}' does not exist (looked in ${context})`, 'give a directory of the checked-out repository (did the job run actions/checkout?)');
+  }
+  const fileText = reader.string('file');
+  let file: string | undefined;
+  if (!remoteContext && !(contextMissing && !fileText)) {
+    file = fileText ? (isAbsolute(fileText) ? fileText : resolve(workspace, fileText)) : join(context, 'Dockerfile');
+    if (!existsSync(file)) {
+      reader.problem('file', `Dockerfile '${fileText || join(contextText, 'Dockerfile')}' does not exist`, "set 'file' to the Dockerfile's path, relative to the workspace");
+      file = undefined;
+    }
+  } else if (fileText) {
+    file = fileText;
+  }
+  const target = reader.string('target') || undefined;
+  if (target && file) {
+    const stages = dockerfileStages(readFileSync(file, 'utf8'));
+    if (!stages.includes(target.toLowerCase())) {
+      reader.problem('target', `stage '${target}' is not in ${fileText || 'the Dockerfile'}${stages.length ? ` (stages: ${stages.join(', ')})` : ' (it names no stages)'}`, 'use the name after AS in a FROM line');
+    }
+  }
+
+  const buildArgs = reader.keyValues('build-args');
+  for (const [key] of buildArgs) {
+    if (!BUILD_ARG_NAME.test(key)) reader.problem('build-args', `'${key}' is not a valid build-arg name`, 'use letters, digits and _ (not starting with a digit), as ARG does');
+    else if (SECRET_LIKE.test(key)) warn(`build-arg ${key} looks like a secret; build-arg values stay in the image history, pass it through 'secrets' instead`);
+  }
+  for (const [id] of secrets) if (!SECRET_ID.test(id)) reader.problem('secrets', `secret id '${id}' has characters other than letters, digits, '.', '_' and '-'`, 'rename the id');
+  const secretFiles = reader.keyValues('secret-files');
+  for (const [id, path] of secretFiles) {
+    const full = resolve(workspace, path);
+    if (!existsSync(full)) reader.problem('secret-files', `file '${path}' for secret '${id}' does not exist`, 'write the file in an earlier step, or fix the path');
+    else secretFiles.set(id, full);
+  }
+  const secretEnvs = reader.keyValues('secret-envs');
+  for (const [id, variable] of secretEnvs) {
+    if (process.env[variable] === undefined) reader.problem('secret-envs', `variable '${variable}' for secret '${id}' is not set`, `set it in the step's env: (${variable}: \${{ secrets.… }})`);
+    else maskSecret(process.env[variable]);
+  }
+
+  const platforms = reader.list('platforms');
+  for (const p of platforms) if (!PLATFORM.test(p)) reader.problem('platforms', `'${p}' is not os/arch[/variant]`, 'use e.g. linux/amd64 or linux/arm64/v8');
+
+  const push = reader.boolean('push', true);
+  const load = reader.boolean('load', false);
+  const labels = reader.keyValues('labels');
+  const annotations = reader.keyValues('annotations');
+  const cacheFrom = reader.list('cache-from', { separators: 'newline' });
+  const cacheTo = reader.list('cache-to', { separators: 'newline' });
+  for (const [name, entries] of [['cache-from', cacheFrom], ['cache-to', cacheTo]] as const) {
+    for (const entry of entries) {
+      const type = /(?:^|,)type=([^,]*)/.exec(entry)?.[1];
+      if (type !== undefined && !CACHE_TYPES.includes(type)) reader.problem(name, `cache type '${type}' is unknown`, `use one of ${CACHE_TYPES.join(', ')}`);
+      if (type === undefined && entry.includes('=')) reader.problem(name, `'${entry}' has no type=`, 'write type=registry,ref=<image>:<tag> (or just the image reference)');
+    }
+  }
+  const noCache = reader.boolean('no-cache', false);
+  const pull = reader.boolean('pull', false);
+  const builder = reader.string('builder') || undefined;
+
+  const username = reader.string('username');
+  let login: BuildImageInputs['login'];
+  if (username && !password) reader.problem('password', 'is empty while username is set', 'pass the registry token: password: ${{ secrets.REGISTRY_TOKEN }}');
+  else if (password && !username) reader.problem('username', 'is empty while password is set', 'set username (for GHCR: ${{ github.actor }})');
+  else if (username) login = { registry: reader.string('registry') || (image.registry === 'docker.io' ? 'docker.io' : image.registry), username, password };
+
+  const requireNonRoot = reader.boolean('require-non-root', false);
+  reader.done();
+  return {
+    image,
+    imageText,
+    rules,
+    flavor,
+    context,
+    ...(file ? { file } : {}),
+    ...(target ? { target } : {}),
+    buildArgs,
+    secrets,
+    secretFiles,
+    secretEnvs,
+    platforms,
+    push,
+    load,
+    labels,
+    annotations,
+    cacheFrom,
+    cacheTo,
+    noCache,
+    pull,
+    ...(builder ? { builder } : {}),
+    ...(login ? { login } : {}),
+    requireNonRoot,
+    githubToken,
+  };
+}
+
+/** Stage names declared with `FROM … AS name`, lowercased (stage names are case-insensitive). */
+export function dockerfileStages(dockerfile: string): string[] {
+  return [...dockerfile.matchAll(/^\s*FROM\s+(?:--\S+\s+)*\S+\s+AS\s+(\S+)\s*$/gim)].map((m) => m[1]!.toLowerCase());
+}

@@ -1,0 +1,68 @@
+import { isTransientStatus, retry } from './retry.js';
+import { errorMessage } from './errors.js';
+
+export class GitHubApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'GitHubApiError';
+  }
+}
+
+export interface GitHubApiOptions {
+  apiUrl: string;
+  token: string;
+  attempts?: number;
+}
+
+/**
+ * One call to GitHub's REST API, as JSON, retried on throttling and server errors. Kept to fetch so
+ * the bundles stay small and start fast; the shapes are GitHub's documented ones.
+ */
+export async function githubRequest<T>(
+  options: GitHubApiOptions,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<T> {
+  const url = `${options.apiUrl}${path}`;
+  return retry(
+    async () => {
+      let response: Response;
+      try {
+        response = await fetch(url, {
+          method,
+          headers: {
+            accept: 'application/vnd.github+json',
+            'x-github-api-version': '2022-11-28',
+            'user-agent': 'deploy-suite',
+            ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          },
+          body: body === undefined ? undefined : JSON.stringify(body),
+          signal: AbortSignal.timeout(30_000),
+        });
+      } catch (error) {
+        throw new GitHubApiError(0, `${method} ${path}: ${errorMessage(error)}`);
+      }
+      const text = await response.text();
+      if (!response.ok) {
+        let detail = text.slice(0, 300);
+        try {
+          detail = (JSON.parse(text) as { message?: string }).message ?? detail;
+        } catch {
+          // not JSON: keep the text
+        }
+        throw new GitHubApiError(response.status, `${method} ${path} answered ${response.status}: ${detail}`);
+      }
+      return (text ? JSON.parse(text) : undefined) as T;
+    },
+    {
+      attempts: options.attempts ?? 3,
+      isTransient: (error) =>
+        error instanceof GitHubApiError && (error.status === 0 || isTransientStatus(error.status)),
+    },
+  );
+}

@@ -1,0 +1,63 @@
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { execTool } from '@deploy-suite/action-kit';
+
+export interface RegistryCredentials {
+  username: string;
+  password: string;
+}
+
+interface DockerConfig {
+  auths?: Record<string, { auth?: string; username?: string; password?: string; identitytoken?: string }>;
+  credHelpers?: Record<string, string>;
+  credsStore?: string;
+}
+
+export function dockerConfigDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.DOCKER_CONFIG || join(homedir(), '.docker');
+}
+
+/** The keys a registry host may be stored under in config.json (Docker Hub has its legacy URL). */
+function configKeys(host: string): string[] {
+  if (host === 'docker.io' || host === 'registry-1.docker.io' || host === 'index.docker.io') {
+    return ['https://index.docker.io/v1/', 'index.docker.io', 'docker.io', 'registry-1.docker.io'];
+  }
+  return [host, `https://${host}`, `http://${host}`, `https://${host}/v1/`];
+}
+
+/**
+ * Credentials for a registry, read the way the docker CLI stores them: a credential helper for the
+ * host, the global credential store, or base64 `auth` in config.json. Undefined when there are none.
+ */
+export async function credentialsFor(host: string, configDir = dockerConfigDir()): Promise<RegistryCredentials | undefined> {
+  let config: DockerConfig;
+  try {
+    config = JSON.parse(readFileSync(join(configDir, 'config.json'), 'utf8')) as DockerConfig;
+  } catch {
+    return undefined;
+  }
+  const keys = configKeys(host);
+  const helper = keys.map((k) => config.credHelpers?.[k]).find(Boolean) ?? config.credsStore;
+  if (helper) {
+    for (const key of keys) {
+      const result = await execTool(`docker-credential-${helper}`, ['get'], { input: key, stream: false }).catch(() => undefined);
+      if (result?.exitCode === 0) {
+        const parsed = JSON.parse(result.stdout) as { Username: string; Secret: string };
+        return { username: parsed.Username, password: parsed.Secret };
+      }
+    }
+  }
+  for (const key of keys) {
+    const entry = config.auths?.[key];
+    if (!entry) continue;
+    if (entry.identitytoken) return { username: '<token>', password: entry.identitytoken };
+    if (entry.auth) {
+      const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
+      const colon = decoded.indexOf(':');
+      if (colon > 0) return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+    }
+    if (entry.username && entry.password) return { username: entry.username, password: entry.password };
+  }
+  return undefined;
+}

@@ -1,0 +1,7 @@
+export * from './reference.js';
+export * from './git-context.js';
+export * from './tag-rules.js';
+export * from './tags.js';
+export * from './labels.js';
+export * from './docker-config.js';
+export * from './registry.js';

@@ -1,0 +1,197 @@
+import { createHash } from 'node:crypto';
+import { errorMessage, isTransientStatus, retry } from '@deploy-suite/action-kit';
+import { credentialsFor, type RegistryCredentials } from './docker-config.js';
+import { DIGEST_PATTERN, DOCKER_HUB, type ImageReference } from './reference.js';
+
+export const MEDIA_TYPES = {
+  ociIndex: 'application/vnd.oci.image.index.v1+json',
+  ociManifest: 'application/vnd.oci.image.manifest.v1+json',
+  dockerList: 'application/vnd.docker.distribution.manifest.list.v2+json',
+  dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
+} as const;
+const MANIFEST_ACCEPT = Object.values(MEDIA_TYPES).join(', ');
+
+export interface Descriptor {
+  mediaType: string;
+  digest: string;
+  size: number;
+  platform?: { os: string; architecture: string; variant?: string };
+  annotations?: Record<string, string>;
+}
+
+export interface ImageManifest {
+  mediaType?: string;
+  config: Descriptor;
+  layers: Descriptor[];
+  annotations?: Record<string, string>;
+}
+
+export interface ImageIndex {
+  mediaType?: string;
+  manifests: Descriptor[];
+  annotations?: Record<string, string>;
+}
+
+export interface ImageConfig {
+  architecture?: string;
+  os?: string;
+  config?: { User?: string; Labels?: Record<string, string> | null; Env?: string[] };
+}
+
+export interface FetchedManifest {
+  digest: string;
+  mediaType: string;
+  bytes: Buffer;
+  json: ImageManifest | ImageIndex;
+}
+
+export class RegistryError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'RegistryError';
+  }
+}
+
+export function isIndex(m: ImageManifest | ImageIndex): m is ImageIndex {
+  return Array.isArray((m as ImageIndex).manifests);
+}
+
+export interface RegistryClientOptions {
+  /** Credentials per registry host; by default read from the docker config. */
+  credentials?: (host: string) => Promise<RegistryCredentials | undefined>;
+  attempts?: number;
+  /** Hosts spoken to over plain HTTP. Loopback always is, as docker does. */
+  insecureHosts?: string[];
+}
+
+/**
+ * The one registry client of the suite: OCI distribution API over fetch, with Docker's token auth
+ * (Bearer challenge, Basic fallback), credentials from the docker config, and retries on transient
+ * failures.
+ */
+export class RegistryClient {
+  private readonly tokens = new Map<string, string>();
+  private readonly credentials: (host: string) => Promise<RegistryCredentials | undefined>;
+
+  constructor(private readonly options: RegistryClientOptions = {}) {
+    this.credentials = options.credentials ?? ((host) => credentialsFor(host));
+  }
+
+  async getManifest(ref: ImageReference, reference = ref.digest ?? ref.tag ?? 'latest'): Promise<FetchedManifest> {
+    const response = await this.request(ref, 'GET', `manifests/${reference}`, { accept: MANIFEST_ACCEPT });
+    const bytes = Buffer.from(await response.arrayBuffer());
+    const digest = response.headers.get('docker-content-digest') ?? `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+    const json = JSON.parse(bytes.toString('utf8')) as ImageManifest | ImageIndex;
+    const mediaType = json.mediaType ?? response.headers.get('content-type') ?? '';
+    if (DIGEST_PATTERN.test(reference) && `sha256:${createHash('sha256').update(bytes).digest('hex')}` !== reference) {
+      throw new RegistryError(0, `manifest ${reference} from ${ref.registry} does not match its digest`);
+    }
+    return { digest, mediaType, bytes, json };
+  }
+
+  /** The digest a tag points at now, or undefined when the tag does not exist. */
+  async resolveDigest(ref: ImageReference, tag: string): Promise<string | undefined> {
+    try {
+      const response = await this.request(ref, 'HEAD', `manifests/${tag}`, { accept: MANIFEST_ACCEPT });
+      return response.headers.get('docker-content-digest') ?? undefined;
+    } catch (error) {
+      if (error instanceof RegistryError && error.status === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async getJsonBlob<T>(ref: ImageReference, digest: string): Promise<T> {
+    const response = await this.request(ref, 'GET', `blobs/${digest}`, {});
+    const bytes = Buffer.from(await response.arrayBuffer());
+    if (`sha256:${createHash('sha256').update(bytes).digest('hex')}` !== digest) {
+      throw new RegistryError(0, `blob ${digest} from ${ref.registry} does not match its digest`);
+    }
+    return JSON.parse(bytes.toString('utf8')) as T;
+  }
+
+  async putManifest(ref: ImageReference, reference: string, bytes: Buffer, mediaType: string): Promise<string> {
+    const response = await this.request(ref, 'PUT', `manifests/${reference}`, { 'content-type': mediaType }, bytes);
+    return response.headers.get('docker-content-digest') ?? '';
+  }
+
+  /** The image config of a single-platform manifest. */
+  async getImageConfig(ref: ImageReference, manifest: ImageManifest): Promise<ImageConfig> {
+    return this.getJsonBlob<ImageConfig>(ref, manifest.config.digest);
+  }
+
+  private baseUrl(ref: ImageReference): string {
+    const host = ref.registry === DOCKER_HUB ? 'registry-1.docker.io' : ref.registry;
+    const plain = /^(localhost|127\.[0-9.]+|\[::1\])(:[0-9]+)?$/.test(host) || (this.options.insecureHosts ?? []).includes(host);
+    return `${plain ? 'http' : 'https'}://${host}/v2/${ref.repository}/`;
+  }
+
+  private async request(
+    ref: ImageReference,
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+    body?: Buffer,
+  ): Promise<Response> {
+    const url = this.baseUrl(ref) + path;
+    const scope = `repository:${ref.repository}:${method === 'PUT' ? 'pull,push' : 'pull'}`;
+    return retry(
+      async () => {
+        let response = await this.send(url, method, headers, body, this.tokens.get(`${ref.registry} ${scope}`));
+        if (response.status === 401) {
+          const authorization = await this.authorize(ref.registry, scope, response.headers.get('www-authenticate') ?? '');
+          if (authorization) {
+            this.tokens.set(`${ref.registry} ${scope}`, authorization);
+            response = await this.send(url, method, headers, body, authorization);
+          }
+        }
+        if (!response.ok) {
+          const text = method === 'HEAD' ? '' : (await response.text()).slice(0, 300);
+          throw new RegistryError(response.status, `${method} ${url} answered ${response.status}${text ? `: ${text}` : ''}`);
+        }
+        return response;
+      },
+      {
+        attempts: this.options.attempts ?? 4,
+        baseDelayMs: 300,
+        isTransient: (error) => error instanceof RegistryError && (error.status === 0 || isTransientStatus(error.status)),
+      },
+    );
+  }
+
+  private async send(url: string, method: string, headers: Record<string, string>, body: Buffer | undefined, authorization?: string): Promise<Response> {
+    try {
+      return await fetch(url, {
+        method,
+        headers: { ...headers, ...(authorization ? { authorization } : {}) },
+        body: body ? new Uint8Array(body) : undefined,
+        signal: AbortSignal.timeout(60_000),
+      });
+    } catch (error) {
+      const cause = (error as { cause?: unknown }).cause;
+      throw new RegistryError(0, `${method} ${url} failed: ${errorMessage(error)}${cause ? ` (${errorMessage(cause)})` : ''}`);
+    }
+  }
+
+  /** Answers a 401 challenge: a Bearer token from the realm (with Basic credentials when we have them), or Basic. */
+  private async authorize(host: string, scope: string, challenge: string): Promise<string | undefined> {
+    const creds = await this.credentials(host);
+    const basic = creds ? `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}` : undefined;
+    if (/^basic/i.test(challenge)) return basic;
+    if (!/^bearer/i.test(challenge)) return undefined;
+    const params = Object.fromEntries([...challenge.matchAll(/([a-z_]+)="([^"]*)"/gi)].map((m) => [m[1]!.toLowerCase(), m[2]!]));
+    if (!params.realm) return undefined;
+    const tokenUrl = new URL(params.realm);
+    if (params.service) tokenUrl.searchParams.set('service', params.service);
+    tokenUrl.searchParams.set('scope', scope);
+    const response = await fetch(tokenUrl, { headers: basic ? { authorization: basic } : {}, signal: AbortSignal.timeout(30_000) }).catch((error: unknown) => {
+      throw new RegistryError(0, `token request to ${tokenUrl.origin} failed: ${errorMessage(error)}`);
+    });
+    if (!response.ok) throw new RegistryError(response.status, `token request to ${tokenUrl.origin} answered ${response.status}; check the registry credentials`);
+    const json = (await response.json()) as { token?: string; access_token?: string };
+    const token = json.token ?? json.access_token;
+    return token ? `Bearer ${token}` : undefined;
+  }
+}

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The test command (README, .ci/run): brings the local platform up, installs dependencies, then runs
+# typecheck, lint, the dist/ and docs freshness checks, and every test (unit and integration).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+eval "$(test/platform/up.sh)"
+export PATH="$DEPLOY_SUITE_CACHE/bin:$PATH"   # Node 24 first: the runtime the actions declare
+bash scripts/deps.sh
+
+echo "== typecheck";  npm run --silent typecheck
+echo "== lint";       npm run --silent lint
+echo "== freshness";  npm run --silent check:fresh
+echo "== tests"
+mkdir -p .tmp
+status=0
+node --experimental-vm-modules --no-warnings node_modules/jest/bin/jest.js --runInBand --json --outputFile=.tmp/jest.json "$@" || status=$?
+node -e '
+  const r = JSON.parse(require("fs").readFileSync(".tmp/jest.json", "utf8"));
+  console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed` + (r.numPendingTests ? `, ${r.numPendingTests} skipped` : ""));
+  if (r.numTotalTests === 0) process.exit(1);
+' || status=1
+exit $status

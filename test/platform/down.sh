@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Stop what up.sh started (only daemons it started itself). Caches stay; `--purge` also drops the
+# registry's content and the runtime folder.
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$here/lib.sh"
+stop_daemon registry
+stop_daemon dockerd
+if [ "${1:-}" = "--purge" ]; then
+  rm -rf "$DS_CACHE/registry" "$DS_RUN"
+  log "purged registry storage and $DS_RUN"
+fi

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Print the environment the tests and the demo use to reach the local platform.
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$here/lib.sh"
+cat <<ENV
+export DEPLOY_SUITE_CACHE='$DS_CACHE'
+export DEPLOY_SUITE_RUN='$DS_RUN'
+export DEPLOY_SUITE_REGISTRY='$DS_REGISTRY'
+export DEPLOY_SUITE_BASE_IMAGE='$DS_BASE_IMAGE'
+export DEPLOY_SUITE_NODE24='$DS_CACHE/bin/node'
+ENV

