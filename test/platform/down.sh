@@ -4,6 +4,7 @@
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/lib.sh"
 stop_daemon registry
+stop_daemon auth-registry
 stop_daemon dockerd
 if [ "${1:-}" = "--purge" ]; then
   rm -rf "$DS_CACHE/registry" "$DS_RUN"

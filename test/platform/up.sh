@@ -21,7 +21,7 @@ node24() {
 }
 
 docker_engine() {
-  apt_install docker.io docker-registry mmdebstrap ca-certificates
+  apt_install docker.io docker-registry mmdebstrap ca-certificates apache2-utils
   # The daemon socket answers: nothing to do (ours or the machine's own).
   if docker info >/dev/null 2>&1; then return 0; fi
   mkdir -p "$DS_CACHE/docker"
@@ -43,6 +43,11 @@ buildx() {
 }
 
 registry() {
+  open_registry
+  auth_registry
+}
+
+open_registry() {
   if curl -fsS "http://$DS_REGISTRY/v2/" >/dev/null 2>&1; then return 0; fi
   mkdir -p "$DS_CACHE/registry"
   cat >"$DS_RUN/registry.yml" <<YML
@@ -59,6 +64,36 @@ http:
 YML
   start_daemon registry /usr/bin/docker-registry serve "$DS_RUN/registry.yml"
   wait_for 30 curl -fsS "http://$DS_REGISTRY/v2/" || { tail -n 30 "$DS_RUN/registry.log" >&2; die "registry did not answer on $DS_REGISTRY"; }
+}
+
+# A second registry that demands a login (htpasswd, Basic auth), for the credential paths. Its user's
+# password is made fresh per platform start and kept in $DS_RUN, like a repository secret.
+auth_registry_answers() { [ "$(curl -s -o /dev/null -w '%{http_code}' "http://$DS_AUTH_REGISTRY/v2/")" = 401 ]; }
+auth_registry() {
+  if auth_registry_answers && [ -s "$DS_RUN/auth-registry.password" ]; then return 0; fi
+  stop_daemon auth-registry
+  mkdir -p "$DS_RUN/auth-registry"
+  head -c 18 /dev/urandom | base64 | tr -d '/+=' > "$DS_RUN/auth-registry.password"
+  htpasswd -Bbc "$DS_RUN/auth-registry/htpasswd" "$DS_AUTH_REGISTRY_USER" "$(cat "$DS_RUN/auth-registry.password")" 2>/dev/null
+  cat >"$DS_RUN/auth-registry.yml" <<YML
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: $DS_RUN/auth-registry/storage
+  delete:
+    enabled: true
+http:
+  addr: $DS_AUTH_REGISTRY
+auth:
+  htpasswd:
+    realm: deploy-suite
+    path: $DS_RUN/auth-registry/htpasswd
+YML
+  start_daemon auth-registry /usr/bin/docker-registry serve "$DS_RUN/auth-registry.yml"
+  wait_for 30 auth_registry_answers \
+    || { tail -n 30 "$DS_RUN/auth-registry.log" >&2; die "the login registry did not answer on $DS_AUTH_REGISTRY"; }
 }
 
 # A Debian base image with a real package database (for SBOM and scan tests), made from the machine's

@@ -42,15 +42,32 @@ export type FailureKind = 'registry-transient' | 'registry-auth' | 'build';
 
 /**
  * Why a buildx run failed, from its output: a transient registry failure during push is worth
- * retrying (the build is cached, so only the push is redone); everything else is not.
+ * retrying (the build is cached, so only the push is redone); everything else is not. The phase is
+ * read from the failing step (`#9 pushing … with docker` then `#9 ERROR: …`) or from buildx's own
+ * "failed to push" message.
  */
 export function classifyFailure(output: string): FailureKind {
-  const errorLines = output.split('\n').filter((line) => /^ERROR|error:|failed to/i.test(line)).join('\n');
-  const text = errorLines || output.slice(-2000);
+  const lines = output.split('\n');
+  const stepNames = new Map<string, string>();
+  const messages: string[] = [];
+  let pushing = false;
+  for (const line of lines) {
+    const step = /^#(\d+) (.*)$/.exec(line);
+    if (step && !stepNames.has(step[1]!)) stepNames.set(step[1]!, step[2]!);
+    const stepError = /^#(\d+) ERROR:? (.*)$/.exec(line);
+    if (stepError) {
+      messages.push(stepError[2]!);
+      if (/^(pushing|exporting to image|exporting manifest|writing manifest)/i.test(stepNames.get(stepError[1]!) ?? '')) pushing = true;
+    }
+    if (/^ERROR\b/.test(line)) {
+      messages.push(line);
+      if (/failed to push|pushing|push access|upload/i.test(line)) pushing = true;
+    }
+  }
+  const text = messages.join('\n') || lines.slice(-20).join('\n');
   if (/unauthorized|authentication required|denied|401 Unauthorized|403 Forbidden/i.test(text)) return 'registry-auth';
-  const pushing = /push|upload|registry|blob|manifest/i.test(text);
   const transient =
-    /\b(500|502|503|504|429)\b|Internal Server Error|Bad Gateway|Service Unavailable|Gateway Time-?out|Too Many Requests|toomanyrequests|connection reset|connection refused|i\/o timeout|TLS handshake timeout|unexpected EOF|broken pipe|EOF$/im.test(
+    /\b(500|502|503|504|429)\b|Internal Server Error|Bad Gateway|Service Unavailable|Gateway Time-?out|Too Many Requests|toomanyrequests|connection reset|connection refused|i\/o timeout|TLS handshake timeout|unexpected EOF|broken pipe/i.test(
       text,
     );
   return pushing && transient ? 'registry-transient' : 'build';

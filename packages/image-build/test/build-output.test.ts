@@ -23,6 +23,25 @@ describe('buildx output', () => {
     expect(cacheUse(progress)).toEqual({ steps: 3, cached: 2 });
   });
 
+  it('classifies a 503 while the docker driver pushes (buildx 0.29 output)', () => {
+    const output = [
+      '#8 exporting to image',
+      '#8 DONE 0.0s',
+      '#9 pushing 127.0.0.1:42721/r/flaky:feature-cart-v2 with docker',
+      '#9 ERROR: received unexpected HTTP status: 503 Service Unavailable',
+      '------',
+      ' > pushing 127.0.0.1:42721/r/flaky:feature-cart-v2 with docker:',
+      '------',
+      'ERROR: failed to build: received unexpected HTTP status: 503 Service Unavailable',
+    ].join('\n');
+    expect(classifyFailure(output)).toBe('registry-transient');
+  });
+
+  it('a 503 from a RUN step (say, a package mirror) is a build failure, not retried', () => {
+    const output = ['#6 [base 2/3] RUN apt-get update', '#6 ERROR: process "/bin/sh -c apt-get update" did not complete: 503 Service Unavailable', 'ERROR: failed to solve: process "/bin/sh -c apt-get update" did not complete successfully: exit code: 100'].join('\n');
+    expect(classifyFailure(output)).toBe('build');
+  });
+
   it.each([
     ['ERROR: failed to push 127.0.0.1:5000/a:1: received unexpected HTTP status: 503 Service Unavailable', 'registry-transient'],
     ['ERROR: failed to build: failed to push r/a: failed to do request: Put "https://r/v2/a/blobs/uploads/": read: connection reset by peer', 'registry-transient'],
