@@ -4,6 +4,7 @@
 //   node scripts/bundle.mjs           write dist/
 //   node scripts/bundle.mjs --check   fail when a committed dist/ differs from a fresh bundle
 import { build } from 'esbuild';
+import { actionBuildOptions } from './esbuild-options.mjs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,35 +12,29 @@ import { tmpdir } from 'node:os';
 
 const root = new URL('..', import.meta.url).pathname;
 const check = process.argv.includes('--check');
+
 const actions = (await readdir(join(root, 'actions'))).filter((name) => existsSync(join(root, 'actions', name, 'src', 'main.ts')));
 const scratch = check ? await mkdtemp(join(tmpdir(), 'bundle-check-')) : undefined;
 const stale = [];
 
 for (const name of actions.sort()) {
   const outdir = scratch ? join(scratch, name) : join(root, 'actions', name, 'dist');
-  const result = await build({
-    entryPoints: [join(root, 'actions', name, 'src', 'main.ts')],
-    outfile: join(outdir, 'index.js'),
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node24',
-    minify: true,
-    legalComments: 'linked',
-    metafile: true,
-    logLevel: 'warning',
-    // Some CommonJS dependencies call require(); ESM output needs one defined.
-    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
-  });
+  const result = await build(actionBuildOptions(join(root, 'actions', name, 'src', 'main.ts'), outdir));
   const bytes = Object.values(result.metafile.outputs).reduce((sum, o) => sum + o.bytes, 0);
   if (check) {
-    for (const file of ['index.js', 'index.js.LEGAL.txt']) {
+    const committedDir = join(root, 'actions', name, 'dist');
+    const files = new Set([...(await readdir(outdir)), ...(existsSync(committedDir) ? await readdir(committedDir) : [])]);
+    for (const file of files) {
       const fresh = await readFile(join(outdir, file), 'utf8').catch(() => '');
       const committed = await readFile(join(root, 'actions', name, 'dist', file), 'utf8').catch(() => '');
       if (fresh !== committed) stale.push(`actions/${name}/dist/${file}`);
     }
   } else {
-    console.log(`actions/${name}/dist/index.js  ${(bytes / 1024).toFixed(0)} KiB`);
+    // Chunks of earlier bundles that this one no longer names are removed.
+    const current = new Set(Object.keys(result.metafile.outputs).map((o) => o.split('/').pop()));
+    for (const file of await readdir(outdir)) if (!current.has(file)) await rm(join(outdir, file));
+    const entry = result.metafile.outputs[Object.keys(result.metafile.outputs).find((o) => o.endsWith('/index.js'))];
+    console.log(`actions/${name}/dist/index.js  ${(entry.bytes / 1024).toFixed(0)} KiB (all chunks ${(bytes / 1024).toFixed(0)} KiB)`);
   }
 }
 if (scratch) await rm(scratch, { recursive: true, force: true });
