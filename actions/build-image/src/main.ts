@@ -85,6 +85,9 @@ async function main(): Promise<void> {
         metadataFile: join(temp, 'metadata.json'),
       };
       const run = session ? { env: session.env } : {};
+      const client = new RegistryClient({ credentials: (host) => credentialsFor(host, session?.configDir) });
+      // Reach the registry while buildx works, so the checks after the push start warm.
+      const warm = inputs.push ? client.ping(inputs.image).catch(() => undefined) : undefined;
       if (inputs.requireNonRoot && inputs.push) {
         // The gate runs before anything is pushed: build and load first, check, then push from the cache.
         const loaded = await phases.run('build', () => runBuild({ ...options, push: false, load: true, metadataFile: join(temp, 'loaded.json') }, run));
@@ -101,8 +104,8 @@ async function main(): Promise<void> {
       }
       images = await phases.run('verify', async () => {
         if (inputs.push) {
-          const client = new RegistryClient({ credentials: (host) => credentialsFor(host, session?.configDir) });
-          return describePushedImage(client, inputs.image, digest);
+          await warm;
+          return describePushedImage(client, inputs.image, digest, result.metadata.configDigest);
         }
         const user = await localImageUser(result.metadata.configDigest ?? digest, session?.env);
         return [{ platform: inputs.platforms[0] ?? 'local', user, size: 0 }];

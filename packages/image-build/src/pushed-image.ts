@@ -1,4 +1,4 @@
-import { isIndex, type ImageManifest, type ImageReference, type RegistryClient } from '@deploy-suite/oci';
+import { isIndex, type ImageConfig, type ImageManifest, type ImageReference, type RegistryClient } from '@deploy-suite/oci';
 
 export interface PlatformImage {
   platform: string;
@@ -7,10 +7,21 @@ export interface PlatformImage {
   size: number;
 }
 
-/** What the registry holds under a digest: each platform's user and size (attestation manifests skipped). */
-export async function describePushedImage(client: RegistryClient, image: ImageReference, digest: string): Promise<PlatformImage[]> {
+/**
+ * What the registry holds under a digest: each platform's user and size (attestation manifests skipped).
+ * With the config digest buildx reported, the manifest and the config are read at once.
+ */
+export async function describePushedImage(client: RegistryClient, image: ImageReference, digest: string, configDigest?: string): Promise<PlatformImage[]> {
   const ref = { ...image, digest };
-  const top = await client.getManifest(ref, digest);
+  const [top, config] = await Promise.all([
+    client.getManifest(ref, digest),
+    configDigest ? client.getJsonBlob<ImageConfig>(ref, configDigest).catch(() => undefined) : undefined,
+  ]);
+  if (config && !isIndex(top.json) && top.json.config.digest === configDigest) {
+    const manifest = top.json;
+    const size = manifest.config.size + manifest.layers.reduce((sum, l) => sum + l.size, 0);
+    return [{ platform: [config.os, config.architecture].filter(Boolean).join('/'), user: config.config?.User ?? '', size }];
+  }
   const manifests: { platform: string; manifest: ImageManifest }[] = [];
   if (isIndex(top.json)) {
     const children = top.json.manifests.filter((d) => d.platform && d.platform.os !== 'unknown');

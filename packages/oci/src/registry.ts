@@ -92,6 +92,16 @@ export class RegistryClient {
     return { digest, mediaType, bytes, json };
   }
 
+  /**
+   * GET /v2/: checks the registry answers (and the credentials, when it asks). Called while a build runs,
+   * it also takes the HTTP stack's first-use cost (~40 ms in Node 24) off the critical path.
+   */
+  async ping(ref: ImageReference): Promise<void> {
+    const url = this.baseUrl(ref).replace(/\/v2\/.*$/, '/v2/');
+    const response = await this.send(url, 'GET', {}, undefined);
+    await response.arrayBuffer();
+  }
+
   /** The digest a tag points at now, or undefined when the tag does not exist. */
   async resolveDigest(ref: ImageReference, tag: string): Promise<string | undefined> {
     try {
