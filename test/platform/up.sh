@@ -21,9 +21,9 @@ node24() {
 }
 
 docker_engine() {
-  apt_install docker.io docker-registry mmdebstrap ca-certificates apache2-utils
-  # The daemon socket answers: nothing to do (ours or the machine's own).
+  # The daemon socket answers: nothing to do (ours, or the machine's own as on GitHub's runners).
   if docker info >/dev/null 2>&1; then return 0; fi
+  command -v dockerd >/dev/null 2>&1 || apt_install docker.io ca-certificates
   mkdir -p "$DS_CACHE/docker"
   # vfs: no overlay support inside this sandbox; iptables off: no netfilter here. The default bridge
   # stays on because RUN steps need it.
@@ -49,6 +49,7 @@ registry() {
 
 open_registry() {
   if curl -fsS "http://$DS_REGISTRY/v2/" >/dev/null 2>&1; then return 0; fi
+  [ -x /usr/bin/docker-registry ] || apt_install docker-registry
   mkdir -p "$DS_CACHE/registry"
   cat >"$DS_RUN/registry.yml" <<YML
 version: 0.1
@@ -72,6 +73,8 @@ auth_registry_answers() { [ "$(curl -s -o /dev/null -w '%{http_code}' "http://$D
 auth_registry() {
   if auth_registry_answers && [ -s "$DS_RUN/auth-registry.password" ]; then return 0; fi
   stop_daemon auth-registry
+  command -v htpasswd >/dev/null 2>&1 || apt_install apache2-utils
+  [ -x /usr/bin/docker-registry ] || apt_install docker-registry
   mkdir -p "$DS_RUN/auth-registry"
   head -c 18 /dev/urandom | base64 | tr -d '/+=' > "$DS_RUN/auth-registry.password"
   htpasswd -Bbc "$DS_RUN/auth-registry/htpasswd" "$DS_AUTH_REGISTRY_USER" "$(cat "$DS_RUN/auth-registry.password")" 2>/dev/null
@@ -102,8 +105,14 @@ base_image() {
   if docker image inspect "$DS_BASE_IMAGE" >/dev/null 2>&1; then
     push_base; return 0
   fi
+  # Where images can be pulled (GitHub's runners), Debian's own image is the same thing, faster.
+  if [ "${DEPLOY_SUITE_PULL_BASE:-}" = 1 ] && docker pull -q debian:bookworm >/dev/null 2>&1; then
+    docker tag debian:bookworm "$DS_BASE_IMAGE"
+    push_base; return 0
+  fi
   local tar="$DS_CACHE/base/bookworm-minbase.tar"
   if [ ! -s "$tar" ]; then
+    command -v mmdebstrap >/dev/null 2>&1 || apt_install mmdebstrap
     mkdir -p "$DS_CACHE/base"
     log "building the base image rootfs with mmdebstrap (about 15 s)"
     mmdebstrap --quiet --format=tar --variant=minbase --mode=root bookworm "$tar.partial" "$(debian_mirror)" >/dev/null 2>&1 \
