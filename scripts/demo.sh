@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The main job, locally: bring the platform up, then run the pipeline's actions as the runner would
+# (today: build-image on the test app, pushed to the local registry). Prints where to look.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+eval "$(test/platform/up.sh)"
+export PATH="$DEPLOY_SUITE_CACHE/bin:$PATH"
+bash scripts/deps.sh
+node --no-warnings scripts/demo.ts "$@"
