@@ -2,7 +2,9 @@
 // against the local platform's real docker engine, buildx and registries.
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadEvent, repoRoot, runAction, type ActionRun } from '../support/action-runner.js';
 import { FaultProxy } from '../support/fault-proxy.js';
@@ -157,6 +159,51 @@ describe('build-image gates and failures', () => {
     expect(result.log).toMatch(/::error::build: docker buildx build exited 1/);
     expect(await listTags(repository)).toEqual([]);
   }, 120_000);
+});
+
+describe('build-image options', () => {
+  it('passes build secrets to RUN --mount=type=secret, masks them, and removes their files', async () => {
+    const repository = `${run}/secret`;
+    const secret = `tok-${randomBytes(10).toString('hex')}`;
+    const before = readdirSync(tmpdir()).filter((d) => d.startsWith('deploy-suite-build-')).length;
+    const result = await runAction('build-image', { image: `${registry}/${repository}`, context, target: 'with-secret', secrets: `app_token=${secret}`, 'build-args': `APP_VERSION=${run}-secret` }, await loadEvent('push-feature-branch'));
+    expect(result.exitCode).toBe(0);
+    expect(withoutMasks(result.log)).not.toContain(secret);
+    expect(result.log).toContain(`::add-mask::${secret}`);
+    expect(readdirSync(tmpdir()).filter((d) => d.startsWith('deploy-suite-build-')).length).toBe(before);
+    // Without the secret the same step fails: the secret is what made it pass.
+    const without = await runAction('build-image', { image: `${registry}/${repository}-none`, context, target: 'with-secret', 'build-args': `APP_VERSION=${run}-nosecret` }, await loadEvent('push-feature-branch'));
+    expect(without.exitCode).toBe(1);
+    expect(without.log).toMatch(/::error::build: docker buildx build exited 1/);
+  }, 120_000);
+
+  it('a cache export the docker driver cannot do warns and the build still pushes', async () => {
+    const repository = `${run}/cache`;
+    const result = await runAction('build-image', { image: `${registry}/${repository}`, context, 'cache-to': `type=registry,ref=${registry}/${repository}:buildcache\ntype=inline`, 'cache-from': `type=registry,ref=${registry}/${repository}:buildcache` }, await loadEvent('push-feature-branch'));
+    expect(result.exitCode).toBe(0);
+    expect(result.log).toMatch(/::warning::cache-to 'type=registry.*' skipped: the docker driver cannot export cache/);
+    await expectTagsResolveTo(repository, result.outputs.tags!.split('\n'), result.outputs.digest!);
+  }, 120_000);
+
+  it('push: false with load: true gives the local image id as digest, and pushes nothing', async () => {
+    const repository = `${run}/local`;
+    const result = await runAction('build-image', { image: `${registry}/${repository}`, context, push: 'false', load: 'true' }, await loadEvent('pull-request'));
+    expect(result.exitCode).toBe(0);
+    expect(result.outputs.digest).toMatch(/^sha256:[a-f0-9]{64}$/);
+    expect(await listTags(repository)).toEqual([]);
+    const inspect = spawnSync('docker', ['image', 'inspect', '--format', '{{.Id}}', `${registry}/${repository}:pr-42`], { encoding: 'utf8' });
+    expect(inspect.stdout.trim()).toBe(result.outputs.digest);
+    expect(result.summary).toContain('<td>Pushed</td><td>no</td>');
+  }, 120_000);
+
+  it('several platforms on the docker driver fail before building, with the fix', async () => {
+    const repository = `${run}/multi`;
+    const result = await runAction('build-image', { image: `${registry}/${repository}`, context, platforms: 'linux/amd64,linux/arm64' }, await loadEvent('push-feature-branch'));
+    expect(result.exitCode).toBe(1);
+    expect(result.log).toMatch(/::error::build: the docker driver cannot build several platforms.*Fix: create a docker-container builder/);
+    expect(result.log).not.toContain('[command]docker buildx build');
+    expect(await listTags(repository)).toEqual([]);
+  }, 60_000);
 });
 
 describe('build-image and the registry', () => {

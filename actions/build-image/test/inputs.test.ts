@@ -45,7 +45,7 @@ describe('build-image inputs', () => {
     [{ flavor: 'latest=maybe' }, 'flavor', /not auto, true or false/],
     [{ context: 'no/such/dir' }, 'context', /does not exist/],
     [{ file: 'test/fixtures/app/Missing.Dockerfile' }, 'file', /does not exist/],
-    [{ target: 'nosuchstage' }, 'target', /not in .*stages: base, runtime/],
+    [{ target: 'nosuchstage' }, 'target', /not in .*stages: base, with-secret, runtime/],
     [{ 'build-args': '1BAD=x' }, 'build-args', /not a valid build-arg name/],
     [{ 'build-args': 'novalue' }, 'build-args', /not KEY=value/],
     [{ secrets: 'bad id=x' }, 'secrets', /secret id/],
