@@ -8,6 +8,8 @@ const common = {
 };
 
 export default {
+  // Global only (a project's testTimeout is ignored): integration tests drive real builds and pushes.
+  testTimeout: 180_000,
   projects: [
     {
       ...common,
@@ -18,7 +20,6 @@ export default {
       ...common,
       displayName: 'integration',
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
-      testTimeout: 300_000,
     },
   ],
 };

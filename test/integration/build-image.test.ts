@@ -33,7 +33,7 @@ describe('build-image on the local platform', () => {
 
   beforeAll(async () => {
     first = await runAction('build-image', { image: `${registry}/${repository}`, context, 'build-args': `APP_VERSION=${run}` }, await loadEvent('push-default-branch'));
-  });
+  }, 180_000);
 
   it('builds, pushes every tag, and outputs the digest', async () => {
     expect(first.exitCode).toBe(0);

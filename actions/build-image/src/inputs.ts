@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { InputReader, maskSecret } from '@deploy-suite/action-kit';
+import type { BuildOptions } from '@deploy-suite/image-build';
 import {
   DEFAULT_FLAVOR,
   ReferenceError,
@@ -13,28 +14,18 @@ import {
   type TagRule,
 } from '@deploy-suite/oci';
 
-export interface BuildImageInputs {
+/** The build's own settings, as buildx takes them, plus what the action does around the build. */
+export interface BuildImageInputs
+  extends Pick<BuildOptions, 'context' | 'file' | 'target' | 'buildArgs' | 'secretFiles' | 'secretEnvs' | 'platforms' | 'push' | 'load' | 'cacheFrom' | 'cacheTo' | 'noCache' | 'pull' | 'builder'> {
   image: ImageReference;
   imageText: string;
   rules: TagRule[];
   flavor: Flavor;
-  context: string;
-  file?: string;
-  target?: string;
-  buildArgs: Map<string, string>;
+  /** Build secrets given as values: written to 0600 files for the build, then removed. */
   secrets: Map<string, string>;
-  secretFiles: Map<string, string>;
-  secretEnvs: Map<string, string>;
-  platforms: string[];
-  push: boolean;
-  load: boolean;
+  /** The user's own labels and annotations, laid over the computed OCI ones. */
   labels: Map<string, string>;
   annotations: Map<string, string>;
-  cacheFrom: string[];
-  cacheTo: string[];
-  noCache: boolean;
-  pull: boolean;
-  builder?: string;
   login?: { registry: string; username: string; password: string };
   requireNonRoot: boolean;
   githubToken: string;

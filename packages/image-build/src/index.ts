@@ -4,3 +4,4 @@ export * from './buildx.js';
 export * from './login.js';
 export * from './plan.js';
 export * from './pushed-image.js';
+export * from './build-image.js';
