@@ -3,6 +3,8 @@
 # registry's content and the runtime folder.
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/lib.sh"
+. "$here/cluster.sh"
+kube_down
 stop_daemon registry
 stop_daemon auth-registry
 stop_daemon dockerd

@@ -73,6 +73,20 @@ wait_for() {
   done
 }
 
+# Wait until a daemon answers ($3...), up to $2 seconds; fail at once if it died, showing its log.
+wait_up() {
+  local name=$1 seconds=$2; shift 2
+  local deadline=$((SECONDS + seconds)) pid
+  pid=$(cat "$DS_RUN/$name.pid" 2>/dev/null || true)
+  until "$@" >/dev/null 2>&1; do
+    if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+      tail -n 30 "$DS_RUN/$name.log" >&2; die "$name exited while starting (log: $DS_RUN/$name.log)"
+    fi
+    [ $SECONDS -lt $deadline ] || { tail -n 30 "$DS_RUN/$name.log" >&2; die "$name did not answer within $seconds s (log: $DS_RUN/$name.log)"; }
+    sleep 0.2
+  done
+}
+
 # Start a daemon in the background with its own log and pid file, unless its pid is alive.
 start_daemon() {
   local name=$1; shift

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Bring the local platform up, idempotently, on 127.0.0.1 only.
 #   test/platform/up.sh            everything
-#   test/platform/up.sh node docker   only those parts (node, docker, buildx, registry, base)
+#   test/platform/up.sh node docker   only those parts (node, docker, buildx, registry, base, kube)
 # Prints nothing on stdout but `export` lines (see env.sh), so `eval "$(test/platform/up.sh)"` works.
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=lib.sh
 . "$here/lib.sh"
+# shellcheck source=cluster.sh
+. "$here/cluster.sh"
 
 node24() {
   local dir="$DS_CACHE/node$DS_NODE_MAJOR" bin
@@ -30,7 +32,7 @@ docker_engine() {
   start_daemon dockerd /usr/sbin/dockerd --iptables=false --storage-driver=vfs \
     --data-root="$DS_CACHE/docker" --exec-root="$DS_RUN/docker-exec" --pidfile="$DS_RUN/dockerd.self.pid" \
     --host=unix:///var/run/docker.sock
-  wait_for 60 docker info || { tail -n 30 "$DS_RUN/dockerd.log" >&2; die "dockerd did not answer within 60 s"; }
+  wait_up dockerd 60 docker info
 }
 
 buildx() {
@@ -64,7 +66,7 @@ http:
   addr: $DS_REGISTRY
 YML
   start_daemon registry /usr/bin/docker-registry serve "$DS_RUN/registry.yml"
-  wait_for 30 curl -fsS "http://$DS_REGISTRY/v2/" || { tail -n 30 "$DS_RUN/registry.log" >&2; die "registry did not answer on $DS_REGISTRY"; }
+  wait_up registry 30 curl -fsS "http://$DS_REGISTRY/v2/"
 }
 
 # A second registry that demands a login (htpasswd, Basic auth), for the credential paths. Its user's
@@ -95,8 +97,7 @@ auth:
     path: $DS_RUN/auth-registry/htpasswd
 YML
   start_daemon auth-registry /usr/bin/docker-registry serve "$DS_RUN/auth-registry.yml"
-  wait_for 30 auth_registry_answers \
-    || { tail -n 30 "$DS_RUN/auth-registry.log" >&2; die "the login registry did not answer on $DS_AUTH_REGISTRY"; }
+  wait_up auth-registry 30 auth_registry_answers
 }
 
 # A Debian base image with a real package database (for SBOM and scan tests), made from the machine's
@@ -134,7 +135,7 @@ push_base() {
 }
 
 parts=("$@")
-[ ${#parts[@]} -gt 0 ] || parts=(node docker buildx registry base)
+[ ${#parts[@]} -gt 0 ] || parts=(node docker buildx registry base kube)
 for part in "${parts[@]}"; do
   case "$part" in
     node) node24 ;;
@@ -142,7 +143,8 @@ for part in "${parts[@]}"; do
     buildx) buildx ;;
     registry) registry ;;
     base) base_image ;;
-    *) die "unknown part '$part' (expected: node docker buildx registry base)" ;;
+    kube) kube_cluster ;;
+    *) die "unknown part '$part' (expected: node docker buildx registry base kube)" ;;
   esac
 done
 "$here/env.sh"
