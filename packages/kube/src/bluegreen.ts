@@ -1,0 +1,131 @@
+/**
+ * The blue-green model, pure: which colour a deploy goes to, what the cluster state says, and the
+ * objects to apply. State lives in annotations on the live Service, so a re-run reads it and converges.
+ */
+import type { KubeObject } from './client.js';
+
+export type Colour = 'blue' | 'green';
+export const COLOUR_LABEL = 'deploy-suite.dev/colour';
+export const NAME_LABEL = 'app.kubernetes.io/name';
+export const MANAGED_BY = 'deploy-suite';
+const A = 'deploy-suite.dev/';
+
+export function otherColour(colour: Colour): Colour {
+  return colour === 'blue' ? 'green' : 'blue';
+}
+
+/** What the live Service's annotations record. */
+export interface LiveState {
+  liveColour: Colour;
+  liveDigest: string;
+  revision: number;
+  previousColour?: Colour;
+  previousDigest?: string;
+}
+
+export function readLiveState(service: KubeObject | undefined): LiveState | undefined {
+  const annotations = service?.metadata.annotations ?? {};
+  const colour = annotations[`${A}live-colour`];
+  if (colour !== 'blue' && colour !== 'green') return undefined;
+  const previous = annotations[`${A}previous-colour`];
+  return {
+    liveColour: colour,
+    liveDigest: annotations[`${A}live-digest`] ?? '',
+    revision: Number(annotations[`${A}revision`] ?? '0') || 0,
+    ...(previous === 'blue' || previous === 'green' ? { previousColour: previous } : {}),
+    ...(annotations[`${A}previous-digest`] ? { previousDigest: annotations[`${A}previous-digest`] } : {}),
+  };
+}
+
+export function stateAnnotations(state: LiveState, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    [`${A}live-colour`]: state.liveColour,
+    [`${A}live-digest`]: state.liveDigest,
+    [`${A}revision`]: String(state.revision),
+    ...(state.previousColour ? { [`${A}previous-colour`]: state.previousColour } : {}),
+    ...(state.previousDigest ? { [`${A}previous-digest`]: state.previousDigest } : {}),
+    ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [`${A}${k}`, v])),
+  };
+}
+
+export type DeployPlan =
+  | { kind: 'noop'; colour: Colour; revision: number; reason: string }
+  | { kind: 'deploy'; target: Colour; revision: number; previous?: { colour: Colour; digest: string } };
+
+/** First deploy goes blue; a new digest goes to the idle colour; the live digest again changes nothing. */
+export function planDeploy(state: LiveState | undefined, digest: string): DeployPlan {
+  if (!state) return { kind: 'deploy', target: 'blue', revision: 1 };
+  if (state.liveDigest === digest) return { kind: 'noop', colour: state.liveColour, revision: state.revision, reason: `${digest} is already live on ${state.liveColour} (revision ${state.revision})` };
+  return { kind: 'deploy', target: otherColour(state.liveColour), revision: state.revision + 1, previous: { colour: state.liveColour, digest: state.liveDigest } };
+}
+
+/** The state after the switch to `target`. */
+export function switchedState(plan: Extract<DeployPlan, { kind: 'deploy' }>, digest: string): LiveState {
+  return {
+    liveColour: plan.target,
+    liveDigest: digest,
+    revision: plan.revision,
+    ...(plan.previous ? { previousColour: plan.previous.colour, previousDigest: plan.previous.digest } : {}),
+  };
+}
+
+export interface AppSpec {
+  app: string;
+  namespace: string;
+  replicas: number;
+  /** name@sha256:… */
+  image: string;
+  containerPort: number;
+  /** The user's Deployment, as a template: its pod spec is kept, names, labels and the image are ours. */
+  deploymentTemplate?: KubeObject;
+  /** Extra pod labels (tests use deploy-suite.test/hold-not-ready). */
+  podLabels?: Record<string, string>;
+  progressDeadlineSeconds: number;
+}
+
+export function deploymentName(app: string, colour: Colour): string {
+  return `${app}-${colour}`;
+}
+
+/** The Deployment of one colour, running `image`. */
+export function renderDeployment(spec: AppSpec, colour: Colour, revision: number): KubeObject {
+  const labels = { [NAME_LABEL]: spec.app, [COLOUR_LABEL]: colour, 'app.kubernetes.io/managed-by': MANAGED_BY };
+  const template = (spec.deploymentTemplate?.spec as { template?: { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: { containers?: { name: string; image?: string }[] } } } | undefined)?.template;
+  const containers = template?.spec?.containers?.length
+    ? template.spec.containers.map((c, i) => (i === 0 ? { ...c, image: spec.image } : c))
+    : [{ name: spec.app, image: spec.image, ports: [{ name: 'http', containerPort: spec.containerPort }] }];
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: {
+      name: deploymentName(spec.app, colour),
+      namespace: spec.namespace,
+      labels,
+      annotations: { [`${A}revision`]: String(revision), [`${A}digest`]: digestOf(spec.image) },
+    },
+    spec: {
+      replicas: spec.replicas,
+      progressDeadlineSeconds: spec.progressDeadlineSeconds,
+      selector: { matchLabels: { [NAME_LABEL]: spec.app, [COLOUR_LABEL]: colour } },
+      template: {
+        metadata: { labels: { ...(template?.metadata?.labels ?? {}), ...labels, ...(spec.podLabels ?? {}) }, annotations: template?.metadata?.annotations ?? {} },
+        spec: { ...(template?.spec ?? {}), containers },
+      },
+    },
+  };
+}
+
+/** The live Service (selects the live colour) and the preview Service (selects the idle one). */
+export function renderServices(spec: AppSpec, live: Colour, annotations: Record<string, string>): [KubeObject, KubeObject] {
+  const service = (name: string, colour: Colour, extra: Record<string, string>): KubeObject => ({
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name, namespace: spec.namespace, labels: { [NAME_LABEL]: spec.app, 'app.kubernetes.io/managed-by': MANAGED_BY }, annotations: extra },
+    spec: { selector: { [NAME_LABEL]: spec.app, [COLOUR_LABEL]: colour }, ports: [{ name: 'http', port: 80, targetPort: spec.containerPort }] },
+  });
+  return [service(spec.app, live, annotations), service(`${spec.app}-preview`, otherColour(live), {})];
+}
+
+export function digestOf(image: string): string {
+  return image.slice(image.indexOf('@') + 1);
+}

@@ -1,0 +1,277 @@
+import { Agent, request as httpsRequest } from 'node:https';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { isTransientStatus, retry } from '@deploy-suite/action-kit';
+import type { ClusterAccess } from './kubeconfig.js';
+
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; resourceVersion?: string; generation?: number; labels?: Record<string, string>; annotations?: Record<string, string>; [key: string]: unknown };
+  [key: string]: unknown;
+}
+
+export class KubeApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'KubeApiError';
+  }
+}
+
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+
+// Plural resource names of the kinds the suite manages; anything else is a clear error, not a guess.
+const RESOURCES: Record<string, string> = {
+  Deployment: 'deployments',
+  ReplicaSet: 'replicasets',
+  Service: 'services',
+  ConfigMap: 'configmaps',
+  Secret: 'secrets',
+  Pod: 'pods',
+  ServiceAccount: 'serviceaccounts',
+  Namespace: 'namespaces',
+  Lease: 'leases',
+  Role: 'roles',
+  RoleBinding: 'rolebindings',
+  EndpointSlice: 'endpointslices',
+  HorizontalPodAutoscaler: 'horizontalpodautoscalers',
+  PodDisruptionBudget: 'poddisruptionbudgets',
+};
+
+/** The REST path of a kind (and, given, one object of it). */
+export function resourcePath(apiVersion: string, kind: string, namespace?: string, name?: string): string {
+  const plural = RESOURCES[kind];
+  if (!plural) throw new KubeApiError(0, 'UnsupportedKind', `kind ${kind} is not one the suite manages (${Object.keys(RESOURCES).join(', ')})`);
+  const base = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+  const ns = namespace && kind !== 'Namespace' ? `/namespaces/${encodeURIComponent(namespace)}` : '';
+  return `${base}${ns}/${plural}${name ? `/${encodeURIComponent(name)}` : ''}`;
+}
+
+export interface RequestOptions {
+  body?: unknown;
+  contentType?: string;
+  query?: Record<string, string | number | boolean | undefined>;
+}
+
+/**
+ * The suite's one Kubernetes client: the REST API over node:https with keep-alive, TLS client
+ * certificates or bearer tokens from a kubeconfig, retries on throttling, server errors and a
+ * restarting API server, and a count of requests (the benchmarks report it).
+ */
+export class KubeClient {
+  requestCount = 0;
+  private readonly agent: Agent;
+  private readonly url: URL;
+
+  constructor(readonly access: ClusterAccess) {
+    this.url = new URL(access.server);
+    this.agent = new Agent({
+      keepAlive: true,
+      maxSockets: 16,
+      ...(access.ca ? { ca: access.ca } : {}),
+      ...(access.clientCert ? { cert: access.clientCert, key: access.clientKey } : {}),
+      rejectUnauthorized: !access.insecureSkipTlsVerify,
+    });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+
+  async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    return retry(() => this.once<T>(method, path, options), {
+      attempts: 6,
+      baseDelayMs: 250,
+      maxDelayMs: 4_000,
+      isTransient: (error) => error instanceof KubeApiError && (error.status === 0 || isTransientStatus(error.status)),
+    });
+  }
+
+  async get<T extends KubeObject>(apiVersion: string, kind: string, namespace: string | undefined, name: string): Promise<T | undefined> {
+    try {
+      return await this.request<T>('GET', resourcePath(apiVersion, kind, namespace, name));
+    } catch (error) {
+      if (error instanceof KubeApiError && error.status === 404) return undefined;
+      throw error;
+    }
+  }
+
+  /** Server-side apply with one field manager; `dryRun` asks the server to validate and answer without persisting. */
+  async apply<T extends KubeObject>(object: KubeObject, options: { fieldManager: string; force?: boolean; dryRun?: boolean }): Promise<T> {
+    return this.request<T>('PATCH', resourcePath(object.apiVersion, object.kind, object.metadata.namespace, object.metadata.name), {
+      body: object,
+      contentType: 'application/apply-patch+yaml',
+      query: { fieldManager: options.fieldManager, force: options.force ?? true, dryRun: options.dryRun ? 'All' : undefined },
+    });
+  }
+
+  async mergePatch<T extends KubeObject>(apiVersion: string, kind: string, namespace: string | undefined, name: string, patch: unknown, options: { fieldManager?: string; resourceVersion?: string } = {}): Promise<T> {
+    return this.request<T>('PATCH', resourcePath(apiVersion, kind, namespace, name), {
+      body: patch,
+      contentType: 'application/merge-patch+json',
+      query: { fieldManager: options.fieldManager },
+    });
+  }
+
+  async delete(apiVersion: string, kind: string, namespace: string | undefined, name: string): Promise<void> {
+    try {
+      await this.request('DELETE', resourcePath(apiVersion, kind, namespace, name));
+    } catch (error) {
+      if (!(error instanceof KubeApiError && error.status === 404)) throw error;
+    }
+  }
+
+  /**
+   * Watches one object (by name) from a resourceVersion until `onEvent` returns true, the timeout
+   * passes, or the signal aborts. A watch the server closes early is resumed from the last version.
+   */
+  async watchObject<T extends KubeObject>(
+    apiVersion: string,
+    kind: string,
+    namespace: string | undefined,
+    name: string,
+    resourceVersion: string | undefined,
+    onEvent: (type: WatchEventType, object: T) => boolean,
+    options: { timeoutMs: number; signal?: AbortSignal },
+  ): Promise<boolean> {
+    const deadline = Date.now() + options.timeoutMs;
+    let version = resourceVersion;
+    while (Date.now() < deadline && !options.signal?.aborted) {
+      const seconds = Math.max(1, Math.ceil((deadline - Date.now()) / 1000));
+      const path = `${resourcePath(apiVersion, kind, namespace)}?${new URLSearchParams({
+        watch: '1',
+        fieldSelector: `metadata.name=${name}`,
+        timeoutSeconds: String(seconds),
+        allowWatchBookmarks: 'true',
+        ...(version ? { resourceVersion: version } : {}),
+      })}`;
+      let done = false;
+      try {
+        await this.stream(path, (line) => {
+          const event = JSON.parse(line) as { type: WatchEventType; object: T & { code?: number; reason?: string } };
+          if (event.type === 'ERROR') {
+            // 410 Gone: our version is too old; start again from the current state.
+            if (event.object.code === 410) version = undefined;
+            throw new KubeApiError(event.object.code ?? 500, event.object.reason ?? 'WatchError', `watch of ${kind} ${name}: ${JSON.stringify(event.object)}`);
+          }
+          if (event.object.metadata?.resourceVersion) version = event.object.metadata.resourceVersion;
+          if (event.type !== 'BOOKMARK' && onEvent(event.type, event.object)) {
+            done = true;
+            return true;
+          }
+          return false;
+        }, options.signal);
+      } catch (error) {
+        if (!(error instanceof KubeApiError) || !(error.status === 0 || error.status === 410 || isTransientStatus(error.status))) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      if (done) return true;
+    }
+    return false;
+  }
+
+  private once<T>(method: string, path: string, options: RequestOptions): Promise<T> {
+    const query = Object.entries(options.query ?? {}).filter(([, v]) => v !== undefined);
+    const fullPath = query.length ? `${path}${path.includes('?') ? '&' : '?'}${new URLSearchParams(query.map(([k, v]): [string, string] => [k, String(v)]))}` : path;
+    const body = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
+    return new Promise<T>((resolve, reject) => {
+      this.requestCount++;
+      const req = this.send(method, fullPath, body, options.contentType, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          if ((res.statusCode ?? 500) >= 400) {
+            reject(statusError(res.statusCode ?? 500, text, method, path));
+            return;
+          }
+          try {
+            resolve((text ? JSON.parse(text) : undefined) as T);
+          } catch {
+            reject(new KubeApiError(res.statusCode ?? 500, 'BadResponse', `${method} ${path}: the answer was not JSON`));
+          }
+        });
+      });
+      req.on('error', (error) => reject(new KubeApiError(0, 'ConnectionFailed', `${method} ${this.url.origin}${path}: ${error.message}`)));
+      req.end(body);
+    });
+  }
+
+  private stream(path: string, onLine: (line: string) => boolean, signal?: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.requestCount++;
+      const req = this.send('GET', path, undefined, undefined, (res) => {
+        if ((res.statusCode ?? 500) >= 400) {
+          let text = '';
+          res.on('data', (c: Buffer) => (text += c.toString()));
+          res.on('end', () => reject(statusError(res.statusCode ?? 500, text, 'GET', path)));
+          return;
+        }
+        let partial = '';
+        res.on('data', (chunk: Buffer) => {
+          const lines = (partial + chunk.toString('utf8')).split('\n');
+          partial = lines.pop() ?? '';
+          try {
+            for (const line of lines) {
+              if (line.trim() && onLine(line)) {
+                req.destroy();
+                resolve();
+                return;
+              }
+            }
+          } catch (error) {
+            req.destroy();
+            reject(error);
+          }
+        });
+        res.on('end', () => resolve());
+        res.on('error', (error) => reject(new KubeApiError(0, 'ConnectionFailed', error.message)));
+      });
+      const abort = () => {
+        req.destroy();
+        resolve();
+      };
+      signal?.addEventListener('abort', abort, { once: true });
+      req.on('error', (error) => {
+        if (signal?.aborted) return;
+        reject(new KubeApiError(0, 'ConnectionFailed', `watch ${path}: ${error.message}`));
+      });
+      req.on('close', () => signal?.removeEventListener('abort', abort));
+      req.end();
+    });
+  }
+
+  private send(method: string, path: string, body: Buffer | undefined, contentType: string | undefined, onResponse: (res: IncomingMessage) => void) {
+    const headers: Record<string, string | number> = { accept: 'application/json', 'user-agent': 'deploy-suite' };
+    if (body) {
+      headers['content-type'] = contentType ?? 'application/json';
+      headers['content-length'] = body.length;
+    }
+    if (this.access.token) headers.authorization = `Bearer ${this.access.token}`;
+    else if (this.access.username) headers.authorization = `Basic ${Buffer.from(`${this.access.username}:${this.access.password ?? ''}`).toString('base64')}`;
+    const secure = this.url.protocol === 'https:';
+    const requestOptions = { host: this.url.hostname, port: this.url.port || (secure ? 443 : 80), path: `${this.url.pathname.replace(/\/$/, '')}${path}`, method, headers };
+    return secure ? httpsRequest({ ...requestOptions, agent: this.agent }, onResponse) : httpRequest(requestOptions, onResponse);
+  }
+}
+
+function statusError(status: number, text: string, method: string, path: string): KubeApiError {
+  let reason = 'Unknown';
+  let message = text.slice(0, 300);
+  try {
+    const parsed = JSON.parse(text) as { reason?: string; message?: string };
+    reason = parsed.reason ?? reason;
+    message = parsed.message ?? message;
+  } catch {
+    // not a Status object
+  }
+  return new KubeApiError(status, reason, `${method} ${path} answered ${status} ${reason}: ${message}`);
+}
+
+/** The one factory: a client for the cluster a kubeconfig (or the environment) names. */
+export function createKubeClient(access: ClusterAccess): KubeClient {
+  return new KubeClient(access);
+}
