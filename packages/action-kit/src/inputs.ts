@@ -81,6 +81,18 @@ export class InputReader {
     return Number(value);
   }
 
+  /** A duration as seconds: `90`, `90s`, `5m` or `1h`. */
+  durationSeconds(name: string, defaultSeconds: number): number {
+    const value = this.raw(name);
+    if (value === '') return defaultSeconds;
+    const match = /^([0-9]+)(s|m|h)?$/.exec(value);
+    if (!match || Number(match[1]) === 0) {
+      this.problem(name, `'${value}' is not a duration`, 'use seconds (90), or 90s, 5m, 1h');
+      return defaultSeconds;
+    }
+    return Number(match[1]) * ({ s: 1, m: 60, h: 3600 }[match[2] as 's' | 'm' | 'h'] ?? 1);
+  }
+
   /** Throws one InputError naming every problem recorded so far. */
   done(): void {
     if (this.problems.length > 0) throw new InputError([...this.problems]);

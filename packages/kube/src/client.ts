@@ -34,6 +34,7 @@ const RESOURCES: Record<string, string> = {
   ServiceAccount: 'serviceaccounts',
   Namespace: 'namespaces',
   Lease: 'leases',
+  Endpoints: 'endpoints',
   Role: 'roles',
   RoleBinding: 'rolebindings',
   EndpointSlice: 'endpointslices',
@@ -116,19 +117,17 @@ export class KubeClient {
     });
   }
 
-  async delete(apiVersion: string, kind: string, namespace: string | undefined, name: string): Promise<void> {
+  /** Deletes an object; with `resourceVersion`, only if nobody changed it since (a 409 otherwise). */
+  async delete(apiVersion: string, kind: string, namespace: string | undefined, name: string, resourceVersion?: string): Promise<void> {
     try {
-      await this.request('DELETE', resourcePath(apiVersion, kind, namespace, name));
+      await this.request('DELETE', resourcePath(apiVersion, kind, namespace, name), resourceVersion ? { body: { kind: 'DeleteOptions', apiVersion: 'v1', preconditions: { resourceVersion } } } : {});
     } catch (error) {
       if (!(error instanceof KubeApiError && error.status === 404)) throw error;
     }
   }
 
-  /**
-   * Watches one object (by name) from a resourceVersion until `onEvent` returns true, the timeout
-   * passes, or the signal aborts. A watch the server closes early is resumed from the last version.
-   */
-  async watchObject<T extends KubeObject>(
+  /** Watches one object by name: see watch(). */
+  watchObject<T extends KubeObject>(
     apiVersion: string,
     kind: string,
     namespace: string | undefined,
@@ -137,13 +136,32 @@ export class KubeClient {
     onEvent: (type: WatchEventType, object: T) => boolean,
     options: { timeoutMs: number; signal?: AbortSignal },
   ): Promise<boolean> {
+    return this.watch(apiVersion, kind, namespace, { name }, resourceVersion, onEvent, options);
+  }
+
+  /**
+   * Watches objects (one by name, or by label selector) from a resourceVersion until `onEvent` returns
+   * true (then true), the timeout passes or the signal aborts (then false). A watch the server
+   * closes early is resumed from the last version seen.
+   */
+  async watch<T extends KubeObject>(
+    apiVersion: string,
+    kind: string,
+    namespace: string | undefined,
+    selector: { name?: string; labelSelector?: string },
+    resourceVersion: string | undefined,
+    onEvent: (type: WatchEventType, object: T) => boolean,
+    options: { timeoutMs: number; signal?: AbortSignal },
+  ): Promise<boolean> {
+    const what = selector.name ?? selector.labelSelector ?? '';
     const deadline = Date.now() + options.timeoutMs;
     let version = resourceVersion;
     while (Date.now() < deadline && !options.signal?.aborted) {
       const seconds = Math.max(1, Math.ceil((deadline - Date.now()) / 1000));
       const path = `${resourcePath(apiVersion, kind, namespace)}?${new URLSearchParams({
         watch: '1',
-        fieldSelector: `metadata.name=${name}`,
+        ...(selector.name ? { fieldSelector: `metadata.name=${selector.name}` } : {}),
+        ...(selector.labelSelector ? { labelSelector: selector.labelSelector } : {}),
         timeoutSeconds: String(seconds),
         allowWatchBookmarks: 'true',
         ...(version ? { resourceVersion: version } : {}),
@@ -155,7 +173,7 @@ export class KubeClient {
           if (event.type === 'ERROR') {
             // 410 Gone: our version is too old; start again from the current state.
             if (event.object.code === 410) version = undefined;
-            throw new KubeApiError(event.object.code ?? 500, event.object.reason ?? 'WatchError', `watch of ${kind} ${name}: ${JSON.stringify(event.object)}`);
+            throw new KubeApiError(event.object.code ?? 500, event.object.reason ?? 'WatchError', `watch of ${kind} ${what}: ${JSON.stringify(event.object)}`);
           }
           if (event.object.metadata?.resourceVersion) version = event.object.metadata.resourceVersion;
           if (event.type !== 'BOOKMARK' && onEvent(event.type, event.object)) {

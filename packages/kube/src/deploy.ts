@@ -1,0 +1,154 @@
+import { PhaseError, type Phases } from '@deploy-suite/action-kit';
+import { KubeApiError, type KubeClient, type KubeObject } from './client.js';
+import { planDeploy, readLiveState, renderDeployment, renderServices, stateAnnotations, switchedState, type AppSpec, type Colour, type LiveState } from './bluegreen.js';
+import { recordHistory } from './history.js';
+import { acquireLease, LeaseBusyError } from './lease.js';
+import { rolloutState, type DeploymentLike } from './rollout.js';
+
+export const FIELD_MANAGER = 'deploy-suite';
+
+export interface DeployOptions {
+  /** Who holds the lock: the workflow run, so a re-run of the same run takes it back at once. */
+  holder: string;
+  lockWaitMs: number;
+  leaseSeconds: number;
+  runUrl?: string;
+  /** Checks the idle colour through its preview Service before the switch; throws to refuse it. */
+  previewCheck?: (previewService: string) => Promise<void>;
+  log: (message: string) => void;
+}
+
+export interface DeployResult {
+  noop: boolean;
+  liveColour: Colour;
+  previousColour?: Colour;
+  revision: number;
+  digest: string;
+  previousDigest?: string;
+}
+
+/**
+ * One blue-green deploy: lock, read the state the cluster holds, bring up the idle colour, watch it
+ * roll out, check it through the preview Service, switch the live Service, record the revision,
+ * unlock. Before the switch nothing touches live traffic, so any failure leaves the live colour serving.
+ */
+export async function bluegreenDeploy(client: KubeClient, spec: AppSpec, options: DeployOptions, phases: Phases): Promise<DeployResult> {
+  const digest = spec.image.slice(spec.image.indexOf('@') + 1);
+  const lease = await phases.run('lock', async () => {
+    try {
+      return await acquireLease(client, spec.namespace, `${spec.app}-deploy`, options.holder, {
+        durationSeconds: options.leaseSeconds,
+        waitMs: options.lockWaitMs,
+        onWait: (other) => options.log(`waiting for the deploy lock of ${spec.app}, held by ${other}`),
+      });
+    } catch (error) {
+      if (error instanceof LeaseBusyError) {
+        throw new PhaseError('lock', `another deploy or rollback of ${spec.app} holds the lock (${error.holder})`, 'wait for it to finish, or raise lock-timeout; a lock whose holder died expires by itself', { cause: error });
+      }
+      throw error;
+    }
+  });
+  try {
+    const live = await phases.run('read', () => client.get('v1', 'Service', spec.namespace, spec.app));
+    const state = readLiveState(live);
+    const plan = planDeploy(state, digest);
+    if (plan.kind === 'noop') {
+      options.log(plan.reason);
+      const current = await client.get<KubeObject & DeploymentLike>('apps/v1', 'Deployment', spec.namespace, `${spec.app}-${plan.colour}`);
+      if (current && rolloutState(current).phase === 'done') return resultOf(state!, true);
+      options.log(`the live Deployment is missing or not ready; deploying ${digest} again`);
+    }
+    const target: Colour = plan.kind === 'deploy' ? plan.target : plan.colour;
+    const revision = plan.revision;
+    const deploymentName = `${spec.app}-${target}`;
+
+    const applied = await phases.run('apply', async () => {
+      const deployment = await client.apply<KubeObject & DeploymentLike>(renderDeployment(spec, target, revision), { fieldManager: FIELD_MANAGER });
+      // The preview Service shows the colour being brought up.
+      const [, preview] = renderServices(spec, target === 'blue' ? 'green' : 'blue', {});
+      await client.apply(preview, { fieldManager: FIELD_MANAGER });
+      return deployment;
+    });
+
+    await phases.run('rollout', async () => {
+      let last = rolloutState(applied);
+      const timeoutMs = (spec.progressDeadlineSeconds + 30) * 1000;
+      await client.watchObject<KubeObject & DeploymentLike>('apps/v1', 'Deployment', spec.namespace, deploymentName, undefined, (_type, deployment) => {
+        const next = rolloutState(deployment);
+        if (next.message !== last.message) options.log(`${deploymentName}: ${next.message}`);
+        last = next;
+        return next.phase !== 'waiting';
+      }, { timeoutMs });
+      if (last.phase === 'failed') throw new PhaseError('rollout', `${deploymentName} ${last.message}; live traffic stays on ${state?.liveColour ?? 'nothing (first deploy)'}`, 'look at the pods of the new colour (kubectl describe), fix the image or raise progress-deadline');
+      if (last.phase !== 'done') throw new PhaseError('rollout', `${deploymentName} did not finish rolling out in ${Math.round(timeoutMs / 1000)} s (${last.message}); live traffic stays on ${state?.liveColour ?? 'nothing'}`, 'raise progress-deadline');
+    });
+
+    await phases.run('preview', async () => {
+      const preview = `${spec.app}-preview`;
+      // The colour is checked through the Service that will carry it: its pods must be its endpoints.
+      if (!(await waitForReadyEndpoints(client, spec.namespace, preview, spec.replicas, 30_000))) {
+        throw new PhaseError('preview', `${preview} did not get ${spec.replicas} ready endpoints within 30 s; live traffic stays on ${state?.liveColour ?? 'nothing'}`, 'check the pods\' readiness and the Service selector');
+      }
+      if (options.previewCheck) {
+        try {
+          await options.previewCheck(preview);
+        } catch (error) {
+          throw new PhaseError('preview', `the new colour ${target} failed its check through ${preview}: ${(error as Error).message}; live traffic stays on ${state?.liveColour ?? 'nothing'}`, 'fix the release; the old colour keeps serving');
+        }
+      }
+    });
+
+    const next: LiveState =
+      plan.kind === 'deploy' ? switchedState(plan, digest) : { ...state!, liveDigest: digest };
+    await phases.run('switch', async () => {
+      const [liveService, preview] = renderServices(spec, target, stateAnnotations(next, { 'updated-at': new Date().toISOString(), ...(options.runUrl ? { 'run-url': options.runUrl } : {}) }));
+      await client.apply(liveService, { fieldManager: FIELD_MANAGER });
+      // After the switch the preview shows the colour kept warm for rollback.
+      await client.apply(preview, { fieldManager: FIELD_MANAGER });
+    });
+    await phases.run('record', () =>
+      recordHistory(client, spec.namespace, spec.app, { revision: next.revision, digest, colour: target, action: 'deploy', at: new Date().toISOString(), ...(options.runUrl ? { runUrl: options.runUrl } : {}) }, FIELD_MANAGER),
+    );
+    return resultOf(next, false);
+  } finally {
+    await lease.release().catch((error: unknown) => options.log(`could not release the lock: ${error instanceof KubeApiError ? error.message : String(error)}`));
+  }
+}
+
+function resultOf(state: LiveState, noop: boolean): DeployResult {
+  return {
+    noop,
+    liveColour: state.liveColour,
+    revision: state.revision,
+    digest: state.liveDigest,
+    ...(state.previousColour ? { previousColour: state.previousColour } : {}),
+    ...(state.previousDigest ? { previousDigest: state.previousDigest } : {}),
+  };
+}
+
+interface EndpointSliceList {
+  metadata: { resourceVersion?: string };
+  items: (KubeObject & { endpoints?: { conditions?: { ready?: boolean } }[] })[];
+}
+
+const readyIn = (slice: { endpoints?: { conditions?: { ready?: boolean } }[] }) => (slice.endpoints ?? []).filter((e) => e.conditions?.ready !== false).length;
+
+/** Ready endpoints behind a Service now (the zero-downtime sampler reads this). */
+export async function readyEndpoints(client: KubeClient, namespace: string, service: string): Promise<number> {
+  const list = await client.request<EndpointSliceList>('GET', `/apis/discovery.k8s.io/v1/namespaces/${namespace}/endpointslices?labelSelector=${encodeURIComponent(`kubernetes.io/service-name=${service}`)}`);
+  return list.items.reduce((sum, slice) => sum + readyIn(slice), 0);
+}
+
+/** Waits, by watch, until a Service has at least `count` ready endpoints; false on timeout. */
+export async function waitForReadyEndpoints(client: KubeClient, namespace: string, service: string, count: number, timeoutMs: number): Promise<boolean> {
+  const selector = `kubernetes.io/service-name=${service}`;
+  const list = await client.request<EndpointSliceList>('GET', `/apis/discovery.k8s.io/v1/namespaces/${namespace}/endpointslices?labelSelector=${encodeURIComponent(selector)}`);
+  const ready = new Map(list.items.map((slice) => [slice.metadata.name, readyIn(slice)]));
+  const total = () => [...ready.values()].reduce((a, b) => a + b, 0);
+  if (total() >= count) return true;
+  return client.watch<KubeObject & { endpoints?: { conditions?: { ready?: boolean } }[] }>('discovery.k8s.io/v1', 'EndpointSlice', namespace, { labelSelector: selector }, list.metadata.resourceVersion, (type, slice) => {
+    if (type === 'DELETED') ready.delete(slice.metadata.name);
+    else ready.set(slice.metadata.name, readyIn(slice));
+    return total() >= count;
+  }, { timeoutMs });
+}

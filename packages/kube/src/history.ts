@@ -1,0 +1,41 @@
+import type { KubeClient, KubeObject } from './client.js';
+import type { Colour } from './bluegreen.js';
+
+export interface HistoryEntry {
+  revision: number;
+  digest: string;
+  colour: Colour;
+  /** deploy or rollback */
+  action: string;
+  at: string;
+  runUrl?: string;
+}
+
+export const HISTORY_LIMIT = 20;
+
+export function historyName(app: string): string {
+  return `${app}-deploy-history`;
+}
+
+/** Adds an entry, newest first, keeping the last HISTORY_LIMIT (a re-run of a revision replaces it). Pure. */
+export function appendHistory(entries: HistoryEntry[], entry: HistoryEntry): HistoryEntry[] {
+  return [entry, ...entries.filter((e) => !(e.revision === entry.revision && e.action === entry.action))].slice(0, HISTORY_LIMIT);
+}
+
+export async function readHistory(client: KubeClient, namespace: string, app: string): Promise<HistoryEntry[]> {
+  const map = await client.get<KubeObject & { data?: Record<string, string> }>('v1', 'ConfigMap', namespace, historyName(app));
+  try {
+    return JSON.parse(map?.data?.history ?? '[]') as HistoryEntry[];
+  } catch {
+    return [];
+  }
+}
+
+export async function recordHistory(client: KubeClient, namespace: string, app: string, entry: HistoryEntry, fieldManager: string): Promise<HistoryEntry[]> {
+  const entries = appendHistory(await readHistory(client, namespace, app), entry);
+  await client.apply(
+    { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: historyName(app), namespace, labels: { 'app.kubernetes.io/name': app, 'app.kubernetes.io/managed-by': 'deploy-suite' } }, data: { history: JSON.stringify(entries, null, 1) } },
+    { fieldManager },
+  );
+  return entries;
+}

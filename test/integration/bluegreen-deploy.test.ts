@@ -1,0 +1,170 @@
+// bluegreen-deploy, bundled, run as the runner runs it, against the real control plane: colours flip,
+// re-runs converge, a stuck rollout leaves live traffic alone, the lock serialises deploys, a tag is
+// refused, and a sampler reading the live Service every 50 ms never sees it without ready endpoints.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createKubeClient, parseKubeconfig, readHistory, readyEndpoints, type KubeClient, type KubeObject } from '@deploy-suite/kube';
+import { loadEvent, runAction, type ActionRun } from '../support/action-runner.js';
+
+const namespace = `bg-${randomBytes(3).toString('hex')}`;
+const kubeconfigText = readFileSync(process.env.DEPLOY_SUITE_KUBECONFIG!, 'utf8');
+const kubeconfig = Buffer.from(kubeconfigText).toString('base64');
+const digest = (n: number) => `127.0.0.1:5000/shop/api@sha256:${String(n).repeat(64)}`;
+let client: KubeClient;
+
+async function deploy(inputs: Record<string, string>): Promise<ActionRun> {
+  return runAction('bluegreen-deploy', { kubeconfig, namespace, app: 'shop', replicas: '3', ...inputs }, await loadEvent('push-default-branch'));
+}
+
+async function liveSelector(app = 'shop'): Promise<string | undefined> {
+  const service = await client.get<KubeObject & { spec: { selector: Record<string, string> } }>('v1', 'Service', namespace, app);
+  return service?.spec.selector['deploy-suite.dev/colour'];
+}
+
+/** Reads the live Service's ready endpoints every 50 ms until stopped; returns the smallest count seen. */
+function sampleLive(app: string): { stop: () => Promise<{ min: number; samples: number }> } {
+  let running = true;
+  let min = Number.POSITIVE_INFINITY;
+  let samples = 0;
+  const loop = (async () => {
+    while (running) {
+      min = Math.min(min, await readyEndpoints(client, namespace, app));
+      samples++;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      return { min, samples };
+    },
+  };
+}
+
+beforeAll(async () => {
+  client = createKubeClient(parseKubeconfig(kubeconfigText));
+  await client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }, { fieldManager: 'test' });
+});
+
+afterAll(async () => {
+  await client.delete('v1', 'Namespace', undefined, namespace);
+  client.close();
+});
+
+describe('bluegreen-deploy on the local control plane', () => {
+  it('first deploy into an empty namespace goes live on blue', async () => {
+    const run = await deploy({ image: digest(1) });
+    expect(run.exitCode).toBe(0);
+    expect(run.outputs).toMatchObject({ 'live-colour': 'blue', 'previous-colour': '', revision: '1', digest: `sha256:${'1'.repeat(64)}`, noop: 'false' });
+    expect(await liveSelector()).toBe('blue');
+    expect(await readyEndpoints(client, namespace, 'shop')).toBe(3);
+    expect(Object.keys(JSON.parse(run.outputs.timings!))).toEqual(['lock', 'read', 'apply', 'rollout', 'preview', 'switch', 'record']);
+    expect(run.summary).toContain('live on blue');
+  });
+
+  it('second deploy flips to green and keeps blue warm; the live Service never loses its endpoints', async () => {
+    const sampler = sampleLive('shop');
+    const run = await deploy({ image: digest(2) });
+    const seen = await sampler.stop();
+    expect(run.exitCode).toBe(0);
+    expect(run.outputs).toMatchObject({ 'live-colour': 'green', 'previous-colour': 'blue', revision: '2', 'previous-digest': `sha256:${'1'.repeat(64)}` });
+    expect(await liveSelector()).toBe('green');
+    const blue = await client.get<KubeObject & { status: { availableReplicas: number } }>('apps/v1', 'Deployment', namespace, 'shop-blue');
+    expect(blue?.status.availableReplicas).toBe(3);
+    expect(seen.samples).toBeGreaterThan(3);
+    expect(seen.min).toBeGreaterThan(0);
+  });
+
+  it('third deploy flips back to blue; history records every revision, newest first', async () => {
+    const sampler = sampleLive('shop');
+    const run = await deploy({ image: digest(3) });
+    const seen = await sampler.stop();
+    expect(run.exitCode).toBe(0);
+    expect(run.outputs).toMatchObject({ 'live-colour': 'blue', 'previous-colour': 'green', revision: '3' });
+    expect(seen.min).toBeGreaterThan(0);
+    const history = await readHistory(client, namespace, 'shop');
+    expect(history.map((h) => [h.revision, h.colour])).toEqual([[3, 'blue'], [2, 'green'], [1, 'blue']]);
+  });
+
+  it('a re-run of the live digest changes nothing', async () => {
+    const before = await client.get('apps/v1', 'Deployment', namespace, 'shop-blue');
+    const run = await deploy({ image: digest(3) });
+    expect(run.exitCode).toBe(0);
+    expect(run.outputs).toMatchObject({ noop: 'true', 'live-colour': 'blue', revision: '3' });
+    const after = await client.get('apps/v1', 'Deployment', namespace, 'shop-blue');
+    expect(after?.metadata.generation).toBe(before?.metadata.generation);
+    expect(run.summary).toContain('already live');
+  });
+
+  it('a rollout that never becomes ready fails at the progress deadline, and live traffic stays', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bg-template-'));
+    const template = join(dir, 'deployment.yaml');
+    writeFileSync(template, ['apiVersion: apps/v1', 'kind: Deployment', 'metadata: {name: shop}', 'spec:', '  template:', '    metadata:', '      labels: {deploy-suite.test/hold-not-ready: "true"}', '    spec:', '      containers:', '      - name: api', '        image: placeholder'].join('\n'));
+    const sampler = sampleLive('shop');
+    const run = await deploy({ image: digest(4), 'deployment-template': template, 'progress-deadline': '3s' });
+    const seen = await sampler.stop();
+    expect(run.exitCode).toBe(1);
+    expect(run.log).toMatch(/::error::rollout: shop-green the rollout exceeded its progress deadline.*live traffic stays on blue/);
+    expect(await liveSelector()).toBe('blue');
+    expect(seen.min).toBe(3);
+    const service = await client.get('v1', 'Service', namespace, 'shop');
+    expect(service?.metadata.annotations?.['deploy-suite.dev/revision']).toBe('3');
+    expect(await client.get('coordination.k8s.io/v1', 'Lease', namespace, 'shop-deploy')).toBeUndefined();
+  }, 120_000);
+
+  it('a deploy after the failed one converges: green rolls out and goes live', async () => {
+    const run = await deploy({ image: digest(5) });
+    expect(run.exitCode).toBe(0);
+    expect(run.outputs).toMatchObject({ 'live-colour': 'green', revision: '4', 'previous-colour': 'blue' });
+  });
+
+  it('waits for the lock another deploy holds, then fails clearly, with the state intact', async () => {
+    await client.request('POST', `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases`, {
+      body: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'shop-deploy' }, spec: { holderIdentity: 'acme/shop-api/actions/runs/999', leaseDurationSeconds: 600, renewTime: new Date().toISOString().replace('Z', '000Z') } },
+    });
+    try {
+      const run = await deploy({ image: digest(6), 'lock-timeout': '2s' });
+      expect(run.exitCode).toBe(1);
+      expect(run.log).toContain('waiting for the deploy lock of shop, held by acme/shop-api/actions/runs/999');
+      expect(run.log).toMatch(/::error::lock: another deploy or rollback of shop holds the lock \(acme\/shop-api\/actions\/runs\/999\)/);
+      expect(await liveSelector()).toBe('green');
+    } finally {
+      await client.delete('coordination.k8s.io/v1', 'Lease', namespace, 'shop-deploy');
+    }
+  });
+
+  it('dry-run shows what would change and changes nothing', async () => {
+    const run = await deploy({ image: digest(7), 'dry-run': 'true' });
+    expect(run.exitCode).toBe(0);
+    expect(run.summary).toContain('dry run: shop → blue, revision 5');
+    expect(run.summary).toMatch(/Deployment shop-blue<\/td><td>update/);
+    expect(run.summary).toContain(`sha256:${'7'.repeat(64)}`);
+    expect(await liveSelector()).toBe('green');
+    const blue = await client.get<KubeObject & { spec: { template: { spec: { containers: { image: string }[] } } } }>('apps/v1', 'Deployment', namespace, 'shop-blue');
+    expect(blue?.spec.template.spec.containers[0]!.image).toBe(digest(3));
+  });
+
+  it('refuses a tag, and a bad kubeconfig, before touching the cluster', async () => {
+    const tagged = await runAction('bluegreen-deploy', { kubeconfig, namespace, app: 'tagged', image: '127.0.0.1:5000/shop/api:latest' }, await loadEvent('push-default-branch'));
+    expect(tagged.exitCode).toBe(1);
+    expect(tagged.log).toMatch(/title=input 'image'::.*names a tag, not a digest/);
+    expect(await client.get('apps/v1', 'Deployment', namespace, 'tagged-blue')).toBeUndefined();
+    const badConfig = await runAction('bluegreen-deploy', { kubeconfig: 'not a kubeconfig', namespace, app: 'x', image: digest(1) }, await loadEvent('push-default-branch'));
+    expect(badConfig.exitCode).toBe(1);
+    expect(badConfig.log).toContain("title=input 'kubeconfig'");
+  });
+
+  it('masks the kubeconfig and its key material', async () => {
+    const run = await deploy({ image: digest(5) });
+    const key = parseKubeconfig(kubeconfigText).clientKey!;
+    const keyLine = key.split('\n')[1]!;
+    expect(run.log).toContain(`::add-mask::${keyLine}`);
+    const visible = run.log.split('\n').filter((l) => !l.startsWith('::add-mask::')).join('\n');
+    expect(visible).not.toContain(keyLine);
+    expect(visible).not.toContain(kubeconfig.slice(0, 40));
+  });
+});
