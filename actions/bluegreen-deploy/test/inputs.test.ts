@@ -1,0 +1,71 @@
+import { describe, expect, it } from '@jest/globals';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InputError, InputReader } from '@deploy-suite/action-kit';
+import { readBluegreenInputs } from '../src/inputs.js';
+
+const kubeconfig = `apiVersion: v1
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:6443"}}]
+contexts: [{name: x, context: {cluster: c, user: u, namespace: team-a}}]
+current-context: x
+users: [{name: u, user: {token: abc123token}}]
+`;
+const DIGEST = `r/app@sha256:${'a'.repeat(64)}`;
+const dir = mkdtempSync(join(tmpdir(), 'bg-inputs-'));
+writeFileSync(join(dir, 'svc.yaml'), 'apiVersion: v1\nkind: Service\nmetadata: {name: x}\n');
+writeFileSync(join(dir, 'empty.yaml'), 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\nspec: {template: {spec: {containers: []}}}\n');
+writeFileSync(join(dir, 'bad.yaml'), 'kind: [unclosed\n');
+writeFileSync(join(dir, 'good.yaml'), '---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\nspec: {template: {spec: {containers: [{name: a, image: b}]}}}\n');
+
+function read(values: Record<string, string>) {
+  return readBluegreenInputs(new InputReader((name) => ({ kubeconfig, app: 'shop', image: DIGEST, ...values })[name]), dir, { HOME: '/nonexistent' });
+}
+
+function problems(values: Record<string, string>) {
+  try {
+    read(values);
+  } catch (error) {
+    if (error instanceof InputError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected an InputError');
+}
+
+describe('bluegreen-deploy inputs', () => {
+  it('defaults, with the namespace from the kubeconfig context', () => {
+    const inputs = read({});
+    expect(inputs).toMatchObject({ namespace: 'team-a', app: 'shop', image: DIGEST, replicas: 2, containerPort: 8080, progressDeadlineSeconds: 300, lockTimeoutSeconds: 300, dryRun: false });
+    expect(inputs.access?.token).toBe('abc123token');
+  });
+
+  it('durations and a template', () => {
+    const inputs = read({ 'progress-deadline': '90s', 'lock-timeout': '2m', 'deployment-template': 'good.yaml' });
+    expect(inputs.progressDeadlineSeconds).toBe(90);
+    expect(inputs.lockTimeoutSeconds).toBe(120);
+    expect(inputs.deploymentTemplate?.kind).toBe('Deployment');
+  });
+
+  it.each([
+    [{ image: 'r/app:latest' }, 'image', /names a tag, not a digest/],
+    [{ image: 'r/app@sha256:short' }, 'image', /digest/],
+    [{ image: '' }, 'image', /required/],
+    [{ app: 'Shop_API' }, 'app', /DNS label/],
+    [{ app: 'a'.repeat(41) }, 'app', /at most 40/],
+    [{ namespace: 'Prod' }, 'namespace', /not a valid namespace/],
+    [{ replicas: '0' }, 'replicas', /positive/],
+    [{ 'container-port': '70000' }, 'container-port', /not a port/],
+    [{ 'progress-deadline': '5 minutes' }, 'progress-deadline', /not a duration/],
+    [{ 'lock-timeout': '0' }, 'lock-timeout', /not a duration/],
+    [{ 'deployment-template': 'missing.yaml' }, 'deployment-template', /does not exist/],
+    [{ 'deployment-template': 'svc.yaml' }, 'deployment-template', /no Deployment/],
+    [{ 'deployment-template': 'empty.yaml' }, 'deployment-template', /no containers/],
+    [{ 'deployment-template': 'bad.yaml' }, 'deployment-template', /not valid YAML/],
+    [{ kubeconfig: 'clusters: []' }, 'kubeconfig', /no context/],
+    [{ 'dry-run': 'maybe' }, 'dry-run', /not a boolean/],
+  ])('%j fails on %s', (values, input, problem) => {
+    const found = problems(values);
+    expect(found.map((p) => p.input)).toEqual([input]);
+    expect(found[0]!.problem).toMatch(problem);
+  });
+});

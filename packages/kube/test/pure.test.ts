@@ -1,0 +1,50 @@
+import { describe, expect, it } from '@jest/globals';
+import { appendHistory, diffObjects, HISTORY_LIMIT, leaseExpired, resourcePath, type HistoryEntry } from '../src/index.js';
+
+describe('leaseExpired', () => {
+  const now = new Date('2026-11-27T10:00:30Z');
+  it.each([
+    [{ holderIdentity: 'a', leaseDurationSeconds: 30, renewTime: '2026-11-27T10:00:10.000000Z' }, false],
+    [{ holderIdentity: 'a', leaseDurationSeconds: 10, renewTime: '2026-11-27T10:00:10.000000Z' }, true],
+    [{ holderIdentity: 'a', leaseDurationSeconds: 30, acquireTime: '2026-11-27T10:00:10.000000Z' }, false],
+    [{ leaseDurationSeconds: 30, renewTime: '2026-11-27T10:00:29.000000Z' }, true],
+    [{ holderIdentity: 'a', leaseDurationSeconds: 30 }, true],
+  ])('%j → %s', (spec, expired) => {
+    expect(leaseExpired(spec, now)).toBe(expired);
+  });
+});
+
+describe('history', () => {
+  const entry = (revision: number, action = 'deploy'): HistoryEntry => ({ revision, digest: `sha256:${revision}`, colour: revision % 2 ? 'blue' : 'green', action, at: '2026-11-27T00:00:00Z' });
+  it('keeps the newest first, replaces a re-run of the same revision, and is bounded', () => {
+    let entries: HistoryEntry[] = [];
+    for (let r = 1; r <= HISTORY_LIMIT + 5; r++) entries = appendHistory(entries, entry(r));
+    expect(entries).toHaveLength(HISTORY_LIMIT);
+    expect(entries[0]!.revision).toBe(HISTORY_LIMIT + 5);
+    expect(appendHistory(entries, { ...entry(HISTORY_LIMIT + 5), digest: 'again' }).filter((e) => e.revision === HISTORY_LIMIT + 5)).toHaveLength(1);
+    expect(appendHistory([entry(3)], entry(3, 'rollback'))).toHaveLength(2);
+  });
+});
+
+describe('diffObjects', () => {
+  it('lists changed fields by path and ignores what the server owns', () => {
+    const before = { metadata: { name: 'a', resourceVersion: '1', managedFields: [{}], annotations: { x: '1' } }, spec: { replicas: 2, template: { spec: { containers: [{ image: 'a@1' }] } } }, status: { ready: 1 } };
+    const after = { metadata: { name: 'a', resourceVersion: '2', managedFields: [{}, {}], annotations: { x: '2', y: 'new' } }, spec: { replicas: 2, template: { spec: { containers: [{ image: 'a@2' }] } } }, status: { ready: 0 } };
+    expect(diffObjects(before, after)).toEqual(['metadata.annotations.x: "1" → "2"', 'metadata.annotations.y: (none) → "new"', 'spec.template.spec.containers[0].image: "a@1" → "a@2"']);
+    expect(diffObjects(before, before)).toEqual([]);
+  });
+});
+
+describe('resourcePath', () => {
+  it.each([
+    ['apps/v1', 'Deployment', 'ns', 'web', '/apis/apps/v1/namespaces/ns/deployments/web'],
+    ['v1', 'Service', 'ns', undefined, '/api/v1/namespaces/ns/services'],
+    ['v1', 'Namespace', 'ignored', 'prod', '/api/v1/namespaces/prod'],
+    ['coordination.k8s.io/v1', 'Lease', 'ns', 'a-deploy', '/apis/coordination.k8s.io/v1/namespaces/ns/leases/a-deploy'],
+  ])('%s %s', (apiVersion, kind, ns, name, path) => {
+    expect(resourcePath(apiVersion, kind, ns, name)).toBe(path);
+  });
+  it('refuses kinds the suite does not manage', () => {
+    expect(() => resourcePath('v1', 'Gizmo')).toThrow(/not one the suite manages/);
+  });
+});
