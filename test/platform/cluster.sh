@@ -139,13 +139,17 @@ kube_cluster() {
     --enable-priority-and-fairness=false --max-requests-inflight=1000 --max-mutating-requests-inflight=500
   wait_up kube-apiserver 90 apiserver_ready
 
+  # The node controller only has to lift the not-ready taint of new nodes. kwok's heartbeats can lag
+  # under thousands of pods; a short grace period then marks every pod not ready, for good (kwok only
+  # readies pending pods), so it is long here.
   start_daemon kube-controller-manager "$kube/kube-controller-manager" --kubeconfig="$DS_KUBE_DIR/controller-manager.kubeconfig" \
     --authentication-kubeconfig="$DS_KUBE_DIR/controller-manager.kubeconfig" --authorization-kubeconfig="$DS_KUBE_DIR/controller-manager.kubeconfig" \
     --bind-address=127.0.0.1 --secure-port=10257 --leader-elect=false --use-service-account-credentials=true \
     --root-ca-file="$pki/ca.crt" --service-account-private-key-file="$pki/sa.key" \
     --cluster-signing-cert-file="$pki/ca.crt" --cluster-signing-key-file="$pki/ca.key" \
     --controllers='*,-nodeipam,-cloud-node-lifecycle,-service-lb-controller,-route,-persistentvolume-binder,-attachdetach,-persistentvolume-expander,-ephemeral-volume,-pv-protection,-pvc-protection' \
-    --kube-api-qps=500 --kube-api-burst=1000 --concurrent-deployment-syncs=10 --concurrent-replicaset-syncs=10
+    --kube-api-qps=500 --kube-api-burst=1000 --concurrent-deployment-syncs=10 --concurrent-replicaset-syncs=10 \
+    --node-monitor-grace-period=1h
   start_daemon kube-scheduler "$kube/kube-scheduler" --kubeconfig="$DS_KUBE_DIR/scheduler.kubeconfig" \
     --authentication-kubeconfig="$DS_KUBE_DIR/scheduler.kubeconfig" --authorization-kubeconfig="$DS_KUBE_DIR/scheduler.kubeconfig" \
     --bind-address=127.0.0.1 --secure-port=10259 --leader-elect=false --kube-api-qps=500 --kube-api-burst=1000
@@ -153,7 +157,7 @@ kube_cluster() {
     --manage-all-nodes=false --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
     --node-ip=127.0.0.1 --cidr=10.244.0.0/16 --server-address=127.0.0.1:10247
 
-  # Fake nodes, enough room for a thousand pods.
+  # Fake nodes with room for 6,000 pods: two apps of 1,000 replicas, each keeping its other colour warm.
   local n
   for n in 0 1 2; do
     kubectl --kubeconfig "$DS_KUBECONFIG" apply -f - >/dev/null <<NODE
@@ -165,8 +169,8 @@ metadata:
   labels: {kubernetes.io/hostname: kwok-node-$n, kubernetes.io/os: linux, kubernetes.io/arch: amd64, type: kwok}
 spec: {}
 status:
-  allocatable: {cpu: "64", memory: 256Gi, pods: "1000"}
-  capacity: {cpu: "64", memory: 256Gi, pods: "1000"}
+  allocatable: {cpu: "64", memory: 256Gi, pods: "2000"}
+  capacity: {cpu: "64", memory: 256Gi, pods: "2000"}
 NODE
   done
   wait_for 60 nodes_ready \

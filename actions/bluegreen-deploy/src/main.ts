@@ -47,6 +47,7 @@ async function main(): Promise<void> {
     core.setOutput('previous-digest', result.previousDigest ?? '');
     core.setOutput('noop', String(result.noop));
     core.setOutput('timings', JSON.stringify(phases.toJSON()));
+    core.setOutput('api-requests', String(client.requestCount));
     await writeSummary(`bluegreen-deploy: ${inputs.app} ${result.noop ? 'unchanged' : `live on ${result.liveColour}`}`, [
       ['Namespace', inputs.namespace],
       ['Live', `${result.liveColour}, revision ${result.revision}: ${code(result.digest)}`],
