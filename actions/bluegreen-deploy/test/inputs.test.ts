@@ -2,7 +2,8 @@ import { describe, expect, it } from '@jest/globals';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InputError, InputReader } from '@deploy-suite/action-kit';
+import { InputReader } from '@deploy-suite/action-kit';
+import { inputProblems } from '../../../test/support/input-problems.js';
 import { readBluegreenInputs } from '../src/inputs.js';
 
 const kubeconfig = `apiVersion: v1
@@ -22,15 +23,7 @@ function read(values: Record<string, string>) {
   return readBluegreenInputs(new InputReader((name) => ({ kubeconfig, app: 'shop', image: DIGEST, ...values })[name]), dir, { HOME: '/nonexistent' });
 }
 
-function problems(values: Record<string, string>) {
-  try {
-    read(values);
-  } catch (error) {
-    if (error instanceof InputError) return error.problems;
-    throw error;
-  }
-  throw new Error('expected an InputError');
-}
+const problems = (values: Record<string, string>) => inputProblems(() => read(values));
 
 describe('bluegreen-deploy inputs', () => {
   it('defaults, with the namespace from the kubeconfig context', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { InputError, InputReader } from '@deploy-suite/action-kit';
+import { InputReader } from '@deploy-suite/action-kit';
+import { inputProblems } from '../../../test/support/input-problems.js';
 import { dockerfileStages, readBuildImageInputs } from '../src/inputs.js';
 
 const workspace = new URL('../../../', import.meta.url).pathname;
@@ -11,15 +12,7 @@ function read(values: Record<string, string>) {
   return { inputs, warnings };
 }
 
-function problems(values: Record<string, string>): { input: string; problem: string; fix: string }[] {
-  try {
-    read(values);
-  } catch (error) {
-    if (error instanceof InputError) return error.problems;
-    throw error;
-  }
-  throw new Error('expected an InputError');
-}
+const problems = (values: Record<string, string>) => inputProblems(() => read(values));
 
 describe('build-image inputs', () => {
   it('valid inputs with defaults', () => {
