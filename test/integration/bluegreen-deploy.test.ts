@@ -12,7 +12,8 @@ import { loadEvent, runAction, type ActionRun } from '../support/action-runner.j
 const namespace = `bg-${randomBytes(3).toString('hex')}`;
 const kubeconfigText = readFileSync(process.env.DEPLOY_SUITE_KUBECONFIG!, 'utf8');
 const kubeconfig = Buffer.from(kubeconfigText).toString('base64');
-const digest = (n: number) => `127.0.0.1:5000/shop/api@sha256:${String(n).repeat(64)}`;
+// digest(3) is sha256:333…; from 10 on, the number in hex padded with e (never a repeat of a smaller one).
+const digest = (n: number) => `127.0.0.1:5000/shop/api@sha256:${n < 10 ? String(n).repeat(64) : n.toString(16).padStart(64, 'e')}`;
 let client: KubeClient;
 
 async function deploy(inputs: Record<string, string>): Promise<ActionRun> {
@@ -156,6 +157,25 @@ describe('bluegreen-deploy on the local control plane', () => {
     const badConfig = await runAction('bluegreen-deploy', { kubeconfig: 'not a kubeconfig', namespace, app: 'x', image: digest(1) }, await loadEvent('push-default-branch'));
     expect(badConfig.exitCode).toBe(1);
     expect(badConfig.log).toContain("title=input 'kubeconfig'");
+  });
+
+  it.each(['lock', 'read', 'apply', 'rollout', 'preview', 'switch', 'record'])('killed in the %s phase, a re-run converges', async (phase) => {
+    const before = await client.get('v1', 'Service', namespace, 'shop');
+    const revision = Number(before?.metadata.annotations?.['deploy-suite.dev/revision']);
+    const image = digest(10 + revision);
+    const killed = await runAction('bluegreen-deploy', { kubeconfig, namespace, app: 'shop', replicas: '3', image }, await loadEvent('push-default-branch'), {}, { killWhenLogShows: `::group::${phase}` });
+    expect(killed.exitCode).not.toBe(0);
+    // Live traffic is never without endpoints, whatever the phase the run died in.
+    expect(await readyEndpoints(client, namespace, 'shop')).toBe(3);
+    const rerun = await deploy({ image });
+    expect(rerun.exitCode).toBe(0);
+    expect(rerun.outputs.digest).toBe(image.slice(image.indexOf('@') + 1));
+    expect(Number(rerun.outputs.revision)).toBe(revision + 1);
+    const live = await liveSelector();
+    expect(live).toBe(rerun.outputs['live-colour']);
+    const history = await readHistory(client, namespace, 'shop');
+    expect(history.filter((h) => h.revision === revision + 1)).toHaveLength(1);
+    expect(history[0]!.digest).toBe(rerun.outputs.digest);
   });
 
   it('masks the kubeconfig and its key material', async () => {

@@ -40,6 +40,7 @@ export async function runAction(
   inputs: Record<string, string>,
   event: EventFixture,
   extraEnv: Record<string, string> = {},
+  options: { killWhenLogShows?: string } = {},
 ): Promise<ActionRun> {
   const dir = await mkdtemp(join(tmpdir(), `run-${action}-`));
   const eventPath = join(dir, 'event.json');
@@ -72,7 +73,11 @@ export async function runAction(
   const started = performance.now();
   const child = spawn(node24(), [join(repoRoot, 'actions', action, 'dist', 'index.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
-  child.stdout.on('data', (chunk: Buffer) => (log += chunk.toString()));
+  child.stdout.on('data', (chunk: Buffer) => {
+    log += chunk.toString();
+    // Simulates the runner's process dying mid-phase (a cancelled job, a lost machine).
+    if (options.killWhenLogShows && log.includes(options.killWhenLogShows)) child.kill('SIGKILL');
+  });
   child.stderr.on('data', (chunk: Buffer) => (log += chunk.toString()));
   const exitCode = await new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? 1)));
   const seconds = (performance.now() - started) / 1000;

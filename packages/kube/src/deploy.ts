@@ -1,7 +1,7 @@
 import { PhaseError, type Phases } from '@deploy-suite/action-kit';
 import { KubeApiError, type KubeClient, type KubeObject } from './client.js';
 import { planDeploy, readLiveState, renderDeployment, renderServices, stateAnnotations, switchedState, type AppSpec, type Colour, type LiveState } from './bluegreen.js';
-import { recordHistory } from './history.js';
+import { readHistory, recordHistory } from './history.js';
 import { acquireLease, LeaseBusyError } from './lease.js';
 import { rolloutState, type DeploymentLike } from './rollout.js';
 
@@ -55,7 +55,14 @@ export async function bluegreenDeploy(client: KubeClient, spec: AppSpec, options
     if (plan.kind === 'noop') {
       options.log(plan.reason);
       const current = await client.get<KubeObject & DeploymentLike>('apps/v1', 'Deployment', spec.namespace, `${spec.app}-${plan.colour}`);
-      if (current && rolloutState(current).phase === 'done') return resultOf(state!, true);
+      if (current && rolloutState(current).phase === 'done') {
+        // A run stopped between the switch and the record leaves the revision live but unrecorded.
+        const history = await readHistory(client, spec.namespace, spec.app);
+        if (!history.some((h) => h.revision === state!.revision && h.action === 'deploy')) {
+          await recordHistory(client, spec.namespace, spec.app, { revision: state!.revision, digest, colour: plan.colour, action: 'deploy', at: new Date().toISOString(), ...(options.runUrl ? { runUrl: options.runUrl } : {}) }, FIELD_MANAGER);
+        }
+        return resultOf(state!, true);
+      }
       options.log(`the live Deployment is missing or not ready; deploying ${digest} again`);
     }
     const target: Colour = plan.kind === 'deploy' ? plan.target : plan.colour;
