@@ -138,15 +138,39 @@ describe('bluegreen-deploy on the local control plane', () => {
     }
   });
 
+  it('two deploys at once: one waits for the other\'s lock, both land in order, history stays consistent', async () => {
+    const start = Number((await client.get('v1', 'Service', namespace, 'shop'))?.metadata.annotations?.['deploy-suite.dev/revision']);
+    const event = await loadEvent('push-default-branch');
+    // The first brings up 300 replicas, so the second surely arrives while it holds the lock.
+    const first = runAction('bluegreen-deploy', { kubeconfig, namespace, app: 'shop', replicas: '300', image: digest(40) }, event, { GITHUB_RUN_ID: '4001' });
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const second = runAction('bluegreen-deploy', { kubeconfig, namespace, app: 'shop', replicas: '3', image: digest(41), 'lock-timeout': '2m' }, event, { GITHUB_RUN_ID: '4002' });
+    const [a, b] = await Promise.all([first, second]);
+    expect(a.exitCode).toBe(0);
+    expect(b.exitCode).toBe(0);
+    expect(b.log).toContain('waiting for the deploy lock of shop, held by acme/shop-api/actions/runs/4001');
+    expect(Number(a.outputs.revision)).toBe(start + 1);
+    expect(Number(b.outputs.revision)).toBe(start + 2);
+    expect(b.outputs['previous-digest']).toBe(a.outputs.digest);
+    const history = await readHistory(client, namespace, 'shop');
+    expect(history.slice(0, 2).map((h) => h.revision)).toEqual([start + 2, start + 1]);
+    expect(await liveSelector()).toBe(b.outputs['live-colour']);
+  });
+
   it('dry-run shows what would change and changes nothing', async () => {
+    const live = await client.get('v1', 'Service', namespace, 'shop');
+    const revision = Number(live?.metadata.annotations?.['deploy-suite.dev/revision']);
+    const idle = live?.metadata.annotations?.['deploy-suite.dev/live-colour'] === 'green' ? 'blue' : 'green';
+    const idleBefore = await client.get<KubeObject & { spec: { template: { spec: { containers: { image: string }[] } } } }>('apps/v1', 'Deployment', namespace, `shop-${idle}`);
     const run = await deploy({ image: digest(7), 'dry-run': 'true' });
     expect(run.exitCode).toBe(0);
-    expect(run.summary).toContain('dry run: shop → blue, revision 5');
-    expect(run.summary).toMatch(/Deployment shop-blue<\/td><td>update/);
+    expect(run.summary).toContain(`dry run: shop → ${idle}, revision ${revision + 1}`);
+    expect(run.summary).toContain(`Deployment shop-${idle}</td><td>update`);
     expect(run.summary).toContain(`sha256:${'7'.repeat(64)}`);
-    expect(await liveSelector()).toBe('green');
-    const blue = await client.get<KubeObject & { spec: { template: { spec: { containers: { image: string }[] } } } }>('apps/v1', 'Deployment', namespace, 'shop-blue');
-    expect(blue?.spec.template.spec.containers[0]!.image).toBe(digest(3));
+    expect(await liveSelector()).toBe(idle === 'blue' ? 'green' : 'blue');
+    const idleAfter = await client.get<KubeObject & { spec: { template: { spec: { containers: { image: string }[] } } } }>('apps/v1', 'Deployment', namespace, `shop-${idle}`);
+    expect(idleAfter?.spec.template.spec.containers[0]!.image).toBe(idleBefore?.spec.template.spec.containers[0]!.image);
+    expect(idleAfter?.metadata.generation).toBe(idleBefore?.metadata.generation);
   });
 
   it('refuses a tag, and a bad kubeconfig, before touching the cluster', async () => {
