@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createKubeClient, parseKubeconfig, readHistory, readyEndpoints, type KubeClient, type KubeObject } from '@deploy-suite/kube';
 import { loadEvent, runAction, type ActionRun } from '../support/action-runner.js';
+import { startGitHubApi } from '../support/github-api-double.js';
 
 const namespace = `bg-${randomBytes(3).toString('hex')}`;
 const kubeconfigText = readFileSync(process.env.DEPLOY_SUITE_KUBECONFIG!, 'utf8');
@@ -200,6 +201,43 @@ describe('bluegreen-deploy on the local control plane', () => {
     const history = await readHistory(client, namespace, 'shop');
     expect(history.filter((h) => h.revision === revision + 1)).toHaveLength(1);
     expect(history[0]!.digest).toBe(rerun.outputs.digest);
+  });
+
+  it('records a GitHub deployment: created, in_progress, then success with the environment URL', async () => {
+    const api = await startGitHubApi({
+      'POST /repos/acme/shop-api/deployments': { id: 9001, url: 'https://api.github.com/repos/acme/shop-api/deployments/9001', sha: '8f3c2a1b9d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a', ref: '8f3c2a1b9d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a', environment: 'production' },
+      'POST /repos/acme/shop-api/deployments/9001/statuses': { id: 1, state: 'success' },
+    });
+    try {
+      const env = { GITHUB_API_URL: api.url };
+      const ok = await runAction('bluegreen-deploy', { kubeconfig, namespace, app: 'web', replicas: '2', image: digest(8), environment: 'production', 'environment-url': 'https://shop.example.com', 'github-token': 'ghs_deploytoken123' }, await loadEvent('push-default-branch'), env);
+      expect(ok.exitCode).toBe(0);
+      expect(api.requests.map((r) => `${r.method} ${r.url}`)).toEqual(['POST /repos/acme/shop-api/deployments', 'POST /repos/acme/shop-api/deployments/9001/statuses', 'POST /repos/acme/shop-api/deployments/9001/statuses']);
+      expect(api.requests[0]!.body).toMatchObject({ ref: '8f3c2a1b9d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a', environment: 'production', required_contexts: [], auto_merge: false, payload: { app: 'web', namespace, image: digest(8) } });
+      expect(api.requests[0]!.authorization).toBe('Bearer ghs_deploytoken123');
+      expect(api.requests[1]!.body).toMatchObject({ state: 'in_progress', log_url: 'https://github.com/acme/shop-api/actions/runs/1001' });
+      expect(api.requests[2]!.body).toMatchObject({ state: 'success', environment_url: 'https://shop.example.com' });
+      // A failed rollout marks the deployment failed.
+      api.requests.length = 0;
+      const template = join(mkdtempSync(join(tmpdir(), 'bg-hold-')), 'd.yaml');
+      writeFileSync(template, 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec: {template: {metadata: {labels: {deploy-suite.test/hold-not-ready: "true"}}, spec: {containers: [{name: web, image: x}]}}}\n');
+      const failed = await runAction('bluegreen-deploy', { kubeconfig, namespace, app: 'web', replicas: '2', image: digest(9), environment: 'production', 'deployment-template': template, 'progress-deadline': '2s' }, await loadEvent('push-default-branch'), env);
+      expect(failed.exitCode).toBe(1);
+      expect(api.requests.map((r) => (r.body as { state?: string } | undefined)?.state)).toEqual([undefined, 'in_progress', 'failure']);
+    } finally {
+      await api.close();
+    }
+  }, 120_000);
+
+  it('a GitHub API that refuses the deployment warns, and the deploy still happens', async () => {
+    const api = await startGitHubApi({});
+    try {
+      const run = await runAction('bluegreen-deploy', { kubeconfig, namespace, app: 'web', replicas: '2', image: digest(7), environment: 'staging' }, await loadEvent('push-default-branch'), { GITHUB_API_URL: api.url });
+      expect(run.exitCode).toBe(0);
+      expect(run.log).toMatch(/::warning::could not create a GitHub deployment for environment staging .*deployments: write/);
+    } finally {
+      await api.close();
+    }
   });
 
   it('masks the kubeconfig and its key material', async () => {

@@ -5,6 +5,7 @@ export interface RecordedRequest {
   method: string;
   url: string;
   authorization: string | undefined;
+  body?: unknown;
 }
 
 /**
@@ -14,13 +15,17 @@ export interface RecordedRequest {
 export async function startGitHubApi(routes: Record<string, unknown>): Promise<{ url: string; requests: RecordedRequest[]; close: () => Promise<void> }> {
   const requests: RecordedRequest[] = [];
   const server: Server = createServer((req, res) => {
-    requests.push({ method: req.method ?? '', url: req.url ?? '', authorization: req.headers.authorization });
-    const body = routes[`${req.method} ${req.url}`];
-    if (body === undefined) {
-      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'Not Found', documentation_url: 'https://docs.github.com/rest' }));
-      return;
-    }
-    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(body));
+    let text = '';
+    req.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    req.on('end', () => {
+      requests.push({ method: req.method ?? '', url: req.url ?? '', authorization: req.headers.authorization, ...(text ? { body: JSON.parse(text) as unknown } : {}) });
+      const body = routes[`${req.method} ${req.url}`];
+      if (body === undefined) {
+        res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'Not Found', documentation_url: 'https://docs.github.com/rest' }));
+        return;
+      }
+      res.writeHead(req.method === 'POST' ? 201 : 200, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(body));
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {

@@ -16,6 +16,9 @@ export interface BluegreenInputs {
   progressDeadlineSeconds: number;
   lockTimeoutSeconds: number;
   dryRun: boolean;
+  environment: string;
+  environmentUrl: string;
+  githubToken: string;
 }
 
 const DNS_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
@@ -73,6 +76,12 @@ export function readBluegreenInputs(reader: InputReader, workspace: string, env:
   const progressDeadlineSeconds = reader.durationSeconds('progress-deadline', 300);
   const lockTimeoutSeconds = reader.durationSeconds('lock-timeout', 300);
   const dryRun = reader.boolean('dry-run', false);
+  const githubToken = reader.raw('github-token');
+  maskSecret(githubToken);
+  const environment = reader.string('environment');
+  const environmentUrl = reader.string('environment-url');
+  if (environmentUrl && !/^https?:\/\/\S+$/.test(environmentUrl)) reader.problem('environment-url', `'${environmentUrl}' is not an http(s) URL`, 'use https://…');
+  if (environmentUrl && !environment) reader.problem('environment', 'is empty while environment-url is set', 'name the GitHub environment, e.g. production');
   reader.done();
   return {
     ...(access ? { access } : {}),
@@ -85,5 +94,8 @@ export function readBluegreenInputs(reader: InputReader, workspace: string, env:
     progressDeadlineSeconds,
     lockTimeoutSeconds,
     dryRun,
+    environment,
+    environmentUrl,
+    githubToken,
   };
 }

@@ -1,5 +1,5 @@
 import * as core from '@actions/core';
-import { InputReader, Phases, code, escapeHtml, readGitHubContext, runAction, runUrl, writeSummary } from '@deploy-suite/action-kit';
+import { InputReader, Phases, code, createDeployment, errorMessage, escapeHtml, readGitHubContext, runAction, runUrl, setDeploymentStatus, writeSummary, type GitHubContext } from '@deploy-suite/action-kit';
 import { bluegreenDeploy, createKubeClient, dryRunDeploy, type AppSpec } from '@deploy-suite/kube';
 import { readBluegreenInputs } from './inputs.js';
 
@@ -28,7 +28,10 @@ async function main(): Promise<void> {
       return;
     }
     const url = runUrl(github);
-    const result = await bluegreenDeploy(
+    const record = inputs.environment ? await githubDeployment(github, inputs, url) : undefined;
+    let result;
+    try {
+      result = await bluegreenDeploy(
       client,
       spec,
       {
@@ -39,7 +42,12 @@ async function main(): Promise<void> {
         log: (m) => core.info(m),
       },
       phases,
-    );
+      );
+    } catch (error) {
+      await record?.status('failure', `failed: ${errorMessage(error)}`);
+      throw error;
+    }
+    await record?.status('success', result.noop ? `${result.digest} was already live` : `live on ${result.liveColour}, revision ${result.revision}`);
     core.setOutput('live-colour', result.liveColour);
     core.setOutput('previous-colour', result.previousColour ?? '');
     core.setOutput('revision', String(result.revision));
@@ -58,6 +66,33 @@ async function main(): Promise<void> {
     ]);
   } finally {
     client.close();
+  }
+}
+
+/**
+ * The GitHub deployment of this run, when an environment is named. GitHub being unreachable or the
+ * token lacking deployments: write never stops the deploy itself: it warns.
+ */
+async function githubDeployment(github: GitHubContext, inputs: ReturnType<typeof readBluegreenInputs>, logUrl: string) {
+  const api = { apiUrl: github.apiUrl, token: inputs.githubToken };
+  const pr = (github.payload.pull_request as { head?: { sha?: string } } | undefined)?.head?.sha;
+  try {
+    const { id } = await createDeployment(api, github.repository, {
+      ref: pr || github.sha,
+      environment: inputs.environment,
+      description: `${inputs.app} ${inputs.image.slice(inputs.image.indexOf('@') + 1, inputs.image.indexOf('@') + 20)}…`,
+      payload: { app: inputs.app, namespace: inputs.namespace, image: inputs.image },
+    });
+    const status = async (state: 'in_progress' | 'success' | 'failure', description: string) => {
+      await setDeploymentStatus(api, github.repository, id, state, { description, logUrl, ...(state === 'success' && inputs.environmentUrl ? { environmentUrl: inputs.environmentUrl } : {}) }).catch((error: unknown) =>
+        core.warning(`could not set the GitHub deployment ${id} to ${state}: ${errorMessage(error)}`),
+      );
+    };
+    await status('in_progress', `deploying ${inputs.app}`);
+    return { id, status };
+  } catch (error) {
+    core.warning(`could not create a GitHub deployment for environment ${inputs.environment} (${errorMessage(error)}); the deploy goes on. Give the job permissions: deployments: write`);
+    return undefined;
   }
 }
 

@@ -56,6 +56,8 @@ describe('bluegreen-deploy inputs', () => {
     [{ 'deployment-template': 'bad.yaml' }, 'deployment-template', /not valid YAML/],
     [{ kubeconfig: 'clusters: []' }, 'kubeconfig', /no context/],
     [{ 'dry-run': 'maybe' }, 'dry-run', /not a boolean/],
+    [{ environment: 'production', 'environment-url': 'shop.example.com' }, 'environment-url', /not an http\(s\) URL/],
+    [{ 'environment-url': 'https://shop.example.com' }, 'environment', /empty while environment-url/],
   ])('%j fails on %s', (values, input, problem) => {
     const found = problems(values);
     expect(found.map((p) => p.input)).toEqual([input]);

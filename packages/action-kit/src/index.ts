@@ -8,3 +8,4 @@ export * from './run.js';
 export * from './exec.js';
 export * from './github-context.js';
 export * from './github-api.js';
+export * from './github-deployments.js';
