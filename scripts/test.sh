@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The test command (README, .ci/run): brings the local platform up, installs dependencies, then runs
-# typecheck, lint, the dist/ and docs freshness checks, and every test (unit and integration).
+# typecheck, lint (code and workflows), the dist/ and docs freshness checks, and every test (unit and integration).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 eval "$(test/platform/up.sh)"
@@ -9,6 +9,7 @@ bash scripts/deps.sh
 
 echo "== typecheck";  npm run --silent typecheck
 echo "== lint";       npm run --silent lint
+"$DEPLOY_SUITE_ACTIONLINT" -no-color .github/workflows/*.yml
 echo "== freshness";  npm run --silent check:fresh
 echo "== tests"
 mkdir -p .tmp

@@ -11,5 +11,6 @@ export DEPLOY_SUITE_AUTH_REGISTRY_USER='$DS_AUTH_REGISTRY_USER'
 export DEPLOY_SUITE_AUTH_REGISTRY_PASSWORD_FILE='$DS_RUN/auth-registry.password'
 export DEPLOY_SUITE_BASE_IMAGE='$DS_BASE_IMAGE'
 export DEPLOY_SUITE_KUBECONFIG='$DS_RUN/kube/admin.kubeconfig'
+export DEPLOY_SUITE_ACTIONLINT='$DS_CACHE/go-tools/actionlint-v1.7.12/actionlint'
 export DEPLOY_SUITE_NODE24='$DS_CACHE/bin/node'
 ENV

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Bring the local platform up, idempotently, on 127.0.0.1 only.
 #   test/platform/up.sh            everything
-#   test/platform/up.sh node docker   only those parts (node, docker, buildx, registry, base, kube)
+#   test/platform/up.sh node docker   only those parts (node, docker, buildx, registry, base, kube, lint)
 # Prints nothing on stdout but `export` lines (see env.sh), so `eval "$(test/platform/up.sh)"` works.
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=lib.sh
@@ -134,8 +134,17 @@ push_base() {
   docker push -q "$remote" >/dev/null
 }
 
+# Linters for the workflows, from the Go module proxy (no replaces: go install works).
+lint_tools() {
+  local version=v1.7.12 dir="$DS_CACHE/go-tools/actionlint-v1.7.12"
+  [ -x "$dir/actionlint" ] && return 0
+  command -v go >/dev/null 2>&1 || die "Go is needed to build actionlint"
+  log "building actionlint $version"
+  GOBIN="$dir" go install "github.com/rhysd/actionlint/cmd/actionlint@$version" >&2 || die "building actionlint failed"
+}
+
 parts=("$@")
-[ ${#parts[@]} -gt 0 ] || parts=(node docker buildx registry base kube)
+[ ${#parts[@]} -gt 0 ] || parts=(node docker buildx registry base kube lint)
 for part in "${parts[@]}"; do
   case "$part" in
     node) node24 ;;
@@ -144,7 +153,8 @@ for part in "${parts[@]}"; do
     registry) registry ;;
     base) base_image ;;
     kube) kube_cluster ;;
-    *) die "unknown part '$part' (expected: node docker buildx registry base kube)" ;;
+    lint) lint_tools ;;
+    *) die "unknown part '$part' (expected: node docker buildx registry base kube lint)" ;;
   esac
 done
 "$here/env.sh"
