@@ -48,6 +48,8 @@ export async function bluegreenDeploy(client: KubeClient, spec: AppSpec, options
       throw error;
     }
   });
+  // Stops the watches that run beside a phase when the deploy ends, however it ends.
+  const background = new AbortController();
   try {
     const live = await phases.run('read', () => client.get('v1', 'Service', spec.namespace, spec.app));
     const state = readLiveState(live);
@@ -77,6 +79,10 @@ export async function bluegreenDeploy(client: KubeClient, spec: AppSpec, options
       return deployment;
     });
 
+    // Endpoints become ready with the pods: follow the preview Service while the rollout runs, and
+    // only wait for what is left of it in the preview phase.
+    const previewService = `${spec.app}-preview`;
+    const previewReady = waitForReadyEndpoints(client, spec.namespace, previewService, spec.replicas, (spec.progressDeadlineSeconds + 60) * 1000, background.signal).catch(() => false);
     await phases.run('rollout', async () => {
       let last = rolloutState(applied);
       const timeoutMs = (spec.progressDeadlineSeconds + 30) * 1000;
@@ -91,9 +97,10 @@ export async function bluegreenDeploy(client: KubeClient, spec: AppSpec, options
     });
 
     await phases.run('preview', async () => {
-      const preview = `${spec.app}-preview`;
+      const preview = previewService;
       // The colour is checked through the Service that will carry it: its pods must be its endpoints.
-      if (!(await waitForReadyEndpoints(client, spec.namespace, preview, spec.replicas, 30_000))) {
+      const ready = await Promise.race([previewReady, new Promise<false>((resolve) => setTimeout(() => resolve(false), 30_000).unref())]);
+      if (!ready && !(await waitForReadyEndpoints(client, spec.namespace, preview, spec.replicas, 1_000))) {
         throw new PhaseError('preview', `${preview} did not get ${spec.replicas} ready endpoints within 30 s; live traffic stays on ${state?.liveColour ?? 'nothing'}`, 'check the pods\' readiness and the Service selector');
       }
       if (options.previewCheck) {
@@ -118,6 +125,7 @@ export async function bluegreenDeploy(client: KubeClient, spec: AppSpec, options
     );
     return resultOf(next, false);
   } finally {
+    background.abort();
     await lease.release().catch((error: unknown) => options.log(`could not release the lock: ${error instanceof KubeApiError ? error.message : String(error)}`));
   }
 }
@@ -147,7 +155,7 @@ export async function readyEndpoints(client: KubeClient, namespace: string, serv
 }
 
 /** Waits, by watch, until a Service has at least `count` ready endpoints; false on timeout. */
-export async function waitForReadyEndpoints(client: KubeClient, namespace: string, service: string, count: number, timeoutMs: number): Promise<boolean> {
+export async function waitForReadyEndpoints(client: KubeClient, namespace: string, service: string, count: number, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
   const selector = `kubernetes.io/service-name=${service}`;
   const list = await client.request<EndpointSliceList>('GET', `/apis/discovery.k8s.io/v1/namespaces/${namespace}/endpointslices?labelSelector=${encodeURIComponent(selector)}`);
   const ready = new Map(list.items.map((slice) => [slice.metadata.name, readyIn(slice)]));
@@ -157,5 +165,5 @@ export async function waitForReadyEndpoints(client: KubeClient, namespace: strin
     if (type === 'DELETED') ready.delete(slice.metadata.name);
     else ready.set(slice.metadata.name, readyIn(slice));
     return total() >= count;
-  }, { timeoutMs });
+  }, { timeoutMs, ...(signal ? { signal } : {}) });
 }
