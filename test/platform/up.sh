@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Bring the local platform up, idempotently, on 127.0.0.1 only.
 #   test/platform/up.sh            everything
-#   test/platform/up.sh node docker   only those parts (node, docker, buildx, registry, base, kube, lint)
+#   test/platform/up.sh node docker   only those parts (node, docker, buildx, registry, base, kube, supply, lint)
 # Prints nothing on stdout but `export` lines (see env.sh), so `eval "$(test/platform/up.sh)"` works.
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=lib.sh
 . "$here/lib.sh"
 # shellcheck source=cluster.sh
 . "$here/cluster.sh"
+# shellcheck source=supply.sh
+. "$here/supply.sh"
 
 node24() {
   local dir="$DS_CACHE/node$DS_NODE_MAJOR" bin
@@ -144,7 +146,7 @@ lint_tools() {
 }
 
 parts=("$@")
-[ ${#parts[@]} -gt 0 ] || parts=(node docker buildx registry base kube lint)
+[ ${#parts[@]} -gt 0 ] || parts=(node docker buildx registry base kube supply lint)
 for part in "${parts[@]}"; do
   case "$part" in
     node) node24 ;;
@@ -153,8 +155,9 @@ for part in "${parts[@]}"; do
     registry) registry ;;
     base) base_image ;;
     kube) kube_cluster ;;
+    supply) supply_tools ;;
     lint) lint_tools ;;
-    *) die "unknown part '$part' (expected: node docker buildx registry base kube lint)" ;;
+    *) die "unknown part '$part' (expected: node docker buildx registry base kube supply lint)" ;;
   esac
 done
 "$here/env.sh"

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execTool } from '@deploy-suite/action-kit';
 
@@ -60,4 +61,21 @@ export async function credentialsFor(host: string, configDir = dockerConfigDir()
     if (entry.username && entry.password) return { username: entry.username, password: entry.password };
   }
   return undefined;
+}
+
+export interface PrivateDockerConfig {
+  /** The folder to point DOCKER_CONFIG at. */
+  dir: string;
+  close: () => Promise<void>;
+}
+
+/**
+ * A docker config of this run's own holding one registry's credentials, for tools that read it (syft,
+ * trivy) without a docker CLI to log in with. Written 0600 in a 0700 folder; close() removes it.
+ */
+export async function privateDockerConfig(host: string, credentials: RegistryCredentials): Promise<PrivateDockerConfig> {
+  const dir = await mkdtemp(join(tmpdir(), 'deploy-suite-registry-'));
+  const auth = Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64');
+  await writeFile(join(dir, 'config.json'), JSON.stringify({ auths: { [host]: { auth } } }), { mode: 0o600 });
+  return { dir, close: () => rm(dir, { recursive: true, force: true }) };
 }

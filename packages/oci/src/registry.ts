@@ -15,18 +15,23 @@ export interface Descriptor {
   mediaType: string;
   digest: string;
   size: number;
+  artifactType?: string;
   platform?: { os: string; architecture: string; variant?: string };
   annotations?: Record<string, string>;
 }
 
 export interface ImageManifest {
+  schemaVersion?: number;
   mediaType?: string;
+  artifactType?: string;
   config: Descriptor;
   layers: Descriptor[];
+  subject?: Descriptor;
   annotations?: Record<string, string>;
 }
 
 export interface ImageIndex {
+  schemaVersion?: number;
   mediaType?: string;
   manifests: Descriptor[];
   annotations?: Record<string, string>;
@@ -53,6 +58,10 @@ export class RegistryError extends Error {
     super(message);
     this.name = 'RegistryError';
   }
+}
+
+export function sha256Digest(bytes: Buffer): string {
+  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 }
 
 export function isIndex(m: ImageManifest | ImageIndex): m is ImageIndex {
@@ -83,10 +92,10 @@ export class RegistryClient {
   async getManifest(ref: ImageReference, reference = ref.digest ?? ref.tag ?? 'latest'): Promise<FetchedManifest> {
     const response = await this.request(ref, 'GET', `manifests/${reference}`, { accept: MANIFEST_ACCEPT });
     const bytes = Buffer.from(await response.arrayBuffer());
-    const digest = response.headers.get('docker-content-digest') ?? `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+    const digest = response.headers.get('docker-content-digest') ?? sha256Digest(bytes);
     const json = JSON.parse(bytes.toString('utf8')) as ImageManifest | ImageIndex;
     const mediaType = json.mediaType ?? response.headers.get('content-type') ?? '';
-    if (DIGEST_PATTERN.test(reference) && `sha256:${createHash('sha256').update(bytes).digest('hex')}` !== reference) {
+    if (DIGEST_PATTERN.test(reference) && sha256Digest(bytes) !== reference) {
       throw new RegistryError(0, `manifest ${reference} from ${ref.registry} does not match its digest`);
     }
     return { digest, mediaType, bytes, json };
@@ -113,23 +122,76 @@ export class RegistryClient {
     }
   }
 
-  async getJsonBlob<T>(ref: ImageReference, digest: string): Promise<T> {
+  async getBlob(ref: ImageReference, digest: string): Promise<Buffer> {
     const response = await this.request(ref, 'GET', `blobs/${digest}`, {});
     const bytes = Buffer.from(await response.arrayBuffer());
-    if (`sha256:${createHash('sha256').update(bytes).digest('hex')}` !== digest) {
+    if (sha256Digest(bytes) !== digest) {
       throw new RegistryError(0, `blob ${digest} from ${ref.registry} does not match its digest`);
     }
-    return JSON.parse(bytes.toString('utf8')) as T;
+    return bytes;
   }
 
-  async putManifest(ref: ImageReference, reference: string, bytes: Buffer, mediaType: string): Promise<string> {
+  async getJsonBlob<T>(ref: ImageReference, digest: string): Promise<T> {
+    return JSON.parse((await this.getBlob(ref, digest)).toString('utf8')) as T;
+  }
+
+  /** Uploads a blob (monolithic: POST then PUT), unless the registry already has it. */
+  async putBlob(ref: ImageReference, bytes: Buffer, mediaType: string): Promise<Descriptor> {
+    const digest = sha256Digest(bytes);
+    const descriptor = { mediaType, digest, size: bytes.length };
+    try {
+      await this.request(ref, 'HEAD', `blobs/${digest}`, {});
+      return descriptor;
+    } catch (error) {
+      if (!(error instanceof RegistryError && error.status === 404)) throw error;
+    }
+    const started = await this.request(ref, 'POST', 'blobs/uploads/', {});
+    await started.arrayBuffer();
+    const location = started.headers.get('location');
+    if (!location) throw new RegistryError(0, `the registry ${ref.registry} started an upload without a Location`);
+    const url = new URL(location, this.baseUrl(ref));
+    url.searchParams.set('digest', digest);
+    await this.request(ref, 'PUT', url.href, { 'content-type': 'application/octet-stream' }, bytes);
+    return descriptor;
+  }
+
+  /**
+   * PUTs a manifest. `subjectAccepted` is true when the registry says (OCI-Subject header) that it indexed
+   * the manifest's subject for the referrers API; registries without that API leave it false.
+   */
+  async putManifest(ref: ImageReference, reference: string, bytes: Buffer, mediaType: string): Promise<{ digest: string; subjectAccepted: boolean }> {
     const response = await this.request(ref, 'PUT', `manifests/${reference}`, { 'content-type': mediaType }, bytes);
-    return response.headers.get('docker-content-digest') ?? '';
+    await response.arrayBuffer();
+    return { digest: response.headers.get('docker-content-digest') ?? sha256Digest(bytes), subjectAccepted: response.headers.has('oci-subject') };
+  }
+
+  /**
+   * The referrers of a digest through the OCI 1.1 referrers API, or undefined when the registry does not
+   * offer it (404), in which case the `sha256-<hex>` tag index is the fallback.
+   */
+  async getReferrers(ref: ImageReference, digest: string, artifactType?: string): Promise<Descriptor[] | undefined> {
+    try {
+      const query = artifactType ? `?artifactType=${encodeURIComponent(artifactType)}` : '';
+      const response = await this.request(ref, 'GET', `referrers/${digest}${query}`, { accept: MEDIA_TYPES.ociIndex });
+      const type = response.headers.get('content-type') ?? '';
+      const body = (await response.json()) as ImageIndex;
+      if (!type.includes(MEDIA_TYPES.ociIndex) || !Array.isArray(body.manifests)) return undefined;
+      return artifactType ? body.manifests.filter((m) => m.artifactType === artifactType) : body.manifests;
+    } catch (error) {
+      if (error instanceof RegistryError && error.status === 404) return undefined;
+      throw error;
+    }
   }
 
   /** The image config of a single-platform manifest. */
   async getImageConfig(ref: ImageReference, manifest: ImageManifest): Promise<ImageConfig> {
     return this.getJsonBlob<ImageConfig>(ref, manifest.config.digest);
+  }
+
+  /** Digest, media type and size of a manifest: what a referrer's `subject` names. */
+  async describeManifest(ref: ImageReference, digest: string): Promise<Descriptor> {
+    const manifest = await this.getManifest(ref, digest);
+    return { mediaType: manifest.mediaType, digest, size: manifest.bytes.length };
   }
 
   private baseUrl(ref: ImageReference): string {
@@ -145,8 +207,9 @@ export class RegistryClient {
     headers: Record<string, string>,
     body?: Buffer,
   ): Promise<Response> {
-    const url = this.baseUrl(ref) + path;
-    const scope = `repository:${ref.repository}:${method === 'PUT' ? 'pull,push' : 'pull'}`;
+    // path is relative to the repository, or an absolute upload URL the registry handed out.
+    const url = /^https?:\/\//.test(path) ? path : this.baseUrl(ref) + path;
+    const scope = `repository:${ref.repository}:${method === 'PUT' || method === 'POST' ? 'pull,push' : 'pull'}`;
     return retry(
       async () => {
         let response = await this.send(url, method, headers, body, this.tokens.get(`${ref.registry} ${scope}`));

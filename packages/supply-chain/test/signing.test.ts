@@ -1,0 +1,105 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { describe, expect, it } from '@jest/globals';
+import {
+  KeyError,
+  PREDICATE_TYPES,
+  imageStatement,
+  keySigning,
+  openCosignPrivateKey,
+  parseStatement,
+  readPublicKey,
+  signStatement,
+  statementCovers,
+  verifyBundle,
+  type SignaturePolicy,
+} from '../src/index.js';
+import { DIGEST, KEY, OTHER, OTHER_DIGEST } from './keys.js';
+
+const keyPolicy = (pem: string): SignaturePolicy => ({ kind: 'key', key: readPublicKey(pem) });
+
+describe('cosign private keys', () => {
+  it('opens the key cosign generate-key-pair wrote; its hint is cosign.pub\'s', () => {
+    const key = openCosignPrivateKey(KEY.private, KEY.password);
+    expect(key.privateKey.asymmetricKeyType).toBe('ec');
+    expect(key.hint).toBe(readPublicKey(KEY.public).hint);
+    expect(key.publicKeyPem.trim()).toBe(KEY.public.trim());
+  });
+
+  it('says which thing is wrong: password, PEM, format', () => {
+    const reason = (f: () => unknown) => {
+      try {
+        f();
+      } catch (error) {
+        return error instanceof KeyError ? `${error.reason}: ${error.message}` : `other: ${String(error)}`;
+      }
+      return 'no error';
+    };
+    expect(reason(() => openCosignPrivateKey(KEY.private, 'wrong'))).toMatch(/^password:/);
+    expect(reason(() => openCosignPrivateKey(KEY.private, OTHER.password))).toMatch(/^password:/);
+    expect(reason(() => openCosignPrivateKey('not a key', KEY.password))).toMatch(/^malformed: no PEM block/);
+    expect(reason(() => openCosignPrivateKey(KEY.public, KEY.password))).toMatch(/^malformed: .*'PUBLIC KEY' is not a private key/);
+    const junk = `-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\n${Buffer.from('{"kdf":').toString('base64')}\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----`;
+    expect(reason(() => openCosignPrivateKey(junk, 'x'))).toMatch(/^malformed: .*not the JSON/);
+    const argon = `-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\n${Buffer.from('{"kdf":{"name":"argon2"}}').toString('base64')}\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----`;
+    expect(reason(() => openCosignPrivateKey(argon, 'x'))).toMatch(/^unsupported: key derivation 'argon2'/);
+    expect(reason(() => readPublicKey(KEY.private))).toMatch(/^malformed: expected a PEM block -----BEGIN PUBLIC KEY-----/);
+    const { privateKey } = generateKeyPairSync('x25519');
+    expect(reason(() => openCosignPrivateKey(privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), ''))).toMatch(/^unsupported: a x25519 key/);
+  });
+
+  it('takes a plain PKCS#8 key too (password unused)', () => {
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const key = openCosignPrivateKey(privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), '');
+    expect(key.hint).toHaveLength(44);
+  });
+});
+
+describe('statements', () => {
+  it('the signature statement has cosign sign\'s shape; attestations name the image', () => {
+    expect(imageStatement(DIGEST, PREDICATE_TYPES.signature, {})).toEqual({
+      _type: 'https://in-toto.io/Statement/v1',
+      subject: [{ digest: { sha256: 'a'.repeat(64) }, annotations: {} }],
+      predicateType: 'https://sigstore.dev/cosign/sign/v1',
+      predicate: {},
+    });
+    expect(imageStatement(DIGEST, PREDICATE_TYPES.cyclonedx, { bomFormat: 'CycloneDX' }, 'reg/app').subject).toEqual([{ name: 'reg/app', digest: { sha256: 'a'.repeat(64) } }]);
+    expect(() => imageStatement('latest', PREDICATE_TYPES.signature, {})).toThrow(/not a sha256 digest/);
+  });
+
+  it('reads statements back, v1 and cosign attest\'s v0.1, and refuses other JSON', () => {
+    const s = imageStatement(DIGEST, PREDICATE_TYPES.spdx, {});
+    expect(parseStatement(Buffer.from(JSON.stringify(s)))).toEqual(s);
+    expect(parseStatement(Buffer.from(JSON.stringify({ ...s, _type: 'https://in-toto.io/Statement/v0.1' })))?.predicateType).toBe(PREDICATE_TYPES.spdx);
+    expect(parseStatement(Buffer.from('{"_type":"x"}'))).toBeUndefined();
+    expect(parseStatement(Buffer.from('nope'))).toBeUndefined();
+    expect(statementCovers(s, DIGEST)).toBe(true);
+    expect(statementCovers(s, OTHER_DIGEST)).toBe(false);
+  });
+});
+
+describe('sign and verify a bundle (no registry)', () => {
+  const method = keySigning(openCosignPrivateKey(KEY.private, KEY.password));
+
+  it('signs a DSSE bundle v0.3 with the key hint and no keyid, and verifies it with cosign.pub', async () => {
+    const bundle = await signStatement(imageStatement(DIGEST, PREDICATE_TYPES.signature, {}), method);
+    expect(bundle.mediaType).toBe('application/vnd.dev.sigstore.bundle.v0.3+json');
+    expect(bundle.verificationMaterial.publicKey?.hint).toBe(readPublicKey(KEY.public).hint);
+    expect(bundle.dsseEnvelope?.payloadType).toBe('application/vnd.in-toto+json');
+    expect(bundle.dsseEnvelope?.signatures[0]).not.toHaveProperty('keyid');
+    const verified = verifyBundle(bundle, DIGEST, keyPolicy(KEY.public), PREDICATE_TYPES.signature);
+    expect(verified.signer).toBe(`key ${readPublicKey(KEY.public).hint}`);
+    expect(verified.statement.predicateType).toBe(PREDICATE_TYPES.signature);
+  });
+
+  it('refuses another key, another digest, another predicate, a tampered payload, a keyless policy', async () => {
+    const bundle = await signStatement(imageStatement(DIGEST, PREDICATE_TYPES.signature, {}), method);
+    expect(() => verifyBundle(bundle, DIGEST, keyPolicy(OTHER.public), PREDICATE_TYPES.signature)).toThrow(/signature does not verify/);
+    expect(() => verifyBundle(bundle, OTHER_DIGEST, keyPolicy(KEY.public), PREDICATE_TYPES.signature)).toThrow(/names another digest/);
+    expect(() => verifyBundle(bundle, DIGEST, keyPolicy(KEY.public), PREDICATE_TYPES.cyclonedx)).toThrow(/predicate type 'https:\/\/sigstore.dev\/cosign\/sign\/v1'/);
+    const forged = structuredClone(bundle);
+    forged.dsseEnvelope!.payload = Buffer.from(JSON.stringify(imageStatement(OTHER_DIGEST, PREDICATE_TYPES.signature, {}))).toString('base64');
+    expect(() => verifyBundle(forged, OTHER_DIGEST, keyPolicy(KEY.public), PREDICATE_TYPES.signature)).toThrow(/signature does not verify/);
+    expect(() => verifyBundle(bundle, DIGEST, { kind: 'identity', identity: 'x', issuer: 'y', trustedRoot: {} }, PREDICATE_TYPES.signature)).toThrow(/signed with a key, but the policy asks for a certificate identity/);
+    expect(() => verifyBundle({ mediaType: 'nope' }, DIGEST, keyPolicy(KEY.public), PREDICATE_TYPES.signature)).toThrow(/not a valid Sigstore bundle/);
+  });
+});
