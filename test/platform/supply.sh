@@ -27,7 +27,8 @@ trivy_database() {
   [ "$(cat "$DS_TRIVY_CACHE/db/.fixtures" 2>/dev/null)" = "$hash" ] && return 0
   log "building the trivy database from the fixture advisories"
   work=$(mktemp -d)
-  mkdir -p "$work/ghsa/advisories"
+  # The ghsa source also maps Swift advisories through CocoaPods specs; an empty tree is enough.
+  mkdir -p "$work/ghsa/advisories" "$work/cocoapods-specs/Specs"
   cp -r "$fixtures/ghsa" "$work/ghsa/advisories/github-reviewed"
   # trivy-db lists Go's standard packages when it starts: it needs the go command on PATH.
   "$DS_TOOLS/trivy-db" build --cache-dir "$work" --output-dir "$work/out" --only-update ghsa >"$work/build.log" 2>&1 \

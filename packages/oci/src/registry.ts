@@ -60,6 +60,11 @@ export class RegistryError extends Error {
   }
 }
 
+/** Loopback registries speak plain HTTP, as docker assumes; other hosts only when listed as insecure. */
+export function speaksPlainHttp(host: string, insecureHosts: string[] = []): boolean {
+  return /^(localhost|127\.[0-9.]+|\[::1\])(:[0-9]+)?$/.test(host) || insecureHosts.includes(host);
+}
+
 export function sha256Digest(bytes: Buffer): string {
   return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 }
@@ -196,7 +201,7 @@ export class RegistryClient {
 
   private baseUrl(ref: ImageReference): string {
     const host = ref.registry === DOCKER_HUB ? 'registry-1.docker.io' : ref.registry;
-    const plain = /^(localhost|127\.[0-9.]+|\[::1\])(:[0-9]+)?$/.test(host) || (this.options.insecureHosts ?? []).includes(host);
+    const plain = speaksPlainHttp(host, this.options.insecureHosts);
     return `${plain ? 'http' : 'https'}://${host}/v2/${ref.repository}/`;
   }
 

@@ -9,3 +9,4 @@ export * from './gate.js';
 export * from './sarif.js';
 export * from './syft.js';
 export * from './trivy.js';
+export * from './sbom-and-sign.js';

@@ -40,7 +40,7 @@ export async function generateSboms(request: SbomRequest): Promise<SbomFiles> {
   };
   const result = await execTool(request.syft, ['scan', `registry:${request.image}`, '--quiet', '-o', `spdx-json=${spdx}`, '-o', `cyclonedx-json=${cyclonedx}`], { env, stream: false });
   if (result.exitCode !== 0) {
-    throw new PhaseError('sbom', `syft could not read ${request.image}: ${lastLines(result.stderr || result.stdout)}`, 'check that the digest was pushed and the registry credentials (username/password) can pull it');
+    throw new PhaseError('sbom', `syft could not read ${request.image}: ${lastLines(result.stderr || result.stdout)}`, 'check that the digest was pushed and the registry credentials (registry-username/registry-password) can pull it');
   }
   const spdxDoc = JSON.parse(await readFile(spdx, 'utf8')) as { spdxVersion?: string };
   const cdxDoc = JSON.parse(await readFile(cyclonedx, 'utf8')) as { specVersion?: string; components?: unknown[] };

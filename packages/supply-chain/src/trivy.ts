@@ -41,7 +41,7 @@ export async function scanImage(request: ScanRequest): Promise<ScanResult> {
     const text = lastLines(result.stderr || result.stdout);
     const fix = /db|database/i.test(text)
       ? "let trivy download its database (offline: 'false'), or provide one in trivy's cache folder"
-      : 'check that the digest was pushed and the registry credentials (username/password) can pull it';
+      : 'check that the digest was pushed and the registry credentials (registry-username/registry-password) can pull it';
     throw new PhaseError('scan', `trivy could not scan ${request.image}: ${text}`, fix);
   }
   const findings = findingsFromTrivy(JSON.parse(await readFile(reportPath, 'utf8')));

@@ -1,0 +1,162 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { delimiter, join, resolve } from 'node:path';
+import { InputReader, maskSecret } from '@deploy-suite/action-kit';
+import { ReferenceError, parseReference, type ImageReference } from '@deploy-suite/oci';
+import { KeyError, SEVERITIES, openCosignPrivateKey, parseIgnoreFile, type IgnoreEntry, type Severity, type SigningKey } from '@deploy-suite/supply-chain';
+
+export type SigningMode = 'key' | 'keyless' | 'none';
+export type SbomAttestation = 'cyclonedx' | 'spdx';
+
+export interface SbomAndSignInputs {
+  image: ImageReference;
+  imageText: string;
+  sbom: boolean;
+  attest: SbomAttestation[];
+  scan: boolean;
+  failOn: Severity[];
+  ignoreUnfixed: boolean;
+  ignores: IgnoreEntry[];
+  signing: SigningMode;
+  key?: SigningKey;
+  fulcioUrl: string;
+  rekorUrl: string;
+  outputDir: string;
+  syft: string;
+  trivy: string;
+  trivyCacheDir: string;
+  offline: boolean;
+  registryCredentials?: { username: string; password: string };
+}
+
+/** A tool given by path, or found on PATH; '' when neither. */
+export function findTool(name: string, given: string, env: NodeJS.ProcessEnv): string {
+  if (given) return given;
+  for (const dir of (env.PATH ?? '').split(delimiter)) {
+    if (dir && existsSync(join(dir, name))) return join(dir, name);
+  }
+  return '';
+}
+
+/**
+ * Reads and checks every input before anything is scanned, signed or pushed. Secrets are masked first;
+ * the private key is opened here, so a wrong password fails before any work is done.
+ */
+export function readSbomAndSignInputs(reader: InputReader, workspace: string, env: NodeJS.ProcessEnv = process.env): SbomAndSignInputs {
+  const privateKeyText = reader.raw('cosign-private-key');
+  const password = reader.raw('cosign-password');
+  const registryPassword = reader.raw('registry-password');
+  maskSecret(privateKeyText);
+  maskSecret(password);
+  maskSecret(registryPassword);
+
+  const imageText = reader.string('image', { required: true });
+  let image: ImageReference | undefined;
+  if (imageText) {
+    try {
+      image = parseReference(imageText);
+      if (!image.digest) {
+        reader.problem('image', `'${imageText}' names a tag, not a digest; a tag can move after it is signed, so only a digest is signed`, "pass build-image's 'image' output (name@sha256:…)");
+      }
+    } catch (error) {
+      reader.problem('image', error instanceof ReferenceError ? error.message : String(error), 'pass name@sha256:<64 hex digits>');
+    }
+  }
+
+  const sbom = reader.boolean('sbom', true);
+  const attest: SbomAttestation[] = [];
+  for (const item of reader.raw('attest-sbom') ? reader.list('attest-sbom') : ['cyclonedx']) {
+    const value = item.toLowerCase();
+    if (value === 'none') continue;
+    if (value === 'cyclonedx' || value === 'spdx') {
+      if (!attest.includes(value)) attest.push(value);
+    } else reader.problem('attest-sbom', `'${item}' is not an SBOM format`, 'use cyclonedx, spdx, both separated by a comma, or none');
+  }
+  if (attest.length && !sbom) reader.problem('attest-sbom', `asks for ${attest.join(' and ')} attestations while sbom is false`, "set sbom: true, or attest-sbom: none");
+
+  const scan = reader.boolean('scan', true);
+  const failOn: Severity[] = [];
+  for (const item of reader.raw('severity') ? reader.list('severity') : ['CRITICAL', 'HIGH']) {
+    const value = item.toUpperCase();
+    if ((SEVERITIES as readonly string[]).includes(value)) failOn.push(value as Severity);
+    else reader.problem('severity', `'${item}' is not a severity`, `use any of ${SEVERITIES.join(', ')}, comma-separated`);
+  }
+  const ignoreUnfixed = reader.boolean('ignore-unfixed', false);
+  let ignores: IgnoreEntry[] = [];
+  const ignorePath = reader.string('ignore-file');
+  if (ignorePath) {
+    const full = resolve(workspace, ignorePath);
+    if (!existsSync(full)) reader.problem('ignore-file', `file '${ignorePath}' does not exist`, 'give a path relative to the workspace, or leave it empty');
+    else {
+      const parsed = parseIgnoreFile(readFileSync(full, 'utf8'));
+      for (const p of parsed.problems) reader.problem('ignore-file', `${ignorePath}: ${p}`, 'each entry needs id, reason and expires (YYYY-MM-DD); see the action docs');
+      ignores = parsed.entries;
+    }
+  }
+
+  let signing = reader.oneOf('signing', ['auto', 'key', 'keyless', 'none'] as const, 'auto') as SigningMode | 'auto';
+  if (signing === 'auto') signing = privateKeyText ? 'key' : env.ACTIONS_ID_TOKEN_REQUEST_URL ? 'keyless' : 'none';
+  let key: SigningKey | undefined;
+  if (signing === 'key') {
+    if (!privateKeyText) reader.problem('cosign-private-key', 'is empty while signing is key', 'pass the content of cosign.key from a secret: ${{ secrets.COSIGN_PRIVATE_KEY }}');
+    else {
+      try {
+        key = openCosignPrivateKey(privateKeyText, password);
+      } catch (error) {
+        if (!(error instanceof KeyError)) throw error;
+        if (error.reason === 'password') reader.problem('cosign-password', `${error.message}`, 'pass the password the key was generated with (COSIGN_PASSWORD), from a secret');
+        else reader.problem('cosign-private-key', error.message, 'pass the whole cosign.key file written by cosign generate-key-pair, PEM lines included');
+      }
+    }
+  } else if (privateKeyText && signing !== 'none') {
+    reader.problem('cosign-private-key', `is set while signing is ${signing}`, "remove it, or set signing: key");
+  }
+  if (signing === 'keyless' && !env.ACTIONS_ID_TOKEN_REQUEST_URL) {
+    reader.problem('signing', 'is keyless but the job cannot request an OIDC token', 'give the job permissions: id-token: write');
+  }
+  const fulcioUrl = reader.string('fulcio-url', { default: 'https://fulcio.sigstore.dev' });
+  const rekorUrl = reader.string('rekor-url', { default: 'https://rekor.sigstore.dev' });
+  for (const [name, url] of [['fulcio-url', fulcioUrl], ['rekor-url', rekorUrl]] as const) {
+    if (!/^https?:\/\/[^\s/]+/.test(url)) reader.problem(name, `'${url}' is not an http(s) URL`, 'use https://…');
+  }
+
+  const syft = findTool('syft', reader.string('syft'), env);
+  if (sbom && !syft) reader.problem('syft', 'syft is not on PATH', 'install it in an earlier step (anchore/sbom-action/download-syft) or give its path');
+  const trivy = findTool('trivy', reader.string('trivy'), env);
+  if (scan && !trivy) reader.problem('trivy', 'trivy is not on PATH', 'install it in an earlier step (aquasecurity/setup-trivy) or give its path');
+  for (const [name, path] of [['syft', syft], ['trivy', trivy]] as const) {
+    if (path && !existsSync(path)) reader.problem(name, `'${path}' does not exist`, 'give the path of the binary, or leave it empty to use PATH');
+  }
+  const trivyCacheDir = reader.string('trivy-cache-dir');
+  const offline = reader.boolean('offline', false);
+  if (offline && scan && !trivyCacheDir) reader.problem('trivy-cache-dir', 'is empty while offline is true', "give the folder holding trivy's database (db/trivy.db)");
+  if (offline && trivyCacheDir && !existsSync(join(resolve(workspace, trivyCacheDir), 'db', 'trivy.db'))) {
+    reader.problem('trivy-cache-dir', `'${trivyCacheDir}' holds no db/trivy.db`, 'run trivy once with network access, or set offline: false');
+  }
+
+  const username = reader.string('registry-username');
+  if (username && !registryPassword) reader.problem('registry-password', 'is empty while registry-username is set', 'pass the registry password or token from a secret');
+  if (registryPassword && !username) reader.problem('registry-username', 'is empty while registry-password is set', 'give the registry username');
+
+  const outputDir = resolve(workspace, reader.string('output-dir', { default: join(env.RUNNER_TEMP || workspace, 'sbom-and-sign') }));
+  reader.done();
+  return {
+    image: image!,
+    imageText,
+    sbom,
+    attest,
+    scan,
+    failOn,
+    ignoreUnfixed,
+    ignores,
+    signing,
+    ...(key ? { key } : {}),
+    fulcioUrl,
+    rekorUrl,
+    outputDir,
+    syft,
+    trivy,
+    trivyCacheDir: trivyCacheDir ? resolve(workspace, trivyCacheDir) : '',
+    offline,
+    ...(username ? { registryCredentials: { username, password: registryPassword } } : {}),
+  };
+}

@@ -1,0 +1,128 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PhaseError, type Phases } from '@deploy-suite/action-kit';
+import { RegistryError, formatReference, type ImageReference, type RegistryClient } from '@deploy-suite/oci';
+import { evaluateGate, type GateDecision, type GatePolicy } from './gate.js';
+import { attachBundle, type AttachedBundle } from './referrers.js';
+import { toSarif } from './sarif.js';
+import { signStatement, type SigningMethod } from './sign.js';
+import { PREDICATE_TYPES, imageStatement } from './statement.js';
+import { generateSboms, type SbomFiles } from './syft.js';
+import { scanImage, type ScanResult } from './trivy.js';
+import { verifyImage, type ImageVerification, type SignaturePolicy } from './verify.js';
+
+export interface SbomAndSignRequest {
+  client: RegistryClient;
+  /** The image with its digest. */
+  image: ImageReference;
+  outputDir: string;
+  plainHttp: boolean;
+  dockerConfig?: string;
+  sbom?: { syft: string; attest: ('cyclonedx' | 'spdx')[] };
+  scan?: { trivy: string; cacheDir: string; offline: boolean; policy: Omit<GatePolicy, 'now'> };
+  signing?: { method: SigningMethod; policy: SignaturePolicy | undefined };
+  log: (message: string) => void;
+  now?: Date;
+}
+
+export interface Attestation {
+  format: 'cyclonedx' | 'spdx';
+  predicateType: string;
+  attached: AttachedBundle;
+}
+
+export interface SbomAndSignResult {
+  /** registry/repository@sha256:… */
+  image: string;
+  /** File stem unique per image: <repository slug>-<first 12 hex of the digest>. */
+  stem: string;
+  sboms?: SbomFiles;
+  scan?: ScanResult & { decision: GateDecision; sarifPath: string };
+  signature?: AttachedBundle;
+  attestations: Attestation[];
+  /** The suite's own verifier run on what was just pushed. */
+  verification?: ImageVerification;
+}
+
+/** `ghcr.io/acme/api` + digest → `acme-api-<12 hex>`: artifact and file names that matrix jobs cannot share. */
+export function artifactStem(image: ImageReference): string {
+  const slug = image.repository.replace(/[^a-zA-Z0-9._-]+/g, '-').replace(/^-+|-+$/g, '');
+  return `${slug}-${(image.digest ?? '').replace('sha256:', '').slice(0, 12)}`;
+}
+
+/**
+ * What sbom-and-sign does, in order: check the digest is in the registry; SBOMs and the scan (together,
+ * they only read); the gate; then — only when the gate passes — the signature, the SBOM attestations, and
+ * a verification of what was pushed. A failed gate pushes nothing.
+ */
+export async function sbomAndSign(request: SbomAndSignRequest, phases: Phases): Promise<SbomAndSignResult> {
+  const { client, image } = request;
+  const digest = image.digest;
+  if (!digest) throw new PhaseError('resolve', `${image.repository} has no digest`, 'pass name@sha256:…');
+  const reference = formatReference({ ...image, tag: undefined });
+  const stem = artifactStem(image);
+  const result: SbomAndSignResult = { image: reference, stem, attestations: [] };
+
+  await phases.run('resolve', async () => {
+    try {
+      await client.describeManifest(image, digest);
+    } catch (error) {
+      if (error instanceof RegistryError && error.status === 404) {
+        throw new PhaseError('resolve', `${reference} is not in the registry`, "pass the digest build-image pushed (its 'image' output)");
+      }
+      throw new PhaseError('resolve', `cannot read ${reference}: ${(error as Error).message}`, 'check the registry credentials (registry-username/registry-password) and that the registry is reachable');
+    }
+    request.log(`${reference} is in the registry`);
+  });
+
+  await mkdir(request.outputDir, { recursive: true });
+  const tools = { image: reference, outDir: request.outputDir, stem, plainHttp: request.plainHttp, ...(request.dockerConfig ? { dockerConfig: request.dockerConfig } : {}) };
+  const sbomRun = request.sbom ? phases.run('sbom', () => generateSboms({ ...tools, syft: request.sbom!.syft })) : undefined;
+  const scanRun = request.scan
+    ? phases.run('scan', () => scanImage({ ...tools, trivy: request.scan!.trivy, offline: request.scan!.offline, ...(request.scan!.cacheDir ? { cacheDir: request.scan!.cacheDir } : {}) }))
+    : undefined;
+  // Both only read the image; running them side by side saves the shorter one's time.
+  const [sboms, scanned] = await Promise.all([sbomRun, scanRun]);
+  if (sboms) {
+    result.sboms = sboms;
+    request.log(`SBOM: ${sboms.packages} components (SPDX ${sboms.spdxVersion}, CycloneDX ${sboms.cyclonedxVersion})`);
+  }
+  if (scanned && request.scan) {
+    const decision = evaluateGate(scanned.findings, { ...request.scan.policy, now: request.now ?? new Date() });
+    const sarifPath = join(request.outputDir, `${stem}.sarif`);
+    await writeFile(sarifPath, JSON.stringify(toSarif(scanned.findings, { toolName: 'trivy', image: reference }), null, 2));
+    result.scan = { ...scanned, decision, sarifPath };
+    for (const entry of decision.expired) request.log(`ignore entry ${entry.id} expired on ${entry.expires}: it no longer ignores anything`);
+    if (!decision.passed) return result;
+  }
+
+  if (request.signing) {
+    const { method, policy } = request.signing;
+    const signature = await phases.run('sign', async () => {
+      const bundle = await signStatement(imageStatement(digest, PREDICATE_TYPES.signature, {}), method);
+      return attachBundle(client, image, bundle, PREDICATE_TYPES.signature);
+    });
+    result.signature = signature;
+    request.log(`signature ${signature.manifestDigest} (${method.describe}), found through the ${signature.via}`);
+    if (result.sboms && request.sbom?.attest.length) {
+      await phases.run('attest', async () => {
+        for (const format of request.sbom!.attest) {
+          const path = format === 'cyclonedx' ? result.sboms!.cyclonedx : result.sboms!.spdx;
+          const predicateType = PREDICATE_TYPES[format];
+          const predicate = JSON.parse(await readFile(path, 'utf8')) as unknown;
+          const bundle = await signStatement(imageStatement(digest, predicateType, predicate, `${image.registry}/${image.repository}`), method);
+          const attached = await attachBundle(client, image, bundle, predicateType);
+          result.attestations.push({ format, predicateType, attached });
+          request.log(`${format} attestation ${attached.manifestDigest}`);
+        }
+      });
+    }
+    if (policy) {
+      result.verification = await phases.run('verify', () => verifyImage(client, image, policy));
+      if (!result.verification.verified) {
+        throw new PhaseError('verify', `the signature just pushed does not verify: ${result.verification.reasons.join('; ')}`, 'report this as a bug with the log');
+      }
+    }
+  }
+  return result;
+}

@@ -1,0 +1,232 @@
+// sbom-and-sign, bundled, run as the runner runs it, against the local registry, syft and trivy built from
+// their Go modules, a trivy database built from fixture advisories, and the real cosign 3 as the
+// independent verifier (offline: key pairs, no transparency log).
+import { beforeAll, describe, expect, it } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RegistryClient, parseReference } from '@deploy-suite/oci';
+import type { SerializedBundle } from '@sigstore/bundle';
+import { PREDICATE_TYPES, attachBundle, findBundles, readPublicKey, verifyImage } from '@deploy-suite/supply-chain';
+import { loadEvent, repoRoot, runAction, type ActionRun } from '../support/action-runner.js';
+import { listTags, registryHost } from '../support/registry-api.js';
+import { GITHUB_ISSUER, startOidcTokenService, startSigstoreDoubles } from '../support/sigstore-doubles.js';
+
+const run = `s${randomBytes(4).toString('hex')}`;
+const registry = registryHost();
+const fixtures = join(repoRoot, 'test/fixtures');
+const KEY = { private: readFileSync(join(fixtures, 'cosign/cosign.key'), 'utf8'), public: join(fixtures, 'cosign/cosign.pub'), password: 'fixture-password' };
+const OTHER_PUB = join(fixtures, 'cosign/other.pub');
+const cosign = process.env.DEPLOY_SUITE_COSIGN ?? 'cosign';
+const tools = { syft: process.env.DEPLOY_SUITE_SYFT ?? '', trivy: process.env.DEPLOY_SUITE_TRIVY ?? '', 'trivy-cache-dir': process.env.DEPLOY_SUITE_TRIVY_CACHE ?? '', offline: 'true' };
+
+let nonce = 0;
+/** Builds a fixture image (clean or vulnerable) under a new digest and pushes it. */
+function pushFixture(target: 'clean' | 'vulnerable', repository: string): string {
+  const image = `${registry}/${run}/${repository}`;
+  const dir = join(tmpdir(), `${run}-${repository}-${++nonce}`);
+  const build = spawnSync('docker', ['buildx', 'build', '--target', target, '--build-arg', `NONCE=${run}-${nonce}`, '--build-arg', `BASE=${process.env.DEPLOY_SUITE_BASE_IMAGE}`, '--tag', `${image}:fixture`, '--push', '--metadata-file', `${dir}.json`, join(fixtures, 'scan-app')], { encoding: 'utf8' });
+  if (build.status !== 0) throw new Error(`fixture build failed: ${build.stderr}`);
+  const digest = (JSON.parse(readFileSync(`${dir}.json`, 'utf8')) as Record<string, string>)['containerimage.digest']!;
+  return `${image}@${digest}`;
+}
+
+function runCosign(args: string[], env: Record<string, string> = {}): { status: number; output: string } {
+  // verify-attestation prints the whole SBOM statement: megabytes.
+  const result = spawnSync(cosign, args, { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 256 * 1024 * 1024 });
+  return { status: result.status ?? 1, output: `${result.stdout}\n${result.stderr}` };
+}
+
+const visible = (log: string) => log.split('\n').filter((line) => !line.startsWith('::add-mask::')).join('\n');
+
+describe('sbom-and-sign with a key pair', () => {
+  let image: string;
+  let signed: ActionRun;
+
+  beforeAll(async () => {
+    image = pushFixture('clean', 'clean');
+    signed = await runAction('sbom-and-sign', { image, 'cosign-private-key': KEY.private, 'cosign-password': KEY.password, 'attest-sbom': 'cyclonedx,spdx', ...tools }, await loadEvent('push-default-branch'));
+  }, 180_000);
+
+  it('writes both SBOMs of the pushed image, passes the gate, signs and attests', () => {
+    expect(visible(signed.log)).not.toMatch(/::error/);
+    expect(signed.exitCode).toBe(0);
+    const o = signed.outputs;
+    expect(o.gate).toBe('passed');
+    expect(JSON.parse(o.findings!)).toEqual({ CRITICAL: 0, HIGH: 0, MEDIUM: 0, LOW: 0, UNKNOWN: 0 });
+    const spdx = JSON.parse(readFileSync(o['sbom-spdx']!, 'utf8')) as { spdxVersion: string; packages: { name: string }[] };
+    expect(spdx.spdxVersion).toBe('SPDX-2.3');
+    // The base image's dpkg database: the SBOM describes the image, not the source tree.
+    expect(spdx.packages.map((p) => p.name)).toEqual(expect.arrayContaining(['dpkg', 'libc6', 'bash']));
+    const cdx = JSON.parse(readFileSync(o['sbom-cyclonedx']!, 'utf8')) as { bomFormat: string; specVersion: string };
+    expect(cdx.bomFormat).toBe('CycloneDX');
+    expect(o['artifact-name']).toBe(`sbom-${run}-clean-${image.split('@sha256:')[1]!.slice(0, 12)}`);
+    expect(o.signature).toMatch(/^sha256:[a-f0-9]{64}$/);
+    expect(JSON.parse(o.attestations!).map((a: { format: string }) => a.format)).toEqual(['cyclonedx', 'spdx']);
+    expect(signed.summary).toContain('sbom-and-sign: signed');
+    expect(signed.summary).toContain('cosign verify --key cosign.pub');
+  });
+
+  it('the real cosign verifies the signature and the CycloneDX and SPDX attestations', () => {
+    const verify = runCosign(['verify', '--key', KEY.public, '--insecure-ignore-tlog=true', image]);
+    expect(verify.output).toContain('The signatures were verified against the specified public key');
+    expect(verify.status).toBe(0);
+    const cdx = runCosign(['verify-attestation', '--key', KEY.public, '--insecure-ignore-tlog=true', '--type', 'cyclonedx', image]);
+    expect(cdx.status).toBe(0);
+    const spdx = runCosign(['verify-attestation', '--key', KEY.public, '--insecure-ignore-tlog=true', '--type', 'spdxjson', image]);
+    expect(spdx.status).toBe(0);
+  });
+
+  it('another key is refused by cosign and by the suite\'s verifier', async () => {
+    expect(runCosign(['verify', '--key', OTHER_PUB, '--insecure-ignore-tlog=true', image]).status).not.toBe(0);
+    const result = await verifyImage(new RegistryClient(), parseReference(image), { kind: 'key', key: readPublicKey(readFileSync(OTHER_PUB, 'utf8')) });
+    expect(result.verified).toBe(false);
+    expect(result.reasons.join('\n')).toMatch(/signature does not verify/);
+  });
+
+  it('a signature moved onto another digest is refused by both (the statement names the signed digest)', async () => {
+    const client = new RegistryClient();
+    const [stored] = await findBundles(client, parseReference(image));
+    const other = pushFixture('clean', 'clean');
+    await attachBundle(client, parseReference(other), stored!.bundle as SerializedBundle, PREDICATE_TYPES.signature);
+    const cosignResult = runCosign(['verify', '--key', KEY.public, '--insecure-ignore-tlog=true', other]);
+    expect(cosignResult.status).not.toBe(0);
+    const ours = await verifyImage(client, parseReference(other), { kind: 'key', key: readPublicKey(readFileSync(KEY.public, 'utf8')) });
+    expect(ours.verified).toBe(false);
+    expect(ours.reasons.join()).toContain(`the signed statement names another digest, not ${other.split('@')[1]}`);
+  }, 120_000);
+
+  it('never prints the private key, its password, or their base64', () => {
+    for (const secret of [KEY.password, ...KEY.private.split('\n').filter((l) => l.length > 20)]) {
+      expect(visible(signed.log)).not.toContain(secret);
+      expect(visible(signed.log)).not.toContain(Buffer.from(secret).toString('base64'));
+      expect(signed.summary).not.toContain(secret);
+      expect(JSON.stringify(signed.outputs)).not.toContain(secret);
+    }
+  });
+});
+
+describe('what cosign signs, the suite verifies', () => {
+  it('accepts cosign sign --key; refuses another key and another digest', async () => {
+    const image = pushFixture('clean', 'by-cosign');
+    const signedByCosign = runCosign(['sign', '--yes', '--key', join(fixtures, 'cosign/cosign.key'), '--tlog-upload=false', '--use-signing-config=false', image], { COSIGN_PASSWORD: KEY.password });
+    expect(signedByCosign.status).toBe(0);
+    const client = new RegistryClient();
+    const policy = { kind: 'key' as const, key: readPublicKey(readFileSync(KEY.public, 'utf8')) };
+    const ok = await verifyImage(client, parseReference(image), policy);
+    expect(ok).toMatchObject({ verified: true, predicateType: PREDICATE_TYPES.signature });
+    expect((await verifyImage(client, parseReference(image), { kind: 'key', key: readPublicKey(readFileSync(OTHER_PUB, 'utf8')) })).verified).toBe(false);
+    // Another image (never signed): no bundle at all.
+    const unsigned = pushFixture('clean', 'by-cosign');
+    const none = await verifyImage(client, parseReference(unsigned), policy);
+    expect(none.verified).toBe(false);
+    expect(none.reasons).toEqual([`no Sigstore bundle is attached to ${unsigned.split('@')[1]}`]);
+    expect(runCosign(['verify', '--key', KEY.public, '--insecure-ignore-tlog=true', unsigned]).status).not.toBe(0);
+  }, 180_000);
+});
+
+describe('keyless signing through the GitHub OIDC token (local Fulcio and Rekor doubles)', () => {
+  it('gets a certificate for the workflow identity, logs the signature, and verifies by identity and issuer', async () => {
+    const identity = 'https://github.com/acme/shop-api/.github/workflows/release.yml@refs/heads/trunk';
+    const sigstore = await startSigstoreDoubles();
+    const oidc = await startOidcTokenService({ sub: identity, repository: 'acme/shop-api', ref: 'refs/heads/trunk', sha: '8f3c2a1b9d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a', event_name: 'push', workflow: 'release' });
+    try {
+      const image = pushFixture('clean', 'keyless');
+      const result = await runAction(
+        'sbom-and-sign',
+        { image, signing: 'keyless', 'fulcio-url': sigstore.fulcioUrl, 'rekor-url': sigstore.rekorUrl, sbom: 'false', 'attest-sbom': 'none', scan: 'false' },
+        await loadEvent('push-default-branch'),
+        { ACTIONS_ID_TOKEN_REQUEST_URL: oidc.requestUrl, ACTIONS_ID_TOKEN_REQUEST_TOKEN: oidc.requestToken },
+      );
+      expect(visible(result.log)).not.toMatch(/::error/);
+      expect(result.exitCode).toBe(0);
+      expect(oidc.audiences).toEqual(['sigstore']);
+      expect(sigstore.requests).toEqual(['POST /api/v2/signingCert', 'POST /api/v1/log/entries']);
+      expect(visible(result.log)).not.toContain(oidc.jwt);
+      const client = new RegistryClient();
+      const policy = { kind: 'identity' as const, identity, issuer: GITHUB_ISSUER, trustedRoot: sigstore.trustedRoot };
+      const verified = await verifyImage(client, parseReference(image), policy);
+      expect(verified.reasons).toEqual([]);
+      expect(verified).toMatchObject({ verified: true, signer: `${identity} (issuer ${GITHUB_ISSUER})` });
+      const otherIdentity = await verifyImage(client, parseReference(image), { ...policy, identity: 'https://github.com/evil/fork/.github/workflows/release.yml@refs/heads/trunk' });
+      expect(otherIdentity.verified).toBe(false);
+      expect(otherIdentity.reasons.join()).toMatch(/signature does not verify: .*identity|subject/i);
+      const otherIssuer = await verifyImage(client, parseReference(image), { ...policy, issuer: 'https://accounts.google.com' });
+      expect(otherIssuer.verified).toBe(false);
+      // A key policy does not accept a keyless signature.
+      expect((await verifyImage(client, parseReference(image), { kind: 'key', key: readPublicKey(readFileSync(KEY.public, 'utf8')) })).reasons.join()).toMatch(/signed keyless/);
+    } finally {
+      await sigstore.close();
+      await oidc.close();
+    }
+  }, 180_000);
+});
+
+describe('the vulnerability gate on real scanner output', () => {
+  let image: string;
+
+  beforeAll(() => {
+    image = pushFixture('vulnerable', 'vulnerable');
+  }, 120_000);
+
+  it('fails on critical and high findings, writes SARIF, and pushes nothing', async () => {
+    const tagsBefore = await listTags(`${run}/vulnerable`);
+    const result = await runAction('sbom-and-sign', { image, 'cosign-private-key': KEY.private, 'cosign-password': KEY.password, ...tools }, await loadEvent('push-default-branch'));
+    expect(result.exitCode).not.toBe(0);
+    expect(result.outputs.gate).toBe('failed');
+    expect(JSON.parse(result.outputs.findings!)).toMatchObject({ CRITICAL: 1, HIGH: 2, MEDIUM: 1 });
+    expect(visible(result.log)).toMatch(/gate: 3 finding\(s\) at CRITICAL\/HIGH in .*CVE-2019-10744 \(CRITICAL, lodash 4\.17\.11\).*Nothing was signed\. Fix: upgrade the packages/);
+    expect(result.outputs.signature).toBe('');
+    expect(await listTags(`${run}/vulnerable`)).toEqual(tagsBefore);
+    const sarif = JSON.parse(readFileSync(result.outputs.sarif!, 'utf8')) as { runs: { results: { ruleId: string; level: string }[] }[] };
+    expect(sarif.runs[0]!.results.map((r) => r.ruleId).sort()).toEqual(['CVE-2019-10744', 'CVE-2020-28500', 'CVE-2021-23337', 'GHSA-2222-3333-4444']);
+    expect(result.summary).toContain('CVE-2019-10744');
+    expect(result.summary).toContain('blocking');
+  }, 180_000);
+
+  it('passes when every blocking finding is ignored with a reason or has no fix (ignore-unfixed)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), `${run}-ignore-`));
+    const ignoreFile = join(dir, 'ignore.yaml');
+    await writeFile(ignoreFile, 'ignores:\n  - id: CVE-2019-10744\n    reason: merge() never sees user input\n    expires: 2099-12-31\n  - id: GHSA-35jh-r3h4-6jhm\n    package: lodash\n    reason: template() is unused\n    expires: 2099-12-31\n');
+    const result = await runAction('sbom-and-sign', { image, 'ignore-file': ignoreFile, 'ignore-unfixed': 'true', signing: 'none', ...tools }, await loadEvent('push-default-branch'));
+    expect(visible(result.log)).not.toMatch(/::error/);
+    expect(result.exitCode).toBe(0);
+    expect(result.outputs.gate).toBe('passed');
+    expect(result.summary).toContain('merge() never sees user input');
+  }, 180_000);
+
+  it('an expired ignore entry stops ignoring and says so', async () => {
+    const dir = await mkdtemp(join(tmpdir(), `${run}-expired-`));
+    const ignoreFile = join(dir, 'ignore.yaml');
+    await writeFile(ignoreFile, 'ignores:\n  - id: CVE-2019-10744\n    reason: waiting for the upgrade\n    expires: 2020-01-31\n');
+    const result = await runAction('sbom-and-sign', { image, 'ignore-file': ignoreFile, severity: 'CRITICAL', signing: 'none', ...tools }, await loadEvent('push-default-branch'));
+    expect(result.exitCode).not.toBe(0);
+    expect(visible(result.log)).toContain('ignore entry CVE-2019-10744 expired on 2020-01-31: it no longer ignores anything');
+    expect(result.summary).toContain('Expired ignore entries');
+  }, 180_000);
+});
+
+describe('bad inputs fail before anything is read or pushed', () => {
+  const digest = `sha256:${'0'.repeat(64)}`;
+  const cases: [string, Record<string, string>, RegExp][] = [
+    ['a tag instead of a digest', { image: `${registry}/${run}/x:latest`, signing: 'none' }, /input 'image': '.*:latest' names a tag, not a digest.*Fix: pass build-image's 'image' output/],
+    ['a wrong password', { image: `${registry}/${run}/x@${digest}`, 'cosign-private-key': KEY.private, 'cosign-password': 'wrong' }, /input 'cosign-password': the password does not open this key\. Fix: pass the password the key was generated with/],
+    ['a malformed key', { image: `${registry}/${run}/x@${digest}`, 'cosign-private-key': 'BEGIN nothing', 'cosign-password': 'x' }, /input 'cosign-private-key': no PEM block found.*Fix: pass the whole cosign.key file/],
+    ['an unknown severity', { image: `${registry}/${run}/x@${digest}`, severity: 'CRITICAL,SEVERE', signing: 'none' }, /input 'severity': 'SEVERE' is not a severity\. Fix: use any of CRITICAL, HIGH, MEDIUM, LOW, UNKNOWN/],
+    ['an ignore entry without a reason', { image: `${registry}/${run}/x@${digest}`, 'ignore-file': 'test/fixtures/scan-app/Dockerfile', signing: 'none' }, /input 'ignore-file': test\/fixtures\/scan-app\/Dockerfile: expected a mapping with a list under 'ignores:'/],
+    ['keyless without an OIDC token', { image: `${registry}/${run}/x@${digest}`, signing: 'keyless' }, /input 'signing': is keyless but the job cannot request an OIDC token\. Fix: give the job permissions: id-token: write/],
+  ];
+
+  it.each(cases)('%s', async (_name, inputs, message) => {
+    const result = await runAction('sbom-and-sign', { ...tools, ...inputs }, await loadEvent('push-default-branch'));
+    expect(result.exitCode).not.toBe(0);
+    expect(visible(result.log)).toMatch(message);
+    expect(visible(result.log)).not.toContain('[command]');
+    expect(result.outputs).toEqual({});
+    expect(await listTags(`${run}/x`)).toEqual([]);
+    expect(existsSync(join(result.outputs['output-dir'] ?? '/nonexistent'))).toBe(false);
+  });
+});
