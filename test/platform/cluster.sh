@@ -108,7 +108,7 @@ KC
 
 daemons_alive() {
   local name
-  for name in "$@"; do [ -f "$DS_RUN/$name.pid" ] && kill -0 "$(cat "$DS_RUN/$name.pid")" 2>/dev/null || return 1; done
+  for name in "$@"; do daemon_alive "$name" || return 1; done
 }
 
 nodes_ready() {

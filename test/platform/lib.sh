@@ -77,9 +77,8 @@ wait_for() {
 wait_up() {
   local name=$1 seconds=$2; shift 2
   local deadline=$((SECONDS + seconds)) pid
-  pid=$(cat "$DS_RUN/$name.pid" 2>/dev/null || true)
   until "$@" >/dev/null 2>&1; do
-    if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+    if ! daemon_alive "$name"; then
       tail -n 30 "$DS_RUN/$name.log" >&2; die "$name exited while starting (log: $DS_RUN/$name.log)"
     fi
     [ $SECONDS -lt $deadline ] || { tail -n 30 "$DS_RUN/$name.log" >&2; die "$name did not answer within $seconds s (log: $DS_RUN/$name.log)"; }
@@ -87,12 +86,24 @@ wait_up() {
   done
 }
 
-# Start a daemon in the background with its own log and pid file, unless its pid is alive.
+# Whether the daemon of a pid file runs: its pid is alive AND runs the program it was started with.
+# After a reboot a stale pid file may name a live, unrelated process (pids are reused), and the daemon
+# would never be started again.
+daemon_alive() {
+  local name=$1 pid exe
+  pid=$(cat "$DS_RUN/$name.pid" 2>/dev/null) || return 1
+  exe=$(cat "$DS_RUN/$name.exe" 2>/dev/null) || return 1
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+  [ "$(tr '\0' '\n' < "/proc/$pid/cmdline" 2>/dev/null | head -n 1)" = "$exe" ]
+}
+
+# Start a daemon in the background with its own log and pid file, unless it runs already.
 start_daemon() {
   local name=$1; shift
   local pidfile="$DS_RUN/$name.pid"
-  if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then return 0; fi
+  daemon_alive "$name" && return 0
   log "starting $name (log: $DS_RUN/$name.log)"
+  printf '%s\n' "$1" >"$DS_RUN/$name.exe"
   nohup setsid "$@" >"$DS_RUN/$name.log" 2>&1 </dev/null &
   echo $! >"$pidfile"
 }
@@ -101,7 +112,7 @@ stop_daemon() {
   local name=$1 pidfile="$DS_RUN/$1.pid"
   [ -f "$pidfile" ] || return 0
   local pid; pid=$(cat "$pidfile")
-  if kill -0 "$pid" 2>/dev/null; then
+  if daemon_alive "$name"; then
     log "stopping $name"
     kill "$pid" 2>/dev/null || true
     for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
