@@ -4,10 +4,10 @@
 // bundle as a referrer with its tag index. Prints a table and writes JSON.
 //   node bench/sbom-and-sign.bench.ts [runs]
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadEvent, repoRoot, runAction } from '../test/support/action-runner.ts';
+import { freshImage as pushImage } from '../test/support/registry-api.ts';
 
 const runs = Number(process.argv[2] ?? 9);
 const registry = process.env.DEPLOY_SUITE_REGISTRY;
@@ -18,37 +18,7 @@ const password = 'fixture-password';
 const event = await loadEvent('push-default-branch');
 const stamp = Date.now().toString(36);
 const repository = `bench/sign-${stamp}`;
-const MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
-const DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json';
-
-const sha256 = (bytes: Buffer) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-
-async function putBlob(bytes: Buffer): Promise<string> {
-  const digest = sha256(bytes);
-  const start = await fetch(`http://${registry}/v2/${repository}/blobs/uploads/`, { method: 'POST' });
-  const location = new URL(start.headers.get('location')!, `http://${registry}`);
-  location.searchParams.set('digest', digest);
-  const put = await fetch(location, { method: 'PUT', body: new Uint8Array(bytes), headers: { 'content-type': 'application/octet-stream' } });
-  if (!put.ok) throw new Error(`blob upload answered ${put.status}`);
-  return digest;
-}
-
-/** A new image digest: the base image's layers (mounted) under a config with its own label. */
-async function freshImage(nonce: string): Promise<string> {
-  const base = await (await fetch(`http://${registry}/v2/base/debian/manifests/bookworm`, { headers: { accept: `${MANIFEST}, ${DOCKER_MANIFEST}` } })).json() as { mediaType: string; config: { digest: string; mediaType: string }; layers: { digest: string }[] };
-  for (const layer of base.layers) {
-    await fetch(`http://${registry}/v2/${repository}/blobs/uploads/?mount=${layer.digest}&from=base/debian`, { method: 'POST' });
-  }
-  const config = await (await fetch(`http://${registry}/v2/base/debian/blobs/${base.config.digest}`)).json() as { config: { Labels?: Record<string, string> } };
-  config.config.Labels = { ...config.config.Labels, 'dev.deploy-suite.bench.nonce': nonce };
-  const configBytes = Buffer.from(JSON.stringify(config));
-  const configDigest = await putBlob(configBytes);
-  const manifest = Buffer.from(JSON.stringify({ ...base, config: { ...base.config, digest: configDigest, size: configBytes.length } }));
-  const put = await fetch(`http://${registry}/v2/${repository}/manifests/${sha256(manifest)}`, { method: 'PUT', body: new Uint8Array(manifest), headers: { 'content-type': base.mediaType ?? DOCKER_MANIFEST } });
-  if (!put.ok) throw new Error(`manifest upload answered ${put.status}: ${await put.text()}`);
-  return `${registry}/${repository}@${sha256(manifest)}`;
-}
-
+const freshImage = (nonce: string) => pushImage(repository, nonce);
 function viaCosign(image: string): number {
   const started = performance.now();
   const result = spawnSync(cosign!, ['sign', '--yes', '--key', keyFile, '--tlog-upload=false', '--use-signing-config=false', image], { encoding: 'utf8', env: { ...process.env, COSIGN_PASSWORD: password } });

@@ -9,6 +9,9 @@ import { join } from 'node:path';
 import { createKubeClient, parseKubeconfig, readHistory, readyEndpoints, type KubeClient, type KubeObject } from '@deploy-suite/kube';
 import { loadEvent, runAction, type ActionRun } from '../support/action-runner.js';
 import { startGitHubApi } from '../support/github-api-double.js';
+import { freshImage } from '../support/registry-api.js';
+import { RegistryClient, parseReference } from '@deploy-suite/oci';
+import { PREDICATE_TYPES, attachBundle, imageStatement, keySigning, openCosignPrivateKey, signStatement } from '@deploy-suite/supply-chain';
 
 const namespace = `bg-${randomBytes(3).toString('hex')}`;
 const kubeconfigText = readFileSync(process.env.DEPLOY_SUITE_KUBECONFIG!, 'utf8');
@@ -248,5 +251,55 @@ describe('bluegreen-deploy on the local control plane', () => {
     const visible = run.log.split('\n').filter((l) => !l.startsWith('::add-mask::')).join('\n');
     expect(visible).not.toContain(keyLine);
     expect(visible).not.toContain(kubeconfig.slice(0, 40));
+  });
+});
+
+describe('signature policy', () => {
+  const fixtures = new URL('../fixtures/cosign/', import.meta.url);
+  const publicKey = readFileSync(new URL('cosign.pub', fixtures), 'utf8');
+  const repository = `${namespace}/signed`;
+
+  async function signWith(keyFile: string, password: string, image: string): Promise<void> {
+    const key = openCosignPrivateKey(readFileSync(new URL(keyFile, fixtures), 'utf8'), password);
+    const ref = parseReference(image);
+    const bundle = await signStatement(imageStatement(ref.digest!, PREDICATE_TYPES.signature, {}), keySigning(key));
+    await attachBundle(new RegistryClient(), ref, bundle, PREDICATE_TYPES.signature);
+  }
+
+  it('deploys an image signed by the key, and says so in the summary', async () => {
+    const image = await freshImage(repository, `${namespace}-good`);
+    await signWith('cosign.key', 'fixture-password', image);
+    const run = await runAction('bluegreen-deploy', { kubeconfig, namespace, app: 'signed', replicas: '2', image, 'verify-key': publicKey }, await loadEvent('push-default-branch'));
+    expect(run.log).toMatch(/signature verified: key /);
+    expect(run.exitCode).toBe(0);
+    expect(run.outputs['live-colour']).toBe('blue');
+    expect(run.summary).toContain('verified: key ');
+    expect(JSON.parse(run.outputs.timings!)).toHaveProperty('verify');
+  });
+
+  it.each([
+    ['unsigned', async (image: string) => image, /has no valid signature by key .*: no Sigstore bundle is attached to sha256:/],
+    ['signed with another key', async (image: string) => (await signWith('other.key', 'other-password', image), image), /has no valid signature by key .*signature does not verify/],
+  ])('refuses an image %s before anything is applied', async (name, prepare, message) => {
+    const image = await prepare(await freshImage(repository, `${namespace}-${name}`));
+    const live = await client.get('v1', 'Service', namespace, 'signed');
+    const idleBefore = await client.get('apps/v1', 'Deployment', namespace, 'signed-green');
+    const run = await runAction('bluegreen-deploy', { kubeconfig, namespace, app: 'signed', replicas: '2', image, 'verify-key': 'test/fixtures/cosign/cosign.pub' }, await loadEvent('push-default-branch'));
+    expect(run.exitCode).toBe(1);
+    expect(run.log).toMatch(message);
+    expect(run.log).toMatch(/Nothing was applied\. Fix: sign the digest with sbom-and-sign/);
+    // Nothing changed: the live Service and the idle colour are as they were, no lease was taken.
+    expect((await client.get('v1', 'Service', namespace, 'signed'))?.metadata.resourceVersion).toBe(live?.metadata.resourceVersion);
+    expect(await client.get('apps/v1', 'Deployment', namespace, 'signed-green')).toEqual(idleBefore);
+    expect(await client.get('coordination.k8s.io/v1', 'Lease', namespace, 'signed-deploy')).toBeUndefined();
+  });
+
+  it('refuses a private key given as verify-key, and a half keyless policy, as input errors', async () => {
+    const image = digest(1);
+    const privateKey = await runAction('bluegreen-deploy', { kubeconfig, namespace, app: 'signed', image, 'verify-key': readFileSync(new URL('cosign.key', fixtures), 'utf8') }, await loadEvent('push-default-branch'));
+    expect(privateKey.log).toMatch(/title=input 'verify-key'::.*expected a PEM block -----BEGIN PUBLIC KEY-----/);
+    const halfKeyless = await runAction('bluegreen-deploy', { kubeconfig, namespace, app: 'signed', image, 'certificate-identity': 'https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main' }, await loadEvent('push-default-branch'));
+    expect(halfKeyless.log).toMatch(/title=input 'certificate-oidc-issuer'::is empty while a certificate identity is set/);
+    expect(halfKeyless.log).toMatch(/title=input 'trusted-root'::is empty/);
   });
 });

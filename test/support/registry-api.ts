@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 // Reads the registry's HTTP API directly (not through the suite's client), so tests check what the
 // registry really holds.
 const ACCEPT = [
@@ -29,4 +30,36 @@ export async function listTags(repository: string): Promise<string[]> {
   const response = await fetch(`http://${registryHost()}/v2/${repository}/tags/list`);
   if (response.status === 404) return [];
   return ((await response.json()) as { tags: string[] | null }).tags ?? [];
+}
+
+const sha256 = (bytes: Buffer) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+
+async function putBlob(repository: string, bytes: Buffer): Promise<string> {
+  const digest = sha256(bytes);
+  const start = await fetch(`http://${registryHost()}/v2/${repository}/blobs/uploads/`, { method: 'POST' });
+  const location = new URL(start.headers.get('location')!, `http://${registryHost()}`);
+  location.searchParams.set('digest', digest);
+  const put = await fetch(location, { method: 'PUT', body: new Uint8Array(bytes), headers: { 'content-type': 'application/octet-stream' } });
+  if (!put.ok) throw new Error(`blob upload answered ${put.status}`);
+  return digest;
+}
+
+/**
+ * A new image digest in `repository` without building: the platform's base image layers (mounted from
+ * base/debian) under a config of its own with a nonce label. Returns registry/repository@sha256:…
+ */
+export async function freshImage(repository: string, nonce: string): Promise<string> {
+  const registry = registryHost();
+  const base = (await (await fetch(`http://${registry}/v2/base/debian/manifests/bookworm`, { headers: { accept: ACCEPT } })).json()) as { mediaType: string; config: { digest: string }; layers: { digest: string }[] };
+  for (const layer of base.layers) {
+    await fetch(`http://${registry}/v2/${repository}/blobs/uploads/?mount=${layer.digest}&from=base/debian`, { method: 'POST' });
+  }
+  const config = (await (await fetch(`http://${registry}/v2/base/debian/blobs/${base.config.digest}`)).json()) as { config: { Labels?: Record<string, string> | null } };
+  config.config.Labels = { ...config.config.Labels, 'dev.deploy-suite.test.nonce': nonce };
+  const configBytes = Buffer.from(JSON.stringify(config));
+  const configDigest = await putBlob(repository, configBytes);
+  const manifest = Buffer.from(JSON.stringify({ ...base, config: { ...base.config, digest: configDigest, size: configBytes.length } }));
+  const put = await fetch(`http://${registry}/v2/${repository}/manifests/${sha256(manifest)}`, { method: 'PUT', body: new Uint8Array(manifest), headers: { 'content-type': base.mediaType } });
+  if (!put.ok) throw new Error(`manifest upload answered ${put.status}: ${await put.text()}`);
+  return `${registry}/${repository}@${sha256(manifest)}`;
 }

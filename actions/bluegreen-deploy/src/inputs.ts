@@ -4,6 +4,8 @@ import { parseAllDocuments } from 'yaml';
 import { InputReader, maskSecret } from '@deploy-suite/action-kit';
 import { KubeconfigError, loadClusterAccess, type ClusterAccess, type KubeObject } from '@deploy-suite/kube';
 import { ReferenceError, parseReference } from '@deploy-suite/oci';
+import { readSignaturePolicy } from '@deploy-suite/supply-chain/policy';
+import type { SignaturePolicy } from '@deploy-suite/supply-chain';
 
 export interface BluegreenInputs {
   access?: ClusterAccess;
@@ -19,6 +21,9 @@ export interface BluegreenInputs {
   environment: string;
   environmentUrl: string;
   githubToken: string;
+  /** Who must have signed the image; undefined: signatures are not checked. */
+  signaturePolicy?: SignaturePolicy;
+  registryCredentials?: { username: string; password: string };
 }
 
 const DNS_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
@@ -82,8 +87,16 @@ export function readBluegreenInputs(reader: InputReader, workspace: string, env:
   const environmentUrl = reader.string('environment-url');
   if (environmentUrl && !/^https?:\/\/\S+$/.test(environmentUrl)) reader.problem('environment-url', `'${environmentUrl}' is not an http(s) URL`, 'use https://…');
   if (environmentUrl && !environment) reader.problem('environment', 'is empty while environment-url is set', 'name the GitHub environment, e.g. production');
+  const signaturePolicy = readSignaturePolicy(reader, workspace);
+  const registryPassword = reader.raw('registry-password');
+  maskSecret(registryPassword);
+  const registryUsername = reader.string('registry-username');
+  if (registryUsername && !registryPassword) reader.problem('registry-password', 'is empty while registry-username is set', 'pass the registry password or token from a secret');
+  if (registryPassword && !registryUsername) reader.problem('registry-username', 'is empty while registry-password is set', 'give the registry username');
   reader.done();
   return {
+    ...(signaturePolicy ? { signaturePolicy } : {}),
+    ...(registryUsername ? { registryCredentials: { username: registryUsername, password: registryPassword } } : {}),
     ...(access ? { access } : {}),
     namespace,
     app,

@@ -10,3 +10,4 @@ export * from './sarif.js';
 export * from './syft.js';
 export * from './trivy.js';
 export * from './sbom-and-sign.js';
+export * from './policy-inputs.js';
