@@ -260,7 +260,7 @@ describe('signature policy', () => {
   const repository = `${namespace}/signed`;
 
   async function signWith(keyFile: string, password: string, image: string): Promise<void> {
-    const key = openCosignPrivateKey(readFileSync(new URL(keyFile, fixtures), 'utf8'), password);
+    const key = await openCosignPrivateKey(readFileSync(new URL(keyFile, fixtures), 'utf8'), password);
     const ref = parseReference(image);
     const bundle = await signStatement(imageStatement(ref.digest!, PREDICATE_TYPES.signature, {}), keySigning(key));
     await attachBundle(new RegistryClient(), ref, bundle, PREDICATE_TYPES.signature);

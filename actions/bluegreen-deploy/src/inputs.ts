@@ -4,7 +4,7 @@ import { parseAllDocuments } from 'yaml';
 import { InputReader, maskSecret } from '@deploy-suite/action-kit';
 import { KubeconfigError, loadClusterAccess, type ClusterAccess, type KubeObject } from '@deploy-suite/kube';
 import { ReferenceError, parseReference } from '@deploy-suite/oci';
-import { readSignaturePolicy } from '@deploy-suite/supply-chain/policy';
+import { readSignaturePolicy } from '@deploy-suite/supply-chain/inputs';
 import type { SignaturePolicy } from '@deploy-suite/supply-chain';
 
 export interface BluegreenInputs {

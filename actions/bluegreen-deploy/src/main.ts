@@ -3,7 +3,7 @@ import { InputReader, PhaseError, Phases, code, createDeployment, errorMessage, 
 import { bluegreenDeploy, createKubeClient, dryRunDeploy, type AppSpec } from '@deploy-suite/kube';
 import { RegistryClient, parseReference } from '@deploy-suite/oci';
 import type { SignaturePolicy } from '@deploy-suite/supply-chain';
-import { describePolicy } from '@deploy-suite/supply-chain/policy';
+import { describePolicy } from '@deploy-suite/supply-chain/inputs';
 import { readBluegreenInputs } from './inputs.js';
 
 async function main(): Promise<void> {

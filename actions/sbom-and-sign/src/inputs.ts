@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
-import { InputReader, maskSecret } from '@deploy-suite/action-kit';
+import { InputError, InputReader, maskSecret } from '@deploy-suite/action-kit';
 import { ReferenceError, parseReference, type ImageReference } from '@deploy-suite/oci';
-import { KeyError, SEVERITIES, openCosignPrivateKey, parseIgnoreFile, type IgnoreEntry, type Severity, type SigningKey } from '@deploy-suite/supply-chain';
+import { KeyError, SEVERITIES, parseIgnoreFile, readCosignPrivateKey, type IgnoreEntry, type SealedKey, type Severity, type SigningKey } from '@deploy-suite/supply-chain/inputs';
 
 export type SigningMode = 'key' | 'keyless' | 'none';
 export type SbomAttestation = 'cyclonedx' | 'spdx';
@@ -17,7 +17,9 @@ export interface SbomAndSignInputs {
   ignoreUnfixed: boolean;
   ignores: IgnoreEntry[];
   signing: SigningMode;
-  key?: SigningKey;
+  /** The private key, read and checked but not yet opened (see openSigningKey). */
+  sealedKey?: SealedKey;
+  cosignPassword: string;
   fulcioUrl: string;
   rekorUrl: string;
   outputDir: string;
@@ -26,6 +28,26 @@ export interface SbomAndSignInputs {
   trivyCacheDir: string;
   offline: boolean;
   registryCredentials?: { username: string; password: string };
+}
+
+const KEY_FIX = 'pass the whole cosign.key file written by cosign generate-key-pair, PEM lines included';
+
+/**
+ * Opens the private key (scrypt, ~0.2 s off the main thread); a wrong password is an input error like
+ * the others, raised before anything is read from or pushed to the registry.
+ */
+export async function openSigningKey(inputs: SbomAndSignInputs): Promise<SigningKey | undefined> {
+  if (!inputs.sealedKey) return undefined;
+  try {
+    return await inputs.sealedKey.open(inputs.cosignPassword);
+  } catch (error) {
+    if (!(error instanceof KeyError)) throw error;
+    throw new InputError([
+      error.reason === 'password'
+        ? { input: 'cosign-password', problem: error.message, fix: 'pass the password the key was generated with (COSIGN_PASSWORD), from a secret' }
+        : { input: 'cosign-private-key', problem: error.message, fix: KEY_FIX },
+    ]);
+  }
 }
 
 /** A tool given by path, or found on PATH; '' when neither. */
@@ -95,16 +117,15 @@ export function readSbomAndSignInputs(reader: InputReader, workspace: string, en
 
   let signing = reader.oneOf('signing', ['auto', 'key', 'keyless', 'none'] as const, 'auto') as SigningMode | 'auto';
   if (signing === 'auto') signing = privateKeyText ? 'key' : env.ACTIONS_ID_TOKEN_REQUEST_URL ? 'keyless' : 'none';
-  let key: SigningKey | undefined;
+  let sealedKey: SealedKey | undefined;
   if (signing === 'key') {
     if (!privateKeyText) reader.problem('cosign-private-key', 'is empty while signing is key', 'pass the content of cosign.key from a secret: ${{ secrets.COSIGN_PRIVATE_KEY }}');
     else {
       try {
-        key = openCosignPrivateKey(privateKeyText, password);
+        sealedKey = readCosignPrivateKey(privateKeyText);
       } catch (error) {
         if (!(error instanceof KeyError)) throw error;
-        if (error.reason === 'password') reader.problem('cosign-password', `${error.message}`, 'pass the password the key was generated with (COSIGN_PASSWORD), from a secret');
-        else reader.problem('cosign-private-key', error.message, 'pass the whole cosign.key file written by cosign generate-key-pair, PEM lines included');
+        reader.problem('cosign-private-key', error.message, KEY_FIX);
       }
     }
   } else if (privateKeyText && signing !== 'none') {
@@ -149,7 +170,8 @@ export function readSbomAndSignInputs(reader: InputReader, workspace: string, en
     ignoreUnfixed,
     ignores,
     signing,
-    ...(key ? { key } : {}),
+    ...(sealedKey ? { sealedKey } : {}),
+    cosignPassword: password,
     fulcioUrl,
     rekorUrl,
     outputDir,

@@ -1,15 +1,18 @@
 import * as core from '@actions/core';
 import { InputReader, Phases, PhaseError, code, escapeHtml, runAction, writeSummary, type SummaryRow } from '@deploy-suite/action-kit';
 import { RegistryClient, privateDockerConfig, speaksPlainHttp } from '@deploy-suite/oci';
-import { SEVERITIES, keySigning, keylessSigning, sbomAndSign, type SigningMethod, type SbomAndSignResult } from '@deploy-suite/supply-chain';
-import { readSbomAndSignInputs, type SbomAndSignInputs } from './inputs.js';
+import type { SbomAndSignResult, SigningKey, SigningMethod } from '@deploy-suite/supply-chain';
+import { SEVERITIES } from '@deploy-suite/supply-chain/inputs';
+import { openSigningKey, readSbomAndSignInputs, type SbomAndSignInputs } from './inputs.js';
+
+type Library = typeof import('@deploy-suite/supply-chain');
 
 const BLOCKING_ROWS = 25;
 
-function signingMethod(inputs: SbomAndSignInputs): SigningMethod | undefined {
-  if (inputs.signing === 'key') return keySigning(inputs.key!);
+async function signingMethod(library: Library, inputs: SbomAndSignInputs, key: SigningKey | undefined): Promise<SigningMethod | undefined> {
+  if (inputs.signing === 'key') return library.keySigning(key!);
   if (inputs.signing === 'keyless') {
-    return keylessSigning({
+    return library.keylessSigning({
       fulcioUrl: inputs.fulcioUrl,
       rekorUrl: inputs.rekorUrl,
       // GitHub's workflow identity token, audience "sigstore" as Fulcio expects; core masks it.
@@ -21,14 +24,18 @@ function signingMethod(inputs: SbomAndSignInputs): SigningMethod | undefined {
 
 async function main(): Promise<void> {
   const inputs = readSbomAndSignInputs(new InputReader(), process.env.GITHUB_WORKSPACE || process.cwd());
+  // scrypt opens the key on the thread pool while sigstore-js (a megabyte) loads and the registry answers.
+  const keyOpening = openSigningKey(inputs);
+  keyOpening.catch(() => undefined);
+  const library = await import('@deploy-suite/supply-chain');
   const credentials = inputs.registryCredentials;
   const dockerConfig = credentials ? await privateDockerConfig(inputs.image.registry, credentials) : undefined;
   const client = new RegistryClient(credentials ? { credentials: async (host) => (host === inputs.image.registry ? credentials : undefined) } : {});
-  const method = signingMethod(inputs);
   const phases = new Phases();
+  let method: SigningMethod | undefined;
   let result: SbomAndSignResult;
   try {
-    result = await sbomAndSign(
+    result = await library.sbomAndSign(
       {
         client,
         image: inputs.image,
@@ -39,7 +46,14 @@ async function main(): Promise<void> {
         ...(inputs.scan
           ? { scan: { trivy: inputs.trivy, cacheDir: inputs.trivyCacheDir, offline: inputs.offline, policy: { failOn: inputs.failOn, ignoreUnfixed: inputs.ignoreUnfixed, ignores: inputs.ignores } } }
           : {}),
-        ...(method ? { signing: { method, policy: inputs.key ? { kind: 'key' as const, key: inputs.key } : undefined } } : {}),
+        ...(inputs.signing !== 'none'
+          ? {
+              signing: keyOpening.then(async (key) => {
+                method = await signingMethod(library, inputs, key);
+                return { method: method!, policy: key ? { kind: 'key' as const, key } : undefined };
+              }),
+            }
+          : {}),
         log: (m) => core.info(m),
       },
       phases,

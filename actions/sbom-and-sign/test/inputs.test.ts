@@ -2,9 +2,9 @@ import { describe, expect, it } from '@jest/globals';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InputReader } from '@deploy-suite/action-kit';
+import { InputError, InputReader } from '@deploy-suite/action-kit';
 import { inputProblems } from '../../../test/support/input-problems.js';
-import { readSbomAndSignInputs } from '../src/inputs.js';
+import { openSigningKey, readSbomAndSignInputs } from '../src/inputs.js';
 
 const fixtures = new URL('../../../test/fixtures/cosign/', import.meta.url);
 const KEY = readFileSync(new URL('cosign.key', fixtures), 'utf8');
@@ -34,10 +34,10 @@ describe('sbom-and-sign inputs', () => {
     expect(inputs.image.digest).toBe(`sha256:${'a'.repeat(64)}`);
   });
 
-  it('auto picks key signing when a key is given, keyless when the job can get an OIDC token', () => {
+  it('auto picks key signing when a key is given, keyless when the job can get an OIDC token', async () => {
     const keyed = read({ 'cosign-private-key': KEY, 'cosign-password': 'fixture-password' });
     expect(keyed.signing).toBe('key');
-    expect(keyed.key?.hint).toHaveLength(44);
+    expect((await openSigningKey(keyed))?.hint).toHaveLength(44);
     expect(read({}, { ...env, ACTIONS_ID_TOKEN_REQUEST_URL: 'http://x' }).signing).toBe('keyless');
   });
 
@@ -62,7 +62,6 @@ describe('sbom-and-sign inputs', () => {
     [{ 'ignore-file': 'bad-ignore.yaml' }, 'ignore-file', /entry 1 \(CVE-1\): 'reason' is missing/],
     [{ signing: 'sometimes' }, 'signing', /'sometimes' is not one of auto, key, keyless, none/],
     [{ signing: 'key' }, 'cosign-private-key', /is empty while signing is key/],
-    [{ 'cosign-private-key': KEY, 'cosign-password': 'nope' }, 'cosign-password', /the password does not open this key/],
     [{ 'cosign-private-key': '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----', 'cosign-password': 'x' }, 'cosign-private-key', /'PUBLIC KEY' is not a private key/],
     [{ 'cosign-private-key': KEY, signing: 'keyless' }, 'cosign-private-key', /is set while signing is keyless/],
     [{ signing: 'keyless' }, 'signing', /cannot request an OIDC token/],
@@ -78,6 +77,14 @@ describe('sbom-and-sign inputs', () => {
     expect(found.map((p) => p.input)).toContain(input);
     expect(found.find((p) => p.input === input)!.problem).toMatch(message);
     expect(found.find((p) => p.input === input)!.fix.length).toBeGreaterThan(5);
+  });
+
+  it('a wrong password is an input error naming cosign-password, raised when the key is opened', async () => {
+    const inputs = read({ 'cosign-private-key': KEY, 'cosign-password': 'nope' });
+    const error = await openSigningKey(inputs).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InputError);
+    expect((error as InputError).problems).toEqual([{ input: 'cosign-password', problem: 'the password does not open this key', fix: expect.stringContaining('COSIGN_PASSWORD') }]);
+    expect(await openSigningKey(read({}))).toBeUndefined();
   });
 
   it('tools missing from PATH are named with how to install them', () => {

@@ -140,15 +140,20 @@ export class RegistryClient {
     return JSON.parse((await this.getBlob(ref, digest)).toString('utf8')) as T;
   }
 
-  /** Uploads a blob (monolithic: POST then PUT), unless the registry already has it. */
-  async putBlob(ref: ImageReference, bytes: Buffer, mediaType: string): Promise<Descriptor> {
+  /**
+   * Uploads a blob (monolithic: POST then PUT), unless the registry already has it. `unique` content
+   * (a fresh signature) cannot be there yet: the existence check is skipped.
+   */
+  async putBlob(ref: ImageReference, bytes: Buffer, mediaType: string, options: { unique?: boolean } = {}): Promise<Descriptor> {
     const digest = sha256Digest(bytes);
     const descriptor = { mediaType, digest, size: bytes.length };
-    try {
-      await this.request(ref, 'HEAD', `blobs/${digest}`, {});
-      return descriptor;
-    } catch (error) {
-      if (!(error instanceof RegistryError && error.status === 404)) throw error;
+    if (!options.unique) {
+      try {
+        await this.request(ref, 'HEAD', `blobs/${digest}`, {});
+        return descriptor;
+      } catch (error) {
+        if (!(error instanceof RegistryError && error.status === 404)) throw error;
+      }
     }
     const started = await this.request(ref, 'POST', 'blobs/uploads/', {});
     await started.arrayBuffer();

@@ -1,4 +1,4 @@
-import { createHash, createPrivateKey, createPublicKey, scryptSync, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, scrypt, type KeyObject } from 'node:crypto';
 import nacl from 'tweetnacl';
 
 /** Why a key could not be used; the action maps each reason to the input and its fix. */
@@ -53,33 +53,59 @@ function requireSupportedKey(key: KeyObject): void {
   throw new KeyError('unsupported', `a ${type ?? 'symmetric'} key cannot sign images; cosign keys are ECDSA P-256, Ed25519 or RSA`);
 }
 
+/** A private key read but not yet opened: its structure is checked, the password not yet. */
+export interface SealedKey {
+  open(password: string): Promise<SigningKey>;
+}
+
 /**
- * Opens a private key as `cosign generate-key-pair` writes it: PEM whose body is JSON with an scrypt KDF
+ * Reads a private key as `cosign generate-key-pair` writes it: PEM whose body is JSON with an scrypt KDF
  * and a NaCl secretbox around PKCS#8 DER. No library reads this format, so it is done here with
  * node:crypto's scrypt and tweetnacl's secretbox (XSalsa20-Poly1305, which node:crypto lacks).
  * A plain PKCS#8 PEM is accepted too (password ignored), for keys kept in a secret manager.
+ * Structure errors throw at once; the password is checked by open(), whose scrypt (~0.2 s, 64 MiB)
+ * runs off the main thread so the caller can load modules or reach the registry meanwhile.
  */
-export function openCosignPrivateKey(pem: string, password: string): SigningKey {
+export function readCosignPrivateKey(pem: string): SealedKey {
   const block = pemBlock(pem);
   if (!block) throw new KeyError('malformed', 'no PEM block found (expected -----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----)');
-  let privateKey: KeyObject;
   if (ENCRYPTED_LABELS.includes(block.label)) {
-    privateKey = decrypt(block.der, password);
-  } else if (block.label === 'PRIVATE KEY' || block.label === 'EC PRIVATE KEY') {
+    const sealed = encryptedBody(block.der);
+    return { open: async (password) => signingKey(await decrypt(sealed, password)) };
+  }
+  if (block.label === 'PRIVATE KEY' || block.label === 'EC PRIVATE KEY') {
+    let privateKey: KeyObject;
     try {
       privateKey = createPrivateKey({ key: pem, format: 'pem' });
     } catch (error) {
       throw new KeyError('malformed', `the ${block.label} PEM does not parse: ${(error as Error).message}`);
     }
-  } else {
-    throw new KeyError('malformed', `a PEM block labelled '${block.label}' is not a private key`);
+    const key = signingKey(privateKey);
+    return { open: () => Promise.resolve(key) };
   }
+  throw new KeyError('malformed', `a PEM block labelled '${block.label}' is not a private key`);
+}
+
+export function openCosignPrivateKey(pem: string, password: string): Promise<SigningKey> {
+  return readCosignPrivateKey(pem).open(password);
+}
+
+function signingKey(privateKey: KeyObject): SigningKey {
   requireSupportedKey(privateKey);
   const publicKey = createPublicKey(privateKey);
   return { privateKey, publicKey, publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(), hint: keyHint(publicKey) };
 }
 
-function decrypt(der: Buffer, password: string): KeyObject {
+interface SealedBody {
+  salt: Buffer;
+  N: number;
+  r: number;
+  p: number;
+  nonce: Buffer;
+  ciphertext: Buffer;
+}
+
+function encryptedBody(der: Buffer): SealedBody {
   let body: EncryptedKeyBody;
   try {
     body = JSON.parse(der.toString('utf8')) as EncryptedKeyBody;
@@ -94,9 +120,16 @@ function decrypt(der: Buffer, password: string): KeyObject {
     throw new KeyError('unsupported', `cipher '${cipher?.name ?? 'missing'}' is not cosign's nacl/secretbox`);
   }
   const { N, r, p } = kdf.params;
+  return { salt: Buffer.from(kdf.salt, 'base64'), N, r, p, nonce: Buffer.from(cipher.nonce, 'base64'), ciphertext: Buffer.from(ciphertext, 'base64') };
+}
+
+async function decrypt(body: SealedBody, password: string): Promise<KeyObject> {
+  const { N, r, p } = body;
   // scrypt needs 128·N·r bytes; Node's default maxmem (32 MiB) is below cosign's N=65536, r=8 (64 MiB).
-  const secret = scryptSync(Buffer.from(password, 'utf8'), Buffer.from(kdf.salt, 'base64'), 32, { N, r, p, maxmem: 256 * N * r + 1024 * 1024 });
-  const opened = nacl.secretbox.open(Buffer.from(ciphertext, 'base64'), Buffer.from(cipher.nonce, 'base64'), secret);
+  const secret = await new Promise<Buffer>((resolve, reject) =>
+    scrypt(Buffer.from(password, 'utf8'), body.salt, 32, { N, r, p, maxmem: 256 * N * r + 1024 * 1024 }, (error, key) => (error ? reject(error) : resolve(key))),
+  );
+  const opened = nacl.secretbox.open(body.ciphertext, body.nonce, secret);
   if (!opened) throw new KeyError('password', 'the password does not open this key');
   try {
     return createPrivateKey({ key: Buffer.from(opened), format: 'der', type: 'pkcs8' });

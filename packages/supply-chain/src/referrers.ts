@@ -40,13 +40,19 @@ export async function attachBundle(
   image: ImageReference,
   bundle: SerializedBundle,
   predicateType: string,
+  /** The image's manifest descriptor, when the caller has it: saves a request. */
+  knownSubject?: Descriptor,
   created = new Date(),
 ): Promise<AttachedBundle> {
   const digest = digestOf(image);
-  const subject = await client.describeManifest(image, digest);
-  const [config, layer] = await Promise.all([
+  const subject = knownSubject ?? (await client.describeManifest(image, digest));
+  const tag = fallbackTag(digest);
+  // Independent requests side by side; the tag index is read now and written after the manifest exists.
+  const [config, layer, existingIndex] = await Promise.all([
     client.putBlob(image, EMPTY_CONFIG.bytes, EMPTY_CONFIG.mediaType),
-    client.putBlob(image, Buffer.from(JSON.stringify(bundle)), BUNDLE_MEDIA_TYPE),
+    // Signatures are randomized: the bundle's bytes are new every time.
+    client.putBlob(image, Buffer.from(JSON.stringify(bundle)), BUNDLE_MEDIA_TYPE, { unique: true }),
+    readTagIndex(client, image, tag),
   ]);
   const annotations = {
     'dev.sigstore.bundle.content': 'dsseEnvelope' in bundle && bundle.dsseEnvelope ? 'dsse-envelope' : 'message-signature',
@@ -66,8 +72,7 @@ export async function attachBundle(
   const pushed = await client.putManifest(image, sha256Digest(bytes), bytes, MEDIA_TYPES.ociManifest);
   if (pushed.subjectAccepted) return { manifestDigest: pushed.digest, via: 'referrers-api' };
 
-  const tag = fallbackTag(digest);
-  const index = (await readTagIndex(client, image, tag)) ?? { schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: [] };
+  const index = existingIndex ?? { schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: [] };
   if (!index.manifests.some((m) => m.digest === pushed.digest)) {
     index.manifests.push({ mediaType: MEDIA_TYPES.ociManifest, digest: pushed.digest, size: bytes.length, artifactType: BUNDLE_MEDIA_TYPE, annotations });
     const indexBytes = Buffer.from(JSON.stringify(index));

@@ -9,7 +9,7 @@ import { signStatement, type SigningMethod } from './sign.js';
 import { PREDICATE_TYPES, imageStatement } from './statement.js';
 import { generateSboms, type SbomFiles } from './syft.js';
 import { scanImage, type ScanResult } from './trivy.js';
-import { verifyImage, type ImageVerification, type SignaturePolicy } from './verify.js';
+import { verifyBundle, type SignaturePolicy } from './verify.js';
 
 export interface SbomAndSignRequest {
   client: RegistryClient;
@@ -20,7 +20,11 @@ export interface SbomAndSignRequest {
   dockerConfig?: string;
   sbom?: { syft: string; attest: ('cyclonedx' | 'spdx')[] };
   scan?: { trivy: string; cacheDir: string; offline: boolean; policy: Omit<GatePolicy, 'now'> };
-  signing?: { method: SigningMethod; policy: SignaturePolicy | undefined };
+  /**
+   * How to sign, once ready: started before the work and awaited right after `resolve`, so opening the
+   * key (scrypt) overlaps the registry check, and a wrong password stops the run before the SBOM and scan.
+   */
+  signing?: Promise<{ method: SigningMethod; policy: SignaturePolicy | undefined }>;
   log: (message: string) => void;
   now?: Date;
 }
@@ -40,8 +44,8 @@ export interface SbomAndSignResult {
   scan?: ScanResult & { decision: GateDecision; sarifPath: string };
   signature?: AttachedBundle;
   attestations: Attestation[];
-  /** The suite's own verifier run on what was just pushed. */
-  verification?: ImageVerification;
+  /** Who signed, as the suite's verifier reads the signature bundle just made. */
+  signer?: string;
 }
 
 /** `ghcr.io/acme/api` + digest → `acme-api-<12 hex>`: artifact and file names that matrix jobs cannot share. */
@@ -52,8 +56,8 @@ export function artifactStem(image: ImageReference): string {
 
 /**
  * What sbom-and-sign does, in order: check the digest is in the registry; SBOMs and the scan (together,
- * they only read); the gate; then — only when the gate passes — the signature, the SBOM attestations, and
- * a verification of what was pushed. A failed gate pushes nothing.
+ * they only read); the gate; then — only when the gate passes — the signature (checked with the suite's
+ * verifier before it is pushed) and the SBOM attestations. A failed gate pushes nothing.
  */
 export async function sbomAndSign(request: SbomAndSignRequest, phases: Phases): Promise<SbomAndSignResult> {
   const { client, image } = request;
@@ -63,17 +67,23 @@ export async function sbomAndSign(request: SbomAndSignRequest, phases: Phases): 
   const stem = artifactStem(image);
   const result: SbomAndSignResult = { image: reference, stem, attestations: [] };
 
-  await phases.run('resolve', async () => {
+  // Reading the signing setup (for a key: scrypt on the thread pool) runs while the registry answers.
+  request.signing?.catch(() => undefined);
+  const subject = await phases.run('resolve', async () => {
     try {
-      await client.describeManifest(image, digest);
+      return await client.describeManifest(image, digest);
     } catch (error) {
       if (error instanceof RegistryError && error.status === 404) {
         throw new PhaseError('resolve', `${reference} is not in the registry`, "pass the digest build-image pushed (its 'image' output)");
       }
       throw new PhaseError('resolve', `cannot read ${reference}: ${(error as Error).message}`, 'check the registry credentials (registry-username/registry-password) and that the registry is reachable');
     }
-    request.log(`${reference} is in the registry`);
+  }).catch(async (error: unknown) => {
+    await request.signing; // an input error (a wrong password) is the one to report first
+    throw error;
   });
+  request.log(`${reference} is in the registry`);
+  const signing = await request.signing;
 
   await mkdir(request.outputDir, { recursive: true });
   const tools = { image: reference, outDir: request.outputDir, stem, plainHttp: request.plainHttp, ...(request.dockerConfig ? { dockerConfig: request.dockerConfig } : {}) };
@@ -96,11 +106,19 @@ export async function sbomAndSign(request: SbomAndSignRequest, phases: Phases): 
     if (!decision.passed) return result;
   }
 
-  if (request.signing) {
-    const { method, policy } = request.signing;
+  if (signing) {
+    const { method, policy } = signing;
     const signature = await phases.run('sign', async () => {
       const bundle = await signStatement(imageStatement(digest, PREDICATE_TYPES.signature, {}), method);
-      return attachBundle(client, image, bundle, PREDICATE_TYPES.signature);
+      // Checked before it is pushed: a bundle the suite's own verifier refuses never reaches the registry.
+      if (policy) {
+        try {
+          result.signer = verifyBundle(bundle, digest, policy, PREDICATE_TYPES.signature).signer;
+        } catch (error) {
+          throw new PhaseError('sign', `the new signature does not verify: ${(error as Error).message}; nothing was pushed`, 'report this as a bug with the log');
+        }
+      }
+      return attachBundle(client, image, bundle, PREDICATE_TYPES.signature, subject);
     });
     result.signature = signature;
     request.log(`signature ${signature.manifestDigest} (${method.describe}), found through the ${signature.via}`);
@@ -111,17 +129,11 @@ export async function sbomAndSign(request: SbomAndSignRequest, phases: Phases): 
           const predicateType = PREDICATE_TYPES[format];
           const predicate = JSON.parse(await readFile(path, 'utf8')) as unknown;
           const bundle = await signStatement(imageStatement(digest, predicateType, predicate, `${image.registry}/${image.repository}`), method);
-          const attached = await attachBundle(client, image, bundle, predicateType);
+          const attached = await attachBundle(client, image, bundle, predicateType, subject);
           result.attestations.push({ format, predicateType, attached });
           request.log(`${format} attestation ${attached.manifestDigest}`);
         }
       });
-    }
-    if (policy) {
-      result.verification = await phases.run('verify', () => verifyImage(client, image, policy));
-      if (!result.verification.verified) {
-        throw new PhaseError('verify', `the signature just pushed does not verify: ${result.verification.reasons.join('; ')}`, 'report this as a bug with the log');
-      }
     }
   }
   return result;

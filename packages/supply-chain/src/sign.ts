@@ -1,6 +1,9 @@
 import { sign as cryptoSign } from 'node:crypto';
 import { bundleToJSON, type SerializedBundle } from '@sigstore/bundle';
-import { DSSEBundleBuilder, FulcioSigner, RekorWitness, type IdentityProvider, type Signer, type Witness } from '@sigstore/sign';
+import type { IdentityProvider, Signer, Witness } from '@sigstore/sign';
+// The bundler alone: @sigstore/sign's index also loads its HTTP stack (make-fetch-happen, iconv-lite,
+// cacache: 0.9 MB), which only keyless signing needs, so that part is imported when it is used.
+import { DSSEBundleBuilder } from '@sigstore/sign/dist/bundler/dsse.js';
 import type { SigningKey } from './cosign-key.js';
 import { IN_TOTO_PAYLOAD_TYPE, type InTotoStatement } from './statement.js';
 
@@ -35,8 +38,11 @@ export interface KeylessOptions {
  * Keyless: an ephemeral key certified by Fulcio for the OIDC identity (GitHub's workflow token), the
  * signature entered in Rekor. The same route `cosign sign` takes on a GitHub runner with id-token: write.
  */
-export function keylessSigning(options: KeylessOptions): SigningMethod {
+export async function keylessSigning(options: KeylessOptions): Promise<SigningMethod> {
   const timeout = options.timeoutMs ?? 30_000;
+  const module = await import('@sigstore/sign');
+  // A CommonJS package: Node names its exports on the namespace, a bundler may put them under default.
+  const { FulcioSigner, RekorWitness } = 'FulcioSigner' in module ? module : (module as unknown as { default: typeof module }).default;
   return {
     kind: 'keyless',
     signer: new FulcioSigner({ fulcioBaseURL: options.fulcioUrl, identityProvider: options.identityProvider, timeout, retry: 2 }),

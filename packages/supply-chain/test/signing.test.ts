@@ -1,55 +1,58 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import {
   KeyError,
   PREDICATE_TYPES,
   imageStatement,
   keySigning,
   openCosignPrivateKey,
+  readCosignPrivateKey,
   parseStatement,
   readPublicKey,
   signStatement,
   statementCovers,
   verifyBundle,
   type SignaturePolicy,
+  type SigningMethod,
 } from '../src/index.js';
 import { DIGEST, KEY, OTHER, OTHER_DIGEST } from './keys.js';
 
 const keyPolicy = (pem: string): SignaturePolicy => ({ kind: 'key', key: readPublicKey(pem) });
 
 describe('cosign private keys', () => {
-  it('opens the key cosign generate-key-pair wrote; its hint is cosign.pub\'s', () => {
-    const key = openCosignPrivateKey(KEY.private, KEY.password);
+  it('opens the key cosign generate-key-pair wrote; its hint is cosign.pub\'s', async () => {
+    const key = await openCosignPrivateKey(KEY.private, KEY.password);
     expect(key.privateKey.asymmetricKeyType).toBe('ec');
     expect(key.hint).toBe(readPublicKey(KEY.public).hint);
     expect(key.publicKeyPem.trim()).toBe(KEY.public.trim());
   });
 
-  it('says which thing is wrong: password, PEM, format', () => {
-    const reason = (f: () => unknown) => {
+  it('says which thing is wrong: structure at once, password when opened', async () => {
+    const reason = async (f: () => unknown) => {
       try {
-        f();
+        await f();
       } catch (error) {
         return error instanceof KeyError ? `${error.reason}: ${error.message}` : `other: ${String(error)}`;
       }
       return 'no error';
     };
-    expect(reason(() => openCosignPrivateKey(KEY.private, 'wrong'))).toMatch(/^password:/);
-    expect(reason(() => openCosignPrivateKey(KEY.private, OTHER.password))).toMatch(/^password:/);
-    expect(reason(() => openCosignPrivateKey('not a key', KEY.password))).toMatch(/^malformed: no PEM block/);
-    expect(reason(() => openCosignPrivateKey(KEY.public, KEY.password))).toMatch(/^malformed: .*'PUBLIC KEY' is not a private key/);
+    const sealed = readCosignPrivateKey(KEY.private);
+    expect(await reason(() => sealed.open('wrong'))).toMatch(/^password:/);
+    expect(await reason(() => sealed.open(OTHER.password))).toMatch(/^password:/);
+    expect(await reason(() => readCosignPrivateKey('not a key'))).toMatch(/^malformed: no PEM block/);
+    expect(await reason(() => readCosignPrivateKey(KEY.public))).toMatch(/^malformed: .*'PUBLIC KEY' is not a private key/);
     const junk = `-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\n${Buffer.from('{"kdf":').toString('base64')}\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----`;
-    expect(reason(() => openCosignPrivateKey(junk, 'x'))).toMatch(/^malformed: .*not the JSON/);
+    expect(await reason(() => readCosignPrivateKey(junk))).toMatch(/^malformed: .*not the JSON/);
     const argon = `-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\n${Buffer.from('{"kdf":{"name":"argon2"}}').toString('base64')}\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----`;
-    expect(reason(() => openCosignPrivateKey(argon, 'x'))).toMatch(/^unsupported: key derivation 'argon2'/);
-    expect(reason(() => readPublicKey(KEY.private))).toMatch(/^malformed: expected a PEM block -----BEGIN PUBLIC KEY-----/);
+    expect(await reason(() => readCosignPrivateKey(argon))).toMatch(/^unsupported: key derivation 'argon2'/);
+    expect(await reason(() => readPublicKey(KEY.private))).toMatch(/^malformed: expected a PEM block -----BEGIN PUBLIC KEY-----/);
     const { privateKey } = generateKeyPairSync('x25519');
-    expect(reason(() => openCosignPrivateKey(privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), ''))).toMatch(/^unsupported: a x25519 key/);
+    expect(await reason(() => openCosignPrivateKey(privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), ''))).toMatch(/^unsupported: a x25519 key/);
   });
 
-  it('takes a plain PKCS#8 key too (password unused)', () => {
+  it('takes a plain PKCS#8 key too (password unused)', async () => {
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    const key = openCosignPrivateKey(privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), '');
+    const key = await openCosignPrivateKey(privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), '');
     expect(key.hint).toHaveLength(44);
   });
 });
@@ -78,7 +81,10 @@ describe('statements', () => {
 });
 
 describe('sign and verify a bundle (no registry)', () => {
-  const method = keySigning(openCosignPrivateKey(KEY.private, KEY.password));
+  let method: SigningMethod;
+  beforeAll(async () => {
+    method = keySigning(await openCosignPrivateKey(KEY.private, KEY.password));
+  });
 
   it('signs a DSSE bundle v0.3 with the key hint and no keyid, and verifies it with cosign.pub', async () => {
     const bundle = await signStatement(imageStatement(DIGEST, PREDICATE_TYPES.signature, {}), method);
