@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job, locally: bring the platform up, then run the pipeline's actions as the runner would
-# (today: build-image on the test app, pushed to the local registry). Prints where to look.
+# (build-image, sbom-and-sign, bluegreen-deploy on the test app; local registry and control plane).
+# Prints where to look.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 eval "$(test/platform/up.sh)"

@@ -59,6 +59,7 @@ describe('sbom-and-sign with a key pair', () => {
     expect(JSON.parse(o.findings!)).toEqual({ CRITICAL: 0, HIGH: 0, MEDIUM: 0, LOW: 0, UNKNOWN: 0 });
     const spdx = JSON.parse(readFileSync(o['sbom-spdx']!, 'utf8')) as { spdxVersion: string; packages: { name: string }[] };
     expect(spdx.spdxVersion).toBe('SPDX-2.3');
+    expect(signed.summary).toMatch(/SBOM<\/td><td>[0-9]+ packages; SPDX 2.3, CycloneDX 1\./);
     // The base image's dpkg database: the SBOM describes the image, not the source tree.
     expect(spdx.packages.map((p) => p.name)).toEqual(expect.arrayContaining(['dpkg', 'libc6', 'bash']));
     const cdx = JSON.parse(readFileSync(o['sbom-cyclonedx']!, 'utf8')) as { bomFormat: string; specVersion: string };

@@ -90,7 +90,7 @@ async function main(): Promise<void> {
 async function summarize(inputs: SbomAndSignInputs, result: SbomAndSignResult, method: SigningMethod | undefined, phases: Phases): Promise<void> {
   const decision = result.scan?.decision;
   const rows: SummaryRow[] = [['Image', code(result.image)]];
-  if (result.sboms) rows.push(['SBOM', `${result.sboms.packages} components; SPDX ${result.sboms.spdxVersion}, CycloneDX ${result.sboms.cyclonedxVersion}; artifact ${code(`sbom-${result.stem}`)}`]);
+  if (result.sboms) rows.push(['SBOM', `${result.sboms.packages} packages; SPDX ${result.sboms.spdxVersion}, CycloneDX ${result.sboms.cyclonedxVersion}; artifact ${code(`sbom-${result.stem}`)}`]);
   if (decision) {
     rows.push(['Vulnerabilities', SEVERITIES.map((s) => `${s.toLowerCase()} ${decision.counts[s]}`).join(', ')]);
     rows.push(['Gate', `${decision.passed ? 'passed' : '<b>failed</b>'} (fails on ${inputs.failOn.join(', ') || 'nothing'}${inputs.ignoreUnfixed ? '; unfixed ignored' : ''}); ${decision.blocking.length} blocking, ${decision.ignored.length} ignored with a reason, ${decision.unfixed.length} without a fix skipped`]);

@@ -95,7 +95,7 @@ export async function sbomAndSign(request: SbomAndSignRequest, phases: Phases): 
   const [sboms, scanned] = await Promise.all([sbomRun, scanRun]);
   if (sboms) {
     result.sboms = sboms;
-    request.log(`SBOM: ${sboms.packages} components (SPDX ${sboms.spdxVersion}, CycloneDX ${sboms.cyclonedxVersion})`);
+    request.log(`SBOM: ${sboms.packages} packages (SPDX ${sboms.spdxVersion}, CycloneDX ${sboms.cyclonedxVersion})`);
   }
   if (scanned && request.scan) {
     const decision = evaluateGate(scanned.findings, { ...request.scan.policy, now: request.now ?? new Date() });

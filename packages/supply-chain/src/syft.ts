@@ -19,7 +19,7 @@ export interface SbomRequest {
 export interface SbomFiles {
   spdx: string;
   cyclonedx: string;
-  /** Packages in the CycloneDX document. */
+  /** Packages (not files) in the CycloneDX document. */
   packages: number;
   spdxVersion: string;
   cyclonedxVersion: string;
@@ -43,8 +43,10 @@ export async function generateSboms(request: SbomRequest): Promise<SbomFiles> {
     throw new PhaseError('sbom', `syft could not read ${request.image}: ${lastLines(result.stderr || result.stdout)}`, 'check that the digest was pushed and the registry credentials (registry-username/registry-password) can pull it');
   }
   const spdxDoc = JSON.parse(await readFile(spdx, 'utf8')) as { spdxVersion?: string };
-  const cdxDoc = JSON.parse(await readFile(cyclonedx, 'utf8')) as { specVersion?: string; components?: unknown[] };
-  return { spdx, cyclonedx, packages: cdxDoc.components?.length ?? 0, spdxVersion: spdxDoc.spdxVersion ?? '?', cyclonedxVersion: cdxDoc.specVersion ?? '?' };
+  const cdxDoc = JSON.parse(await readFile(cyclonedx, 'utf8')) as { specVersion?: string; components?: { type?: string }[] };
+  // syft lists every file of the image as a component too; packages are the rest.
+  const packages = (cdxDoc.components ?? []).filter((c) => c.type !== 'file').length;
+  return { spdx, cyclonedx, packages, spdxVersion: (spdxDoc.spdxVersion ?? '?').replace(/^SPDX-/, ''), cyclonedxVersion: cdxDoc.specVersion ?? '?' };
 }
 
 export function lastLines(text: string, count = 6): string {
