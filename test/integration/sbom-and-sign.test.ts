@@ -1,13 +1,15 @@
 // sbom-and-sign, bundled, run as the runner runs it, against the local registry, syft and trivy built from
 // their Go modules, a trivy database built from fixture advisories, and the real cosign 3 as the
 // independent verifier (offline: key pairs, no transparency log).
-import { beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { existsSync, readFileSync, readdirSync, realpathSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { RegistryClient, parseReference } from '@deploy-suite/oci';
 import type { SerializedBundle } from '@sigstore/bundle';
 import { PREDICATE_TYPES, attachBundle, findBundles, readPublicKey, verifyImage } from '@deploy-suite/supply-chain';
@@ -230,4 +232,58 @@ describe('bad inputs fail before anything is read or pushed', () => {
     expect(await listTags(`${run}/x`)).toEqual([]);
     expect(existsSync(join(result.outputs['output-dir'] ?? '/nonexistent'))).toBe(false);
   });
+});
+
+describe('installing a pinned syft release into the tool cache', () => {
+  let releases: { url: string; downloads: string[]; close: () => Promise<void> };
+  let sha256: string;
+  let toolCache: string;
+  let image: string;
+
+  beforeAll(async () => {
+    // A release as anchore publishes it (syft_<v>_linux_amd64.tar.gz, the binary at the root), made from
+    // the platform's syft, served by a local stand-in for github.com's release downloads.
+    const dir = await mkdtemp(join(tmpdir(), `${run}-release-`));
+    const archive = join(dir, 'syft_1.57.1_linux_amd64.tar.gz');
+    const packed = spawnSync('tar', ['-C', dirname(realpathSync(tools.syft)), '-I', 'gzip -1', '-cf', archive, 'syft'], { encoding: 'utf8' });
+    if (packed.status !== 0) throw new Error(packed.stderr);
+    const bytes = readFileSync(archive);
+    sha256 = createHash('sha256').update(bytes).digest('hex');
+    const downloads: string[] = [];
+    const server = createServer((req, res) => {
+      downloads.push(req.url ?? '');
+      if (req.url === '/anchore/syft/releases/download/v1.57.1/syft_1.57.1_linux_amd64.tar.gz') res.writeHead(200, { 'content-type': 'application/gzip' }).end(bytes);
+      else res.writeHead(404).end('Not Found');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    releases = { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, downloads, close: () => new Promise((resolve) => server.close(() => resolve())) };
+    toolCache = await mkdtemp(join(tmpdir(), `${run}-toolcache-`));
+    image = pushFixture('clean', 'installed');
+  }, 120_000);
+
+  afterAll(() => releases.close());
+
+  const inputs = (pin: string) => ({ image, 'syft-version': '1.57.1', 'syft-sha256': pin, 'tools-mirror': releases.url, 'attest-sbom': 'none', scan: 'false', signing: 'none' });
+
+  it('refuses an archive whose SHA-256 is not the pin, before unpacking or running it', async () => {
+    const result = await runAction('sbom-and-sign', inputs('0'.repeat(64)), await loadEvent('push-default-branch'), { PATH: '/usr/bin:/bin', RUNNER_TOOL_CACHE: toolCache });
+    expect(result.exitCode).not.toBe(0);
+    expect(visible(result.log)).toContain(`has SHA-256 ${sha256}, not the pinned ${'0'.repeat(64)}; it was not unpacked or run. Fix: set syft-sha256`);
+    expect(readdirSync(toolCache)).toEqual([]);
+    expect(result.outputs['sbom-spdx']).toBeUndefined();
+  }, 120_000);
+
+  it('installs the pinned release, writes the SBOM with it, and finds it cached the next time', async () => {
+    const first = await runAction('sbom-and-sign', inputs(sha256), await loadEvent('push-default-branch'), { PATH: '/usr/bin:/bin', RUNNER_TOOL_CACHE: toolCache });
+    expect(visible(first.log)).not.toMatch(/::error/);
+    expect(first.exitCode).toBe(0);
+    expect(visible(first.log)).toContain(`syft 1.57.1 installed (sha256 ${sha256})`);
+    expect(JSON.parse(readFileSync(first.outputs['sbom-cyclonedx']!, 'utf8'))).toMatchObject({ bomFormat: 'CycloneDX' });
+    expect(existsSync(join(toolCache, 'syft', '1.57.1', 'x64', 'syft'))).toBe(true);
+    const downloadsBefore = releases.downloads.length;
+    const second = await runAction('sbom-and-sign', inputs(sha256), await loadEvent('push-default-branch'), { PATH: '/usr/bin:/bin', RUNNER_TOOL_CACHE: toolCache });
+    expect(second.exitCode).toBe(0);
+    expect(visible(second.log)).toContain('syft 1.57.1 from the tool cache');
+    expect(releases.downloads.length).toBe(downloadsBefore);
+  }, 180_000);
 });

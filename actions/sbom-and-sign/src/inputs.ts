@@ -5,6 +5,7 @@ import { ReferenceError, parseReference, type ImageReference } from '@deploy-sui
 import { KeyError, SEVERITIES, parseIgnoreFile, readCosignPrivateKey, type IgnoreEntry, type SealedKey, type Severity, type SigningKey } from '@deploy-suite/supply-chain/inputs';
 
 export type SigningMode = 'key' | 'keyless' | 'none';
+export type ToolSource = { path: string } | { install: { version: string; sha256: string; releasesUrl: string } } | { none: true };
 export type SbomAttestation = 'cyclonedx' | 'spdx';
 
 export interface SbomAndSignInputs {
@@ -23,8 +24,9 @@ export interface SbomAndSignInputs {
   fulcioUrl: string;
   rekorUrl: string;
   outputDir: string;
-  syft: string;
-  trivy: string;
+  /** A binary's path, or a pinned release to install into the tool cache first. */
+  syft: ToolSource;
+  trivy: ToolSource;
   trivyCacheDir: string;
   offline: boolean;
   registryCredentials?: { username: string; password: string };
@@ -48,6 +50,31 @@ export async function openSigningKey(inputs: SbomAndSignInputs): Promise<Signing
         : { input: 'cosign-private-key', problem: error.message, fix: KEY_FIX },
     ]);
   }
+}
+
+/**
+ * Where a tool comes from: the path given, a pinned release (version and the archive's SHA-256) to install,
+ * or PATH. A needed tool found nowhere is a problem naming the three ways.
+ */
+function readToolSource(reader: InputReader, name: 'syft' | 'trivy', needed: boolean, releasesUrl: string, env: NodeJS.ProcessEnv, fix: string): ToolSource {
+  const path = reader.string(name);
+  const version = reader.string(`${name}-version`);
+  const sha256 = reader.string(`${name}-sha256`).toLowerCase();
+  if (path && version) reader.problem(`${name}-version`, `is set together with ${name}`, `give either the path of an installed ${name} or a release to install, not both`);
+  if (version && !/^v?[0-9]+\.[0-9]+\.[0-9]+$/.test(version)) reader.problem(`${name}-version`, `'${version}' is not a release version`, 'use the form 1.2.3');
+  if (version && !/^[0-9a-f]{64}$/.test(sha256)) {
+    reader.problem(`${name}-sha256`, sha256 ? `'${sha256}' is not a SHA-256 (64 hex digits)` : `is empty while ${name}-version is set`, `copy the checksum of the linux amd64 archive from the release's checksums file: nothing is run without it`);
+  }
+  if (sha256 && !version) reader.problem(`${name}-version`, `is empty while ${name}-sha256 is set`, `name the release the checksum belongs to`);
+  if (path) {
+    if (!existsSync(path)) reader.problem(name, `'${path}' does not exist`, 'give the path of the binary, or leave it empty to use PATH');
+    return { path };
+  }
+  if (version) return { install: { version, sha256, releasesUrl } };
+  const found = findTool(name, '', env);
+  if (found) return { path: found };
+  if (needed) reader.problem(name, `${name} is not on PATH`, fix);
+  return { none: true };
 }
 
 /** A tool given by path, or found on PATH; '' when neither. */
@@ -140,13 +167,10 @@ export function readSbomAndSignInputs(reader: InputReader, workspace: string, en
     if (!/^https?:\/\/[^\s/]+/.test(url)) reader.problem(name, `'${url}' is not an http(s) URL`, 'use https://…');
   }
 
-  const syft = findTool('syft', reader.string('syft'), env);
-  if (sbom && !syft) reader.problem('syft', 'syft is not on PATH', 'install it in an earlier step (anchore/sbom-action/download-syft) or give its path');
-  const trivy = findTool('trivy', reader.string('trivy'), env);
-  if (scan && !trivy) reader.problem('trivy', 'trivy is not on PATH', 'install it in an earlier step (aquasecurity/setup-trivy) or give its path');
-  for (const [name, path] of [['syft', syft], ['trivy', trivy]] as const) {
-    if (path && !existsSync(path)) reader.problem(name, `'${path}' does not exist`, 'give the path of the binary, or leave it empty to use PATH');
-  }
+  const releasesUrl = reader.string('tools-mirror', { default: 'https://github.com' });
+  if (!/^https?:\/\/\S+$/.test(releasesUrl)) reader.problem('tools-mirror', `'${releasesUrl}' is not an http(s) URL`, 'give the base URL that serves <owner>/<repo>/releases/download/…, e.g. https://github.com');
+  const syft = readToolSource(reader, 'syft', sbom, releasesUrl, env, 'install it in an earlier step (anchore/sbom-action/download-syft), give its path, or pin a release with syft-version and syft-sha256');
+  const trivy = readToolSource(reader, 'trivy', scan, releasesUrl, env, 'install it in an earlier step (aquasecurity/setup-trivy), give its path, or pin a release with trivy-version and trivy-sha256');
   const trivyCacheDir = reader.string('trivy-cache-dir');
   const offline = reader.boolean('offline', false);
   if (offline && scan && !trivyCacheDir) reader.problem('trivy-cache-dir', 'is empty while offline is true', "give the folder holding trivy's database (db/trivy.db)");

@@ -3,7 +3,7 @@ import { InputReader, Phases, PhaseError, code, escapeHtml, runAction, writeSumm
 import { RegistryClient, privateDockerConfig, speaksPlainHttp } from '@deploy-suite/oci';
 import type { SbomAndSignResult, SigningKey, SigningMethod } from '@deploy-suite/supply-chain';
 import { SEVERITIES } from '@deploy-suite/supply-chain/inputs';
-import { openSigningKey, readSbomAndSignInputs, type SbomAndSignInputs } from './inputs.js';
+import { openSigningKey, readSbomAndSignInputs, type SbomAndSignInputs, type ToolSource } from './inputs.js';
 
 type Library = typeof import('@deploy-suite/supply-chain');
 
@@ -22,16 +22,25 @@ async function signingMethod(library: Library, inputs: SbomAndSignInputs, key: S
   return undefined;
 }
 
+/** The tool's path; a pinned release is installed (SHA-256 checked) into the tool cache first. */
+async function toolPath(library: Library, phases: Phases, name: 'syft' | 'trivy', source: ToolSource): Promise<string> {
+  if ('path' in source) return source.path;
+  if ('none' in source) return '';
+  return phases.run(`install ${name}`, () => library.installTool({ name, ...source.install, log: (m) => core.info(m) }));
+}
+
 async function main(): Promise<void> {
   const inputs = readSbomAndSignInputs(new InputReader(), process.env.GITHUB_WORKSPACE || process.cwd());
   // scrypt opens the key on the thread pool while sigstore-js (a megabyte) loads and the registry answers.
   const keyOpening = openSigningKey(inputs);
   keyOpening.catch(() => undefined);
   const library = await import('@deploy-suite/supply-chain');
+  const phases = new Phases();
+  const syft = await toolPath(library, phases, 'syft', inputs.syft);
+  const trivy = await toolPath(library, phases, 'trivy', inputs.trivy);
   const credentials = inputs.registryCredentials;
   const dockerConfig = credentials ? await privateDockerConfig(inputs.image.registry, credentials) : undefined;
   const client = new RegistryClient(credentials ? { credentials: async (host) => (host === inputs.image.registry ? credentials : undefined) } : {});
-  const phases = new Phases();
   let method: SigningMethod | undefined;
   let result: SbomAndSignResult;
   try {
@@ -42,9 +51,9 @@ async function main(): Promise<void> {
         outputDir: inputs.outputDir,
         plainHttp: speaksPlainHttp(inputs.image.registry),
         ...(dockerConfig ? { dockerConfig: dockerConfig.dir } : {}),
-        ...(inputs.sbom ? { sbom: { syft: inputs.syft, attest: inputs.attest } } : {}),
+        ...(inputs.sbom ? { sbom: { syft, attest: inputs.attest } } : {}),
         ...(inputs.scan
-          ? { scan: { trivy: inputs.trivy, cacheDir: inputs.trivyCacheDir, offline: inputs.offline, policy: { failOn: inputs.failOn, ignoreUnfixed: inputs.ignoreUnfixed, ignores: inputs.ignores } } }
+          ? { scan: { trivy, cacheDir: inputs.trivyCacheDir, offline: inputs.offline, policy: { failOn: inputs.failOn, ignoreUnfixed: inputs.ignoreUnfixed, ignores: inputs.ignores } } }
           : {}),
         ...(inputs.signing !== 'none'
           ? {

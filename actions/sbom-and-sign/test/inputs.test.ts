@@ -30,7 +30,7 @@ const problems = (values: Record<string, string>, environment?: NodeJS.ProcessEn
 describe('sbom-and-sign inputs', () => {
   it('defaults: SBOM with a CycloneDX attestation, scan failing on critical and high, no signing without key or OIDC', () => {
     const inputs = read({});
-    expect(inputs).toMatchObject({ sbom: true, attest: ['cyclonedx'], scan: true, failOn: ['CRITICAL', 'HIGH'], ignoreUnfixed: false, signing: 'none', syft: join(bin, 'syft'), trivy: join(bin, 'trivy'), outputDir: '/runner/tmp/sbom-and-sign', offline: false });
+    expect(inputs).toMatchObject({ sbom: true, attest: ['cyclonedx'], scan: true, failOn: ['CRITICAL', 'HIGH'], ignoreUnfixed: false, signing: 'none', syft: { path: join(bin, 'syft') }, trivy: { path: join(bin, 'trivy') }, outputDir: '/runner/tmp/sbom-and-sign', offline: false });
     expect(inputs.image.digest).toBe(`sha256:${'a'.repeat(64)}`);
   });
 
@@ -72,6 +72,12 @@ describe('sbom-and-sign inputs', () => {
     [{ 'registry-username': 'bot' }, 'registry-password', /is empty while registry-username is set/],
     [{ 'registry-password': 'pw' }, 'registry-username', /is empty while registry-password is set/],
     [{ 'ignore-unfixed': 'maybe' }, 'ignore-unfixed', /'maybe' is not a boolean/],
+    [{ 'syft-version': '1.57.1' }, 'syft-sha256', /is empty while syft-version is set/],
+    [{ 'syft-version': '1.57.1', 'syft-sha256': 'abc' }, 'syft-sha256', /'abc' is not a SHA-256/],
+    [{ 'trivy-version': 'latest', 'trivy-sha256': 'a'.repeat(64) }, 'trivy-version', /'latest' is not a release version/],
+    [{ 'trivy-sha256': 'a'.repeat(64) }, 'trivy-version', /is empty while trivy-sha256 is set/],
+    [{ syft: join(bin, 'syft'), 'syft-version': '1.0.0', 'syft-sha256': 'a'.repeat(64) }, 'syft-version', /is set together with syft/],
+    [{ 'tools-mirror': 'mirror.local' }, 'tools-mirror', /not an http\(s\) URL/],
   ])('%j is refused naming %s', (values, input, message) => {
     const found = problems(values);
     expect(found.map((p) => p.input)).toContain(input);
@@ -87,10 +93,17 @@ describe('sbom-and-sign inputs', () => {
     expect(await openSigningKey(read({}))).toBeUndefined();
   });
 
+  it('a pinned release is installed rather than taken from PATH', () => {
+    const inputs = read({ 'syft-version': 'v1.57.1', 'syft-sha256': 'A'.repeat(64), 'tools-mirror': 'http://127.0.0.1:1' });
+    expect(inputs.syft).toEqual({ install: { version: 'v1.57.1', sha256: 'a'.repeat(64), releasesUrl: 'http://127.0.0.1:1' } });
+    expect(inputs.trivy).toEqual({ path: join(bin, 'trivy') });
+  });
+
   it('tools missing from PATH are named with how to install them', () => {
     const found = problems({}, { PATH: '/nonexistent' });
     expect(found.map((p) => p.input).sort()).toEqual(['syft', 'trivy']);
     expect(found[0]!.fix).toMatch(/download-syft|setup-trivy/);
+    expect(found[0]!.fix).toMatch(/pin a release with (syft|trivy)-version and (syft|trivy)-sha256/);
     expect(() => read({ sbom: 'false', 'attest-sbom': 'none', scan: 'false' }, { PATH: '/nonexistent' })).not.toThrow();
   });
 });

@@ -11,3 +11,4 @@ export * from './syft.js';
 export * from './trivy.js';
 export * from './sbom-and-sign.js';
 export * from './policy-inputs.js';
+export * from './tool-install.js';
