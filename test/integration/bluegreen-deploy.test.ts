@@ -2,12 +2,13 @@
 // re-runs converge, a stuck rollout leaves live traffic alone, the lock serialises deploys, a tag is
 // refused, and a sampler reading the live Service every 50 ms never sees it without ready endpoints.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createKubeClient, parseKubeconfig, readHistory, readyEndpoints, type KubeClient, type KubeObject } from '@deploy-suite/kube';
-import { loadEvent, runAction, type ActionRun } from '../support/action-runner.js';
+import { createKubeClient, parseKubeconfig, readHistory, readyEndpoints, waitForReadyEndpoints, type KubeClient, type KubeObject } from '@deploy-suite/kube';
+import { loadEvent, repoRoot, runAction, type ActionRun } from '../support/action-runner.js';
 import { startGitHubApi } from '../support/github-api-double.js';
 import { freshImage } from '../support/registry-api.js';
 import { RegistryClient, parseReference } from '@deploy-suite/oci';
@@ -302,4 +303,36 @@ describe('signature policy', () => {
     expect(halfKeyless.log).toMatch(/title=input 'certificate-oidc-issuer'::is empty while a certificate identity is set/);
     expect(halfKeyless.log).toMatch(/title=input 'trusted-root'::is empty/);
   });
+});
+
+describe('faults', () => {
+  it('the API server crashing mid-rollout: the watch resumes, the deploy completes, state is consistent', async () => {
+    const first = await deploy({ app: 'restart', image: digest(60) });
+    expect(first.log).not.toMatch(/::error/);
+    expect(first.exitCode).toBe(0);
+    let restart: Promise<number> | undefined;
+    const run = await runAction('bluegreen-deploy', { kubeconfig, namespace, app: 'restart', replicas: '200', image: digest(61), 'progress-deadline': '3m' }, await loadEvent('push-default-branch'), {}, {
+      whenLogShows: {
+        text: '::group::rollout',
+        run: () => {
+          restart = new Promise((resolve) => spawn('bash', [join(repoRoot, 'test/platform/restart.sh'), 'kube-apiserver', 'KILL'], { stdio: 'ignore' }).on('close', (code) => resolve(code ?? 1)));
+        },
+      },
+    });
+    expect(await restart).toBe(0);
+    expect(run.log).not.toMatch(/::error/);
+    // The rollout phase outlived the API server: the watch was cut and resumed.
+    expect(run.log).toMatch(/rollout: [0-9.]+ s/);
+    expect(run.exitCode).toBe(0);
+    expect(run.outputs).toMatchObject({ 'live-colour': 'green', revision: '2', 'previous-colour': 'blue' });
+    expect(await liveSelector('restart')).toBe('green');
+    // The controllers catch up after the crash: the live Service's endpoints follow the switch (the old
+    // colour, kept warm, serves until they do).
+    expect(await waitForReadyEndpoints(client, namespace, 'restart', 200, 90_000)).toBe(true);
+    const history = await readHistory(client, namespace, 'restart');
+    expect(history.map((h) => h.revision)).toEqual([2, 1]); // newest first
+    // A re-run of the same digest converges to a no-op.
+    const rerun = await runAction('bluegreen-deploy', { kubeconfig, namespace, app: 'restart', replicas: '200', image: digest(61) }, await loadEvent('push-default-branch'));
+    expect(rerun.outputs.noop).toBe('true');
+  }, 240_000);
 });

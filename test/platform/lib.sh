@@ -108,13 +108,14 @@ start_daemon() {
   echo $! >"$pidfile"
 }
 
+# stop_daemon NAME [SIGNAL]: TERM by default (a graceful stop); KILL simulates a crash.
 stop_daemon() {
-  local name=$1 pidfile="$DS_RUN/$1.pid"
+  local name=$1 signal=${2:-TERM} pidfile="$DS_RUN/$1.pid"
   [ -f "$pidfile" ] || return 0
   local pid; pid=$(cat "$pidfile")
   if daemon_alive "$name"; then
-    log "stopping $name"
-    kill "$pid" 2>/dev/null || true
+    log "stopping $name ($signal)"
+    kill "-$signal" "$pid" 2>/dev/null || true
     for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
     kill -9 "$pid" 2>/dev/null || true
   fi

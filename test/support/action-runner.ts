@@ -40,7 +40,7 @@ export async function runAction(
   inputs: Record<string, string>,
   event: EventFixture,
   extraEnv: Record<string, string> = {},
-  options: { killWhenLogShows?: string } = {},
+  options: { killWhenLogShows?: string; whenLogShows?: { text: string; run: () => void } } = {},
 ): Promise<ActionRun> {
   const dir = await mkdtemp(join(tmpdir(), `run-${action}-`));
   const eventPath = join(dir, 'event.json');
@@ -77,6 +77,12 @@ export async function runAction(
     log += chunk.toString();
     // Simulates the runner's process dying mid-phase (a cancelled job, a lost machine).
     if (options.killWhenLogShows && log.includes(options.killWhenLogShows)) child.kill('SIGKILL');
+    // A fault injected at a point of the run (once), e.g. the API server restarted mid-rollout.
+    if (options.whenLogShows && log.includes(options.whenLogShows.text)) {
+      const { run } = options.whenLogShows;
+      options.whenLogShows = undefined;
+      run();
+    }
   });
   child.stderr.on('data', (chunk: Buffer) => (log += chunk.toString()));
   const exitCode = await new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? 1)));
