@@ -3,6 +3,8 @@
 // refused, and a sampler reading the live Service every 50 ms never sees it without ready endpoints.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -335,4 +337,67 @@ describe('faults', () => {
     const rerun = await runAction('bluegreen-deploy', { kubeconfig, namespace, app: 'restart', replicas: '200', image: digest(61) }, await loadEvent('push-default-branch'));
     expect(rerun.outputs.noop).toBe('true');
   }, 240_000);
+});
+
+describe('HTTP checks through the preview route', () => {
+  // kwok's pods serve nothing: a local server stands for the ingress route to <app>-preview, answering as
+  // the new colour would (healthy, or failing).
+  let answer = { status: 200, body: '{"status":"ok"}' };
+  const requests: string[] = [];
+  let server: ReturnType<typeof createServer>;
+  let url: string;
+
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      requests.push(req.url ?? '');
+      res.writeHead(answer.status, { 'content-type': 'application/json' }).end(answer.body);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/healthz`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  const checked = (image: string, extra: Record<string, string> = {}) =>
+    runAction('bluegreen-deploy', { kubeconfig, namespace, app: 'checked', replicas: '2', image, 'preview-url': url, 'preview-interval': '100ms', 'preview-body': '"status":"ok"', ...extra }, event);
+  let event: Awaited<ReturnType<typeof loadEvent>>;
+  beforeAll(async () => {
+    event = await loadEvent('push-default-branch');
+  });
+
+  it('a healthy preview passes its checks and the switch happens', async () => {
+    answer = { status: 200, body: '{"status":"ok"}' };
+    const before = requests.length;
+    const run = await checked(digest(70));
+    expect(run.log).not.toMatch(/::error/);
+    expect(run.exitCode).toBe(0);
+    expect(requests.length - before).toBe(3);
+    expect(run.log).toMatch(/preview check 3\/3 http:\/\/127\.0\.0\.1:[0-9]+\/healthz: ok, status 200/);
+    expect(run.summary).toContain('3 of 3 checks of');
+  });
+
+  it.each([
+    ['a 503', { status: 503, body: 'down' }, /status 503, expected 200/],
+    ['a body that does not match', { status: 200, body: '{"status":"degraded"}' }, /the body does not match/],
+  ])('a preview answering %s fails the deploy before the switch; the live colour keeps serving', async (_name, response, detail) => {
+    answer = response;
+    const live = await liveSelector('checked');
+    const run = await checked(digest(71));
+    expect(run.exitCode).toBe(1);
+    expect(run.log).toMatch(/::error::preview: the new colour (blue|green) failed its check through checked-preview: 1 of 1 checks of http:\/\/127\.0\.0\.1:[0-9]+\/healthz failed/);
+    expect(run.log).toMatch(detail);
+    expect(run.log).toMatch(/live traffic stays on (blue|green)\. Fix: fix the release; the old colour keeps serving/);
+    expect(await liveSelector('checked')).toBe(live);
+    expect(await readyEndpoints(client, namespace, 'checked')).toBe(2);
+  });
+
+  it('tolerates failures up to the limit', async () => {
+    let n = 0;
+    answer = { status: 200, body: '{"status":"ok"}' };
+    const flaky = server.listeners('request')[0] as (req: unknown, res: { writeHead: (s: number) => { end: (b: string) => void } }) => void;
+    server.removeAllListeners('request');
+    server.on('request', (req, res) => (++n === 2 ? res.writeHead(502).end('blip') : flaky(req, res)));
+    const run = await checked(digest(72), { 'preview-checks': '4', 'preview-failure-limit': '1' });
+    expect(run.exitCode).toBe(0);
+    expect(run.summary).toContain('3 of 4 checks of');
+  });
 });

@@ -6,6 +6,7 @@ import { KubeconfigError, loadClusterAccess, type ClusterAccess, type KubeObject
 import { ReferenceError, parseReference } from '@deploy-suite/oci';
 import { readSignaturePolicy } from '@deploy-suite/supply-chain/inputs';
 import type { SignaturePolicy } from '@deploy-suite/supply-chain';
+import { readHttpCheck, type HttpCheck } from '@deploy-suite/checks';
 
 export interface BluegreenInputs {
   access?: ClusterAccess;
@@ -21,6 +22,8 @@ export interface BluegreenInputs {
   environment: string;
   environmentUrl: string;
   githubToken: string;
+  /** HTTP checks of the new colour through its preview route, before the switch. */
+  previewCheck?: HttpCheck;
   /** Who must have signed the image; undefined: signatures are not checked. */
   signaturePolicy?: SignaturePolicy;
   registryCredentials?: { username: string; password: string };
@@ -87,6 +90,7 @@ export function readBluegreenInputs(reader: InputReader, workspace: string, env:
   const environmentUrl = reader.string('environment-url');
   if (environmentUrl && !/^https?:\/\/\S+$/.test(environmentUrl)) reader.problem('environment-url', `'${environmentUrl}' is not an http(s) URL`, 'use https://…');
   if (environmentUrl && !environment) reader.problem('environment', 'is empty while environment-url is set', 'name the GitHub environment, e.g. production');
+  const previewCheck = readHttpCheck(reader, 'preview');
   const signaturePolicy = readSignaturePolicy(reader, workspace);
   const registryPassword = reader.raw('registry-password');
   maskSecret(registryPassword);
@@ -96,6 +100,7 @@ export function readBluegreenInputs(reader: InputReader, workspace: string, env:
   reader.done();
   return {
     ...(signaturePolicy ? { signaturePolicy } : {}),
+    ...(previewCheck ? { previewCheck } : {}),
     ...(registryUsername ? { registryCredentials: { username: registryUsername, password: registryPassword } } : {}),
     ...(access ? { access } : {}),
     namespace,

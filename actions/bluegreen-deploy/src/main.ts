@@ -4,6 +4,7 @@ import { bluegreenDeploy, createKubeClient, dryRunDeploy, type AppSpec } from '@
 import { RegistryClient, parseReference } from '@deploy-suite/oci';
 import type { SignaturePolicy } from '@deploy-suite/supply-chain';
 import { describePolicy } from '@deploy-suite/supply-chain/inputs';
+import { probeOnce, runCheck, type HttpCheck } from '@deploy-suite/checks';
 import { readBluegreenInputs } from './inputs.js';
 
 async function main(): Promise<void> {
@@ -20,6 +21,7 @@ async function main(): Promise<void> {
     ...(inputs.deploymentTemplate ? { deploymentTemplate: inputs.deploymentTemplate } : {}),
   };
   const phases = new Phases();
+  let previewSummary: string | undefined;
   try {
     // Before the lock and before anything is applied: an image that fails the policy changes nothing.
     const signer = inputs.signaturePolicy ? await phases.run('verify', () => verifySignature(inputs.image, inputs.signaturePolicy!, inputs.registryCredentials)) : undefined;
@@ -42,6 +44,7 @@ async function main(): Promise<void> {
       {
         holder: github.repository && github.runId ? `${github.repository}/actions/runs/${github.runId}` : `local-${process.pid}`,
         lockWaitMs: inputs.lockTimeoutSeconds * 1000,
+        ...(inputs.previewCheck ? { previewCheck: async () => void (previewSummary = await checkPreview(inputs.previewCheck!)) } : {}),
         leaseSeconds: 30,
         ...(url ? { runUrl: url } : {}),
         log: (m) => core.info(m),
@@ -67,12 +70,25 @@ async function main(): Promise<void> {
       ['Kept warm for rollback', result.previousColour ? `${result.previousColour}: ${code(result.previousDigest ?? '')}` : '(none: first deploy)'],
       ['Changed', result.noop ? 'nothing: this digest was already live' : 'yes'],
       ['Signature', signer ?? 'not checked (no verify-key or certificate identity given)'],
+      ['Preview checks', previewSummary ?? (result.noop ? 'none (nothing changed)' : 'ready endpoints only (no preview-url given)')],
       ['Kubernetes API requests', String(client.requestCount)],
       ['Time', phases.timings.map((t) => `${t.name} ${t.seconds.toFixed(2)} s`).join(', ')],
     ]);
   } finally {
     client.close();
   }
+}
+
+/** The HTTP checks of the preview route: a line for the summary, or an error (failing the preview phase). */
+async function checkPreview(check: HttpCheck): Promise<string> {
+  const outcome = await runCheck(check.schedule, () => probeOnce(check.probe), {
+    onMeasurement: (m, i) => core.info(`preview check ${i + 1}/${check.schedule.count} ${check.probe.url}: ${m.ok ? 'ok' : 'FAILED'}, ${m.detail}`),
+  });
+  if (!outcome.passed) {
+    const last = outcome.measurements.at(-1);
+    throw new Error(`${outcome.failures} of ${outcome.measurements.length} checks of ${check.probe.url} failed (last: ${last?.detail ?? 'none'}), more than the ${check.schedule.failureLimit} allowed`);
+  }
+  return `${outcome.measurements.length - outcome.failures} of ${outcome.measurements.length} checks of ${code(check.probe.url)} passed`;
 }
 
 /** Refuses the image unless a signature attached to its digest verifies under the policy. */

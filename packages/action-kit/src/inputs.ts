@@ -81,16 +81,21 @@ export class InputReader {
     return Number(value);
   }
 
-  /** A duration as seconds: `90`, `90s`, `5m` or `1h`. */
-  durationSeconds(name: string, defaultSeconds: number): number {
+  /** A duration in milliseconds: `90` (seconds), `500ms`, `90s`, `5m` or `1h`. */
+  durationMs(name: string, defaultMs: number): number {
     const value = this.raw(name);
-    if (value === '') return defaultSeconds;
-    const match = /^([0-9]+)(s|m|h)?$/.exec(value);
+    if (value === '') return defaultMs;
+    const match = /^([0-9]+)(ms|s|m|h)?$/.exec(value);
     if (!match || Number(match[1]) === 0) {
-      this.problem(name, `'${value}' is not a duration`, 'use seconds (90), or 90s, 5m, 1h');
-      return defaultSeconds;
+      this.problem(name, `'${value}' is not a duration`, 'use seconds (90), or 500ms, 90s, 5m, 1h');
+      return defaultMs;
     }
-    return Number(match[1]) * ({ s: 1, m: 60, h: 3600 }[match[2] as 's' | 'm' | 'h'] ?? 1);
+    return Number(match[1]) * ({ ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] as 'ms' | 's' | 'm' | 'h'] ?? 1000);
+  }
+
+  /** A duration in whole seconds (rounded up): `90`, `90s`, `5m` or `1h`. */
+  durationSeconds(name: string, defaultSeconds: number): number {
+    return Math.ceil(this.durationMs(name, defaultSeconds * 1000) / 1000);
   }
 
   /** Throws one InputError naming every problem recorded so far. */

@@ -1,0 +1,52 @@
+/** One HTTP probe: what to ask and what counts as healthy. */
+export interface HttpProbe {
+  url: string;
+  /** Accepted status codes (default [200]). */
+  expectStatus: number[];
+  /** A regular expression the body must match, when given. */
+  bodyMatch?: RegExp;
+  timeoutMs: number;
+  /** Extra request headers (e.g. Host for a preview route behind a shared ingress). */
+  headers?: Record<string, string>;
+}
+
+export interface ProbeResponse {
+  status: number;
+  body: string;
+}
+
+export interface Measurement {
+  at: string;
+  ok: boolean;
+  /** status 200 in 12 ms / status 503 / timeout after 2000 ms / connection refused … */
+  detail: string;
+  ms: number;
+}
+
+/** Pure: whether a response (or a failure to get one) is healthy under the probe's expectations. */
+export function judgeResponse(probe: HttpProbe, response: ProbeResponse | { error: string }, ms: number, at = new Date()): Measurement {
+  const base = { at: at.toISOString(), ms: Math.round(ms) };
+  if ('error' in response) return { ...base, ok: false, detail: response.error };
+  if (!probe.expectStatus.includes(response.status)) {
+    return { ...base, ok: false, detail: `status ${response.status}, expected ${probe.expectStatus.join(' or ')}` };
+  }
+  if (probe.bodyMatch && !probe.bodyMatch.test(response.body)) {
+    return { ...base, ok: false, detail: `status ${response.status} but the body does not match /${probe.bodyMatch.source}/` };
+  }
+  return { ...base, ok: true, detail: `status ${response.status} in ${Math.round(ms)} ms` };
+}
+
+/** One request, bounded by the probe's timeout; never throws. */
+export async function probeOnce(probe: HttpProbe): Promise<Measurement> {
+  const started = performance.now();
+  try {
+    const response = await fetch(probe.url, { headers: probe.headers ?? {}, redirect: 'manual', signal: AbortSignal.timeout(probe.timeoutMs) });
+    // Bodies are read only as far as a match needs: a health page, not a download.
+    const body = probe.bodyMatch ? (await response.text()).slice(0, 64 * 1024) : (await response.arrayBuffer(), '');
+    return judgeResponse(probe, { status: response.status, body }, performance.now() - started);
+  } catch (error) {
+    const e = error as Error & { cause?: { code?: string; message?: string } };
+    const reason = e.name === 'TimeoutError' ? `timeout after ${probe.timeoutMs} ms` : (e.cause?.code ?? e.cause?.message ?? e.message);
+    return judgeResponse(probe, { error: reason }, performance.now() - started);
+  }
+}

@@ -1,0 +1,3 @@
+export * from './http-probe.js';
+export * from './analysis.js';
+export * from './inputs.js';
