@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createKubeClient, parseKubeconfig, readHistory, readyEndpoints, waitForReadyEndpoints, type KubeClient, type KubeObject } from '@deploy-suite/kube';
+import { createKubeClient, parseKubeconfig, readHistory, readyEndpoints, scaleDownPrevious, waitForReadyEndpoints, type KubeClient, type KubeObject } from '@deploy-suite/kube';
 import { loadEvent, repoRoot, runAction, type ActionRun } from '../support/action-runner.js';
 import { startGitHubApi } from '../support/github-api-double.js';
 import { freshImage } from '../support/registry-api.js';
@@ -399,5 +399,38 @@ describe('HTTP checks through the preview route', () => {
     const run = await checked(digest(72), { 'preview-checks': '4', 'preview-failure-limit': '1' });
     expect(run.exitCode).toBe(0);
     expect(run.summary).toContain('3 of 4 checks of');
+  });
+});
+
+describe('scale-down delay of the previous colour', () => {
+  const replicasOf = async (name: string) => (await client.get<KubeObject & { spec: { replicas: number } }>('apps/v1', 'Deployment', namespace, name))?.spec.replicas;
+
+  it('keeps it warm by default, scales it to zero after the delay, and the next deploy brings it back', async () => {
+    const first = await deploy({ app: 'scaled', image: digest(80) });
+    expect(first.outputs['live-colour']).toBe('blue');
+    const kept = await deploy({ app: 'scaled', image: digest(81) });
+    expect(kept.outputs['previous-scaled-down']).toBe('false');
+    expect(await replicasOf('scaled-blue')).toBe(3);
+    const scaled = await deploy({ app: 'scaled', image: digest(82), 'scale-down-delay': '1s' });
+    expect(scaled.log).not.toMatch(/::error/);
+    expect(scaled.outputs).toMatchObject({ 'live-colour': 'blue', 'previous-colour': 'green', 'previous-scaled-down': 'true' });
+    expect(scaled.log).toContain('keeping green warm for 1 s before scaling it down');
+    expect(await replicasOf('scaled-green')).toBe(0);
+    expect(await replicasOf('scaled-blue')).toBe(3);
+    expect(await readyEndpoints(client, namespace, 'scaled')).toBe(3);
+    expect((await readHistory(client, namespace, 'scaled'))[0]).toMatchObject({ action: 'scale-down', colour: 'green', revision: 3 });
+    // The next deploy goes to green again: its apply takes replicas back from the scale-down.
+    const next = await deploy({ app: 'scaled', image: digest(83) });
+    expect(next.exitCode).toBe(0);
+    expect(next.outputs['live-colour']).toBe('green');
+    expect(await replicasOf('scaled-green')).toBe(3);
+  });
+
+  it('leaves the colour alone when the state changed since the deploy', async () => {
+    const state = await client.get('v1', 'Service', namespace, 'scaled');
+    const revision = Number(state?.metadata.annotations?.['deploy-suite.dev/revision']);
+    const outcome = await scaleDownPrevious(client, { namespace, app: 'scaled', liveColour: 'green', previousColour: 'blue', previousDigest: digest(82).split('@')[1]!, revision: revision - 1 }, 0, { holder: 'test', lockWaitMs: 1000, leaseSeconds: 10, log: () => undefined });
+    expect(outcome).toEqual({ scaledDown: false, reason: expect.stringContaining('the state changed since the deploy') });
+    expect(await replicasOf('scaled-blue')).toBe(3);
   });
 });

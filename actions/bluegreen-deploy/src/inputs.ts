@@ -22,6 +22,8 @@ export interface BluegreenInputs {
   environment: string;
   environmentUrl: string;
   githubToken: string;
+  /** How long the previous colour stays warm after the switch; undefined: kept (for a rollback in seconds). */
+  scaleDownDelayMs?: number;
   /** HTTP checks of the new colour through its preview route, before the switch. */
   previewCheck?: HttpCheck;
   /** Who must have signed the image; undefined: signatures are not checked. */
@@ -91,6 +93,8 @@ export function readBluegreenInputs(reader: InputReader, workspace: string, env:
   if (environmentUrl && !/^https?:\/\/\S+$/.test(environmentUrl)) reader.problem('environment-url', `'${environmentUrl}' is not an http(s) URL`, 'use https://…');
   if (environmentUrl && !environment) reader.problem('environment', 'is empty while environment-url is set', 'name the GitHub environment, e.g. production');
   const previewCheck = readHttpCheck(reader, 'preview');
+  const keep = /^(keep|never|)$/i.test(reader.raw('scale-down-delay'));
+  const scaleDownDelayMs = keep ? undefined : /^0+$/.test(reader.raw('scale-down-delay')) ? 0 : reader.durationMs('scale-down-delay', 0);
   const signaturePolicy = readSignaturePolicy(reader, workspace);
   const registryPassword = reader.raw('registry-password');
   maskSecret(registryPassword);
@@ -101,6 +105,7 @@ export function readBluegreenInputs(reader: InputReader, workspace: string, env:
   return {
     ...(signaturePolicy ? { signaturePolicy } : {}),
     ...(previewCheck ? { previewCheck } : {}),
+    ...(scaleDownDelayMs !== undefined ? { scaleDownDelayMs } : {}),
     ...(registryUsername ? { registryCredentials: { username: registryUsername, password: registryPassword } } : {}),
     ...(access ? { access } : {}),
     namespace,

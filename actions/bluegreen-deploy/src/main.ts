@@ -1,6 +1,6 @@
 import * as core from '@actions/core';
 import { InputReader, PhaseError, Phases, code, createDeployment, errorMessage, escapeHtml, readGitHubContext, runAction, runUrl, setDeploymentStatus, writeSummary, type GitHubContext } from '@deploy-suite/action-kit';
-import { bluegreenDeploy, createKubeClient, dryRunDeploy, type AppSpec } from '@deploy-suite/kube';
+import { bluegreenDeploy, createKubeClient, dryRunDeploy, scaleDownPrevious, type AppSpec } from '@deploy-suite/kube';
 import { RegistryClient, parseReference } from '@deploy-suite/oci';
 import type { SignaturePolicy } from '@deploy-suite/supply-chain';
 import { describePolicy } from '@deploy-suite/supply-chain/inputs';
@@ -36,24 +36,38 @@ async function main(): Promise<void> {
     }
     const url = runUrl(github);
     const record = inputs.environment ? await githubDeployment(github, inputs, url) : undefined;
+    const lockOptions = {
+      holder: github.repository && github.runId ? `${github.repository}/actions/runs/${github.runId}` : `local-${process.pid}`,
+      lockWaitMs: inputs.lockTimeoutSeconds * 1000,
+      leaseSeconds: 30,
+      log: (m: string) => core.info(m),
+    };
     let result;
     try {
       result = await bluegreenDeploy(
-      client,
-      spec,
-      {
-        holder: github.repository && github.runId ? `${github.repository}/actions/runs/${github.runId}` : `local-${process.pid}`,
-        lockWaitMs: inputs.lockTimeoutSeconds * 1000,
-        ...(inputs.previewCheck ? { previewCheck: async () => void (previewSummary = await checkPreview(inputs.previewCheck!)) } : {}),
-        leaseSeconds: 30,
-        ...(url ? { runUrl: url } : {}),
-        log: (m) => core.info(m),
-      },
-      phases,
+        client,
+        spec,
+        {
+          ...lockOptions,
+          ...(inputs.previewCheck ? { previewCheck: async () => void (previewSummary = await checkPreview(inputs.previewCheck!)) } : {}),
+          ...(url ? { runUrl: url } : {}),
+        },
+        phases,
       );
     } catch (error) {
       await record?.status('failure', `failed: ${errorMessage(error)}`);
       throw error;
+    }
+    let scaledDown = 'kept warm';
+    if (inputs.scaleDownDelayMs !== undefined && !result.noop && result.previousColour && result.previousDigest) {
+      const outcome = await phases.run('scale-down', () =>
+        scaleDownPrevious(client, { namespace: inputs.namespace, app: inputs.app, liveColour: result.liveColour, previousColour: result.previousColour!, previousDigest: result.previousDigest!, revision: result.revision }, inputs.scaleDownDelayMs!, { ...lockOptions, ...(url ? { runUrl: url } : {}) }),
+      );
+      scaledDown = outcome.scaledDown ? 'scaled down to 0 (a rollback scales it up first)' : `left as it is: ${outcome.reason}`;
+      if (!outcome.scaledDown) core.info(`scale-down skipped: ${outcome.reason}`);
+      core.setOutput('previous-scaled-down', String(outcome.scaledDown));
+    } else {
+      core.setOutput('previous-scaled-down', 'false');
     }
     await record?.status('success', result.noop ? `${result.digest} was already live` : `live on ${result.liveColour}, revision ${result.revision}`);
     core.setOutput('live-colour', result.liveColour);
@@ -67,7 +81,7 @@ async function main(): Promise<void> {
     await writeSummary(`bluegreen-deploy: ${inputs.app} ${result.noop ? 'unchanged' : `live on ${result.liveColour}`}`, [
       ['Namespace', inputs.namespace],
       ['Live', `${result.liveColour}, revision ${result.revision}: ${code(result.digest)}`],
-      ['Kept warm for rollback', result.previousColour ? `${result.previousColour}: ${code(result.previousDigest ?? '')}` : '(none: first deploy)'],
+      ['Previous colour', result.previousColour ? `${result.previousColour}: ${code(result.previousDigest ?? '')}, ${scaledDown}` : '(none: first deploy)'],
       ['Changed', result.noop ? 'nothing: this digest was already live' : 'yes'],
       ['Signature', signer ?? 'not checked (no verify-key or certificate identity given)'],
       ['Preview checks', previewSummary ?? (result.noop ? 'none (nothing changed)' : 'ready endpoints only (no preview-url given)')],

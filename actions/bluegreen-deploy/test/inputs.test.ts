@@ -32,6 +32,14 @@ describe('bluegreen-deploy inputs', () => {
     expect(inputs.access?.token).toBe('abc123token');
   });
 
+  it('scale-down delay: kept warm by default, or a duration', () => {
+    expect(read({}).scaleDownDelayMs).toBeUndefined();
+    expect(read({ 'scale-down-delay': 'keep' }).scaleDownDelayMs).toBeUndefined();
+    expect(read({ 'scale-down-delay': '0' }).scaleDownDelayMs).toBe(0);
+    expect(read({ 'scale-down-delay': '10m' }).scaleDownDelayMs).toBe(600_000);
+    expect(problems({ 'scale-down-delay': 'soon' })).toEqual([expect.objectContaining({ input: 'scale-down-delay', problem: "'soon' is not a duration" })]);
+  });
+
   it('durations and a template', () => {
     const inputs = read({ 'progress-deadline': '90s', 'lock-timeout': '2m', 'deployment-template': 'good.yaml' });
     expect(inputs.progressDeadlineSeconds).toBe(90);

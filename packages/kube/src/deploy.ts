@@ -2,20 +2,15 @@ import { PhaseError, type Phases } from '@deploy-suite/action-kit';
 import { KubeApiError, type KubeClient, type KubeObject } from './client.js';
 import { planDeploy, readLiveState, renderDeployment, renderServices, stateAnnotations, switchedState, type AppSpec, type Colour, type LiveState } from './bluegreen.js';
 import { readHistory, recordHistory } from './history.js';
-import { acquireLease, LeaseBusyError } from './lease.js';
+import { lockApp, type LockOptions } from './app-lock.js';
 import { rolloutState, type DeploymentLike } from './rollout.js';
 
 export const FIELD_MANAGER = 'deploy-suite';
 
-export interface DeployOptions {
-  /** Who holds the lock: the workflow run, so a re-run of the same run takes it back at once. */
-  holder: string;
-  lockWaitMs: number;
-  leaseSeconds: number;
+export interface DeployOptions extends LockOptions {
   runUrl?: string;
   /** Checks the idle colour through its preview Service before the switch; throws to refuse it. */
   previewCheck?: (previewService: string) => Promise<void>;
-  log: (message: string) => void;
 }
 
 export interface DeployResult {
@@ -34,20 +29,7 @@ export interface DeployResult {
  */
 export async function bluegreenDeploy(client: KubeClient, spec: AppSpec, options: DeployOptions, phases: Phases): Promise<DeployResult> {
   const digest = spec.image.slice(spec.image.indexOf('@') + 1);
-  const lease = await phases.run('lock', async () => {
-    try {
-      return await acquireLease(client, spec.namespace, `${spec.app}-deploy`, options.holder, {
-        durationSeconds: options.leaseSeconds,
-        waitMs: options.lockWaitMs,
-        onWait: (other) => options.log(`waiting for the deploy lock of ${spec.app}, held by ${other}`),
-      });
-    } catch (error) {
-      if (error instanceof LeaseBusyError) {
-        throw new PhaseError('lock', `another deploy or rollback of ${spec.app} holds the lock (${error.holder})`, 'wait for it to finish, or raise lock-timeout; a lock whose holder died expires by itself', { cause: error });
-      }
-      throw error;
-    }
-  });
+  const lease = await phases.run('lock', () => lockApp(client, spec.namespace, spec.app, options));
   // Stops the watches that run beside a phase when the deploy ends, however it ends.
   const background = new AbortController();
   try {

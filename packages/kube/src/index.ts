@@ -4,5 +4,7 @@ export * from './rollout.js';
 export * from './bluegreen.js';
 export * from './lease.js';
 export * from './history.js';
+export * from './app-lock.js';
 export * from './deploy.js';
+export * from './scale-down.js';
 export * from './dry-run.js';

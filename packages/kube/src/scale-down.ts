@@ -1,0 +1,53 @@
+import type { KubeClient, KubeObject } from './client.js';
+import { readLiveState, type Colour } from './bluegreen.js';
+import { lockApp, type LockOptions } from './app-lock.js';
+import { FIELD_MANAGER } from './deploy.js';
+import { recordHistory } from './history.js';
+
+/** The manager of `spec.replicas` when a colour is scaled down; the next deploy's apply takes it back. */
+const SCALE_MANAGER = 'deploy-suite-scale-down';
+
+export interface ScaleDownTarget {
+  namespace: string;
+  app: string;
+  /** The state the deploy left: the colour scaled down must still be the previous one, with this digest. */
+  liveColour: Colour;
+  previousColour: Colour;
+  previousDigest: string;
+  revision: number;
+}
+
+export type ScaleDownOutcome = { scaledDown: true } | { scaledDown: false; reason: string };
+
+/**
+ * Scales the previous colour to zero once the delay has passed, under the app's lock, and only if the
+ * state is still the one the deploy left (a newer deploy or a rollback since then wins). A colour scaled
+ * down can no longer take traffic back in seconds: a rollback scales it up and waits for it first.
+ */
+export async function scaleDownPrevious(client: KubeClient, target: ScaleDownTarget, delayMs: number, options: LockOptions & { sleep?: (ms: number) => Promise<void>; runUrl?: string }): Promise<ScaleDownOutcome> {
+  if (delayMs > 0) {
+    options.log(`keeping ${target.previousColour} warm for ${Math.round(delayMs / 1000)} s before scaling it down`);
+    await (options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))))(delayMs);
+  }
+  const lease = await lockApp(client, target.namespace, target.app, options, 'scale-down');
+  try {
+    const state = readLiveState(await client.get('v1', 'Service', target.namespace, target.app));
+    if (!state || state.liveColour !== target.liveColour || state.previousColour !== target.previousColour || state.revision !== target.revision) {
+      return { scaledDown: false, reason: `the state changed since the deploy (now live: ${state?.liveColour ?? 'none'}, revision ${state?.revision ?? 0}); ${target.previousColour} is left as it is` };
+    }
+    const name = `${target.app}-${target.previousColour}`;
+    const deployment = await client.get<KubeObject & { spec?: { replicas?: number } }>('apps/v1', 'Deployment', target.namespace, name);
+    if (!deployment) return { scaledDown: false, reason: `${name} does not exist` };
+    if (deployment.metadata.annotations?.['deploy-suite.dev/digest'] !== target.previousDigest) {
+      return { scaledDown: false, reason: `${name} no longer runs ${target.previousDigest}` };
+    }
+    if (deployment.spec?.replicas !== 0) {
+      await client.mergePatch('apps/v1', 'Deployment', target.namespace, name, { spec: { replicas: 0 } }, { fieldManager: SCALE_MANAGER });
+    }
+    await recordHistory(client, target.namespace, target.app, { revision: target.revision, digest: target.previousDigest, colour: target.previousColour, action: 'scale-down', at: new Date().toISOString(), ...(options.runUrl ? { runUrl: options.runUrl } : {}) }, FIELD_MANAGER);
+    options.log(`${name} scaled down to 0`);
+    return { scaledDown: true };
+  } finally {
+    await lease.release().catch((error: unknown) => options.log(`could not release the lock: ${String(error)}`));
+  }
+}
