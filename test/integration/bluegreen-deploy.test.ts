@@ -434,3 +434,21 @@ describe('scale-down delay of the previous colour', () => {
     expect(await replicasOf('scaled-blue')).toBe(3);
   });
 });
+
+describe('user manifests', () => {
+  it('a Service template gives both Services its ports and annotations; the switch still moves the selector', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'svc-template-'));
+    const file = join(dir, 'service.yaml');
+    writeFileSync(file, ['apiVersion: v1', 'kind: Service', 'metadata:', '  name: web', '  annotations: {prometheus.io/scrape: "true"}', 'spec:', '  ports:', '  - {name: http, port: 8080, targetPort: 8080}', '  - {name: metrics, port: 9090, targetPort: 9090}'].join('\n'));
+    for (const n of [90, 91]) {
+      const run = await deploy({ app: 'templated', image: digest(n), 'service-template': file });
+      expect(run.exitCode).toBe(0);
+    }
+    for (const name of ['templated', 'templated-preview']) {
+      const service = await client.get<KubeObject & { spec: { ports: { name: string; port: number }[] } }>('v1', 'Service', namespace, name);
+      expect(service?.spec.ports.map((p) => `${p.name}:${p.port}`)).toEqual(['http:8080', 'metrics:9090']);
+      expect(service?.metadata.annotations?.['prometheus.io/scrape']).toBe('true');
+    }
+    expect(await liveSelector('templated')).toBe('green');
+  });
+});

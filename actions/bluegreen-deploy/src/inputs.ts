@@ -16,6 +16,7 @@ export interface BluegreenInputs {
   replicas: number;
   containerPort: number;
   deploymentTemplate?: KubeObject;
+  serviceTemplate?: KubeObject;
   progressDeadlineSeconds: number;
   lockTimeoutSeconds: number;
   dryRun: boolean;
@@ -29,6 +30,37 @@ export interface BluegreenInputs {
   /** Who must have signed the image; undefined: signatures are not checked. */
   signaturePolicy?: SignaturePolicy;
   registryCredentials?: { username: string; password: string };
+}
+
+/**
+ * A user's manifest file used as a template: the first document of `kind` in it, checked by `check`
+ * (which returns [problem, fix] when it is unusable).
+ */
+function readTemplate(reader: InputReader, input: string, kind: string, workspace: string, check: (object: KubeObject) => [string, string] | undefined): KubeObject | undefined {
+  const path = reader.string(input);
+  if (!path) return undefined;
+  const full = resolve(workspace, path);
+  if (!existsSync(full)) {
+    reader.problem(input, `file '${path}' does not exist`, 'give a path relative to the workspace');
+    return undefined;
+  }
+  const docs = parseAllDocuments(readFileSync(full, 'utf8'));
+  const errors = docs.flatMap((d) => d.errors);
+  if (errors.length) {
+    reader.problem(input, `'${path}' is not valid YAML: ${errors[0]!.message.split('\n')[0]}`, 'fix the YAML');
+    return undefined;
+  }
+  const object = docs.map((d) => d.toJS() as KubeObject | null).find((o): o is KubeObject => o?.kind === kind);
+  if (!object) {
+    reader.problem(input, `'${path}' holds no ${kind}`, `give a file with a kind: ${kind} document`);
+    return undefined;
+  }
+  const unusable = check(object);
+  if (unusable) {
+    reader.problem(input, `the ${kind} in '${path}' ${unusable[0]}`, unusable[1]);
+    return undefined;
+  }
+  return object;
 }
 
 const DNS_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
@@ -66,23 +98,14 @@ export function readBluegreenInputs(reader: InputReader, workspace: string, env:
   const containerPort = reader.positiveInt('container-port', 8080);
   if (containerPort > 65535) reader.problem('container-port', `${containerPort} is not a port`, 'use 1-65535');
 
-  let deploymentTemplate: KubeObject | undefined;
-  const templatePath = reader.string('deployment-template');
-  if (templatePath) {
-    const full = resolve(workspace, templatePath);
-    if (!existsSync(full)) {
-      reader.problem('deployment-template', `file '${templatePath}' does not exist`, 'give a path relative to the workspace');
-    } else {
-      const docs = parseAllDocuments(readFileSync(full, 'utf8'));
-      const errors = docs.flatMap((d) => d.errors);
-      const objects = docs.map((d) => d.toJS() as KubeObject | null).filter((o): o is KubeObject => !!o);
-      const deployment = objects.find((o) => o.kind === 'Deployment');
-      if (errors.length) reader.problem('deployment-template', `'${templatePath}' is not valid YAML: ${errors[0]!.message.split('\n')[0]}`, 'fix the YAML');
-      else if (!deployment) reader.problem('deployment-template', `'${templatePath}' holds no Deployment`, 'give a file with a kind: Deployment document');
-      else if (!(deployment.spec as { template?: { spec?: { containers?: unknown[] } } } | undefined)?.template?.spec?.containers?.length) reader.problem('deployment-template', `the Deployment in '${templatePath}' has no containers`, 'add spec.template.spec.containers');
-      else deploymentTemplate = deployment;
-    }
-  }
+  const deploymentTemplate = readTemplate(reader, 'deployment-template', 'Deployment', workspace, (deployment) =>
+    (deployment.spec as { template?: { spec?: { containers?: unknown[] } } } | undefined)?.template?.spec?.containers?.length ? undefined : ['has no containers', 'add spec.template.spec.containers'],
+  );
+  const serviceTemplate = readTemplate(reader, 'service-template', 'Service', workspace, (service) => {
+    const ports = (service.spec as { ports?: { port?: unknown }[] } | undefined)?.ports;
+    if (ports !== undefined && (!Array.isArray(ports) || ports.some((p) => typeof p?.port !== 'number'))) return ['has ports without a numeric port', 'give each entry of spec.ports a port number'];
+    return undefined;
+  });
   const progressDeadlineSeconds = reader.durationSeconds('progress-deadline', 300);
   const lockTimeoutSeconds = reader.durationSeconds('lock-timeout', 300);
   const dryRun = reader.boolean('dry-run', false);
@@ -114,6 +137,7 @@ export function readBluegreenInputs(reader: InputReader, workspace: string, env:
     replicas,
     containerPort,
     ...(deploymentTemplate ? { deploymentTemplate } : {}),
+    ...(serviceTemplate ? { serviceTemplate } : {}),
     progressDeadlineSeconds,
     lockTimeoutSeconds,
     dryRun,

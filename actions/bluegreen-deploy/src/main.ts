@@ -19,6 +19,7 @@ async function main(): Promise<void> {
     containerPort: inputs.containerPort,
     progressDeadlineSeconds: inputs.progressDeadlineSeconds,
     ...(inputs.deploymentTemplate ? { deploymentTemplate: inputs.deploymentTemplate } : {}),
+    ...(inputs.serviceTemplate ? { serviceTemplate: inputs.serviceTemplate } : {}),
   };
   const phases = new Phases();
   let previewSummary: string | undefined;

@@ -17,6 +17,8 @@ const dir = mkdtempSync(join(tmpdir(), 'bg-inputs-'));
 writeFileSync(join(dir, 'svc.yaml'), 'apiVersion: v1\nkind: Service\nmetadata: {name: x}\n');
 writeFileSync(join(dir, 'empty.yaml'), 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\nspec: {template: {spec: {containers: []}}}\n');
 writeFileSync(join(dir, 'bad.yaml'), 'kind: [unclosed\n');
+writeFileSync(join(dir, 'svc-good.yaml'), 'apiVersion: v1\nkind: Service\nmetadata: {name: x}\nspec: {ports: [{name: http, port: 8080}]}\n');
+writeFileSync(join(dir, 'svc-bad-port.yaml'), 'apiVersion: v1\nkind: Service\nmetadata: {name: x}\nspec: {ports: [{name: http, port: "eighty"}]}\n');
 writeFileSync(join(dir, 'good.yaml'), '---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\nspec: {template: {spec: {containers: [{name: a, image: b}]}}}\n');
 
 function read(values: Record<string, string>) {
@@ -38,6 +40,13 @@ describe('bluegreen-deploy inputs', () => {
     expect(read({ 'scale-down-delay': '0' }).scaleDownDelayMs).toBe(0);
     expect(read({ 'scale-down-delay': '10m' }).scaleDownDelayMs).toBe(600_000);
     expect(problems({ 'scale-down-delay': 'soon' })).toEqual([expect.objectContaining({ input: 'scale-down-delay', problem: "'soon' is not a duration" })]);
+  });
+
+  it('a Service template', () => {
+    expect(read({ 'service-template': 'svc-good.yaml' }).serviceTemplate?.kind).toBe('Service');
+    expect(problems({ 'service-template': 'good.yaml' })).toEqual([expect.objectContaining({ input: 'service-template', problem: "'good.yaml' holds no Service" })]);
+    expect(problems({ 'service-template': 'svc-bad-port.yaml' })).toEqual([expect.objectContaining({ input: 'service-template', problem: "the Service in 'svc-bad-port.yaml' has ports without a numeric port" })]);
+    expect(problems({ 'service-template': 'bad.yaml' })[0]?.problem).toMatch(/is not valid YAML/);
   });
 
   it('durations and a template', () => {

@@ -78,6 +78,11 @@ export interface AppSpec {
   containerPort: number;
   /** The user's Deployment, as a template: its pod spec is kept, names, labels and the image are ours. */
   deploymentTemplate?: KubeObject;
+  /**
+   * The user's Service, as a template for both Services: its ports, type and annotations are kept; names,
+   * labels and the selector are ours (the selector is what the switch changes).
+   */
+  serviceTemplate?: KubeObject;
   /** Extra pod labels (tests use deploy-suite.test/hold-not-ready). */
   podLabels?: Record<string, string>;
   progressDeadlineSeconds: number;
@@ -116,12 +121,18 @@ export function renderDeployment(spec: AppSpec, colour: Colour, revision: number
 }
 
 /** The live Service (selects the live colour) and the preview Service (selects the idle one). */
+const SERVICE_FIELDS_NOT_SHARED = new Set(['selector', 'clusterIP', 'clusterIPs', 'externalIPs', 'loadBalancerIP']);
+
 export function renderServices(spec: AppSpec, live: Colour, annotations: Record<string, string>): [KubeObject, KubeObject] {
+  const template = spec.serviceTemplate as (KubeObject & { spec?: Record<string, unknown> & { ports?: unknown[] } }) | undefined;
+  // Fields that bind one Service to an address cannot be shared by the live and preview ones; the
+  // selector is ours.
+  const templateSpec = Object.fromEntries(Object.entries(template?.spec ?? {}).filter(([key]) => !SERVICE_FIELDS_NOT_SHARED.has(key)));
   const service = (name: string, colour: Colour, extra: Record<string, string>): KubeObject => ({
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: { name, namespace: spec.namespace, labels: { [NAME_LABEL]: spec.app, 'app.kubernetes.io/managed-by': MANAGED_BY }, annotations: extra },
-    spec: { selector: { [NAME_LABEL]: spec.app, [COLOUR_LABEL]: colour }, ports: [{ name: 'http', port: 80, targetPort: spec.containerPort }] },
+    metadata: { name, namespace: spec.namespace, labels: { ...(template?.metadata.labels ?? {}), [NAME_LABEL]: spec.app, 'app.kubernetes.io/managed-by': MANAGED_BY }, annotations: { ...(template?.metadata.annotations ?? {}), ...extra } },
+    spec: { ...templateSpec, selector: { [NAME_LABEL]: spec.app, [COLOUR_LABEL]: colour }, ports: template?.spec?.ports?.length ? template.spec.ports : [{ name: 'http', port: 80, targetPort: spec.containerPort }] },
   });
   return [service(spec.app, live, annotations), service(`${spec.app}-preview`, otherColour(live), {})];
 }

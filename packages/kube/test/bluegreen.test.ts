@@ -72,3 +72,33 @@ describe('rolloutState', () => {
     expect(state.message).toMatch(message);
   });
 });
+
+describe('Service template', () => {
+  const spec: AppSpec = { app: 'shop', namespace: 'ns', replicas: 2, image: `r/a@${D1}`, containerPort: 8080, progressDeadlineSeconds: 60 };
+  const template = {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'ignored', labels: { team: 'cart' }, annotations: { 'prometheus.io/scrape': 'true' } },
+    spec: { type: 'NodePort', clusterIP: '10.0.0.9', selector: { app: 'theirs' }, ports: [{ name: 'http', port: 8080, targetPort: 'http' }, { name: 'metrics', port: 9090 }] },
+  };
+
+  it('keeps ports, type, labels and annotations; names, selector and addresses are the action\'s', () => {
+    const [live, preview] = renderServices({ ...spec, serviceTemplate: template }, 'green', { 'deploy-suite.dev/live-colour': 'green' });
+    for (const service of [live, preview]) {
+      expect(service.spec).toMatchObject({ type: 'NodePort', ports: template.spec.ports });
+      expect(service.spec).not.toHaveProperty('clusterIP');
+      expect(service.metadata.labels).toMatchObject({ team: 'cart', 'app.kubernetes.io/name': 'shop' });
+      expect(service.metadata.annotations).toMatchObject({ 'prometheus.io/scrape': 'true' });
+    }
+    expect(live.metadata.name).toBe('shop');
+    expect((live.spec as { selector: Record<string, string> }).selector).toEqual({ 'app.kubernetes.io/name': 'shop', 'deploy-suite.dev/colour': 'green' });
+    expect((preview.spec as { selector: Record<string, string> }).selector).toEqual({ 'app.kubernetes.io/name': 'shop', 'deploy-suite.dev/colour': 'blue' });
+    expect(live.metadata.annotations).toMatchObject({ 'deploy-suite.dev/live-colour': 'green' });
+  });
+
+  it('without a template: port 80 named http to the container port', () => {
+    const [live] = renderServices(spec, 'blue', {});
+    expect((live.spec as { ports: unknown[] }).ports).toEqual([{ name: 'http', port: 80, targetPort: 8080 }]);
+  });
+});
+
