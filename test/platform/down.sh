@@ -5,6 +5,8 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/lib.sh"
 . "$here/cluster.sh"
 kube_down
+stop_daemon prometheus
+stop_daemon metrics-emitter
 stop_daemon registry
 stop_daemon auth-registry
 stop_daemon dockerd

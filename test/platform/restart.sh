@@ -12,6 +12,7 @@ stop_daemon "$name" "${2:-TERM}"
 case "$name" in
   kube-apiserver | etcd | kwok | kube-controller-manager | kube-scheduler) "$here/up.sh" kube >/dev/null ;;
   registry | auth-registry) "$here/up.sh" registry >/dev/null ;;
+  prometheus | metrics-emitter) "$here/up.sh" prometheus >/dev/null ;;
   *) die "cannot restart '$name'" ;;
 esac
 log "restarted $name in $((SECONDS - started)) s"

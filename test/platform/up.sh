@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Bring the local platform up, idempotently, on 127.0.0.1 only.
 #   test/platform/up.sh            everything
-#   test/platform/up.sh node docker   only those parts (node, docker, buildx, registry, base, kube, supply, lint)
+#   test/platform/up.sh node docker   only those parts (node, docker, buildx, registry, base, kube, supply, prometheus, lint)
 # Prints nothing on stdout but `export` lines (see env.sh), so `eval "$(test/platform/up.sh)"` works.
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=lib.sh
@@ -10,6 +10,8 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/cluster.sh"
 # shellcheck source=supply.sh
 . "$here/supply.sh"
+# shellcheck source=prometheus.sh
+. "$here/prometheus.sh"
 
 node24() {
   local dir="$DS_CACHE/node$DS_NODE_MAJOR" bin
@@ -146,7 +148,7 @@ lint_tools() {
 }
 
 parts=("$@")
-[ ${#parts[@]} -gt 0 ] || parts=(node docker buildx registry base kube supply lint)
+[ ${#parts[@]} -gt 0 ] || parts=(node docker buildx registry base kube supply prometheus lint)
 for part in "${parts[@]}"; do
   case "$part" in
     node) node24 ;;
@@ -156,8 +158,9 @@ for part in "${parts[@]}"; do
     base) base_image ;;
     kube) kube_cluster ;;
     supply) supply_tools ;;
+    prometheus) prometheus_part ;;
     lint) lint_tools ;;
-    *) die "unknown part '$part' (expected: node docker buildx registry base kube supply lint)" ;;
+    *) die "unknown part '$part' (expected: node docker buildx registry base kube supply prometheus lint)" ;;
   esac
 done
 "$here/env.sh"

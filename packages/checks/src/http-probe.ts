@@ -18,6 +18,8 @@ export interface ProbeResponse {
 export interface Measurement {
   at: string;
   ok: boolean;
+  /** Neither healthy nor not: no data, or the metrics source unreachable. */
+  inconclusive?: boolean;
   /** status 200 in 12 ms / status 503 / timeout after 2000 ms / connection refused … */
   detail: string;
   ms: number;

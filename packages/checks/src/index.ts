@@ -1,3 +1,4 @@
 export * from './http-probe.js';
 export * from './analysis.js';
 export * from './inputs.js';
+export * from './prometheus.js';

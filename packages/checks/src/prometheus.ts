@@ -1,0 +1,135 @@
+import type { Measurement } from './http-probe.js';
+
+export type Comparison = '<' | '<=' | '>' | '>=';
+
+/** A PromQL query and the limit its value must keep to be healthy. */
+export interface MetricCheck {
+  name: string;
+  query: string;
+  comparison: Comparison;
+  limit: number;
+}
+
+export type QueryResult = { kind: 'value'; value: number } | { kind: 'no-data' } | { kind: 'unreachable'; error: string } | { kind: 'query-error'; error: string };
+
+const THRESHOLD = /^(.*\S)\s*(<=|>=|<|>)\s*(-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:e[-+]?[0-9]+)?)\s*$/i;
+
+/**
+ * Reads `name: <promql> <op> <number>`: the last comparison with a number is the limit (so a query may
+ * use comparisons of its own before it). Undefined when the line has no such limit.
+ */
+export function parseMetricCheck(line: string): MetricCheck | undefined {
+  const named = /^([a-z][a-z0-9_-]*)\s*:\s*(.+)$/i.exec(line.trim());
+  if (!named) return undefined;
+  const threshold = THRESHOLD.exec(named[2]!);
+  if (!threshold) return undefined;
+  return { name: named[1]!, query: threshold[1]!, comparison: threshold[2] as Comparison, limit: Number(threshold[3]) };
+}
+
+export function compare(value: number, comparison: Comparison, limit: number): boolean {
+  switch (comparison) {
+    case '<':
+      return value < limit;
+    case '<=':
+      return value <= limit;
+    case '>':
+      return value > limit;
+    case '>=':
+      return value >= limit;
+  }
+}
+
+/** Pure: a query result judged against the check's limit. No data and an unreachable server are inconclusive. */
+export function judgeMetric(check: MetricCheck, result: QueryResult, ms: number, at = new Date()): Measurement {
+  const base = { at: at.toISOString(), ms: Math.round(ms) };
+  switch (result.kind) {
+    case 'value': {
+      const ok = compare(result.value, check.comparison, check.limit);
+      return { ...base, ok, detail: `${formatValue(result.value)} ${ok ? '' : 'not '}${check.comparison} ${check.limit}`.replace('  ', ' ') };
+    }
+    case 'no-data':
+      return { ...base, ok: false, inconclusive: true, detail: 'no data' };
+    case 'unreachable':
+      return { ...base, ok: false, inconclusive: true, detail: `Prometheus unreachable: ${result.error}` };
+    case 'query-error':
+      return { ...base, ok: false, detail: `query error: ${result.error}` };
+  }
+}
+
+function formatValue(value: number): string {
+  return Number.isInteger(value) ? String(value) : value.toPrecision(4).replace(/\.?0+$/, '');
+}
+
+interface PrometheusResponse {
+  status: 'success' | 'error';
+  error?: string;
+  data?: { resultType: string; result: { value?: [number, string] }[] | [number, string] };
+}
+
+/**
+ * An instant query (GET /api/v1/query). A vector must hold exactly one sample (aggregate with sum/max in
+ * the query); NaN (0/0, as an error rate with no traffic) counts as no data.
+ */
+export async function queryInstant(baseUrl: string, query: string, options: { timeoutMs: number; headers?: Record<string, string> }): Promise<QueryResult> {
+  const url = new URL('api/v1/query', baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
+  url.searchParams.set('query', query);
+  let response: Response;
+  try {
+    response = await fetch(url, { headers: options.headers ?? {}, signal: AbortSignal.timeout(options.timeoutMs) });
+  } catch (error) {
+    const e = error as Error & { cause?: { code?: string; message?: string } };
+    return { kind: 'unreachable', error: e.name === 'TimeoutError' ? `timeout after ${options.timeoutMs} ms` : (e.cause?.code ?? e.cause?.message ?? e.message) };
+  }
+  let body: PrometheusResponse;
+  try {
+    body = (await response.json()) as PrometheusResponse;
+  } catch {
+    return response.ok ? { kind: 'query-error', error: 'the answer is not JSON' } : { kind: 'unreachable', error: `HTTP ${response.status}` };
+  }
+  if (body.status !== 'success') return response.status >= 500 && response.status !== 503 ? { kind: 'unreachable', error: `HTTP ${response.status}: ${body.error ?? ''}` } : { kind: 'query-error', error: body.error ?? `HTTP ${response.status}` };
+  const data = body.data;
+  let sample: string | undefined;
+  if (data?.resultType === 'scalar') sample = (data.result as [number, string])[1];
+  else if (data?.resultType === 'vector') {
+    const vector = data.result as { value?: [number, string] }[];
+    if (vector.length === 0) return { kind: 'no-data' };
+    if (vector.length > 1) return { kind: 'query-error', error: `${vector.length} series; aggregate the query to one (sum, max, …)` };
+    sample = vector[0]!.value?.[1];
+  } else return { kind: 'query-error', error: `a ${data?.resultType ?? 'missing'} result; use an instant vector or scalar` };
+  const value = Number(sample);
+  if (sample === undefined || Number.isNaN(value)) return { kind: 'no-data' };
+  return { kind: 'value', value };
+}
+
+/** The built-in checks of a colour: 5xx share of requests and p95 latency, over a window. */
+export function builtInMetricChecks(options: {
+  app: string;
+  colour: string;
+  window: string;
+  errorRateMax?: number;
+  p95MaxSeconds?: number;
+  requestsMetric?: string;
+  durationMetric?: string;
+}): MetricCheck[] {
+  const selector = `app="${options.app}",colour="${options.colour}"`;
+  const requests = options.requestsMetric ?? 'http_requests_total';
+  const duration = options.durationMetric ?? 'http_request_duration_seconds';
+  const checks: MetricCheck[] = [];
+  if (options.errorRateMax !== undefined) {
+    checks.push({
+      name: 'error-rate',
+      query: `sum(rate(${requests}{${selector},code=~"5.."}[${options.window}])) / sum(rate(${requests}{${selector}}[${options.window}]))`,
+      comparison: '<=',
+      limit: options.errorRateMax,
+    });
+  }
+  if (options.p95MaxSeconds !== undefined) {
+    checks.push({
+      name: 'p95-latency',
+      query: `histogram_quantile(0.95, sum by (le) (rate(${duration}_bucket{${selector}}[${options.window}])))`,
+      comparison: '<=',
+      limit: options.p95MaxSeconds,
+    });
+  }
+  return checks;
+}
