@@ -5,6 +5,7 @@
 //   PUT  /apps/<app>/<colour>  {"rps":20,"errorRate":0,"latencySeconds":0.02}   set how a colour behaves
 //   DELETE /apps/<app>/<colour>            stop playing it
 import { createServer } from 'node:http';
+import { setInterval } from 'node:timers';
 
 const port = Number(process.env.DEPLOY_SUITE_EMITTER_PORT ?? 9464);
 const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
