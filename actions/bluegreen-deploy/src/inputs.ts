@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { InputReader, maskSecret } from '@deploy-suite/action-kit';
-import { KubeconfigError, loadClusterAccess, type ClusterAccess, type KubeObject } from '@deploy-suite/kube';
+import { readAppTarget, type ClusterAccess, type KubeObject } from '@deploy-suite/kube';
 import { ReferenceError, parseReference } from '@deploy-suite/oci';
 import { readSignaturePolicy } from '@deploy-suite/supply-chain/inputs';
 import type { SignaturePolicy } from '@deploy-suite/supply-chain';
@@ -63,27 +63,10 @@ function readTemplate(reader: InputReader, input: string, kind: string, workspac
   return object;
 }
 
-const DNS_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 
 /** Reads and checks every input before anything touches the cluster; the kubeconfig is masked first. */
 export function readBluegreenInputs(reader: InputReader, workspace: string, env: NodeJS.ProcessEnv = process.env): BluegreenInputs {
-  const kubeconfig = reader.raw('kubeconfig');
-  maskSecret(kubeconfig);
-  let access: ClusterAccess | undefined;
-  try {
-    access = loadClusterAccess(kubeconfig, env);
-    maskSecret(access.token);
-    maskSecret(access.clientKey);
-    maskSecret(access.password);
-  } catch (error) {
-    if (!(error instanceof KubeconfigError)) throw error;
-    reader.problem('kubeconfig', error.message, error.fix);
-  }
-
-  const namespace = reader.string('namespace') || access?.namespace || 'default';
-  if (!DNS_LABEL.test(namespace) || namespace.length > 63) reader.problem('namespace', `'${namespace}' is not a valid namespace name`, 'use lowercase letters, digits and -, at most 63 characters');
-  const app = reader.string('app', { required: true });
-  if (app && (!DNS_LABEL.test(app) || app.length > 40)) reader.problem('app', `'${app}' is not a DNS label of at most 40 characters`, 'use lowercase letters, digits and -, starting with a letter (the names <app>-preview and <app>-deploy-history derive from it)');
+  const { access, namespace, app } = readAppTarget(reader, env);
 
   const imageText = reader.string('image', { required: true });
   if (imageText) {

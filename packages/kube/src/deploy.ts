@@ -3,12 +3,17 @@ import { KubeApiError, type KubeClient, type KubeObject } from './client.js';
 import { planDeploy, readLiveState, renderDeployment, renderServices, stateAnnotations, switchedState, type AppSpec, type Colour, type LiveState } from './bluegreen.js';
 import { readHistory, recordHistory } from './history.js';
 import { lockApp, type LockOptions } from './app-lock.js';
+import type { HeldLease } from './lease.js';
 import { rolloutState, type DeploymentLike } from './rollout.js';
 
 export const FIELD_MANAGER = 'deploy-suite';
 
 export interface DeployOptions extends LockOptions {
   runUrl?: string;
+  /** The app's lock, when the caller holds it already (a rollback deploying a digest): kept, not released. */
+  heldLease?: HeldLease;
+  /** What the history calls this change (default deploy). */
+  historyAction?: 'deploy' | 'rollback';
   /** Checks the idle colour through its preview Service before the switch; throws to refuse it. */
   previewCheck?: (previewService: string) => Promise<void>;
 }
@@ -29,7 +34,8 @@ export interface DeployResult {
  */
 export async function bluegreenDeploy(client: KubeClient, spec: AppSpec, options: DeployOptions, phases: Phases): Promise<DeployResult> {
   const digest = spec.image.slice(spec.image.indexOf('@') + 1);
-  const lease = await phases.run('lock', () => lockApp(client, spec.namespace, spec.app, options));
+  const lease = options.heldLease ?? (await phases.run('lock', () => lockApp(client, spec.namespace, spec.app, options)));
+  const action = options.historyAction ?? 'deploy';
   // Stops the watches that run beside a phase when the deploy ends, however it ends.
   const background = new AbortController();
   try {
@@ -103,12 +109,12 @@ export async function bluegreenDeploy(client: KubeClient, spec: AppSpec, options
       await client.apply(preview, { fieldManager: FIELD_MANAGER });
     });
     await phases.run('record', () =>
-      recordHistory(client, spec.namespace, spec.app, { revision: next.revision, digest, colour: target, action: 'deploy', at: new Date().toISOString(), ...(options.runUrl ? { runUrl: options.runUrl } : {}) }, FIELD_MANAGER),
+      recordHistory(client, spec.namespace, spec.app, { revision: next.revision, digest, colour: target, action, at: new Date().toISOString(), ...(options.runUrl ? { runUrl: options.runUrl } : {}) }, FIELD_MANAGER),
     );
     return resultOf(next, false);
   } finally {
     background.abort();
-    await lease.release().catch((error: unknown) => options.log(`could not release the lock: ${error instanceof KubeApiError ? error.message : String(error)}`));
+    if (!options.heldLease) await lease.release().catch((error: unknown) => options.log(`could not release the lock: ${error instanceof KubeApiError ? error.message : String(error)}`));
   }
 }
 

@@ -1,4 +1,5 @@
 export * from './kubeconfig.js';
+export * from './app-inputs.js';
 export * from './client.js';
 export * from './rollout.js';
 export * from './bluegreen.js';
@@ -7,4 +8,5 @@ export * from './history.js';
 export * from './app-lock.js';
 export * from './deploy.js';
 export * from './scale-down.js';
+export * from './rollback.js';
 export * from './dry-run.js';

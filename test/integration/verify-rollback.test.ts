@@ -1,0 +1,200 @@
+// verify-rollback, bundled, run as the runner runs it, against the real control plane and the real
+// Prometheus (Debian) scraping the metrics emitter, which plays each colour healthy or failing.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { acquireLease, createKubeClient, parseKubeconfig, readHistory, readyEndpoints, type KubeClient, type KubeObject } from '@deploy-suite/kube';
+import { loadEvent, repoRoot, runAction, type ActionRun } from '../support/action-runner.js';
+import { playRelease, waitForSamples } from '../support/metrics.js';
+
+const namespace = `vr-${randomBytes(3).toString('hex')}`;
+const kubeconfig = readFileSync(process.env.DEPLOY_SUITE_KUBECONFIG!, 'utf8');
+const prometheus = process.env.DEPLOY_SUITE_PROMETHEUS!;
+const digest = (n: number) => `127.0.0.1:5000/shop/api@sha256:${n.toString(16).padStart(64, 'd')}`;
+const HEALTHY = { rps: 40, errorRate: 0, latencySeconds: 0.02 };
+let client: KubeClient;
+
+const deploy = async (app: string, n: number, extra: Record<string, string> = {}) => {
+  const run = await runAction('bluegreen-deploy', { kubeconfig, namespace, app, replicas: '3', image: digest(n), ...extra }, await loadEvent('push-default-branch'));
+  if (run.exitCode !== 0) throw new Error(run.log.slice(-2000));
+  return run;
+};
+const verify = async (app: string, inputs: Record<string, string>) => runAction('verify-rollback', { kubeconfig, namespace, app, ...inputs }, await loadEvent('workflow-dispatch'));
+const metricInputs = { 'prometheus-url': prometheus, 'error-rate-max': '0.05', 'p95-max': '250ms', 'metrics-window': '5s', 'metrics-checks': '3', 'metrics-interval': '1s' };
+const live = async (app: string) => (await client.get('v1', 'Service', namespace, app))?.metadata.annotations ?? {};
+
+/** Reads the live Service's ready endpoints every 50 ms while `work` runs; the smallest count seen. */
+async function sampled<T>(app: string, work: () => Promise<T>): Promise<{ result: T; minReady: number }> {
+  let running = true;
+  let minReady = Number.POSITIVE_INFINITY;
+  const loop = (async () => {
+    while (running) {
+      minReady = Math.min(minReady, await readyEndpoints(client, namespace, app));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  })();
+  try {
+    return { result: await work(), minReady };
+  } finally {
+    running = false;
+    await loop;
+  }
+}
+
+beforeAll(async () => {
+  client = createKubeClient(parseKubeconfig(kubeconfig));
+  await client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }, { fieldManager: 'test' });
+});
+
+afterAll(async () => {
+  await client.delete('v1', 'Namespace', undefined, namespace);
+  client.close();
+});
+
+describe('analysis after the switch', () => {
+  // The emitter and Prometheus outlive a test run: a name of this run's own keeps old series out.
+  const app = `shop-${namespace.slice(3)}`;
+
+  beforeAll(async () => {
+    await deploy(app, 1); // blue
+    await deploy(app, 2); // green, blue kept warm
+    await playRelease(`${app}`, 'blue', HEALTHY);
+  }, 120_000);
+
+  it('a healthy release is kept', async () => {
+    await playRelease(app, 'green', HEALTHY);
+    await waitForSamples(app, 'green', 6);
+    const run = await verify(app, { ...metricInputs, 'expect-digest': digest(2).split('@')[1]! });
+    expect(run.log).not.toMatch(/::error/);
+    expect(run.exitCode).toBe(0);
+    expect(run.outputs).toMatchObject({ verdict: 'passed', 'rolled-back': 'false' });
+    expect(JSON.parse(run.outputs.measurements!).map((m: { name: string; verdict: string }) => `${m.name}:${m.verdict}`)).toEqual(['error-rate:passed', 'p95-latency:passed']);
+    expect((await live(app))['deploy-suite.dev/live-colour']).toBe('green');
+    expect(run.summary).toContain('```mermaid');
+  }, 60_000);
+
+  it('an error-rate breach rolls back to the previous colour in seconds, with no moment without ready endpoints', async () => {
+    await playRelease(app, 'green', { ...HEALTHY, errorRate: 0.3 });
+    await new Promise((resolve) => setTimeout(resolve, 6000)); // the 5 s window fills with the spike
+    const { result: run, minReady } = await sampled(app, () => verify(app, { ...metricInputs, 'expect-digest': digest(2).split('@')[1]! }));
+    expect(run.exitCode).toBe(1);
+    expect(run.outputs).toMatchObject({ verdict: 'failed', 'rolled-back': 'true', 'live-colour': 'blue', 'live-digest': digest(1).split('@')[1] });
+    expect(run.log).toMatch(/::error::analysis: the release sha256:d+2 is failed: error-rate failed \(0\.3 not <= 0\.05\).*Rolled back to sha256:d+1 on blue in [0-9.]+ s\. Fix: fix the release/);
+    expect(Number(run.outputs['rollback-seconds'])).toBeLessThan(5);
+    expect(minReady).toBeGreaterThanOrEqual(3);
+    const annotations = await live(app);
+    expect(annotations).toMatchObject({ 'deploy-suite.dev/live-colour': 'blue', 'deploy-suite.dev/previous-colour': 'green', 'deploy-suite.dev/revision': '3' });
+    expect((await readHistory(client, namespace, app))[0]).toMatchObject({ revision: 3, action: 'rollback', colour: 'blue' });
+    expect(run.summary).toContain('rolled back');
+  }, 60_000);
+
+  it('a latency breach rolls back too', async () => {
+    await deploy(app, 3); // to green again
+    await playRelease(app, 'green', { ...HEALTHY, latencySeconds: 0.8 });
+    await new Promise((resolve) => setTimeout(resolve, 6000));
+    const run = await verify(app, metricInputs);
+    expect(run.outputs).toMatchObject({ verdict: 'failed', 'rolled-back': 'true', 'live-colour': 'blue' });
+    expect(run.log).toMatch(/p95-latency failed \(0\.[0-9]+ not <= 0\.25\)/);
+  }, 90_000);
+
+  it('an expected digest that is no longer live stops the run before anything changes', async () => {
+    const before = await live(app);
+    const run = await verify(app, { ...metricInputs, 'expect-digest': digest(3).split('@')[1]! });
+    expect(run.exitCode).toBe(1);
+    expect(run.log).toMatch(/is live, not sha256:d+3: another deploy or rollback happened since/);
+    expect(await live(app)).toEqual(before);
+  });
+});
+
+describe('Prometheus down: the inconclusive policy decides', () => {
+  const app = 'inconc';
+  const down = { ...metricInputs, 'metrics-checks': '2', 'metrics-interval': '200ms' };
+  const platform = (script: string) => {
+    const result = spawnSync('bash', ['-c', script], { cwd: repoRoot, encoding: 'utf8' });
+    if (result.status !== 0) throw new Error(result.stderr);
+  };
+
+  beforeAll(async () => {
+    await deploy(app, 10);
+    await deploy(app, 11);
+    // The platform's Prometheus itself is stopped for these tests, and started again after.
+    platform('. test/platform/lib.sh && stop_daemon prometheus');
+  }, 120_000);
+
+  afterAll(() => platform('test/platform/up.sh prometheus >/dev/null'), 120_000);
+
+  it('pass: the release stays, the verdict says inconclusive', async () => {
+    const run = await verify(app, { ...down, inconclusive: 'pass' });
+    expect(run.exitCode).toBe(0);
+    expect(run.outputs).toMatchObject({ verdict: 'inconclusive', 'rolled-back': 'false' });
+    expect(run.log).toMatch(/error-rate 1\/2: inconclusive, Prometheus unreachable: ECONNREFUSED/);
+    expect((await live(app))['deploy-suite.dev/live-colour']).toBe('green');
+  });
+
+  it('fail (the default): rolled back', async () => {
+    const run = await verify(app, down);
+    expect(run.exitCode).toBe(1);
+    expect(run.outputs).toMatchObject({ verdict: 'inconclusive', 'rolled-back': 'true', 'live-colour': 'blue' });
+  });
+});
+
+describe('manual rollback (workflow_dispatch)', () => {
+  const app = 'manual';
+  beforeAll(async () => {
+    await deploy(app, 20); // r1 blue
+    await deploy(app, 21); // r2 green
+    await deploy(app, 22); // r3 blue
+  }, 120_000);
+
+  it('to the previous release: a selector switch', async () => {
+    const run = await verify(app, { 'rollback-to': 'previous' });
+    expect(run.log).not.toMatch(/::error/);
+    expect(run.outputs).toMatchObject({ verdict: 'skipped', 'rolled-back': 'true', 'live-colour': 'green', 'live-digest': digest(21).split('@')[1], revision: '4' });
+    expect(run.summary).toContain('(switch)');
+  });
+
+  it('to a named revision no colour runs any more: deployed to the idle colour, then switched', async () => {
+    const run = await verify(app, { 'rollback-to': '1' });
+    expect(run.log).not.toMatch(/::error/);
+    expect(run.outputs).toMatchObject({ 'rolled-back': 'true', 'live-colour': 'blue', 'live-digest': digest(20).split('@')[1], revision: '5' });
+    expect(run.summary).toContain('(deployed)');
+    expect((await readHistory(client, namespace, app))[0]).toMatchObject({ revision: 5, action: 'rollback', digest: digest(20).split('@')[1] });
+  });
+
+  it('to the live digest: nothing to do', async () => {
+    const run = await verify(app, { 'rollback-to': digest(20).split('@')[1]! });
+    expect(run.exitCode).toBe(0);
+    expect(run.outputs).toMatchObject({ 'rolled-back': 'false' });
+  });
+
+  it('to a revision not in history: a clear error, nothing changes', async () => {
+    const run = await verify(app, { 'rollback-to': '99' });
+    expect(run.exitCode).toBe(1);
+    expect(run.log).toMatch(/revision 99 is not in manual's history \(it has 5, 4, 3, 2, 1\)/);
+  });
+
+  it('after the old colour was scaled down: scaled up, ready, then switched', async () => {
+    await deploy(app, 23, { 'scale-down-delay': '0' }); // green r6, blue scaled to 0
+    expect((await client.get<KubeObject & { spec: { replicas: number } }>('apps/v1', 'Deployment', namespace, 'manual-blue'))?.spec.replicas).toBe(0);
+    const { result: run, minReady } = await sampled(app, () => verify(app, { 'rollback-to': 'previous' }));
+    expect(run.log).not.toMatch(/::error/);
+    expect(run.outputs).toMatchObject({ 'rolled-back': 'true', 'live-colour': 'blue', 'live-digest': digest(20).split('@')[1] });
+    expect(run.summary).toContain('(scaled-up)');
+    expect(minReady).toBeGreaterThanOrEqual(3);
+    expect(await readyEndpoints(client, namespace, 'manual')).toBeGreaterThanOrEqual(3);
+  }, 120_000);
+
+  it('while a deploy holds the lock: waits up to lock-timeout, then fails clearly', async () => {
+    const lease = await acquireLease(client, namespace, 'manual-deploy', 'acme/shop/actions/runs/77', { durationSeconds: 60, waitMs: 1000 });
+    try {
+      const before = await live(app);
+      const run: ActionRun = await verify(app, { 'rollback-to': 'previous', 'lock-timeout': '2s' });
+      expect(run.exitCode).toBe(1);
+      expect(run.log).toMatch(/lock: another deploy or rollback of manual holds the lock \(acme\/shop\/actions\/runs\/77\)/);
+      expect(await live(app)).toEqual(before);
+    } finally {
+      await lease.release();
+    }
+  });
+});
