@@ -1,7 +1,7 @@
 import * as core from '@actions/core';
 import { InputReader, PhaseError, Phases, code, escapeHtml, readGitHubContext, runAction, runUrl, writeSummary, type SummaryRow } from '@deploy-suite/action-kit';
 import { analyze, type AnalysisReport } from '@deploy-suite/checks';
-import { createKubeClient, readLiveState, rollback, type KubeClient, type RollbackResult, type RollbackTarget } from '@deploy-suite/kube';
+import { createKubeClient, readLiveState, rollback, type RollbackResult, type RollbackTarget } from '@deploy-suite/kube';
 import { analysisPlan, readVerifyRollbackInputs, type VerifyRollbackInputs } from './inputs.js';
 import { timeline } from './timeline.js';
 
