@@ -5,8 +5,9 @@ import { createKubeClient, readLiveState, rollback, type RollbackResult, type Ro
 import { analysisPlan, readVerifyRollbackInputs, type VerifyRollbackInputs } from './inputs.js';
 import { timeline } from './timeline.js';
 
-// The action's own start: the rollback time a user feels is from here to the live selector switched back.
-const started = Date.now();
+// The process's start (Node's time origin, before the bundle even loads): the rollback time a user feels
+// runs from here to the live selector switched back.
+const started = performance.timeOrigin;
 
 async function main(): Promise<void> {
   const inputs = readVerifyRollbackInputs(new InputReader());
@@ -58,7 +59,7 @@ async function main(): Promise<void> {
 }
 
 function rollbackSeconds(result: RollbackResult): string {
-  return result.switchedAt ? ((result.switchedAt - started) / 1000).toFixed(2) : '0';
+  return result.switchedAt ? ((result.switchedAt - started) / 1000).toFixed(3) : '0';
 }
 
 function report(result: RollbackResult | undefined, verdict: string, analysis: AnalysisReport | undefined): void {
