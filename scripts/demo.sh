@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job, locally: bring the platform up, then run the pipeline's actions as the runner would
-# (build-image, sbom-and-sign, bluegreen-deploy on the test app; local registry and control plane).
+# (build-image, sbom-and-sign, bluegreen-deploy, verify-rollback on the test app; local registry,
+# control plane and Prometheus).
 # Prints where to look.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."

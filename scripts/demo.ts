@@ -1,6 +1,7 @@
 // The main job, locally: runs the pipeline's actions, bundled, as the GitHub runner runs them, on the
-// local platform — build-image → sbom-and-sign → bluegreen-deploy (refusing unsigned images) — and leaves
-// each step's summary, outputs and log in .tmp/demo/ for a person to read.
+// local platform — build-image → sbom-and-sign → bluegreen-deploy (refusing unsigned images) →
+// verify-rollback (Prometheus analysis of the new colour, which the metrics emitter plays healthy) — and
+// leaves each step's summary, outputs and log in .tmp/demo/ for a person to read.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -64,10 +65,26 @@ keep('bluegreen-deploy', deployed);
 console.log(`live:    ${deployed.outputs['live-colour']}, revision ${deployed.outputs.revision}${deployed.outputs.noop === 'true' ? ' (already live)' : ''}`);
 console.log(`time:    ${deployed.seconds.toFixed(2)} s`);
 
+console.log('\n== verify-rollback');
+// The emitter plays the app's traffic as Prometheus will scrape it: the new colour healthy.
+for (const colour of ['blue', 'green']) {
+  await fetch(`${process.env.DEPLOY_SUITE_EMITTER}/apps/shop-api/${colour}`, { method: 'PUT', body: JSON.stringify({ rps: 40, errorRate: 0, latencySeconds: 0.03 }) });
+}
+await new Promise((resolve) => setTimeout(resolve, 3000));
+const verified = await runAction(
+  'verify-rollback',
+  { kubeconfig: readFileSync(kubeconfig, 'utf8'), namespace, app: 'shop-api', 'expect-digest': deployed.outputs.digest!, 'prometheus-url': process.env.DEPLOY_SUITE_PROMETHEUS!, 'error-rate-max': '0.01', 'p95-max': '250ms', 'metrics-window': '10s', 'metrics-checks': '3', 'metrics-interval': '1s' },
+  event,
+);
+keep('verify-rollback', verified);
+console.log(`verdict: ${verified.outputs.verdict} (rolled back: ${verified.outputs['rolled-back']})`);
+console.log(`time:    ${verified.seconds.toFixed(2)} s`);
+
 console.log(`\nWhere to look:`);
 console.log(`  job summaries  ${out}/<step>.summary.html`);
 console.log(`  outputs, logs  ${out}/<step>.outputs.json, ${out}/<step>.log`);
 console.log(`  SBOMs, SARIF   ${join(out, 'sbom')}`);
 console.log(`  registry       curl -s http://${registry}/v2/demo/shop-api/tags/list`);
 console.log(`  cluster        kubectl --kubeconfig ${kubeconfig} -n ${namespace} get deploy,svc,configmap`);
+console.log(`  metrics        ${process.env.DEPLOY_SUITE_PROMETHEUS}/graph`);
 console.log(`  verify         ${process.env.DEPLOY_SUITE_COSIGN} verify --key test/fixtures/cosign/cosign.pub --insecure-ignore-tlog=true ${build.outputs.image}`);
