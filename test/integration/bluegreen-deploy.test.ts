@@ -64,9 +64,19 @@ afterAll(async () => {
 });
 
 describe('bluegreen-deploy on the local control plane', () => {
+  // From the first switch on, the live Service is sampled every 50 ms through every test of this block
+  // (flips, a stuck rollout, kills at each phase, concurrent deploys, dry runs): never without ready endpoints.
+  let whole: ReturnType<typeof sampleLive> | undefined;
+  afterAll(async () => {
+    const seen = await whole?.stop();
+    expect(seen?.samples).toBeGreaterThan(100);
+    expect(seen?.min).toBeGreaterThan(0);
+  });
+
   it('first deploy into an empty namespace goes live on blue', async () => {
     const run = await deploy({ image: digest(1) });
     expect(run.exitCode).toBe(0);
+    whole = sampleLive('shop');
     expect(run.outputs).toMatchObject({ 'live-colour': 'blue', 'previous-colour': '', revision: '1', digest: `sha256:${'1'.repeat(64)}`, noop: 'false' });
     expect(await liveSelector()).toBe('blue');
     expect(await readyEndpoints(client, namespace, 'shop')).toBe(3);
