@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { acquireLease, createKubeClient, parseKubeconfig, readHistory, readyEndpoints, type KubeClient, type KubeObject } from '@deploy-suite/kube';
 import { loadEvent, repoRoot, runAction, type ActionRun } from '../support/action-runner.js';
+import { startGitHubApi } from '../support/github-api-double.js';
 import { playRelease, waitForSamples } from '../support/metrics.js';
 
 const namespace = `vr-${randomBytes(3).toString('hex')}`;
@@ -23,6 +24,32 @@ const deploy = async (app: string, n: number, extra: Record<string, string> = {}
 const verify = async (app: string, inputs: Record<string, string>) => runAction('verify-rollback', { kubeconfig, namespace, app, ...inputs }, await loadEvent('workflow-dispatch'));
 const metricInputs = { 'prometheus-url': prometheus, 'error-rate-max': '0.05', 'p95-max': '250ms', 'metrics-window': '5s', 'metrics-checks': '3', 'metrics-interval': '1s' };
 const live = async (app: string) => (await client.get('v1', 'Service', namespace, app))?.metadata.annotations ?? {};
+
+/** Reads the live Service's ready endpoints every 50 ms until stopped; the smallest count seen. */
+function sampler(app: string): { stop: () => Promise<{ min: number; samples: number }> } {
+  let running = true;
+  let min = Number.POSITIVE_INFINITY;
+  let samples = 0;
+  const loop = (async () => {
+    while (running) {
+      min = Math.min(min, await readyEndpoints(client, namespace, app));
+      samples++;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  })();
+  return { stop: async () => ((running = false), await loop, { min, samples }) };
+}
+
+/** Every rollback of a block is sampled: from its first deploy to its last test, never zero ready. */
+function sampleThroughout(app: string): void {
+  let watch: ReturnType<typeof sampler> | undefined;
+  beforeAll(() => void (watch = sampler(app)));
+  afterAll(async () => {
+    const seen = await watch?.stop();
+    expect(seen?.samples).toBeGreaterThan(20);
+    expect(seen?.min).toBeGreaterThan(0);
+  });
+}
 
 /** Reads the live Service's ready endpoints every 50 ms while `work` runs; the smallest count seen. */
 async function sampled<T>(app: string, work: () => Promise<T>): Promise<{ result: T; minReady: number }> {
@@ -61,6 +88,7 @@ describe('analysis after the switch', () => {
     await deploy(app, 2); // green, blue kept warm
     await playRelease(`${app}`, 'blue', HEALTHY);
   }, 120_000);
+  sampleThroughout(app);
 
   it('a healthy release is kept', async () => {
     await playRelease(app, 'green', HEALTHY);
@@ -146,6 +174,7 @@ describe('manual rollback (workflow_dispatch)', () => {
     await deploy(app, 21); // r2 green
     await deploy(app, 22); // r3 blue
   }, 120_000);
+  sampleThroughout(app);
 
   it('to the previous release: a selector switch', async () => {
     const run = await verify(app, { 'rollback-to': 'previous' });
@@ -198,3 +227,34 @@ describe('manual rollback (workflow_dispatch)', () => {
     }
   });
 });
+
+describe('GitHub deployments after a rollback', () => {
+  it('the rolled-back release is marked failed, the restored one active again (Deployments API, HTTP level)', async () => {
+    const app = 'gh';
+    await deploy(app, 30);
+    await deploy(app, 31);
+    const shape = (id: number, n: number) => ({ id, url: `https://api.github.com/repos/acme/shop-api/deployments/${id}`, sha: '8f3c2a1b9d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a', ref: 'trunk', task: 'deploy', environment: 'production', created_at: '2026-11-27T10:00:00Z', payload: { app, namespace, image: digest(n) } });
+    const api = await startGitHubApi({
+      'GET /repos/acme/shop-api/deployments?environment=production&per_page=30': [shape(602, 31), shape(601, 30), { ...shape(600, 30), payload: { app: 'other', namespace, image: digest(30) } }],
+      'POST /repos/acme/shop-api/deployments/602/statuses': { id: 1, state: 'failure' },
+      'POST /repos/acme/shop-api/deployments/601/statuses': { id: 2, state: 'success' },
+    });
+    try {
+      const run = await runAction('verify-rollback', { kubeconfig, namespace, app, 'rollback-to': 'previous', environment: 'production', 'github-token': 'ghs_rollbacktoken42' }, await loadEvent('workflow-dispatch'), { GITHUB_API_URL: api.url });
+      expect(run.log).not.toMatch(/::error|::warning/);
+      expect(run.outputs['rolled-back']).toBe('true');
+      expect(api.requests.map((r) => `${r.method} ${r.url}`)).toEqual([
+        'GET /repos/acme/shop-api/deployments?environment=production&per_page=30',
+        'POST /repos/acme/shop-api/deployments/602/statuses',
+        'POST /repos/acme/shop-api/deployments/601/statuses',
+      ]);
+      expect(api.requests[0]!.authorization).toBe('Bearer ghs_rollbacktoken42');
+      expect(api.requests[1]!.body).toMatchObject({ state: 'failure', description: 'rolled back: manual rollback', auto_inactive: true });
+      expect(api.requests[2]!.body).toMatchObject({ state: 'success', description: expect.stringContaining('live again after a rollback') });
+      expect(run.log.split('\n').filter((l) => !l.startsWith('::add-mask::')).join('\n')).not.toContain('ghs_rollbacktoken42');
+    } finally {
+      await api.close();
+    }
+  });
+});
+

@@ -1,4 +1,4 @@
-import { InputReader, splitList } from '@deploy-suite/action-kit';
+import { InputReader, maskSecret, splitList } from '@deploy-suite/action-kit';
 import { builtInMetricChecks, parseMetricCheck, readHttpCheck, type AnalysisPlan, type MetricCheck } from '@deploy-suite/checks';
 import { readAppTarget, type AppTarget, type RollbackTarget } from '@deploy-suite/kube';
 
@@ -20,6 +20,9 @@ export interface VerifyRollbackInputs extends AppTarget {
   autoRollback: boolean;
   lockTimeoutMs: number;
   readyTimeoutMs: number;
+  /** GitHub environment whose deployments follow a rollback. */
+  environment: string;
+  githubToken: string;
 }
 
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
@@ -89,6 +92,9 @@ export function readVerifyRollbackInputs(reader: InputReader, env: NodeJS.Proces
   const lockTimeoutMs = reader.durationMs('lock-timeout', 300_000);
   const readyTimeoutMs = reader.durationMs('ready-timeout', 300_000);
   const queryTimeoutMs = reader.durationMs('query-timeout', 5_000);
+  const githubToken = reader.raw('github-token');
+  maskSecret(githubToken);
+  const environment = reader.string('environment');
   reader.done();
   return {
     ...target,
@@ -106,6 +112,8 @@ export function readVerifyRollbackInputs(reader: InputReader, env: NodeJS.Proces
     autoRollback,
     lockTimeoutMs,
     readyTimeoutMs,
+    environment,
+    githubToken,
   };
 }
 

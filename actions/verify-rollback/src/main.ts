@@ -1,8 +1,9 @@
 import * as core from '@actions/core';
 import { InputReader, PhaseError, Phases, code, escapeHtml, readGitHubContext, runAction, runUrl, writeSummary, type SummaryRow } from '@deploy-suite/action-kit';
 import { analyze, type AnalysisReport } from '@deploy-suite/checks';
-import { createKubeClient, readLiveState, rollback, type RollbackResult, type RollbackTarget } from '@deploy-suite/kube';
+import { createKubeClient, readHistory, readLiveState, rollback, type RollbackResult, type RollbackTarget } from '@deploy-suite/kube';
 import { analysisPlan, readVerifyRollbackInputs, type VerifyRollbackInputs } from './inputs.js';
+import { markRollback } from './github-status.js';
 import { timeline } from './timeline.js';
 
 // The process's start (Node's time origin, before the bundle even loads): the rollback time a user feels
@@ -25,7 +26,9 @@ async function main(): Promise<void> {
   };
   try {
     if (inputs.rollbackTo) {
-      const result = await phases.run('rollback', () => rollback(client, inputs, inputs.rollbackTo!, lock, phases));
+      // rollback() runs its own phases (lock, read, …): log groups do not nest.
+      const result = await rollback(client, inputs, inputs.rollbackTo!, lock, phases);
+      if (inputs.environment && !result.noop) await markRollback(github, inputs.githubToken, inputs.environment, inputs, result, 'manual rollback', url);
       report(result, 'skipped', undefined);
       await summarize(inputs, phases, 'skipped', undefined, result, inputs.rollbackTo);
       return;
@@ -36,15 +39,18 @@ async function main(): Promise<void> {
     if (inputs.expectDigest && state.liveDigest !== inputs.expectDigest) {
       throw new PhaseError('read', `${state.liveDigest} is live, not ${inputs.expectDigest}: another deploy or rollback happened since`, 'nothing was analysed or rolled back; re-run with the digest that is live');
     }
+    const history = await readHistory(client, inputs.namespace, inputs.app);
+    const wentLive = history.find((h) => h.revision === state.revision && h.action !== 'scale-down')?.at;
     const analysis = await phases.run('analysis', () => analyze(analysisPlan(inputs, state.liveColour), (m) => core.info(m)));
     const rollBack = analysis.verdict === 'failed' || (analysis.verdict === 'inconclusive' && inputs.inconclusive === 'fail');
     let result: RollbackResult | undefined;
     if (rollBack && inputs.autoRollback) {
       core.warning(`the analysis of ${state.liveDigest} on ${state.liveColour} is ${analysis.verdict}; rolling back to the previous release`);
-      result = await phases.run('rollback', () => rollback(client, inputs, { kind: 'previous' }, { ...lock, expectLiveDigest: state.liveDigest }, phases));
+      result = await rollback(client, inputs, { kind: 'previous' }, { ...lock, expectLiveDigest: state.liveDigest }, phases);
+      if (inputs.environment && !result.noop) await markRollback(github, inputs.githubToken, inputs.environment, inputs, result, `analysis ${analysis.verdict}`, url);
     }
     report(result, analysis.verdict, analysis);
-    await summarize(inputs, phases, analysis.verdict, analysis, result, result ? { kind: 'previous' } : undefined);
+    await summarize(inputs, phases, analysis.verdict, analysis, result, result ? { kind: 'previous' } : undefined, wentLive);
     if (rollBack) {
       const failed = analysis.checks.filter((c) => c.outcome.verdict !== 'passed').map((c) => `${c.name} ${c.outcome.verdict} (${c.outcome.measurements.at(-1)?.detail ?? 'no measurement'})`);
       throw new PhaseError(
@@ -74,7 +80,7 @@ function report(result: RollbackResult | undefined, verdict: string, analysis: A
   if (analysis) core.setOutput('measurements', JSON.stringify(analysis.checks.map((c) => ({ name: c.name, verdict: c.outcome.verdict, values: c.outcome.measurements.map((m) => m.detail) }))));
 }
 
-async function summarize(inputs: VerifyRollbackInputs, phases: Phases, verdict: string, analysis: AnalysisReport | undefined, result: RollbackResult | undefined, target: RollbackTarget | undefined): Promise<void> {
+async function summarize(inputs: VerifyRollbackInputs, phases: Phases, verdict: string, analysis: AnalysisReport | undefined, result: RollbackResult | undefined, target: RollbackTarget | undefined, wentLive?: string): Promise<void> {
   const rows: SummaryRow[] = [['App', `${escapeHtml(inputs.app)} in ${escapeHtml(inputs.namespace)}`]];
   if (analysis) rows.push(['Verdict', verdict === 'passed' ? 'passed: the release stays' : `<b>${verdict}</b>`]);
   if (result) {
@@ -87,7 +93,7 @@ async function summarize(inputs: VerifyRollbackInputs, phases: Phases, verdict: 
         [{ data: 'Check', header: true }, { data: 'Measured', header: true }, { data: 'Values', header: true }, { data: 'Verdict', header: true }],
         ...analysis.checks.map((c) => [escapeHtml(c.name), code(c.what), c.outcome.measurements.map((m) => `${m.ok ? '✓' : m.inconclusive ? '?' : '✗'} ${escapeHtml(m.detail)}`).join('<br>'), c.outcome.verdict]),
       ]);
-      s.addRaw(`\n\n${timeline(analysis, result, started)}\n`);
+      s.addRaw(`\n\n${timeline(analysis, result, started, wentLive)}\n`);
     }
   });
 }

@@ -7,8 +7,10 @@ const clock = (iso: string | number) => new Date(iso).toISOString().slice(11, 19
  * The release as a Mermaid Gantt chart (GitHub renders it in job summaries): each check's measurements
  * over time, and the rollback when there was one.
  */
-export function timeline(analysis: AnalysisReport, result: RollbackResult | undefined, startedAt: number): string {
+export function timeline(analysis: AnalysisReport, result: RollbackResult | undefined, startedAt: number, switchedLiveAt?: string): string {
   const lines = ['```mermaid', 'gantt', '  title Release analysis', '  dateFormat HH:mm:ss', '  axisFormat %H:%M:%S'];
+  // When the release analysed went live (its deploy's switch, from the cluster's history).
+  if (switchedLiveAt) lines.push('  section deploy', `  switched live :milestone, ${clock(switchedLiveAt)}, 0s`);
   for (const check of analysis.checks) {
     lines.push(`  section ${check.name.replace(/[:#]/g, ' ')}`);
     check.outcome.measurements.forEach((m, i) => {

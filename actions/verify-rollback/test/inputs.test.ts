@@ -69,7 +69,8 @@ describe('timeline', () => {
       },
       { noop: false, liveColour: 'blue', liveDigest: D, revision: 3, how: 'switch', switchedAt: Date.parse('2026-11-27T12:00:02Z') },
       Date.parse('2026-11-27T11:59:59Z'),
+      '2026-11-27T11:59:30.000Z',
     );
-    expect(chart.split('\n')).toEqual(expect.arrayContaining(['```mermaid', 'gantt', '  section error-rate', '  ok 1 :done, 12:00:00, 12:00:01', '  failed 2 :crit, 12:00:01, 12:00:02', '  switched back to blue :milestone, 12:00:02, 0s', '  started :milestone, 11:59:59, 0s']));
+    expect(chart.split('\n')).toEqual(expect.arrayContaining(['```mermaid', 'gantt', '  section deploy', '  switched live :milestone, 11:59:30, 0s', '  section error-rate', '  ok 1 :done, 12:00:00, 12:00:01', '  failed 2 :crit, 12:00:01, 12:00:02', '  switched back to blue :milestone, 12:00:02, 0s', '  started :milestone, 11:59:59, 0s']));
   });
 });

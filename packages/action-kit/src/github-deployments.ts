@@ -43,3 +43,15 @@ export async function setDeploymentStatus(
     auto_inactive: true,
   });
 }
+
+export interface DeploymentRecord {
+  id: number;
+  environment: string;
+  created_at: string;
+  payload: Record<string, unknown> | string;
+}
+
+/** The newest deployments of an environment (GET /repos/{owner}/{repo}/deployments?environment=…). */
+export async function listDeployments(api: GitHubApiOptions, repository: string, environment: string, perPage = 30): Promise<DeploymentRecord[]> {
+  return githubRequest<DeploymentRecord[]>(api, 'GET', `/repos/${repository}/deployments?environment=${encodeURIComponent(environment)}&per_page=${perPage}`);
+}
