@@ -149,6 +149,7 @@ describe('Prometheus down: the inconclusive policy decides', () => {
     // The platform's Prometheus itself is stopped for these tests, and started again after.
     platform('. test/platform/lib.sh && stop_daemon prometheus');
   }, 120_000);
+  sampleThroughout(app);
 
   afterAll(() => platform('test/platform/up.sh prometheus >/dev/null'), 120_000);
 
