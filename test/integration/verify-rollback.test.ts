@@ -46,7 +46,7 @@ function sampleThroughout(app: string): void {
   beforeAll(() => void (watch = sampler(app)));
   afterAll(async () => {
     const seen = await watch?.stop();
-    expect(seen?.samples).toBeGreaterThan(20);
+    expect(seen?.samples).toBeGreaterThan(5);
     expect(seen?.min).toBeGreaterThan(0);
   });
 }

@@ -121,6 +121,16 @@ export function renderDeployment(spec: AppSpec, colour: Colour, revision: number
 }
 
 /** The live Service (selects the live colour) and the preview Service (selects the idle one). */
+/** The digest a colour's Deployment runs, as the deploy annotated it. */
+export function deploymentDigest(deployment: KubeObject | undefined): string | undefined {
+  return deployment?.metadata.annotations?.[`${A}digest`];
+}
+
+/** The selector of the pods of one colour of an app: what the live Service's switch changes. */
+export function colourSelector(app: string, colour: Colour): Record<string, string> {
+  return { [NAME_LABEL]: app, [COLOUR_LABEL]: colour };
+}
+
 const SERVICE_FIELDS_NOT_SHARED = new Set(['selector', 'clusterIP', 'clusterIPs', 'externalIPs', 'loadBalancerIP']);
 
 export function renderServices(spec: AppSpec, live: Colour, annotations: Record<string, string>): [KubeObject, KubeObject] {
@@ -132,7 +142,7 @@ export function renderServices(spec: AppSpec, live: Colour, annotations: Record<
     apiVersion: 'v1',
     kind: 'Service',
     metadata: { name, namespace: spec.namespace, labels: { ...(template?.metadata.labels ?? {}), [NAME_LABEL]: spec.app, 'app.kubernetes.io/managed-by': MANAGED_BY }, annotations: { ...(template?.metadata.annotations ?? {}), ...extra } },
-    spec: { ...templateSpec, selector: { [NAME_LABEL]: spec.app, [COLOUR_LABEL]: colour }, ports: template?.spec?.ports?.length ? template.spec.ports : [{ name: 'http', port: 80, targetPort: spec.containerPort }] },
+    spec: { ...templateSpec, selector: colourSelector(spec.app, colour), ports: template?.spec?.ports?.length ? template.spec.ports : [{ name: 'http', port: 80, targetPort: spec.containerPort }] },
   });
   return [service(spec.app, live, annotations), service(`${spec.app}-preview`, otherColour(live), {})];
 }

@@ -1,10 +1,11 @@
 import { PhaseError, type Phases } from '@deploy-suite/action-kit';
 import { lockApp, type LockOptions } from './app-lock.js';
-import { otherColour, readLiveState, stateAnnotations, type AppSpec, type Colour, type LiveState } from './bluegreen.js';
+import { colourSelector, deploymentDigest, otherColour, readLiveState, stateAnnotations, type AppSpec, type Colour, type LiveState } from './bluegreen.js';
 import type { KubeClient, KubeObject } from './client.js';
-import { bluegreenDeploy, waitForReadyEndpoints } from './deploy.js';
+import { bluegreenDeploy, FIELD_MANAGER, waitForReadyEndpoints } from './deploy.js';
 import { readHistory, recordHistory } from './history.js';
 import { rolloutState, type DeploymentLike } from './rollout.js';
+import { SCALE_MANAGER } from './scale-down.js';
 
 export type RollbackTarget = { kind: 'previous' } | { kind: 'revision'; revision: number } | { kind: 'digest'; digest: string };
 
@@ -32,7 +33,6 @@ export interface RollbackResult {
 
 /** The manager of a rollback's selector switch (a merge patch: ports and templates stay the deploy's). */
 const ROLLBACK_MANAGER = 'deploy-suite-rollback';
-const SCALE_MANAGER = 'deploy-suite-scale-down';
 
 type Deployment = KubeObject & DeploymentLike & { spec?: { replicas?: number; template?: { spec?: { containers?: { image?: string; ports?: { containerPort?: number }[] }[] } } } };
 
@@ -61,7 +61,7 @@ export async function rollback(client: KubeClient, app: { namespace: string; app
     const idle = otherColour(state.liveColour);
     const idleDeployment = await client.get<Deployment>('apps/v1', 'Deployment', app.namespace, `${app.app}-${idle}`);
     const liveDeployment = await client.get<Deployment>('apps/v1', 'Deployment', app.namespace, `${app.app}-${state.liveColour}`);
-    const onIdle = idleDeployment?.metadata.annotations?.['deploy-suite.dev/digest'] === digest;
+    const onIdle = deploymentDigest(idleDeployment) === digest;
 
     if (!onIdle) {
       // No colour runs it any more: deploy it to the idle colour (same pod spec, ports and replicas as live), then switch.
@@ -104,21 +104,17 @@ export async function rollback(client: KubeClient, app: { namespace: string; app
     const next: LiveState = { liveColour: idle, liveDigest: digest, revision: state.revision + 1, previousColour: state.liveColour, previousDigest: state.liveDigest };
     const switchedAt = await phases.run('switch', async () => {
       const annotations = stateAnnotations(next, { 'updated-at': new Date().toISOString(), ...(options.runUrl ? { 'run-url': options.runUrl } : {}) });
-      await client.mergePatch('v1', 'Service', app.namespace, app.app, { metadata: { annotations }, spec: { selector: selectorOf(app.app, idle) } }, { fieldManager: ROLLBACK_MANAGER });
+      await client.mergePatch('v1', 'Service', app.namespace, app.app, { metadata: { annotations }, spec: { selector: colourSelector(app.app, idle) } }, { fieldManager: ROLLBACK_MANAGER });
       const at = Date.now();
       // The preview now shows the colour rolled away from, still warm.
-      await client.mergePatch('v1', 'Service', app.namespace, `${app.app}-preview`, { spec: { selector: selectorOf(app.app, state.liveColour) } }, { fieldManager: ROLLBACK_MANAGER });
+      await client.mergePatch('v1', 'Service', app.namespace, `${app.app}-preview`, { spec: { selector: colourSelector(app.app, state.liveColour) } }, { fieldManager: ROLLBACK_MANAGER });
       return at;
     });
-    await phases.run('record', () => recordHistory(client, app.namespace, app.app, { revision: next.revision, digest, colour: idle, action: 'rollback', at: new Date().toISOString(), ...(options.runUrl ? { runUrl: options.runUrl } : {}) }, 'deploy-suite'));
+    await phases.run('record', () => recordHistory(client, app.namespace, app.app, { revision: next.revision, digest, colour: idle, action: 'rollback', at: new Date().toISOString(), ...(options.runUrl ? { runUrl: options.runUrl } : {}) }, FIELD_MANAGER));
     return { noop: false, liveColour: idle, liveDigest: digest, revision: next.revision, fromColour: state.liveColour, fromDigest: state.liveDigest, how, switchedAt };
   } finally {
     await lease.release().catch((error: unknown) => options.log(`could not release the lock: ${String(error)}`));
   }
-}
-
-function selectorOf(app: string, colour: Colour): Record<string, string> {
-  return { 'app.kubernetes.io/name': app, 'deploy-suite.dev/colour': colour };
 }
 
 /** The digest a target names; a revision is looked up in the cluster's history. */

@@ -1,11 +1,11 @@
 import type { KubeClient, KubeObject } from './client.js';
-import { readLiveState, type Colour } from './bluegreen.js';
+import { deploymentDigest, readLiveState, type Colour } from './bluegreen.js';
 import { lockApp, type LockOptions } from './app-lock.js';
 import { FIELD_MANAGER } from './deploy.js';
 import { recordHistory } from './history.js';
 
-/** The manager of `spec.replicas` when a colour is scaled down; the next deploy's apply takes it back. */
-const SCALE_MANAGER = 'deploy-suite-scale-down';
+/** The manager of `spec.replicas` when a colour is scaled down or up outside a deploy; the next deploy's apply takes it back. */
+export const SCALE_MANAGER = 'deploy-suite-scale-down';
 
 export interface ScaleDownTarget {
   namespace: string;
@@ -38,7 +38,7 @@ export async function scaleDownPrevious(client: KubeClient, target: ScaleDownTar
     const name = `${target.app}-${target.previousColour}`;
     const deployment = await client.get<KubeObject & { spec?: { replicas?: number } }>('apps/v1', 'Deployment', target.namespace, name);
     if (!deployment) return { scaledDown: false, reason: `${name} does not exist` };
-    if (deployment.metadata.annotations?.['deploy-suite.dev/digest'] !== target.previousDigest) {
+    if (deploymentDigest(deployment) !== target.previousDigest) {
       return { scaledDown: false, reason: `${name} no longer runs ${target.previousDigest}` };
     }
     if (deployment.spec?.replicas !== 0) {
