@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Bring the local platform up, idempotently, on 127.0.0.1 only.
 #   test/platform/up.sh            everything
-#   test/platform/up.sh node docker   only those parts (node, docker, buildx, registry, base, kube, supply, prometheus, lint)
+#   test/platform/up.sh node docker   only those parts (node, docker, buildx, registry, base, kube, supply, prometheus, lint, act)
 # Prints nothing on stdout but `export` lines (see env.sh), so `eval "$(test/platform/up.sh)"` works.
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=lib.sh
@@ -147,8 +147,17 @@ lint_tools() {
   GOBIN="$dir" go install "github.com/rhysd/actionlint/cmd/actionlint@$version" >&2 || die "building actionlint failed"
 }
 
+# act runs the reusable workflows on the host (-P ubuntu-latest=-self-hosted); no replaces: go install works.
+act_tool() {
+  local version=v0.2.87 dir="$DS_CACHE/go-tools/act-v0.2.87"
+  [ -x "$dir/act" ] && return 0
+  command -v go >/dev/null 2>&1 || die "Go is needed to build act"
+  log "building act $version"
+  GOBIN="$dir" go install "github.com/nektos/act@$version" >&2 || die "building act failed"
+}
+
 parts=("$@")
-[ ${#parts[@]} -gt 0 ] || parts=(node docker buildx registry base kube supply prometheus lint)
+[ ${#parts[@]} -gt 0 ] || parts=(node docker buildx registry base kube supply prometheus lint act)
 for part in "${parts[@]}"; do
   case "$part" in
     node) node24 ;;
@@ -160,7 +169,8 @@ for part in "${parts[@]}"; do
     supply) supply_tools ;;
     prometheus) prometheus_part ;;
     lint) lint_tools ;;
-    *) die "unknown part '$part' (expected: node docker buildx registry base kube supply prometheus lint)" ;;
+    act) act_tool ;;
+    *) die "unknown part '$part' (expected: node docker buildx registry base kube supply prometheus lint act)" ;;
   esac
 done
 "$here/env.sh"

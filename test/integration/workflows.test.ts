@@ -1,0 +1,84 @@
+// The reusable workflows run for real under act (nektos/act, built from its Go module) on the host
+// (-P ubuntu-latest=-self-hosted), called from a scratch "user repository" the way users call them, with
+// the suite mapped to this checkout (--local-repository) and secrets from a secrets file. Outcomes are
+// asserted from the registry and the cluster, not from logs.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createKubeClient, parseKubeconfig, type KubeClient } from '@deploy-suite/kube';
+import { loadEvent, repoRoot } from '../support/action-runner.js';
+import { listTags, registryHost } from '../support/registry-api.js';
+
+const run = `w${randomBytes(3).toString('hex')}`;
+const kubeconfigText = readFileSync(process.env.DEPLOY_SUITE_KUBECONFIG!, 'utf8');
+let client: KubeClient;
+let userRepo: string;
+
+function git(args: string[], cwd: string): Promise<void> {
+  return new Promise((resolve, reject) => spawn('git', args, { cwd, stdio: 'ignore' }).on('close', (code) => (code === 0 ? resolve() : reject(new Error(`git ${args.join(' ')} failed`)))));
+}
+
+/** Runs act in the user repository; resolves with its exit code and output (masked values show as ***). */
+function act(event: string, workflow: string, payload: unknown, vars: Record<string, string>, secrets: Record<string, string>): Promise<{ code: number; log: string }> {
+  const dir = mkdtempSync(join(tmpdir(), `${run}-act-`));
+  writeFileSync(join(dir, 'event.json'), JSON.stringify(payload));
+  writeFileSync(join(dir, 'secrets'), Object.entries(secrets).map(([k, v]) => `${k}=${v}`).join('\n'));
+  const args = [event, '-W', `.github/workflows/${workflow}`, '-P', 'ubuntu-latest=-self-hosted', '--local-repository', `acme/deploy-suite@v1=${repoRoot}`, '--secret-file', join(dir, 'secrets'), '-e', join(dir, 'event.json'), ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}=${v}`])];
+  const cache = process.env.DEPLOY_SUITE_CACHE!;
+  const env = { ...process.env, ACT_DISABLE_VERSION_CHECK: '1', PATH: `${cache}/bin:${cache}/tools:${process.env.PATH}` };
+  return new Promise((resolve) => {
+    const child = spawn(process.env.DEPLOY_SUITE_ACT!, args, { cwd: userRepo, env });
+    let log = '';
+    child.stdout.on('data', (c: Buffer) => (log += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (log += c.toString()));
+    child.on('close', (code) => resolve({ code: code ?? 1, log }));
+  });
+}
+
+beforeAll(async () => {
+  client = createKubeClient(parseKubeconfig(kubeconfigText));
+  // A user's repository: their app, their caller workflows, their GitHub remote (act reads the name from it).
+  userRepo = mkdtempSync(join(tmpdir(), `${run}-repo-`));
+  cpSync(join(repoRoot, 'test/fixtures/app'), join(userRepo, 'app'), { recursive: true });
+  mkdirSync(join(userRepo, '.github/workflows'), { recursive: true });
+  cpSync(join(repoRoot, 'test/fixtures/workflows'), join(userRepo, '.github/workflows'), { recursive: true });
+  await git(['init', '-q', '-b', 'trunk'], userRepo);
+  await git(['remote', 'add', 'origin', 'https://github.com/acme/shop-api.git'], userRepo);
+  await git(['add', '-A'], userRepo);
+  await git(['-c', 'user.email=ci@example.com', '-c', 'user.name=ci', 'commit', '-qm', 'app'], userRepo);
+});
+
+afterAll(() => client.close());
+
+describe('the pull-request check workflow', () => {
+  const namespace = `${run}-pr`;
+  const image = `${registryHost()}/${run}/shop`;
+
+  beforeAll(async () => {
+    await client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }, { fieldManager: 'test' });
+  });
+  afterAll(async () => {
+    await client.delete('v1', 'Namespace', undefined, namespace);
+  });
+
+  it('builds and pushes only pr-<n>, passes the gate, shows the deploy as a dry run, and changes nothing in the cluster', async () => {
+    const event = await loadEvent('pull-request');
+    const result = await act('pull_request', 'pr.yml', event.payload, { IMAGE: image, NAMESPACE: namespace, TRIVY_CACHE_DIR: process.env.DEPLOY_SUITE_TRIVY_CACHE! }, {
+      KUBECONFIG: Buffer.from(kubeconfigText).toString('base64'),
+      REGISTRY_USERNAME: 'nobody',
+      REGISTRY_PASSWORD: 'unused-password',
+    });
+    expect(result.log).toContain('Job succeeded');
+    expect(result.code).toBe(0);
+    // The registry holds the pull request's tag and no release tag.
+    expect(await listTags(`${run}/shop`)).toEqual(['pr-42']);
+    // The cluster: nothing was created by the dry run.
+    expect(await client.get('apps/v1', 'Deployment', namespace, 'shop-blue')).toBeUndefined();
+    expect(await client.get('v1', 'Service', namespace, 'shop')).toBeUndefined();
+    expect(result.log).toMatch(/create +Deployment shop-blue/);
+    expect(result.log).not.toContain('unused-password');
+  }, 300_000);
+});
