@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createKubeClient, parseKubeconfig, type KubeClient } from '@deploy-suite/kube';
@@ -14,6 +14,7 @@ import { listTags, registryHost } from '../support/registry-api.js';
 
 const run = `w${randomBytes(3).toString('hex')}`;
 const kubeconfigText = readFileSync(process.env.DEPLOY_SUITE_KUBECONFIG!, 'utf8');
+const artifacts = mkdtempSync(join(tmpdir(), `${run}-artifacts-`));
 let client: KubeClient;
 let userRepo: string;
 
@@ -26,9 +27,16 @@ function act(event: string, workflow: string, payload: unknown, vars: Record<str
   const dir = mkdtempSync(join(tmpdir(), `${run}-act-`));
   writeFileSync(join(dir, 'event.json'), JSON.stringify(payload));
   writeFileSync(join(dir, 'secrets'), Object.entries(secrets).map(([k, v]) => `${k}=${v}`).join('\n'));
-  const args = [event, '-W', `.github/workflows/${workflow}`, '-P', 'ubuntu-latest=-self-hosted', '--local-repository', `acme/deploy-suite@v1=${repoRoot}`, '--secret-file', join(dir, 'secrets'), '-e', join(dir, 'event.json'), ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}=${v}`])];
+  const args = [
+    event, '-W', `.github/workflows/${workflow}`, '-P', 'ubuntu-latest=-self-hosted',
+    '--local-repository', `acme/deploy-suite@v1=${repoRoot}`,
+    // GitHub's artifact service cannot run here: a local stand-in keeps what would be uploaded.
+    '--local-repository', `actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02=${join(repoRoot, 'test/fixtures/actions/upload-artifact')}`,
+    '--secret-file', join(dir, 'secrets'), '-e', join(dir, 'event.json'),
+    ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}=${v}`]),
+  ];
   const cache = process.env.DEPLOY_SUITE_CACHE!;
-  const env = { ...process.env, ACT_DISABLE_VERSION_CHECK: '1', PATH: `${cache}/bin:${cache}/tools:${process.env.PATH}` };
+  const env = { ...process.env, ACT_DISABLE_VERSION_CHECK: '1', DEPLOY_SUITE_ARTIFACTS: artifacts, PATH: `${cache}/bin:${cache}/tools:${process.env.PATH}` };
   return new Promise((resolve) => {
     const child = spawn(process.env.DEPLOY_SUITE_ACT!, args, { cwd: userRepo, env });
     let log = '';
@@ -45,6 +53,7 @@ beforeAll(async () => {
   cpSync(join(repoRoot, 'test/fixtures/app'), join(userRepo, 'app'), { recursive: true });
   mkdirSync(join(userRepo, '.github/workflows'), { recursive: true });
   cpSync(join(repoRoot, 'test/fixtures/workflows'), join(userRepo, '.github/workflows'), { recursive: true });
+  cpSync(join(repoRoot, 'test/fixtures/cosign/cosign.pub'), join(userRepo, 'cosign.pub'));
   await git(['init', '-q', '-b', 'trunk'], userRepo);
   await git(['remote', 'add', 'origin', 'https://github.com/acme/shop-api.git'], userRepo);
   await git(['add', '-A'], userRepo);
@@ -82,3 +91,49 @@ describe('the pull-request check workflow', () => {
     expect(result.log).not.toContain('unused-password');
   }, 300_000);
 });
+
+describe('the release workflow', () => {
+  const staging = `${run}-staging`;
+  const production = `${run}-production`;
+  const image = `${registryHost()}/${run}/release`;
+
+  beforeAll(async () => {
+    for (const name of [staging, production]) await client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, { fieldManager: 'test' });
+  });
+  afterAll(async () => {
+    for (const name of [staging, production]) await client.delete('v1', 'Namespace', undefined, name);
+  });
+
+  it('a good version: built, scanned, signed with the key from secrets, SBOM uploaded, live in staging then production', async () => {
+    const event = await loadEvent('push-default-branch');
+    const cosignKey = readFileSync(join(repoRoot, 'test/fixtures/cosign/cosign.key'), 'utf8');
+    const result = await act('push', 'release.yml', event.payload, { IMAGE: image, NAMESPACE: production, STAGING_NAMESPACE: staging, TRIVY_CACHE_DIR: process.env.DEPLOY_SUITE_TRIVY_CACHE! }, {
+      KUBECONFIG: Buffer.from(kubeconfigText).toString('base64'),
+      REGISTRY_USERNAME: 'nobody',
+      REGISTRY_PASSWORD: 'unused-password',
+      // A dotenv value: the PEM's newlines as \n inside double quotes.
+      COSIGN_PRIVATE_KEY: `"${cosignKey.trim().replace(/\n/g, '\\n')}"`,
+      COSIGN_PASSWORD: 'fixture-password',
+    });
+    expect(result.log).toMatch(/\[release\/release\/production\] 🏁  Job succeeded/);
+    expect(result.code).toBe(0);
+    // The registry: the release tags, and the signature's tag index next to the digest.
+    const tags = await listTags(`${run}/release`);
+    expect(tags).toEqual(expect.arrayContaining(['trunk', 'latest', 'sha-8f3c2a1']));
+    const indexTag = tags.find((t) => t.startsWith('sha256-'));
+    expect(indexTag).toBeDefined();
+    const digest = indexTag!.replace('sha256-', 'sha256:');
+    // The cluster: the same digest live in both environments, its signature checked on the way in.
+    for (const namespace of [staging, production]) {
+      const live = await client.get('v1', 'Service', namespace, 'shop');
+      expect(live?.metadata.annotations).toMatchObject({ 'deploy-suite.dev/live-colour': 'blue', 'deploy-suite.dev/live-digest': digest, 'deploy-suite.dev/revision': '1' });
+    }
+    expect(result.log.match(/signature verified: key /g)).toHaveLength(2);
+    // The SBOM artifact, named after the image and digest.
+    const artifact = readdirSync(artifacts).find((name) => name === `sbom-${run}-release-${digest.slice(7, 19)}`);
+    expect(artifact).toBeDefined();
+    expect(readdirSync(join(artifacts, artifact!)).sort()).toEqual(expect.arrayContaining([expect.stringMatching(/\.spdx\.json$/), expect.stringMatching(/\.cyclonedx\.json$/), expect.stringMatching(/\.sarif$/)]));
+    for (const secret of ['unused-password', 'fixture-password', cosignKey.split('\n')[1]!]) expect(result.log).not.toContain(secret);
+  }, 400_000);
+});
+
