@@ -115,7 +115,7 @@ describe('the release workflow', () => {
       COSIGN_PRIVATE_KEY: `"${cosignKey.trim().replace(/\n/g, '\\n')}"`,
       COSIGN_PASSWORD: 'fixture-password',
     });
-    expect(result.log).toMatch(/\[release\/release\/production\] 🏁  Job succeeded/);
+    expect(result.log).toMatch(/\[release\/release\/production\] 🏁 {2}Job succeeded/);
     expect(result.code).toBe(0);
     // The registry: the release tags, and the signature's tag index next to the digest.
     const tags = await listTags(`${run}/release`);

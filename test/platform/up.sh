@@ -138,23 +138,18 @@ push_base() {
   docker push -q "$remote" >/dev/null
 }
 
-# Linters for the workflows, from the Go module proxy (no replaces: go install works).
-lint_tools() {
-  local version=v1.7.12 dir="$DS_CACHE/go-tools/actionlint-v1.7.12"
-  [ -x "$dir/actionlint" ] && return 0
-  command -v go >/dev/null 2>&1 || die "Go is needed to build actionlint"
-  log "building actionlint $version"
-  GOBIN="$dir" go install "github.com/rhysd/actionlint/cmd/actionlint@$version" >&2 || die "building actionlint failed"
+# A Go tool without replace lines, by `go install` into $DS_CACHE/go-tools/<name>-<version>.
+go_install_tool() {
+  local name=$1 package=$2 version=$3 dir="$DS_CACHE/go-tools/$1-$3"
+  [ -x "$dir/$name" ] && return 0
+  command -v go >/dev/null 2>&1 || die "Go is needed to build $name"
+  log "building $name $version"
+  GOBIN="$dir" go install "$package@$version" >&2 || die "building $name failed"
 }
 
-# act runs the reusable workflows on the host (-P ubuntu-latest=-self-hosted); no replaces: go install works.
-act_tool() {
-  local version=v0.2.87 dir="$DS_CACHE/go-tools/act-v0.2.87"
-  [ -x "$dir/act" ] && return 0
-  command -v go >/dev/null 2>&1 || die "Go is needed to build act"
-  log "building act $version"
-  GOBIN="$dir" go install "github.com/nektos/act@$version" >&2 || die "building act failed"
-}
+# actionlint checks the workflows; act runs them on the host (-P ubuntu-latest=-self-hosted).
+lint_tools() { go_install_tool actionlint github.com/rhysd/actionlint/cmd/actionlint v1.7.12; }
+act_tool() { go_install_tool act github.com/nektos/act v0.2.87; }
 
 parts=("$@")
 [ ${#parts[@]} -gt 0 ] || parts=(node docker buildx registry base kube supply prometheus lint act)
