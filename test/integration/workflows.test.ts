@@ -8,8 +8,9 @@ import { randomBytes } from 'node:crypto';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createKubeClient, parseKubeconfig, type KubeClient } from '@deploy-suite/kube';
+import { createKubeClient, parseKubeconfig, readHistory, type KubeClient } from '@deploy-suite/kube';
 import { loadEvent, repoRoot } from '../support/action-runner.js';
+import { playRelease } from '../support/metrics.js';
 import { listTags, registryHost } from '../support/registry-api.js';
 
 const run = `w${randomBytes(3).toString('hex')}`;
@@ -92,48 +93,80 @@ describe('the pull-request check workflow', () => {
   }, 300_000);
 });
 
-describe('the release workflow', () => {
+describe('the release workflow, then a bad version, then the rollback button', () => {
   const staging = `${run}-staging`;
   const production = `${run}-production`;
   const image = `${registryHost()}/${run}/release`;
+  const cosignKey = readFileSync(join(repoRoot, 'test/fixtures/cosign/cosign.key'), 'utf8');
+  const vars = () => ({ IMAGE: image, NAMESPACE: production, STAGING_NAMESPACE: staging, TRIVY_CACHE_DIR: process.env.DEPLOY_SUITE_TRIVY_CACHE!, PROMETHEUS_URL: process.env.DEPLOY_SUITE_PROMETHEUS! });
+  const secrets = () => ({
+    KUBECONFIG: Buffer.from(kubeconfigText).toString('base64'),
+    REGISTRY_USERNAME: 'nobody',
+    REGISTRY_PASSWORD: 'unused-password',
+    // A dotenv value: the PEM's newlines as \n inside double quotes.
+    COSIGN_PRIVATE_KEY: `"${cosignKey.trim().replace(/\n/g, '\\n')}"`,
+    COSIGN_PASSWORD: 'fixture-password',
+  });
+  const liveOf = async (namespace: string) => (await client.get('v1', 'Service', namespace, 'shop'))?.metadata.annotations ?? {};
+  let first = '';
 
   beforeAll(async () => {
     for (const name of [staging, production]) await client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, { fieldManager: 'test' });
+    // What Prometheus sees of the app: blue (the first release's colour) healthy.
+    await playRelease('shop', 'blue', { rps: 40, errorRate: 0, latencySeconds: 0.02 });
   });
   afterAll(async () => {
     for (const name of [staging, production]) await client.delete('v1', 'Namespace', undefined, name);
   });
 
-  it('a good version: built, scanned, signed with the key from secrets, SBOM uploaded, live in staging then production', async () => {
+  it('a good version: built, scanned, signed with the key from secrets, SBOM uploaded, analysed, live in staging then production', async () => {
     const event = await loadEvent('push-default-branch');
-    const cosignKey = readFileSync(join(repoRoot, 'test/fixtures/cosign/cosign.key'), 'utf8');
-    const result = await act('push', 'release.yml', event.payload, { IMAGE: image, NAMESPACE: production, STAGING_NAMESPACE: staging, TRIVY_CACHE_DIR: process.env.DEPLOY_SUITE_TRIVY_CACHE! }, {
-      KUBECONFIG: Buffer.from(kubeconfigText).toString('base64'),
-      REGISTRY_USERNAME: 'nobody',
-      REGISTRY_PASSWORD: 'unused-password',
-      // A dotenv value: the PEM's newlines as \n inside double quotes.
-      COSIGN_PRIVATE_KEY: `"${cosignKey.trim().replace(/\n/g, '\\n')}"`,
-      COSIGN_PASSWORD: 'fixture-password',
-    });
+    const result = await act('push', 'release.yml', event.payload, vars(), secrets());
     expect(result.log).toMatch(/\[release\/release\/production\] 🏁 {2}Job succeeded/);
     expect(result.code).toBe(0);
     // The registry: the release tags, and the signature's tag index next to the digest.
     const tags = await listTags(`${run}/release`);
-    expect(tags).toEqual(expect.arrayContaining(['trunk', 'latest', 'sha-8f3c2a1']));
+    expect(tags).toEqual(expect.arrayContaining(['trunk', 'latest']));
     const indexTag = tags.find((t) => t.startsWith('sha256-'));
     expect(indexTag).toBeDefined();
-    const digest = indexTag!.replace('sha256-', 'sha256:');
+    first = indexTag!.replace('sha256-', 'sha256:');
     // The cluster: the same digest live in both environments, its signature checked on the way in.
     for (const namespace of [staging, production]) {
-      const live = await client.get('v1', 'Service', namespace, 'shop');
-      expect(live?.metadata.annotations).toMatchObject({ 'deploy-suite.dev/live-colour': 'blue', 'deploy-suite.dev/live-digest': digest, 'deploy-suite.dev/revision': '1' });
+      expect(await liveOf(namespace)).toMatchObject({ 'deploy-suite.dev/live-colour': 'blue', 'deploy-suite.dev/live-digest': first, 'deploy-suite.dev/revision': '1' });
     }
     expect(result.log.match(/signature verified: key /g)).toHaveLength(2);
+    expect(result.log).toMatch(/error-rate 2\/2: ok/);
     // The SBOM artifact, named after the image and digest.
-    const artifact = readdirSync(artifacts).find((name) => name === `sbom-${run}-release-${digest.slice(7, 19)}`);
+    const artifact = readdirSync(artifacts).find((name) => name === `sbom-${run}-release-${first.slice(7, 19)}`);
     expect(artifact).toBeDefined();
-    expect(readdirSync(join(artifacts, artifact!)).sort()).toEqual(expect.arrayContaining([expect.stringMatching(/\.spdx\.json$/), expect.stringMatching(/\.cyclonedx\.json$/), expect.stringMatching(/\.sarif$/)]));
+    expect(readdirSync(join(artifacts, artifact!))).toEqual(expect.arrayContaining([expect.stringMatching(/\.spdx\.json$/), expect.stringMatching(/\.cyclonedx\.json$/), expect.stringMatching(/\.sarif$/)]));
     for (const secret of ['unused-password', 'fixture-password', cosignKey.split('\n')[1]!]) expect(result.log).not.toContain(secret);
   }, 400_000);
-});
 
+  it('a bad version: its analysis in staging fails, staging switches back by itself, production never sees it', async () => {
+    // A new commit makes a new image; Prometheus will see its colour (green) answer 40 % errors.
+    writeFileSync(join(userRepo, 'app', 'CHANGES'), 'v2\n');
+    await git(['add', '-A'], userRepo);
+    await git(['-c', 'user.email=ci@example.com', '-c', 'user.name=ci', 'commit', '-qm', 'v2'], userRepo);
+    await playRelease('shop', 'green', { rps: 40, errorRate: 0.4, latencySeconds: 0.02 });
+    const event = await loadEvent('push-default-branch');
+    const result = await act('push', 'release.yml', event.payload, vars(), secrets());
+    expect(result.code).not.toBe(0);
+    expect(result.log).toMatch(/\[release\/release\/staging\] +❌ +Failure - Main acme\/deploy-suite\/actions\/verify-rollback@v1/);
+    expect(result.log).not.toMatch(/\[release\/release\/production\] .*Main acme\/deploy-suite\/actions\/bluegreen-deploy/);
+    const stagingState = await liveOf(staging);
+    expect(stagingState).toMatchObject({ 'deploy-suite.dev/live-colour': 'blue', 'deploy-suite.dev/live-digest': first, 'deploy-suite.dev/previous-colour': 'green', 'deploy-suite.dev/revision': '3' });
+    expect((await readHistory(client, staging, 'shop')).map((h) => h.action)).toEqual(['rollback', 'deploy', 'deploy']);
+    expect(await liveOf(production)).toMatchObject({ 'deploy-suite.dev/live-digest': first, 'deploy-suite.dev/revision': '1' });
+  }, 400_000);
+
+  it('the rollback button (workflow_dispatch): staging back to the revision a person names', async () => {
+    const result = await act('workflow_dispatch', 'rollback.yml', { inputs: { environment: 'staging', namespace: staging, 'rollback-to': '2' } }, {}, { KUBECONFIG: Buffer.from(kubeconfigText).toString('base64') });
+    expect(result.log).toMatch(/🏁 {2}Job succeeded/);
+    expect(result.code).toBe(0);
+    const state = await liveOf(staging);
+    expect(state).toMatchObject({ 'deploy-suite.dev/live-colour': 'green', 'deploy-suite.dev/revision': '4' });
+    expect(state['deploy-suite.dev/live-digest']).not.toBe(first);
+    expect((await readHistory(client, staging, 'shop'))[0]).toMatchObject({ revision: 4, action: 'rollback', colour: 'green' });
+  }, 300_000);
+});
