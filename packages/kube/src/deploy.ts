@@ -59,6 +59,7 @@ export async function bluegreenDeploy(client: KubeClient, spec: AppSpec, options
     const revision = plan.revision;
     const deploymentName = `${spec.app}-${target}`;
 
+    const appliedAt = Date.now();
     const applied = await phases.run('apply', async () => {
       const deployment = await client.apply<KubeObject & DeploymentLike>(renderDeployment(spec, target, revision), { fieldManager: FIELD_MANAGER });
       // The preview Service shows the colour being brought up.
@@ -87,9 +88,12 @@ export async function bluegreenDeploy(client: KubeClient, spec: AppSpec, options
     await phases.run('preview', async () => {
       const preview = previewService;
       // The colour is checked through the Service that will carry it: its pods must be its endpoints.
-      const ready = await Promise.race([previewReady, new Promise<false>((resolve) => setTimeout(() => resolve(false), 30_000).unref())]);
+      // Endpoints follow ready pods within a second on a healthy control plane; one catching up (after an
+      // API server restart, say) may take longer: wait what is left of the progress deadline, 30 s at least.
+      const waitMs = Math.max(30_000, spec.progressDeadlineSeconds * 1000 - (Date.now() - appliedAt));
+      const ready = await Promise.race([previewReady, new Promise<false>((resolve) => setTimeout(() => resolve(false), waitMs).unref())]);
       if (!ready && !(await waitForReadyEndpoints(client, spec.namespace, preview, spec.replicas, 1_000))) {
-        throw new PhaseError('preview', `${preview} did not get ${spec.replicas} ready endpoints within 30 s; live traffic stays on ${state?.liveColour ?? 'nothing'}`, 'check the pods\' readiness and the Service selector');
+        throw new PhaseError('preview', `${preview} did not get ${spec.replicas} ready endpoints within ${Math.round(waitMs / 1000)} s; live traffic stays on ${state?.liveColour ?? 'nothing'}`, 'check the pods\' readiness and the Service selector');
       }
       if (options.previewCheck) {
         try {
