@@ -5,7 +5,8 @@
 # Prints where to look.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-eval "$(test/platform/up.sh)"
+platform_env=$(test/platform/up.sh)   # assigned first so that a failure stops the script
+eval "$platform_env"
 export PATH="$DEPLOY_SUITE_CACHE/bin:$PATH"
 bash scripts/deps.sh
 node --no-warnings scripts/demo.ts "$@"

@@ -3,7 +3,9 @@
 # typecheck, lint (code and workflows), the dist/ and docs freshness checks, and every test (unit and integration).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-eval "$(test/platform/up.sh)"
+# Assigned first: a failing `eval "$(…)"` would not stop the script (set -e sees eval, not up.sh).
+platform_env=$(test/platform/up.sh)
+eval "$platform_env"
 export PATH="$DEPLOY_SUITE_CACHE/bin:$PATH"   # Node 24 first: the runtime the actions declare
 bash scripts/deps.sh
 

@@ -105,7 +105,13 @@ start_daemon() {
   log "starting $name (log: $DS_RUN/$name.log)"
   printf '%s\n' "$1" >"$DS_RUN/$name.exe"
   nohup setsid "$@" >"$DS_RUN/$name.log" 2>&1 </dev/null &
-  echo $! >"$pidfile"
+  local pid=$!
+  echo "$pid" >"$pidfile"
+  # The background pid runs nohup, then setsid, then the program: until that exec chain is done its
+  # cmdline is not the program's yet, and daemon_alive would call a daemon that is starting dead
+  # (seen on a loaded CI machine). Wait for the exec, or for the process to end.
+  local deadline=$((SECONDS + 10))
+  while kill -0 "$pid" 2>/dev/null && ! daemon_alive "$name" && [ $SECONDS -lt $deadline ]; do sleep 0.05; done
 }
 
 # stop_daemon NAME [SIGNAL]: TERM by default (a graceful stop); KILL simulates a crash.
