@@ -11,7 +11,9 @@ bash scripts/deps.sh
 
 echo "== typecheck";  npm run --silent typecheck
 echo "== lint";       npm run --silent lint
-"$DEPLOY_SUITE_ACTIONLINT" -no-color .github/workflows/*.yml
+"$DEPLOY_SUITE_ACTIONLINT" -no-color .github/workflows/*.yml docs/examples/*.yml test/fixtures/workflows/*.yml
+# zizmor: the suite's workflows and the callers (the docs' and the act tests'); settings in .github/zizmor.yml.
+"$DEPLOY_SUITE_ZIZMOR" --offline --quiet --config .github/zizmor.yml .github/workflows/*.yml docs/examples/*.yml test/fixtures/workflows/*.yml
 echo "== freshness";  npm run --silent check:fresh
 echo "== tests"
 mkdir -p .tmp

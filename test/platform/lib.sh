@@ -11,6 +11,10 @@ DS_AUTH_REGISTRY=127.0.0.1:${DEPLOY_SUITE_AUTH_REGISTRY_PORT:-5001}
 DS_AUTH_REGISTRY_USER=ci-bot
 DS_BASE_IMAGE=deploy-suite/base:bookworm
 DS_NODE_MAJOR=24
+# Tool versions, named once for up.sh (which installs them) and env.sh (which points at them).
+DS_ACTIONLINT_VERSION=v1.7.12
+DS_ACT_VERSION=v0.2.87
+DS_ZIZMOR_VERSION=1.32.0
 mkdir -p "$DS_CACHE" "$DS_RUN"
 
 log() { printf '[platform] %s\n' "$*" >&2; }

@@ -148,8 +148,20 @@ go_install_tool() {
 }
 
 # actionlint checks the workflows; act runs them on the host (-P ubuntu-latest=-self-hosted).
-lint_tools() { go_install_tool actionlint github.com/rhysd/actionlint/cmd/actionlint v1.7.12; }
-act_tool() { go_install_tool act github.com/nektos/act v0.2.87; }
+# zizmor (workflow security audit) comes from PyPI as a prebuilt wheel, into a virtualenv of its own.
+zizmor_tool() {
+  local dir="$DS_CACHE/zizmor-$DS_ZIZMOR_VERSION"
+  [ -f "$dir/.installed" ] && return 0
+  command -v python3 >/dev/null 2>&1 || apt_install python3
+  python3 -c 'import venv, ensurepip' 2>/dev/null || apt_install python3-venv
+  log "installing zizmor $DS_ZIZMOR_VERSION (PyPI)"
+  rm -rf "$dir"
+  python3 -m venv "$dir"
+  "$dir/bin/pip" install -q --disable-pip-version-check "zizmor==$DS_ZIZMOR_VERSION" >&2
+  touch "$dir/.installed"
+}
+lint_tools() { go_install_tool actionlint github.com/rhysd/actionlint/cmd/actionlint "$DS_ACTIONLINT_VERSION"; zizmor_tool; }
+act_tool() { go_install_tool act github.com/nektos/act "$DS_ACT_VERSION"; }
 
 parts=("$@")
 [ ${#parts[@]} -gt 0 ] || parts=(node docker buildx registry base kube supply prometheus lint act)
