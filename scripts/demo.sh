@@ -9,4 +9,4 @@ platform_env=$(test/platform/up.sh)   # assigned first so that a failure stops t
 eval "$platform_env"
 export PATH="$DEPLOY_SUITE_CACHE/bin:$PATH"
 bash scripts/deps.sh
-node --no-warnings scripts/demo.ts "$@"
+node --no-warnings --experimental-transform-types --import ./scripts/ts-resolve.mjs scripts/demo.ts "$@"

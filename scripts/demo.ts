@@ -1,90 +1,106 @@
-// The main job, locally: runs the pipeline's actions, bundled, as the GitHub runner runs them, on the
-// local platform — build-image → sbom-and-sign → bluegreen-deploy (refusing unsigned images) →
-// verify-rollback (Prometheus analysis of the new colour, which the metrics emitter plays healthy) — and
-// leaves each step's summary, outputs and log in .tmp/demo/ for a person to read.
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+// The main job, locally: the suite's reusable workflows run for real under act, called from a user's
+// repository (test/support/act-runner.ts), against the local platform —
+//   1. the pull-request check: build (pr-<n> tag only), gate, deploy as a server-side dry run;
+//   2. the release: build-image → sbom-and-sign → bluegreen-deploy (signature checked) + verify-rollback
+//      (Prometheus analysis; the metrics emitter plays the app healthy) in staging, then in production.
+// Each run's outcome is read back from the registry and the cluster; the job summaries, logs and SBOMs are
+// left in .tmp/demo/ for a person to read.
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadEvent, repoRoot, runAction, type ActionRun } from '../test/support/action-runner.ts';
+import { createKubeClient, parseKubeconfig, readHistory } from '@deploy-suite/kube';
+import { loadEvent, repoRoot } from '../test/support/action-runner.js';
+import { createUserRepo, runAct, type ActRun } from '../test/support/act-runner.js';
 
 const registry = process.env.DEPLOY_SUITE_REGISTRY!;
+const kubeconfigPath = process.env.DEPLOY_SUITE_KUBECONFIG!;
+const kubeconfigText = readFileSync(kubeconfigPath, 'utf8');
 const out = join(repoRoot, '.tmp/demo');
-mkdirSync(out, { recursive: true });
-const event = await loadEvent(process.argv[2] ?? 'push-default-branch');
-// The demo signs with the test fixtures' key pair; a real workflow passes its own from secrets.
+const artifacts = join(out, 'artifacts');
+mkdirSync(artifacts, { recursive: true });
+const app = 'shop';
+const namespaces = { staging: 'demo-staging', production: 'demo-production' };
+const imageRepository = 'demo/shop';
+const vars = {
+  IMAGE: `${registry}/${imageRepository}`,
+  NAMESPACE: namespaces.production,
+  STAGING_NAMESPACE: namespaces.staging,
+  TRIVY_CACHE_DIR: process.env.DEPLOY_SUITE_TRIVY_CACHE!,
+  PROMETHEUS_URL: process.env.DEPLOY_SUITE_PROMETHEUS!,
+};
+// Repository secrets as the user would set them. The demo signs with the test fixtures' key pair and
+// pushes to an open registry (the credentials are there to be passed, and masked, as in real use).
 const cosignKey = readFileSync(join(repoRoot, 'test/fixtures/cosign/cosign.key'), 'utf8');
-const namespace = 'demo';
+const secrets = {
+  KUBECONFIG: Buffer.from(kubeconfigText).toString('base64'),
+  REGISTRY_USERNAME: 'demo',
+  REGISTRY_PASSWORD: 'demo-registry-password',
+  COSIGN_PRIVATE_KEY: `"${cosignKey.trim().replace(/\n/g, '\\n')}"`, // dotenv: the PEM's newlines as \n
+  COSIGN_PASSWORD: 'fixture-password',
+};
 
-function keep(step: string, run: ActionRun): void {
-  writeFileSync(join(out, `${step}.log`), run.log);
-  writeFileSync(join(out, `${step}.summary.html`), run.summary);
-  writeFileSync(join(out, `${step}.outputs.json`), `${JSON.stringify(run.outputs, null, 2)}\n`);
-  if (run.exitCode !== 0) {
-    console.error(run.log.split('\n').filter((l) => !l.startsWith('::add-mask::')).slice(-40).join('\n'));
-    console.error(`${step} failed (exit ${run.exitCode}); full log: ${join(out, `${step}.log`)}`);
+const client = createKubeClient(parseKubeconfig(kubeconfigText));
+const summary: string[] = ['# deploy-suite demo', ''];
+
+function keep(name: string, title: string, run: ActRun): void {
+  writeFileSync(join(out, `${name}.log`), run.log);
+  summary.push(`## ${title}`, '', '| job | result |', '|---|---|', ...Object.entries(run.jobs).map(([job, result]) => `| ${job} | ${result} |`), '');
+  for (const s of run.summaries) summary.push(`### ${s.job} · ${s.step}`, '', s.content.trim(), '');
+  console.log(Object.entries(run.jobs).map(([job, result]) => `  ${job}: ${result}`).join('\n'));
+  if (run.code !== 0) {
+    console.error(run.log.split('\n').slice(-40).join('\n'));
+    console.error(`${title} failed (act exit ${run.code}); full log: ${join(out, `${name}.log`)}`);
+    writeFileSync(join(out, 'SUMMARY.md'), summary.join('\n'));
     process.exit(1);
   }
 }
 
-console.log(`== build-image (event: ${event.eventName} ${event.ref})`);
-const build = await runAction('build-image', { image: `${registry}/demo/shop-api`, context: 'test/fixtures/app', 'build-args': `APP_VERSION=${new Date().toISOString()}`, 'require-non-root': 'true' }, event);
-keep('build-image', build);
-console.log(`image:   ${build.outputs.image}`);
-console.log(`tags:    ${build.outputs.tags!.split('\n').join(', ')}`);
-console.log(`time:    ${build.seconds.toFixed(2)} s (${build.outputs['cached-steps']} steps cached)`);
-
-console.log('\n== sbom-and-sign');
-const signed = await runAction(
-  'sbom-and-sign',
-  {
-    image: build.outputs.image!,
-    'cosign-private-key': cosignKey,
-    'cosign-password': 'fixture-password',
-    syft: process.env.DEPLOY_SUITE_SYFT!,
-    trivy: process.env.DEPLOY_SUITE_TRIVY!,
-    'trivy-cache-dir': process.env.DEPLOY_SUITE_TRIVY_CACHE!,
-    offline: 'true',
-    'output-dir': join(out, 'sbom'),
-  },
-  event,
-);
-keep('sbom-and-sign', signed);
-console.log(`gate:    ${signed.outputs.gate} ${signed.outputs.findings}`);
-console.log(`signed:  ${signed.outputs.signature}; attestations ${signed.outputs.attestations}`);
-console.log(`time:    ${signed.seconds.toFixed(2)} s`);
-
-console.log('\n== bluegreen-deploy');
-const kubeconfig = process.env.DEPLOY_SUITE_KUBECONFIG!;
-spawnSync('kubectl', ['--kubeconfig', kubeconfig, 'create', 'namespace', namespace], { encoding: 'utf8' });
-const deployed = await runAction(
-  'bluegreen-deploy',
-  { kubeconfig: readFileSync(kubeconfig, 'utf8'), namespace, app: 'shop-api', image: build.outputs.image!, replicas: '3', 'verify-key': 'test/fixtures/cosign/cosign.pub' },
-  event,
-);
-keep('bluegreen-deploy', deployed);
-console.log(`live:    ${deployed.outputs['live-colour']}, revision ${deployed.outputs.revision}${deployed.outputs.noop === 'true' ? ' (already live)' : ''}`);
-console.log(`time:    ${deployed.seconds.toFixed(2)} s`);
-
-console.log('\n== verify-rollback');
-// The emitter plays the app's traffic as Prometheus will scrape it: the new colour healthy.
-for (const colour of ['blue', 'green']) {
-  await fetch(`${process.env.DEPLOY_SUITE_EMITTER}/apps/shop-api/${colour}`, { method: 'PUT', body: JSON.stringify({ rps: 40, errorRate: 0, latencySeconds: 0.03 }) });
+async function tags(): Promise<string[]> {
+  const response = await fetch(`http://${registry}/v2/${imageRepository}/tags/list`);
+  return response.ok ? (((await response.json()) as { tags?: string[] }).tags ?? []) : [];
 }
-await new Promise((resolve) => setTimeout(resolve, 3000));
-const verified = await runAction(
-  'verify-rollback',
-  { kubeconfig: readFileSync(kubeconfig, 'utf8'), namespace, app: 'shop-api', 'expect-digest': deployed.outputs.digest!, 'prometheus-url': process.env.DEPLOY_SUITE_PROMETHEUS!, 'error-rate-max': '0.01', 'p95-max': '250ms', 'metrics-window': '10s', 'metrics-checks': '3', 'metrics-interval': '1s' },
-  event,
-);
-keep('verify-rollback', verified);
-console.log(`verdict: ${verified.outputs.verdict} (rolled back: ${verified.outputs['rolled-back']})`);
-console.log(`time:    ${verified.seconds.toFixed(2)} s`);
 
-console.log(`\nWhere to look:`);
-console.log(`  job summaries  ${out}/<step>.summary.html`);
-console.log(`  outputs, logs  ${out}/<step>.outputs.json, ${out}/<step>.log`);
-console.log(`  SBOMs, SARIF   ${join(out, 'sbom')}`);
-console.log(`  registry       curl -s http://${registry}/v2/demo/shop-api/tags/list`);
-console.log(`  cluster        kubectl --kubeconfig ${kubeconfig} -n ${namespace} get deploy,svc,configmap`);
+const started = performance.now();
+for (const name of Object.values(namespaces)) await client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, { fieldManager: 'deploy-suite-demo' });
+// What Prometheus will see of the app: both colours healthy, so the analysis passes.
+for (const colour of ['blue', 'green']) {
+  await fetch(`${process.env.DEPLOY_SUITE_EMITTER}/apps/${app}/${colour}`, { method: 'PUT', body: JSON.stringify({ rps: 40, errorRate: 0, latencySeconds: 0.03 }) });
+}
+// A new commit each run: a new image, so a re-run deploys to the other colour.
+const repo = await createUserRepo(join(out, 'repo'));
+
+console.log('== 1. pull request: check workflow (build pr-42, gate, dry-run deploy)');
+const liveBefore = (await client.get('v1', 'Service', namespaces.production, app))?.metadata.annotations?.['deploy-suite.dev/live-digest'];
+const pr = await runAct(repo, { event: 'pull_request', workflow: 'pr.yml', payload: (await loadEvent('pull-request')).payload, vars, secrets, artifacts });
+keep('pr', 'Pull request check', pr);
+const liveAfterPr = (await client.get('v1', 'Service', namespaces.production, app))?.metadata.annotations?.['deploy-suite.dev/live-digest'];
+console.log(`  registry: ${(await tags()).includes('pr-42') ? 'pr-42 pushed' : 'pr-42 MISSING'}; cluster: ${liveAfterPr === liveBefore ? 'unchanged' : 'CHANGED'}`);
+if (liveAfterPr !== liveBefore) throw new Error('the pull-request check changed the live Service');
+
+console.log('\n== 2. push to the default branch: release workflow (build, SBOM + scan + sign, staging, production)');
+const release = await runAct(repo, { event: 'push', workflow: 'release.yml', payload: (await loadEvent('push-default-branch')).payload, vars, secrets, artifacts });
+keep('release', 'Release', release);
+
+summary.push('## Cluster state', '');
+console.log('\n== state');
+for (const [environment, namespace] of Object.entries(namespaces)) {
+  const live = (await client.get('v1', 'Service', namespace, app))?.metadata.annotations ?? {};
+  const history = await readHistory(client, namespace, app);
+  const line = `${environment} (${namespace}): ${live['deploy-suite.dev/live-colour']} live, revision ${live['deploy-suite.dev/revision']}, ${live['deploy-suite.dev/live-digest']}`;
+  console.log(`  ${line}`);
+  summary.push(`- ${line}`, ...history.slice(0, 3).map((h) => `  - revision ${h.revision}: ${h.action} ${h.colour} ${h.digest}`));
+}
+const releaseTags = (await tags()).filter((t) => !t.startsWith('sha256-'));
+console.log(`  registry: ${vars.IMAGE} tags ${releaseTags.join(', ')} (+ signature index)`);
+summary.push('', `Registry tags: ${releaseTags.join(', ')}`, '');
+writeFileSync(join(out, 'SUMMARY.md'), summary.join('\n'));
+client.close();
+
+console.log(`\nDone in ${((performance.now() - started) / 1000).toFixed(0)} s. Where to look:`);
+console.log(`  job summaries  ${join(out, 'SUMMARY.md')}`);
+console.log(`  act logs       ${join(out, 'pr.log')}, ${join(out, 'release.log')}`);
+console.log(`  SBOMs, SARIF   ${artifacts}/${readdirSync(artifacts).sort().slice(-1)[0] ?? ''}`);
+console.log(`  user repo      ${repo} (the caller workflows: .github/workflows/)`);
+console.log(`  cluster        kubectl --kubeconfig ${kubeconfigPath} -n ${namespaces.production} get deploy,svc,configmap`);
+console.log(`  registry       curl -s http://${registry}/v2/${imageRepository}/tags/list`);
 console.log(`  metrics        ${process.env.DEPLOY_SUITE_PROMETHEUS}/graph`);
-console.log(`  verify         ${process.env.DEPLOY_SUITE_COSIGN} verify --key test/fixtures/cosign/cosign.pub --insecure-ignore-tlog=true ${build.outputs.image}`);
+console.log(`  rollback       the rollback button: see test/fixtures/workflows/rollback.yml (run by the tests under act)`);

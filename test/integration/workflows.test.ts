@@ -1,15 +1,14 @@
-// The reusable workflows run for real under act (nektos/act, built from its Go module) on the host
-// (-P ubuntu-latest=-self-hosted), called from a scratch "user repository" the way users call them, with
-// the suite mapped to this checkout (--local-repository) and secrets from a secrets file. Outcomes are
-// asserted from the registry and the cluster, not from logs.
+// The reusable workflows run for real under act, called from a scratch user repository
+// (test/support/act-runner.ts). Outcomes are asserted from the registry and the cluster, and from act's
+// job results, not from log text alone.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createKubeClient, parseKubeconfig, readHistory, type KubeClient } from '@deploy-suite/kube';
 import { loadEvent, repoRoot } from '../support/action-runner.js';
+import { commit, createUserRepo, runAct } from '../support/act-runner.js';
 import { playRelease } from '../support/metrics.js';
 import { listTags, registryHost } from '../support/registry-api.js';
 
@@ -19,46 +18,13 @@ const artifacts = mkdtempSync(join(tmpdir(), `${run}-artifacts-`));
 let client: KubeClient;
 let userRepo: string;
 
-function git(args: string[], cwd: string): Promise<void> {
-  return new Promise((resolve, reject) => spawn('git', args, { cwd, stdio: 'ignore' }).on('close', (code) => (code === 0 ? resolve() : reject(new Error(`git ${args.join(' ')} failed`)))));
-}
-
-/** Runs act in the user repository; resolves with its exit code and output (masked values show as ***). */
-function act(event: string, workflow: string, payload: unknown, vars: Record<string, string>, secrets: Record<string, string>): Promise<{ code: number; log: string }> {
-  const dir = mkdtempSync(join(tmpdir(), `${run}-act-`));
-  writeFileSync(join(dir, 'event.json'), JSON.stringify(payload));
-  writeFileSync(join(dir, 'secrets'), Object.entries(secrets).map(([k, v]) => `${k}=${v}`).join('\n'));
-  const args = [
-    event, '-W', `.github/workflows/${workflow}`, '-P', 'ubuntu-latest=-self-hosted',
-    '--local-repository', `acme/deploy-suite@v1=${repoRoot}`,
-    // GitHub's artifact service cannot run here: a local stand-in keeps what would be uploaded.
-    '--local-repository', `actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02=${join(repoRoot, 'test/fixtures/actions/upload-artifact')}`,
-    '--secret-file', join(dir, 'secrets'), '-e', join(dir, 'event.json'),
-    ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}=${v}`]),
-  ];
-  const cache = process.env.DEPLOY_SUITE_CACHE!;
-  const env = { ...process.env, ACT_DISABLE_VERSION_CHECK: '1', DEPLOY_SUITE_ARTIFACTS: artifacts, PATH: `${cache}/bin:${cache}/tools:${process.env.PATH}` };
-  return new Promise((resolve) => {
-    const child = spawn(process.env.DEPLOY_SUITE_ACT!, args, { cwd: userRepo, env });
-    let log = '';
-    child.stdout.on('data', (c: Buffer) => (log += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (log += c.toString()));
-    child.on('close', (code) => resolve({ code: code ?? 1, log }));
-  });
+function act(event: string, workflow: string, payload: unknown, vars: Record<string, string>, secrets: Record<string, string>) {
+  return runAct(userRepo, { event, workflow, payload, vars, secrets, artifacts });
 }
 
 beforeAll(async () => {
   client = createKubeClient(parseKubeconfig(kubeconfigText));
-  // A user's repository: their app, their caller workflows, their GitHub remote (act reads the name from it).
-  userRepo = mkdtempSync(join(tmpdir(), `${run}-repo-`));
-  cpSync(join(repoRoot, 'test/fixtures/app'), join(userRepo, 'app'), { recursive: true });
-  mkdirSync(join(userRepo, '.github/workflows'), { recursive: true });
-  cpSync(join(repoRoot, 'test/fixtures/workflows'), join(userRepo, '.github/workflows'), { recursive: true });
-  cpSync(join(repoRoot, 'test/fixtures/cosign/cosign.pub'), join(userRepo, 'cosign.pub'));
-  await git(['init', '-q', '-b', 'trunk'], userRepo);
-  await git(['remote', 'add', 'origin', 'https://github.com/acme/shop-api.git'], userRepo);
-  await git(['add', '-A'], userRepo);
-  await git(['-c', 'user.email=ci@example.com', '-c', 'user.name=ci', 'commit', '-qm', 'app'], userRepo);
+  userRepo = await createUserRepo(mkdtempSync(join(tmpdir(), `${run}-repo-`)));
 });
 
 afterAll(() => client.close());
@@ -81,8 +47,9 @@ describe('the pull-request check workflow', () => {
       REGISTRY_USERNAME: 'nobody',
       REGISTRY_PASSWORD: 'unused-password',
     });
-    expect(result.log).toContain('Job succeeded');
+    expect(result.jobs).toEqual({ 'check/pr-check/check': 'success' });
     expect(result.code).toBe(0);
+    expect(result.summaries.map((s) => s.content).join('\n')).toMatch(/Deployment shop-blue/);
     // The registry holds the pull request's tag and no release tag.
     expect(await listTags(`${run}/shop`)).toEqual(['pr-42']);
     // The cluster: nothing was created by the dry run.
@@ -122,7 +89,7 @@ describe('the release workflow, then a bad version, then the rollback button', (
   it('a good version: built, scanned, signed with the key from secrets, SBOM uploaded, analysed, live in staging then production', async () => {
     const event = await loadEvent('push-default-branch');
     const result = await act('push', 'release.yml', event.payload, vars(), secrets());
-    expect(result.log).toMatch(/\[release\/release\/production\] 🏁 {2}Job succeeded/);
+    expect(result.jobs).toMatchObject({ 'release/release/build': 'success', 'release/release/sign': 'success', 'release/release/staging': 'success', 'release/release/production': 'success' });
     expect(result.code).toBe(0);
     // The registry: the release tags, and the signature's tag index next to the digest.
     const tags = await listTags(`${run}/release`);
@@ -145,13 +112,12 @@ describe('the release workflow, then a bad version, then the rollback button', (
 
   it('a bad version: its analysis in staging fails, staging switches back by itself, production never sees it', async () => {
     // A new commit makes a new image; Prometheus will see its colour (green) answer 40 % errors.
-    writeFileSync(join(userRepo, 'app', 'CHANGES'), 'v2\n');
-    await git(['add', '-A'], userRepo);
-    await git(['-c', 'user.email=ci@example.com', '-c', 'user.name=ci', 'commit', '-qm', 'v2'], userRepo);
+    await commit(userRepo, 'v2', { 'app/CHANGES': 'v2\n' });
     await playRelease('shop', 'green', { rps: 40, errorRate: 0.4, latencySeconds: 0.02 });
     const event = await loadEvent('push-default-branch');
     const result = await act('push', 'release.yml', event.payload, vars(), secrets());
     expect(result.code).not.toBe(0);
+    expect(result.jobs).toMatchObject({ 'release/release/staging': 'failure' });
     expect(result.log).toMatch(/\[release\/release\/staging\] +❌ +Failure - Main acme\/deploy-suite\/actions\/verify-rollback@v1/);
     expect(result.log).not.toMatch(/\[release\/release\/production\] .*Main acme\/deploy-suite\/actions\/bluegreen-deploy/);
     const stagingState = await liveOf(staging);
@@ -162,7 +128,7 @@ describe('the release workflow, then a bad version, then the rollback button', (
 
   it('the rollback button (workflow_dispatch): staging back to the revision a person names', async () => {
     const result = await act('workflow_dispatch', 'rollback.yml', { inputs: { environment: 'staging', namespace: staging, 'rollback-to': '2' } }, {}, { KUBECONFIG: Buffer.from(kubeconfigText).toString('base64') });
-    expect(result.log).toMatch(/🏁 {2}Job succeeded/);
+    expect(Object.values(result.jobs)).toEqual(['success']);
     expect(result.code).toBe(0);
     const state = await liveOf(staging);
     expect(state).toMatchObject({ 'deploy-suite.dev/live-colour': 'green', 'deploy-suite.dev/revision': '4' });
