@@ -17,8 +17,11 @@ echo "== lint";       npm run --silent lint
 echo "== freshness";  npm run --silent check:fresh
 echo "== tests"
 mkdir -p .tmp
+rm -rf .tmp/captured .tmp/act   # what the runs show, for the secret scan below
 status=0
-node --experimental-vm-modules --no-warnings node_modules/jest/bin/jest.js --runInBand --json --outputFile=.tmp/jest.json "$@" || status=$?
+node --experimental-vm-modules --no-warnings node_modules/jest/bin/jest.js --runInBand --json --outputFile=.tmp/jest.json "$@" 2>&1 | tee .tmp/jest.log || status=$?
+echo "== secrets"
+node --no-warnings --experimental-transform-types --import ./scripts/ts-resolve.mjs scripts/secret-scan.ts .tmp/jest.log || status=1
 node -e '
   const r = JSON.parse(require("fs").readFileSync(".tmp/jest.json", "utf8"));
   console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed` + (r.numPendingTests ? `, ${r.numPendingTests} skipped` : ""));

@@ -7,6 +7,7 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { repoRoot } from './action-runner.js';
+import { captureRun } from './capture.js';
 
 export interface ActRun {
   code: number;
@@ -107,6 +108,8 @@ export function runAct(repo: string, options: ActOptions): Promise<ActRun> {
       // Every run's log is kept for a person to read when an assertion fails (CI keeps .tmp/).
       mkdirSync(join(repoRoot, '.tmp/act'), { recursive: true });
       writeFileSync(join(repoRoot, '.tmp/act', `${basename(repo)}-${options.workflow.replace(/\.yml$/, '')}-${Date.now()}.log`), run.log);
+      // act masks secrets and ::add-mask:: values in its log as the runner does; summaries are not masked.
+      captureRun(`act-${options.workflow}`, { shown: [run.log], unmasked: run.summaries.map((s) => s.content), secrets: Object.values(options.secrets ?? {}).map((v) => v.replace(/^"(.*)"$/s, '$1').replace(/\\n/g, '\n')) });
       resolve(run);
     });
   });

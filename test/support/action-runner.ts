@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SECRET_INPUT, captureRun } from './capture.js';
 
 export const repoRoot = new URL('../../', import.meta.url).pathname;
 
@@ -87,13 +88,12 @@ export async function runAction(
   child.stderr.on('data', (chunk: Buffer) => (log += chunk.toString()));
   const exitCode = await new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? 1)));
   const seconds = (performance.now() - started) / 1000;
-  return {
-    exitCode,
-    log,
-    outputs: parseOutputFile(await readFile(join(dir, 'output'), 'utf8')),
-    summary: await readFile(join(dir, 'summary'), 'utf8'),
-    seconds,
-  };
+  const outputText = await readFile(join(dir, 'output'), 'utf8');
+  const summary = await readFile(join(dir, 'summary'), 'utf8');
+  const secrets = Object.entries(inputs).filter(([name]) => SECRET_INPUT.test(name)).map(([, value]) => value);
+  secrets.push(...Object.entries(extraEnv).filter(([name]) => /TOKEN|PASSWORD/.test(name) && !name.endsWith('_URL')).map(([, value]) => value));
+  captureRun(action, { shown: [log], unmasked: [summary, outputText], secrets });
+  return { exitCode, log, outputs: parseOutputFile(outputText), summary, seconds };
 }
 
 /** Reads GITHUB_OUTPUT's `name<<delimiter … delimiter` blocks (and plain name=value lines). */

@@ -5,6 +5,7 @@ import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fulcioHandler, initializeCA, initializeCTLog, initializeTLog, rekorHandler, type HandlerFn } from '@sigstore/mock';
+import { registerSecret } from './capture.js';
 
 export const GITHUB_ISSUER = 'https://token.actions.githubusercontent.com';
 
@@ -111,6 +112,7 @@ export async function startOidcTokenService(claims: Record<string, string>): Pro
   const now = Math.floor(Date.now() / 1000);
   const jwt = `${b64({ alg: 'RS256', typ: 'JWT' })}.${b64({ iss: GITHUB_ISSUER, aud: 'sigstore', iat: now, exp: now + 300, ...claims })}.${Buffer.from('not-verified-by-the-double').toString('base64url')}`;
   const requestToken = `request-${Math.random().toString(36).slice(2)}`;
+  registerSecret(jwt); // what the action must mask once it has it
   const audiences: string[] = [];
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
