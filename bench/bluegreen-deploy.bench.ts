@@ -1,7 +1,7 @@
 // bluegreen-deploy against kubectl doing the same blue-green flip by hand (apply --server-side of the
-// idle colour, rollout status, patch of the live Service's selector), on the same manifests, at 3 and
-// 1,000 replicas, interleaved ABBA in one run. Prints wall time and Kubernetes API requests.
-//   node bench/bluegreen-deploy.bench.ts [runs]
+// idle colour, rollout status, patch of the live Service's selector), on the same manifests, at 3, 100
+// and 1,000 replicas, interleaved ABBA in one run. Prints wall time and Kubernetes API requests.
+//   node --experimental-transform-types --import ./scripts/ts-resolve.mjs bench/bluegreen-deploy.bench.ts [runs]   (or all: bash bench/run.sh)
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -57,7 +57,7 @@ const median = (values: number[]) => {
 };
 
 const results: Record<string, unknown>[] = [];
-for (const replicas of [3, 1000]) {
+for (const replicas of [3, 100, 1000]) {
   const ns = `bench-${stamp}-${replicas}`;
   kubectl(['create', 'namespace', ns]);
   // Both sides start from one live colour, so every measured run is a real flip to the idle colour.

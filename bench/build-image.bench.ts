@@ -1,7 +1,7 @@
 // build-image against raw `docker buildx build --push` of the same context, same tags, measured in one
 // run, interleaved (raw, ours, ours, raw…). Each run changes a build-arg so the RUN step really builds
 // and a new image is pushed, as in a CI run after a commit. Prints a table and writes JSON.
-//   node bench/build-image.bench.ts [runs]
+//   node --experimental-transform-types --import ./scripts/ts-resolve.mjs bench/build-image.bench.ts [runs]   (or all: bash bench/run.sh)
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

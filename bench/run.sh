@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
-# Runs every benchmark on the local platform; each prints ours against its baseline, measured in one run.
+# Runs every benchmark on the local platform; each prints ours against its baseline, measured in one run,
+# then one table of all (bench/results/summary.json) and the plot of deploy time against replicas (SVG).
+#   bash bench/run.sh [runs]
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 eval "$(test/platform/up.sh)"
 export PATH="$DEPLOY_SUITE_CACHE/bin:$PATH"
 bash scripts/deps.sh
+# Node runs the TypeScript directly (types stripped; ./x.js imports resolved to ./x.ts by the hook).
+run_ts() { node --no-warnings --experimental-transform-types --import ./scripts/ts-resolve.mjs "$@"; }
 for bench in bench/*.bench.ts; do
   echo "== $bench"
-  node --no-warnings "$bench" "$@"
+  run_ts "$bench" "$@"
 done
+echo "== all results"
+run_ts bench/report.ts
 echo "results: bench/results/*.json"

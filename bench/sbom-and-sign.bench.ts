@@ -3,7 +3,7 @@
 //   signature:          sbom-and-sign (signing only)          vs  cosign sign --key
 //   SBOM + attestation: sbom-and-sign (SBOM, sign, attest)    vs  syft, then cosign sign, then cosign attest
 // Prints a table per comparison and writes JSON.
-//   node bench/sbom-and-sign.bench.ts [runs]
+//   node --experimental-transform-types --import ./scripts/ts-resolve.mjs bench/sbom-and-sign.bench.ts [runs]   (or all: bash bench/run.sh)
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -2,7 +2,7 @@
 // colour warm) from the action's process start to the live selector switched back (its rollback-seconds), against `kubectl patch` of the
 // same selector, interleaved ABBA in one run. Each run flips the app back to its other colour. Also the
 // automatic path: an analysis that fails on its first measurement, then the switch.
-//   node bench/verify-rollback.bench.ts [runs]
+//   node --experimental-transform-types --import ./scripts/ts-resolve.mjs bench/verify-rollback.bench.ts [runs]   (or all: bash bench/run.sh)
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -6,7 +6,12 @@ export interface Fault {
   path: RegExp;
   /** How many matching requests fail before the proxy lets them through. */
   times: number;
-  status: number;
+  /** Answer with this status (a 5xx)… */
+  status?: number;
+  /** …or hold the request this long, then pass it on (a stalled registry)… */
+  stallMs?: number;
+  /** …or drop the connection without an answer (a reset). */
+  reset?: boolean;
 }
 
 /**
@@ -27,23 +32,36 @@ export class FaultProxy {
       const fault = this.faults.find((f) => f.times > 0 && (!f.method || f.method === req.method) && f.path.test(req.url ?? ''));
       if (fault) {
         fault.times--;
-        this.injected.push(`${req.method} ${req.url} -> ${fault.status}`);
-        req.resume();
-        res.writeHead(fault.status, { 'content-type': 'application/json' }).end(JSON.stringify({ errors: [{ code: 'UNAVAILABLE', message: 'injected fault' }] }));
-        return;
+        this.injected.push(`${req.method} ${req.url} -> ${fault.reset ? 'reset' : fault.stallMs ? `stalled ${fault.stallMs} ms` : fault.status}`);
+        if (fault.reset) {
+          req.socket.destroy();
+          return;
+        }
+        if (fault.status) {
+          req.resume();
+          res.writeHead(fault.status, { 'content-type': 'application/json' }).end(JSON.stringify({ errors: [{ code: 'UNAVAILABLE', message: 'injected fault' }] }));
+          return;
+        }
       }
-      const upstream = request({ host, port: Number(port), method: req.method, path: req.url, headers: req.headers }, (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      });
-      upstream.on('error', () => res.writeHead(502).end());
-      req.pipe(upstream);
+      const forward = () => this.forward(host!, Number(port), req, res);
+      if (fault?.stallMs) setTimeout(forward, fault.stallMs);
+      else forward();
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     return `127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
+  private forward(host: string, port: number, req: IncomingMessage, res: ServerResponse): void {
+    const upstream = request({ host, port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    upstream.on('error', () => res.writeHead(502).end());
+    req.pipe(upstream);
+  }
+
   async stop(): Promise<void> {
+    this.server?.closeAllConnections();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 }
