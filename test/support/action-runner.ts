@@ -3,6 +3,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SECRET_INPUT, captureRun } from './capture.js';
+import { displayedLog } from './secret-scan.js';
 
 export const repoRoot = new URL('../../', import.meta.url).pathname;
 
@@ -22,6 +23,8 @@ export interface ActionRun {
   exitCode: number;
   /** Everything the action printed, stdout and stderr interleaved. */
   log: string;
+  /** The log as the runner displays it: ::add-mask:: lines consumed, masked values as ***. */
+  shown: string;
   outputs: Record<string, string>;
   summary: string;
   seconds: number;
@@ -93,7 +96,7 @@ export async function runAction(
   const secrets = Object.entries(inputs).filter(([name]) => SECRET_INPUT.test(name)).map(([, value]) => value);
   secrets.push(...Object.entries(extraEnv).filter(([name]) => /TOKEN|PASSWORD/.test(name) && !name.endsWith('_URL')).map(([, value]) => value));
   captureRun(action, { shown: [log], unmasked: [summary, outputText], secrets });
-  return { exitCode, log, outputs: parseOutputFile(outputText), summary, seconds };
+  return { exitCode, log, shown: displayedLog(log), outputs: parseOutputFile(outputText), summary, seconds };
 }
 
 /** Reads GITHUB_OUTPUT's `name<<delimiter … delimiter` blocks (and plain name=value lines). */

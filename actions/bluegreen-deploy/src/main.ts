@@ -1,7 +1,7 @@
 import * as core from '@actions/core';
 import { InputReader, PhaseError, Phases, code, createDeployment, errorMessage, escapeHtml, readGitHubContext, runAction, runUrl, setDeploymentStatus, writeSummary, type GitHubContext } from '@deploy-suite/action-kit';
 import { bluegreenDeploy, createKubeClient, dryRunDeploy, scaleDownPrevious, type AppSpec } from '@deploy-suite/kube';
-import { RegistryClient, parseReference } from '@deploy-suite/oci';
+import { RegistryClient, RegistryError, parseReference } from '@deploy-suite/oci';
 import type { SignaturePolicy } from '@deploy-suite/supply-chain';
 import { describePolicy } from '@deploy-suite/supply-chain/inputs';
 import { probeOnce, runCheck, type HttpCheck } from '@deploy-suite/checks';
@@ -112,7 +112,14 @@ async function verifySignature(image: string, policy: SignaturePolicy, credentia
   const { verifyImage } = await import('@deploy-suite/supply-chain');
   const ref = parseReference(image);
   const client = new RegistryClient(credentials ? { credentials: async (host) => (host === ref.registry ? credentials : undefined) } : {});
-  const result = await verifyImage(client, ref, policy);
+  const result = await verifyImage(client, ref, policy).catch((error: unknown) => {
+    const status = error instanceof RegistryError ? error.status : 0;
+    throw new PhaseError(
+      'verify',
+      `cannot read the signatures of ${image} from ${ref.registry} (${errorMessage(error)}). Nothing was applied`,
+      status === 401 || status === 403 ? 'give registry-username and registry-password that can pull the image' : 'check that the registry is reachable from the runner, then re-run: the live release was not touched',
+    );
+  });
   if (!result.verified) {
     throw new PhaseError('verify', `${image} has no valid signature by ${describePolicy(policy)}: ${result.reasons.join('; ')}. Nothing was applied`, 'sign the digest with sbom-and-sign (or cosign sign) using the matching key or workflow identity, or correct the verify inputs');
   }

@@ -1,6 +1,6 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PhaseError, type Phases } from '@deploy-suite/action-kit';
+import { PhaseError, errorMessage, type Phases } from '@deploy-suite/action-kit';
 import { RegistryError, formatReference, type ImageReference, type RegistryClient } from '@deploy-suite/oci';
 import { evaluateGate, type GateDecision, type GatePolicy } from './gate.js';
 import { attachBundle, type AttachedBundle } from './referrers.js';
@@ -52,6 +52,16 @@ export interface SbomAndSignResult {
 export function artifactStem(image: ImageReference): string {
   const slug = image.repository.replace(/[^a-zA-Z0-9._-]+/g, '-').replace(/^-+|-+$/g, '');
   return `${slug}-${(image.digest ?? '').replace('sha256:', '').slice(0, 12)}`;
+}
+
+/** A push the registry kept refusing (the client retried transient failures already), with the fix. */
+function pushFailure(phase: string, what: string, reference: string, error: unknown): PhaseError {
+  const status = error instanceof RegistryError ? error.status : 0;
+  const fix =
+    status === 401 || status === 403
+      ? 'give registry-username and registry-password that may push to the repository (for ghcr.io: the job needs packages: write)'
+      : 'check that the registry is reachable and accepts OCI artifacts, then re-run: signing again is safe (the verifier accepts any valid signature)';
+  return new PhaseError(phase, `pushing ${what} of ${reference} failed: ${errorMessage(error)}`, fix);
 }
 
 /**
@@ -118,7 +128,9 @@ export async function sbomAndSign(request: SbomAndSignRequest, phases: Phases): 
           throw new PhaseError('sign', `the new signature does not verify: ${(error as Error).message}; nothing was pushed`, 'report this as a bug with the log');
         }
       }
-      return attachBundle(client, image, bundle, PREDICATE_TYPES.signature, subject);
+      return attachBundle(client, image, bundle, PREDICATE_TYPES.signature, subject).catch((error: unknown) => {
+        throw pushFailure('sign', 'the signature', reference, error);
+      });
     });
     result.signature = signature;
     request.log(`signature ${signature.manifestDigest} (${method.describe}), found through the ${signature.via}`);
@@ -129,7 +141,9 @@ export async function sbomAndSign(request: SbomAndSignRequest, phases: Phases): 
           const predicateType = PREDICATE_TYPES[format];
           const predicate = JSON.parse(await readFile(path, 'utf8')) as unknown;
           const bundle = await signStatement(imageStatement(digest, predicateType, predicate, `${image.registry}/${image.repository}`), method);
-          const attached = await attachBundle(client, image, bundle, predicateType, subject);
+          const attached = await attachBundle(client, image, bundle, predicateType, subject).catch((error: unknown) => {
+            throw pushFailure('attest', `the ${format} attestation`, reference, error);
+          });
           result.attestations.push({ format, predicateType, attached });
           request.log(`${format} attestation ${attached.manifestDigest}`);
         }
