@@ -10,6 +10,9 @@ const common = {
 export default {
   // Global only (a project's testTimeout is ignored): integration tests drive real builds and pushes.
   testTimeout: 180_000,
+  // Used with --coverage (the test command): our sources only; the action processes add theirs (scripts/coverage.mjs).
+  coverageProvider: 'v8',
+  collectCoverageFrom: ['packages/*/src/**/*.ts', 'actions/*/src/**/*.ts'],
   projects: [
     {
       ...common,

@@ -3,6 +3,8 @@
 // bundle of the same code was 10x larger and slower to start (see ../shared/PLATFORM-NOTES.md).
 //   node scripts/bundle.mjs           write dist/
 //   node scripts/bundle.mjs --check   fail when a committed dist/ differs from a fresh bundle
+//   node scripts/bundle.mjs --coverage DIR   the same bundles with source maps into DIR/<action>/, for the
+//                                            test command's coverage (the tests then run these)
 import { build } from 'esbuild';
 import { actionBuildOptions } from './esbuild-options.mjs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
@@ -12,10 +14,21 @@ import { tmpdir } from 'node:os';
 
 const root = new URL('..', import.meta.url).pathname;
 const check = process.argv.includes('--check');
+const coverageDir = process.argv.includes('--coverage') ? process.argv[process.argv.indexOf('--coverage') + 1] : undefined;
 
 const actions = (await readdir(join(root, 'actions'))).filter((name) => existsSync(join(root, 'actions', name, 'src', 'main.ts')));
 const scratch = check ? await mkdtemp(join(tmpdir(), 'bundle-check-')) : undefined;
 const stale = [];
+
+if (coverageDir) {
+  for (const name of actions.sort()) {
+    const options = actionBuildOptions(join(root, 'actions', name, 'src', 'main.ts'), join(coverageDir, name));
+    // Not minified: coverage maps lines of the bundle back to the sources, and a minified bundle is one line.
+    await build({ ...options, minify: false, sourcemap: 'linked', sourcesContent: false });
+  }
+  console.log(`coverage bundles: ${actions.length} action(s) in ${coverageDir}`);
+  process.exit(0);
+}
 
 for (const name of actions.sort()) {
   const outdir = scratch ? join(scratch, name) : join(root, 'actions', name, 'dist');

@@ -18,8 +18,16 @@ echo "== freshness";  npm run --silent check:fresh
 echo "== tests"
 mkdir -p .tmp
 rm -rf .tmp/captured .tmp/act   # what the runs show, for the secret scan below
+# Coverage: the tests run source-mapped bundles of the actions, each run writing V8 coverage, and jest
+# covers its own process; scripts/coverage.mjs merges both.
+export DEPLOY_SUITE_COVERAGE="$PWD/.tmp/coverage"
+rm -rf "$DEPLOY_SUITE_COVERAGE"
+node scripts/bundle.mjs --coverage "$DEPLOY_SUITE_COVERAGE/dist"
 status=0
-node --experimental-vm-modules --no-warnings node_modules/jest/bin/jest.js --runInBand --json --outputFile=.tmp/jest.json "$@" 2>&1 | tee .tmp/jest.log || status=$?
+node --experimental-vm-modules --no-warnings node_modules/jest/bin/jest.js --runInBand --json --outputFile=.tmp/jest.json \
+  --coverage --coverageReporters=json --coverageDirectory="$DEPLOY_SUITE_COVERAGE/jest" "$@" 2>&1 | tee .tmp/jest.log || status=$?
+echo "== coverage"
+node scripts/coverage.mjs "$DEPLOY_SUITE_COVERAGE" || status=1
 echo "== secrets"
 node --no-warnings --experimental-transform-types --import ./scripts/ts-resolve.mjs scripts/secret-scan.ts .tmp/jest.log || status=1
 node -e '

@@ -75,7 +75,11 @@ export async function runAction(
     ...extraEnv,
   };
   const started = performance.now();
-  const child = spawn(node24(), [join(repoRoot, 'actions', action, 'dist', 'index.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Under the test command's coverage, the same bundles with source maps, each run writing V8 coverage.
+  const coverage = process.env.DEPLOY_SUITE_COVERAGE;
+  if (coverage) env.NODE_V8_COVERAGE = join(coverage, 'v8');
+  const entry = coverage ? join(coverage, 'dist', action, 'index.js') : join(repoRoot, 'actions', action, 'dist', 'index.js');
+  const child = spawn(node24(), [entry], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stdout.on('data', (chunk: Buffer) => {
     log += chunk.toString();
