@@ -24,7 +24,7 @@ if (coverageDir) {
   for (const name of actions.sort()) {
     const options = actionBuildOptions(join(root, 'actions', name, 'src', 'main.ts'), join(coverageDir, name));
     // Not minified: coverage maps lines of the bundle back to the sources, and a minified bundle is one line.
-    await build({ ...options, minify: false, sourcemap: 'linked', sourcesContent: false });
+    await build({ ...options, minify: false, sourcemap: 'linked' });
   }
   console.log(`coverage bundles: ${actions.length} action(s) in ${coverageDir}`);
   process.exit(0);

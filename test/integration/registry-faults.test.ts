@@ -7,11 +7,11 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createKubeClient, parseKubeconfig, type KubeClient } from '@deploy-suite/kube';
 import { RegistryClient, parseReference } from '@deploy-suite/oci';
 import { findBundles, readPublicKey, verifyImage } from '@deploy-suite/supply-chain';
 import { loadEvent, repoRoot, runAction } from '../support/action-runner.js';
 import { FaultProxy } from '../support/fault-proxy.js';
+import { useNamespace } from '../support/namespace.js';
 import { freshImage, registryHost } from '../support/registry-api.js';
 
 const run = `f${randomBytes(3).toString('hex')}`;
@@ -78,18 +78,9 @@ describe('sbom-and-sign against a faulty registry', () => {
 describe('bluegreen-deploy\'s signature check against a faulty registry', () => {
   const namespace = `${run}-deploy`;
   const kubeconfig = readFileSync(process.env.DEPLOY_SUITE_KUBECONFIG!, 'utf8');
-  let client: KubeClient;
-  const live = async () => (await client.get('v1', 'Service', namespace, 'shop'))?.metadata.annotations?.['deploy-suite.dev/live-digest'];
+  const cluster = useNamespace(namespace);
+  const live = async () => (await cluster().get('v1', 'Service', namespace, 'shop'))?.metadata.annotations?.['deploy-suite.dev/live-digest'];
   const deploy = async (image: string) => runAction('bluegreen-deploy', { kubeconfig, namespace, app: 'shop', image, replicas: '2', 'verify-key': key.publicPath }, await loadEvent('push-default-branch'));
-
-  beforeAll(async () => {
-    client = createKubeClient(parseKubeconfig(kubeconfig));
-    await client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }, { fieldManager: 'test' });
-  });
-  afterAll(async () => {
-    await client.delete('v1', 'Namespace', undefined, namespace);
-    client.close();
-  });
 
   it('a 503 and a dropped connection while reading the signature: retried, verified, deployed', async () => {
     const { proxied, direct } = await image();
@@ -103,7 +94,7 @@ describe('bluegreen-deploy\'s signature check against a faulty registry', () => 
   });
 
   it('the registry down: the deploy is refused before the cluster is touched, and the live release stays', async () => {
-    const before = await client.get('v1', 'Service', namespace, 'shop');
+    const before = await cluster().get('v1', 'Service', namespace, 'shop');
     const { direct } = await image();
     expect((await runAction('sbom-and-sign', { image: direct, ...signOnly }, await loadEvent('push-default-branch'))).exitCode).toBe(0);
     proxy.faults.push({ path: /./, times: 1000, status: 503 });
@@ -111,8 +102,8 @@ describe('bluegreen-deploy\'s signature check against a faulty registry', () => 
     proxy.faults.length = 0;
     expect(refused.exitCode).toBe(1);
     expect(refused.shown).toMatch(/::error::verify: cannot read the signatures of .*503.*Nothing was applied\. Fix: check that the registry is reachable/);
-    const after = await client.get('v1', 'Service', namespace, 'shop');
+    const after = await cluster().get('v1', 'Service', namespace, 'shop');
     expect(after?.metadata.resourceVersion).toBe(before?.metadata.resourceVersion);
-    expect(await client.get('apps/v1', 'Deployment', namespace, 'shop-green')).toBeUndefined();
+    expect(await cluster().get('apps/v1', 'Deployment', namespace, 'shop-green')).toBeUndefined();
   });
 });
