@@ -111,6 +111,7 @@ const rows: Row[] = [
   { action: 'verify-rollback', what: 'an error rate in words', inputs: { 'prometheus-url': 'http://127.0.0.1:9090', 'error-rate-max': 'low' }, input: 'error-rate-max' },
   { action: 'verify-rollback', what: 'a p95 that is not a latency', inputs: { 'prometheus-url': 'http://127.0.0.1:9090', 'p95-max': 'fast' }, input: 'p95-max' },
   { action: 'verify-rollback', what: 'a query line without a comparison', inputs: { 'prometheus-url': 'http://127.0.0.1:9090', queries: 'queue: max(queue_depth)' }, input: 'queries' },
+  { action: 'verify-rollback', what: 'a query whose brackets do not close', inputs: { 'prometheus-url': 'http://127.0.0.1:9090', queries: 'queue: max(rate(queue_depth[1m]) < 100' }, input: 'queries' },
   { action: 'verify-rollback', what: 'a query named like a built-in check', inputs: { 'prometheus-url': 'http://127.0.0.1:9090', 'error-rate-max': '0.01', queries: 'error-rate: max(up) < 2' }, input: 'queries' },
   { action: 'verify-rollback', what: 'a window that is not a PromQL range', inputs: { 'prometheus-url': 'http://127.0.0.1:9090', 'error-rate-max': '0.01', 'metrics-window': '5 minutes' }, input: 'metrics-window' },
   { action: 'verify-rollback', what: 'a metrics failure limit that lets every check fail', inputs: { 'prometheus-url': 'http://127.0.0.1:9090', 'error-rate-max': '0.01', 'metrics-checks': '5', 'metrics-failure-limit': '5' }, input: 'metrics-failure-limit' },

@@ -1,5 +1,5 @@
 import { InputReader, maskSecret, splitList } from '@deploy-suite/action-kit';
-import { builtInMetricChecks, parseMetricCheck, readHttpCheck, type AnalysisPlan, type MetricCheck } from '@deploy-suite/checks';
+import { builtInMetricChecks, parseMetricCheck, promqlProblem, readHttpCheck, type AnalysisPlan, type MetricCheck } from '@deploy-suite/checks';
 import { readAppTarget, type AppTarget, type RollbackTarget } from '@deploy-suite/kube';
 
 export interface VerifyRollbackInputs extends AppTarget {
@@ -69,7 +69,9 @@ export function readVerifyRollbackInputs(reader: InputReader, env: NodeJS.Proces
   const customChecks: MetricCheck[] = [];
   for (const line of splitList(reader.raw('queries'), 'newline')) {
     const check = parseMetricCheck(line);
-    if (check) customChecks.push(check);
+    const syntax = check && promqlProblem(check.query);
+    if (check && syntax) reader.problem('queries', `'${line}' is not valid PromQL: ${syntax}`, 'fix the query (try it in the Prometheus UI first)');
+    else if (check) customChecks.push(check);
     else reader.problem('queries', `'${line}' is not 'name: <PromQL> <op> <number>'`, 'write one check per line, e.g. queue: max(queue_depth{app="shop"}) < 100 (op is <, <=, > or >=)');
   }
   const names = customChecks.map((c) => c.name);

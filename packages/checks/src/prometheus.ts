@@ -26,6 +26,33 @@ export function parseMetricCheck(line: string): MetricCheck | undefined {
   return { name: named[1]!, query: threshold[1]!, comparison: threshold[2] as Comparison, limit: Number(threshold[3]) };
 }
 
+/**
+ * What is plainly wrong with a PromQL expression, found before any query is sent: unbalanced brackets or
+ * an unclosed string. (Prometheus judges the rest; its answer to a bad query is a failed measurement.)
+ */
+export function promqlProblem(query: string): string | undefined {
+  const closing: Record<string, string> = { '(': ')', '[': ']', '{': '}' };
+  const open: string[] = [];
+  let quote: string | undefined;
+  for (let i = 0; i < query.length; i++) {
+    const c = query[i]!;
+    if (quote) {
+      if (c === '\\') i++;
+      else if (c === quote) quote = undefined;
+      continue;
+    }
+    if (c === '"' || c === "'" || c === '`') quote = c;
+    else if (c in closing) open.push(closing[c]!);
+    else if (c === ')' || c === ']' || c === '}') {
+      const expected = open.pop();
+      if (expected !== c) return expected ? `'${c}' at ${i + 1} closes nothing opened there (expected '${expected}')` : `'${c}' at ${i + 1} closes nothing`;
+    }
+  }
+  if (quote) return `the string opened with ${quote} is not closed`;
+  if (open.length) return `'${open.at(-1)}' is missing at the end`;
+  return undefined;
+}
+
 export function compare(value: number, comparison: Comparison, limit: number): boolean {
   switch (comparison) {
     case '<':

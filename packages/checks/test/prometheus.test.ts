@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { builtInMetricChecks, compare, judgeMetric, parseMetricCheck, runCheck } from '../src/index.js';
+import { builtInMetricChecks, compare, judgeMetric, parseMetricCheck, promqlProblem, runCheck } from '../src/index.js';
 
 describe('metric checks', () => {
   it('reads name: query op limit, the last comparison with a number being the limit', () => {
@@ -51,5 +51,25 @@ describe('verdicts with inconclusive measurements', () => {
     expect((await runCheck({ count: 3, intervalMs: 0, failureLimit: 0 }, seq([{ ok: false, inconclusive: true }, { ok: false, inconclusive: true }, { ok: false, inconclusive: true }]), { sleep: noSleep })).verdict).toBe('inconclusive');
     expect((await runCheck({ count: 3, intervalMs: 0, failureLimit: 0 }, seq([{ ok: false, inconclusive: true }, { ok: false }]), { sleep: noSleep })).verdict).toBe('failed');
     expect((await runCheck({ count: 2, intervalMs: 0, failureLimit: 0 }, seq([{ ok: true }, { ok: true }]), { sleep: noSleep })).verdict).toBe('passed');
+  });
+});
+
+describe('PromQL read before any query is sent', () => {
+  it.each([
+    'sum(rate(http_requests_total{app="shop",code=~"5.."}[1m])) / sum(rate(http_requests_total{app="shop"}[1m]))',
+    'histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{path="/a(b"}[5m])))',
+    "max(queue_depth{name='x}'})",
+    'up',
+  ])('accepts %s', (query) => {
+    expect(promqlProblem(query)).toBeUndefined();
+  });
+
+  it.each([
+    ['max(queue_depth', "')' is missing at the end"],
+    ['rate(x[1m)', "')' at 10 closes nothing opened there (expected ']')"],
+    ['sum(x))', "')' at 7 closes nothing"],
+    ['x{app="shop}', 'the string opened with " is not closed'],
+  ])('refuses %s: %s', (query, problem) => {
+    expect(promqlProblem(query)).toBe(problem);
   });
 });
