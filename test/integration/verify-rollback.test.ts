@@ -161,10 +161,20 @@ describe('Prometheus down: the inconclusive policy decides', () => {
     expect((await live(app))['deploy-suite.dev/live-colour']).toBe('green');
   });
 
-  it('fail (the default): rolled back', async () => {
-    const run = await verify(app, down);
+  it('fail (the default): rolled back; history says so; a re-run of the job changes nothing more', async () => {
+    const bad = digest(11).split('@')[1]!;
+    const run = await verify(app, { ...down, 'expect-digest': bad });
     expect(run.exitCode).toBe(1);
-    expect(run.outputs).toMatchObject({ verdict: 'inconclusive', 'rolled-back': 'true', 'live-colour': 'blue' });
+    expect(run.outputs).toMatchObject({ verdict: 'inconclusive', 'rolled-back': 'true', 'live-colour': 'blue', 'live-digest': digest(10).split('@')[1] });
+    const history = await readHistory(client, namespace, app);
+    expect(history.map((h) => h.action)).toEqual(['rollback', 'deploy', 'deploy']);
+    // "Re-run failed jobs" with Prometheus still down: the digest it was to check is no longer live, so it
+    // stops before anything changes (and does not flip back to the release it rolled away from).
+    const rerun = await verify(app, { ...down, 'expect-digest': bad });
+    expect(rerun.exitCode).toBe(1);
+    expect(rerun.outputs['rolled-back']).not.toBe('true');
+    expect((await live(app))['deploy-suite.dev/live-colour']).toBe('blue');
+    expect(await readHistory(client, namespace, app)).toHaveLength(3);
   });
 });
 
