@@ -41,7 +41,10 @@ writeFileSync(join(dir, 'summary.json'), `${JSON.stringify({ generated: new Date
 if (deploy?.results.length) {
   const points = [...deploy.results].sort((a, b) => a.replicas - b.replicas);
   const [w, h, left, bottom, top, right] = [640, 400, 70, 50, 40, 150];
-  const maxY = Math.max(...points.flatMap((p) => [p.oursMedianSeconds, p.kubectlMedianSeconds])) * 1.1;
+  // The axis ends at a round number (1, 2 or 5 times a power of ten) above the slowest point.
+  const slowest = Math.max(...points.flatMap((p) => [p.oursMedianSeconds, p.kubectlMedianSeconds]));
+  const step = 10 ** Math.floor(Math.log10(slowest / 4));
+  const maxY = 4 * ([1, 2, 2.5, 5, 10].map((m) => m * step).find((m) => 4 * m >= slowest) ?? 10 * step);
   const logMin = Math.log10(points[0]!.replicas);
   const logMax = Math.log10(points.at(-1)!.replicas);
   const x = (replicas: number) => left + ((Math.log10(replicas) - logMin) / (logMax - logMin || 1)) * (w - left - right);
@@ -57,7 +60,7 @@ if (deploy?.results.length) {
     `<text x="${left}" y="22" font-size="14" font-weight="bold">Blue-green deploy time against replicas (median, local kwok cluster)</text>`,
     `<line x1="${left}" y1="${h - bottom}" x2="${w - right}" y2="${h - bottom}" stroke="black"/>`,
     `<line x1="${left}" y1="${top}" x2="${left}" y2="${h - bottom}" stroke="black"/>`,
-    ...ticks.map((t) => `<text x="${left - 8}" y="${y(t) + 4}" text-anchor="end">${t.toFixed(1)}</text><line x1="${left}" y1="${y(t)}" x2="${w - right}" y2="${y(t)}" stroke="#ddd"/>`),
+    ...ticks.map((t) => `<text x="${left - 8}" y="${y(t) + 4}" text-anchor="end">${Number(t.toFixed(2))}</text><line x1="${left}" y1="${y(t)}" x2="${w - right}" y2="${y(t)}" stroke="#ddd"/>`),
     ...points.map((p) => `<text x="${x(p.replicas)}" y="${h - bottom + 18}" text-anchor="middle">${p.replicas}</text>`),
     `<text x="${(left + w - right) / 2}" y="${h - 12}" text-anchor="middle">replicas (log scale)</text>`,
     `<text x="18" y="${(top + h - bottom) / 2}" transform="rotate(-90 18 ${(top + h - bottom) / 2})" text-anchor="middle">seconds</text>`,
