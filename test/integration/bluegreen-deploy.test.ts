@@ -312,8 +312,8 @@ describe('signature policy', () => {
     const privateKey = await runAction('bluegreen-deploy', { kubeconfig, namespace, app: 'signed', image, 'verify-key': readFileSync(new URL('cosign.key', fixtures), 'utf8') }, await loadEvent('push-default-branch'));
     expect(privateKey.log).toMatch(/title=input 'verify-key'::.*expected a PEM block -----BEGIN PUBLIC KEY-----/);
     const halfKeyless = await runAction('bluegreen-deploy', { kubeconfig, namespace, app: 'signed', image, 'certificate-identity': 'https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main' }, await loadEvent('push-default-branch'));
-    expect(halfKeyless.log).toMatch(/title=input 'certificate-oidc-issuer'::is empty while a certificate identity is set/);
-    expect(halfKeyless.log).toMatch(/title=input 'trusted-root'::is empty/);
+    expect(halfKeyless.log).toMatch(/title=input 'certificate-oidc-issuer'::input 'certificate-oidc-issuer': is empty while a certificate identity is set/);
+    expect(halfKeyless.log).toMatch(/title=input 'trusted-root'::input 'trusted-root': is empty/);
   });
 });
 

@@ -7,9 +7,13 @@ export async function runAction(main: () => Promise<void>): Promise<void> {
     await main();
   } catch (error) {
     if (error instanceof InputError) {
-      for (const p of error.problems) core.error(`${p.problem}. Fix: ${p.fix}`, { title: `input '${p.input}'` });
+      // One annotation per problem, titled with the input; the message names it too, as the log shows
+      // messages without titles. No summary after them: it would repeat each problem as another annotation.
+      for (const p of error.problems) core.error(`input '${p.input}': ${p.problem}. Fix: ${p.fix}`, { title: `input '${p.input}'` });
+      process.exitCode = 1;
+    } else {
+      core.setFailed(errorMessage(error));
     }
-    core.setFailed(errorMessage(error));
     if (core.isDebug() && error instanceof Error && error.stack) core.debug(error.stack);
   }
 }
