@@ -4,9 +4,15 @@
 #   bash bench/run.sh [runs]
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-eval "$(test/platform/up.sh)"
+platform_env=$(test/platform/up.sh)   # assigned first so that a failure stops the script
+eval "$platform_env"
 export PATH="$DEPLOY_SUITE_CACHE/bin:$PATH"
 bash scripts/deps.sh
+# Scratch files in one place, wiped per run; images the runs build freed before and after.
+export TMPDIR="$PWD/.tmp/bench-tmp"
+rm -rf "$TMPDIR"; mkdir -p "$TMPDIR"
+bash test/platform/clean.sh
+trap 'bash test/platform/clean.sh' EXIT
 # Node runs the TypeScript directly (types stripped; ./x.js imports resolved to ./x.ts by the hook).
 run_ts() { node --no-warnings --experimental-transform-types --import ./scripts/ts-resolve.mjs "$@"; }
 for bench in bench/*.bench.ts; do

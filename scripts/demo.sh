@@ -9,4 +9,5 @@ platform_env=$(test/platform/up.sh)   # assigned first so that a failure stops t
 eval "$platform_env"
 export PATH="$DEPLOY_SUITE_CACHE/bin:$PATH"
 bash scripts/deps.sh
+bash test/platform/clean.sh   # images earlier runs left in the engine
 node --no-warnings --experimental-transform-types --import ./scripts/ts-resolve.mjs scripts/demo.ts "$@"

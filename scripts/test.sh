@@ -18,6 +18,12 @@ echo "== freshness";  npm run --silent check:fresh
 echo "== tests"
 mkdir -p .tmp
 rm -rf .tmp/captured .tmp/act   # what the runs show, for the secret scan below
+# Every scratch file of the run (tests, actions, act) in one place, wiped here: nothing piles up in /tmp.
+export TMPDIR="$PWD/.tmp/tmp"
+rm -rf "$TMPDIR"; mkdir -p "$TMPDIR"
+# Images earlier runs left in the engine, freed before and after the tests.
+bash test/platform/clean.sh
+trap 'bash test/platform/clean.sh' EXIT
 # Coverage: the tests run source-mapped bundles of the actions, each run writing V8 coverage, and jest
 # covers its own process; scripts/coverage.mjs merges both.
 export DEPLOY_SUITE_COVERAGE="$PWD/.tmp/coverage"

@@ -270,6 +270,7 @@ describe('installing a pinned syft release into the tool cache', () => {
     expect(result.exitCode).not.toBe(0);
     expect(visible(result.log)).toContain(`has SHA-256 ${sha256}, not the pinned ${'0'.repeat(64)}; it was not unpacked or run. Fix: set syft-sha256`);
     expect(readdirSync(toolCache)).toEqual([]);
+    expect(result.runnerTemp).toEqual([]);   // the refused archive is not left behind either
     expect(result.outputs['sbom-spdx']).toBeUndefined();
   }, 120_000);
 
@@ -280,6 +281,8 @@ describe('installing a pinned syft release into the tool cache', () => {
     expect(visible(first.log)).toContain(`syft 1.57.1 installed (sha256 ${sha256})`);
     expect(JSON.parse(readFileSync(first.outputs['sbom-cyclonedx']!, 'utf8'))).toMatchObject({ bomFormat: 'CycloneDX' });
     expect(existsSync(join(toolCache, 'syft', '1.57.1', 'x64', 'syft'))).toBe(true);
+    // Only the SBOMs stay in RUNNER_TEMP: the archive and its unpacked copy went once cached.
+    expect(first.runnerTemp).toEqual(['sbom-and-sign']);
     const downloadsBefore = releases.downloads.length;
     const second = await runAction('sbom-and-sign', inputs(sha256), await loadEvent('push-default-branch'), { PATH: '/usr/bin:/bin', RUNNER_TOOL_CACHE: toolCache });
     expect(second.exitCode).toBe(0);

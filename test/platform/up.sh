@@ -31,12 +31,29 @@ docker_engine() {
   if docker info >/dev/null 2>&1; then return 0; fi
   command -v dockerd >/dev/null 2>&1 || apt_install docker.io ca-certificates
   mkdir -p "$DS_CACHE/docker"
-  # vfs: no overlay support inside this sandbox; iptables off: no netfilter here. The default bridge
-  # stays on because RUN steps need it.
-  start_daemon dockerd /usr/sbin/dockerd --iptables=false --storage-driver=vfs \
+  # iptables off: no netfilter here. The default bridge stays on because RUN steps need it.
+  local driver; driver=$(docker_storage_driver)
+  log "docker storage driver: $driver"
+  # Layers another driver left (the daemon is down here): unreachable under this one, so freed.
+  [ "$driver" = vfs ] || rm -rf "$DS_CACHE/docker/vfs" "$DS_CACHE/docker/image/vfs"
+  start_daemon dockerd /usr/sbin/dockerd --iptables=false --storage-driver="$driver" \
     --data-root="$DS_CACHE/docker" --exec-root="$DS_RUN/docker-exec" --pidfile="$DS_RUN/dockerd.self.pid" \
     --host=unix:///var/run/docker.sock
   wait_up dockerd 60 docker info
+}
+
+# overlay2 when this kernel mounts overlayfs on the cache's filesystem: images share their layers. vfs
+# otherwise (some sandboxes): every layer a full copy of its filesystem, ~160 MB an image built on the
+# base, so test runs then lean on test/platform/clean.sh.
+docker_storage_driver() {
+  if [ -n "${DEPLOY_SUITE_DOCKER_STORAGE:-}" ]; then printf '%s\n' "$DEPLOY_SUITE_DOCKER_STORAGE"; return 0; fi
+  local probe="$DS_CACHE/overlay-probe" driver=vfs
+  rm -rf "$probe"; mkdir -p "$probe/lower" "$probe/upper" "$probe/work" "$probe/merged"
+  if mount -t overlay overlay -o "lowerdir=$probe/lower,upperdir=$probe/upper,workdir=$probe/work" "$probe/merged" 2>/dev/null; then
+    umount "$probe/merged"; driver=overlay2
+  fi
+  rm -rf "$probe"
+  printf '%s\n' "$driver"
 }
 
 buildx() {
@@ -162,6 +179,16 @@ zizmor_tool() {
 }
 lint_tools() { go_install_tool actionlint github.com/rhysd/actionlint/cmd/actionlint "$DS_ACTIONLINT_VERSION"; zizmor_tool; }
 act_tool() { go_install_tool act github.com/nektos/act "$DS_ACT_VERSION"; }
+
+# Free space first: a full disk shows up much later as ENOSPC in whichever test writes next (seen in CI).
+# A test run needs ~0.6 GB (scratch in .tmp, registry, etcd) with overlay2 images; the first start builds
+# ~8 GB of Go tools into the cache.
+disk_space() {
+  local free_mb; free_mb=$(df -Pm "$DS_CACHE" | awk 'NR==2 {print $4}')
+  [ "$free_mb" -ge 1024 ] || die "only ${free_mb} MB free under $DS_CACHE; the tests need about 1 GB. Free space there (bash test/platform/clean.sh frees images earlier runs left in the docker engine)"
+  [ "$free_mb" -ge 10240 ] || log "warning: ${free_mb} MB free under $DS_CACHE; a first start builds ~8 GB of tools"
+}
+disk_space
 
 parts=("$@")
 [ ${#parts[@]} -gt 0 ] || parts=(node docker buildx registry base kube supply prometheus lint act)

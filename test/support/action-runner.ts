@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SECRET_INPUT, captureRun } from './capture.js';
@@ -28,6 +28,8 @@ export interface ActionRun {
   outputs: Record<string, string>;
   summary: string;
   seconds: number;
+  /** What the action left in RUNNER_TEMP (names at its top), beside the runner's own files. */
+  runnerTemp: string[];
 }
 
 /** The Node 24 binary the platform installed: the runtime the actions declare. */
@@ -54,6 +56,8 @@ export async function runAction(
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
+    // The test command points TMPDIR into the checkout's .tmp, wiped per run; the actions follow it.
+    ...(process.env.TMPDIR ? { TMPDIR: process.env.TMPDIR } : {}),
     DOCKER_CONFIG: process.env.DOCKER_CONFIG,
     GITHUB_ACTIONS: 'true',
     CI: 'true',
@@ -100,7 +104,8 @@ export async function runAction(
   const secrets = Object.entries(inputs).filter(([name]) => SECRET_INPUT.test(name)).map(([, value]) => value);
   secrets.push(...Object.entries(extraEnv).filter(([name]) => /TOKEN|PASSWORD/.test(name) && !name.endsWith('_URL')).map(([, value]) => value));
   captureRun(action, { shown: [log], unmasked: [summary, outputText], secrets });
-  return { exitCode, log, shown: displayedLog(log), outputs: parseOutputFile(outputText), summary, seconds };
+  const runnerTemp = (await readdir(dir)).filter((name) => !['event.json', 'output', 'summary'].includes(name)).sort();
+  return { exitCode, log, shown: displayedLog(log), outputs: parseOutputFile(outputText), summary, seconds, runnerTemp };
 }
 
 /** Reads GITHUB_OUTPUT's `name<<delimiter … delimiter` blocks (and plain name=value lines). */

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PhaseError } from '@deploy-suite/action-kit';
 
@@ -52,6 +53,16 @@ export async function installTool(request: ToolRequest): Promise<string> {
   } catch (error) {
     throw new PhaseError('install', `cannot download ${request.name} ${version} from ${url}: ${(error as Error).message}`, `check ${request.name}-version, or install ${request.name} in an earlier step and leave ${request.name}-version empty`);
   }
+  // The archive and its unpacked copy sit in RUNNER_TEMP, which a self-hosted runner may keep: only the
+  // tool cache keeps the tool.
+  try {
+    return await unpackVerified(tc, request, archive, url, version);
+  } finally {
+    await rm(archive, { force: true });
+  }
+}
+
+async function unpackVerified(tc: typeof import('@actions/tool-cache'), request: ToolRequest, archive: string, url: string, version: string): Promise<string> {
   const actual = await sha256Of(archive);
   if (actual !== request.sha256.toLowerCase()) {
     throw new PhaseError(
@@ -61,7 +72,7 @@ export async function installTool(request: ToolRequest): Promise<string> {
     );
   }
   const extracted = await tc.extractTar(archive);
-  const dir = await tc.cacheDir(extracted, request.name, version);
+  const dir = await tc.cacheDir(extracted, request.name, version).finally(() => rm(extracted, { recursive: true, force: true }));
   request.log(`${request.name} ${version} installed (sha256 ${actual})`);
   return join(dir, request.name);
 }
