@@ -11,4 +11,4 @@ mapfile -t ids < <(docker image ls --quiet --no-trunc | sort -u | grep -vxF "${b
 if [ ${#ids[@]} -gt 0 ]; then docker image rm --force "${ids[@]}" >/dev/null 2>&1 || true; fi
 docker container prune --force >/dev/null 2>&1 || true
 docker builder prune --all --force >/dev/null 2>&1 || true
-log "docker: removed ${#ids[@]} image(s); engine data now $(du -sh "$DS_CACHE/docker" 2>/dev/null | cut -f1)"
+[ ${#ids[@]} -eq 0 ] || log "docker: removed ${#ids[@]} image(s); engine data now $(du -sh "$DS_CACHE/docker" 2>/dev/null | cut -f1)"
