@@ -14,7 +14,7 @@ import { RegistryClient, parseReference } from '@deploy-suite/oci';
 import type { SerializedBundle } from '@sigstore/bundle';
 import { PREDICATE_TYPES, attachBundle, findBundles, readPublicKey, verifyImage } from '@deploy-suite/supply-chain';
 import { loadEvent, repoRoot, runAction, type ActionRun } from '../support/action-runner.js';
-import { listTags, registryHost } from '../support/registry-api.js';
+import { listTags, openUploads, registryHost } from '../support/registry-api.js';
 import { GITHUB_ISSUER, startOidcTokenService, startSigstoreDoubles } from '../support/sigstore-doubles.js';
 
 const run = `s${randomBytes(4).toString('hex')}`;
@@ -71,6 +71,8 @@ describe('sbom-and-sign with a key pair', () => {
     expect(JSON.parse(o.attestations!).map((a: { format: string }) => a.format)).toEqual(['cyclonedx', 'spdx']);
     expect(signed.summary).toContain('sbom-and-sign: signed');
     expect(signed.summary).toContain('cosign verify --key cosign.pub');
+    // One upload session per bundle, each used: none left open in the registry.
+    expect(openUploads(`${run}/clean`)).toEqual([]);
   });
 
   it('the real cosign verifies the signature and the CycloneDX and SPDX attestations', () => {
@@ -210,6 +212,17 @@ describe('the vulnerability gate on real scanner output', () => {
     expect(visible(result.log)).toContain('ignore entry CVE-2019-10744 expired on 2020-01-31: it no longer ignores anything');
     expect(result.summary).toContain('Expired ignore entries');
   }, 180_000);
+});
+
+describe('a wrong password on a real image, without a scan', () => {
+  it('cancels the upload sessions opened while the key was opening, and attaches nothing', async () => {
+    const image = pushFixture('clean', 'wrong-password');
+    const result = await runAction('sbom-and-sign', { image, 'cosign-private-key': KEY.private, 'cosign-password': 'not-the-password', scan: 'false', sbom: 'false', 'attest-sbom': 'none' }, await loadEvent('push-default-branch'));
+    expect(result.exitCode).not.toBe(0);
+    expect(visible(result.log)).toMatch(/input 'cosign-password': the password does not open this key/);
+    expect(openUploads(`${run}/wrong-password`)).toEqual([]);
+    expect(await listTags(`${run}/wrong-password`)).toEqual(['fixture']);
+  }, 120_000);
 });
 
 describe('bad inputs fail before anything is read or pushed', () => {

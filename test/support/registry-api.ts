@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 // Reads the registry's HTTP API directly (not through the suite's client), so tests check what the
 // registry really holds.
 const ACCEPT = [
@@ -62,4 +64,17 @@ export async function freshImage(repository: string, nonce: string): Promise<str
   const put = await fetch(`http://${registry}/v2/${repository}/manifests/${sha256(manifest)}`, { method: 'PUT', body: new Uint8Array(manifest), headers: { 'content-type': base.mediaType } });
   if (!put.ok) throw new Error(`manifest upload answered ${put.status}: ${await put.text()}`);
   return `${registry}/${repository}@${sha256(manifest)}`;
+}
+
+/**
+ * The blob upload sessions the local registry holds open for a repository (read from its storage: the
+ * distribution API does not list them). A session lives while its `startedat` file does: a finished one
+ * leaves nothing, a cancelled one (DELETE) only an empty hashstates folder (distribution 2.8).
+ */
+export function openUploads(repository: string): string[] {
+  const cache = process.env.DEPLOY_SUITE_CACHE;
+  if (!cache) throw new Error('DEPLOY_SUITE_CACHE is not set: start the platform with test/platform/up.sh');
+  const uploads = join(cache, 'registry/docker/registry/v2/repositories', repository, '_uploads');
+  if (!existsSync(uploads)) return [];
+  return readdirSync(uploads).filter((uuid) => existsSync(join(uploads, uuid, 'startedat'))).sort();
 }

@@ -140,29 +140,51 @@ export class RegistryClient {
     return JSON.parse((await this.getBlob(ref, digest)).toString('utf8')) as T;
   }
 
+  /** Whether the repository holds the blob (HEAD). */
+  async hasBlob(ref: ImageReference, digest: string): Promise<boolean> {
+    try {
+      await this.request(ref, 'HEAD', `blobs/${digest}`, {});
+      return true;
+    } catch (error) {
+      if (error instanceof RegistryError && error.status === 404) return false;
+      throw error;
+    }
+  }
+
   /**
    * Uploads a blob (monolithic: POST then PUT), unless the registry already has it. `unique` content
    * (a fresh signature) cannot be there yet: the existence check is skipped.
    */
   async putBlob(ref: ImageReference, bytes: Buffer, mediaType: string, options: { unique?: boolean } = {}): Promise<Descriptor> {
-    const digest = sha256Digest(bytes);
-    const descriptor = { mediaType, digest, size: bytes.length };
-    if (!options.unique) {
-      try {
-        await this.request(ref, 'HEAD', `blobs/${digest}`, {});
-        return descriptor;
-      } catch (error) {
-        if (!(error instanceof RegistryError && error.status === 404)) throw error;
-      }
-    }
+    if (!options.unique && (await this.hasBlob(ref, sha256Digest(bytes)))) return { mediaType, digest: sha256Digest(bytes), size: bytes.length };
+    return this.finishUpload(ref, await this.startUpload(ref), bytes, mediaType);
+  }
+
+  /**
+   * Opens a blob upload session (POST) and returns its URL. Opened ahead of time, the blob itself is
+   * one PUT later, when its bytes exist: a round trip off the critical path.
+   */
+  async startUpload(ref: ImageReference): Promise<string> {
     const started = await this.request(ref, 'POST', 'blobs/uploads/', {});
     await started.arrayBuffer();
     const location = started.headers.get('location');
     if (!location) throw new RegistryError(0, `the registry ${ref.registry} started an upload without a Location`);
-    const url = new URL(location, this.baseUrl(ref));
+    return new URL(location, this.baseUrl(ref)).href;
+  }
+
+  /** Completes an upload session with the whole blob (PUT …?digest=). */
+  async finishUpload(ref: ImageReference, uploadUrl: string, bytes: Buffer, mediaType: string): Promise<Descriptor> {
+    const digest = sha256Digest(bytes);
+    const url = new URL(uploadUrl);
     url.searchParams.set('digest', digest);
     await this.request(ref, 'PUT', url.href, { 'content-type': 'application/octet-stream' }, bytes);
-    return descriptor;
+    return { mediaType, digest, size: bytes.length };
+  }
+
+  /** Cancels an upload session that was not used (DELETE), so the registry need not wait to expire it. */
+  async cancelUpload(ref: ImageReference, uploadUrl: string): Promise<void> {
+    const response = await this.request(ref, 'DELETE', uploadUrl, {});
+    await response.arrayBuffer();
   }
 
   /**
@@ -219,7 +241,7 @@ export class RegistryClient {
   ): Promise<Response> {
     // path is relative to the repository, or an absolute upload URL the registry handed out.
     const url = /^https?:\/\//.test(path) ? path : this.baseUrl(ref) + path;
-    const scope = `repository:${ref.repository}:${method === 'PUT' || method === 'POST' ? 'pull,push' : 'pull'}`;
+    const scope = `repository:${ref.repository}:${method === 'PUT' || method === 'POST' || method === 'DELETE' ? 'pull,push' : 'pull'}`;
     return retry(
       async () => {
         let response = await this.send(url, method, headers, body, this.tokens.get(`${ref.registry} ${scope}`));

@@ -2,7 +2,8 @@ import type { SerializedBundle } from '@sigstore/bundle';
 import { MEDIA_TYPES, RegistryError, isIndex, sha256Digest, type Descriptor, type ImageIndex, type ImageManifest, type ImageReference, type RegistryClient } from '@deploy-suite/oci';
 
 export const BUNDLE_MEDIA_TYPE = 'application/vnd.dev.sigstore.bundle.v0.3+json';
-const EMPTY_CONFIG = { mediaType: 'application/vnd.oci.empty.v1+json', bytes: Buffer.from('{}') };
+const EMPTY_CONFIG_BYTES = Buffer.from('{}');
+const EMPTY_CONFIG = { bytes: EMPTY_CONFIG_BYTES, digest: sha256Digest(EMPTY_CONFIG_BYTES), descriptor: { mediaType: 'application/vnd.oci.empty.v1+json', digest: sha256Digest(EMPTY_CONFIG_BYTES), size: EMPTY_CONFIG_BYTES.length } };
 /** Bundles read per digest at most: each is a manifest and a blob request. */
 const MAX_BUNDLES = 64;
 
@@ -31,10 +32,89 @@ export function fallbackTag(digest: string): string {
 }
 
 /**
- * Pushes a Sigstore bundle as an OCI 1.1 referrer of the image, shaped as cosign 3 pushes it (empty config,
+ * Attaches Sigstore bundles to one image as OCI 1.1 referrers, shaped as cosign 3 pushes them (empty config,
  * the bundle as the one layer, annotations naming its content and predicate type, `subject` the image).
  * When the registry does not index the subject itself, the `sha256-<hex>` tag index is updated too.
+ *
+ * `open` does the reading and the upload sessions before any bundle exists (for a key: while scrypt opens
+ * it), so each `attach` is the writes a signature needs and no more: its blob, its manifest, the index.
+ * `close` cancels upload sessions left unused (a failed run).
  */
+export class ReferrerWriter {
+  private constructor(
+    private readonly client: RegistryClient,
+    private readonly image: ImageReference & { digest: string },
+    private readonly subject: Descriptor,
+    private configPresent: boolean,
+    /** The tag index as read at open and as this writer last wrote it. */
+    private index: ImageIndex | undefined,
+    private readonly sessions: string[],
+  ) {}
+
+  static async open(client: RegistryClient, image: ImageReference, options: { subject?: Descriptor; uploads?: number } = {}): Promise<ReferrerWriter> {
+    const digest = digestOf(image);
+    // All at once: the sessions, the subject, whether the empty config is there, the tag index.
+    const opening = Promise.allSettled(Array.from({ length: options.uploads ?? 1 }, () => client.startUpload(image)));
+    const reading = Promise.all([
+      options.subject ?? client.describeManifest(image, digest),
+      client.hasBlob(image, EMPTY_CONFIG.digest),
+      readTagIndex(client, image, fallbackTag(digest)),
+    ]);
+    reading.catch(() => undefined);
+    const opened = await opening;
+    const sessions = opened.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
+    try {
+      const rejected = opened.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+      if (rejected) throw rejected.reason;
+      const [subject, configPresent, index] = await reading;
+      return new ReferrerWriter(client, { ...image, digest }, subject, configPresent, index, sessions);
+    } catch (error) {
+      await cancelAll(client, image, sessions);
+      throw error;
+    }
+  }
+
+  async attach(bundle: SerializedBundle, predicateType: string, created = new Date()): Promise<AttachedBundle> {
+    const { client, image } = this;
+    const bundleBytes = Buffer.from(JSON.stringify(bundle));
+    const session = this.sessions.shift();
+    // Signatures are randomized: the bundle's bytes are new every time, no existence check.
+    const [config, layer] = await Promise.all([
+      this.configPresent ? EMPTY_CONFIG.descriptor : client.putBlob(image, EMPTY_CONFIG.bytes, EMPTY_CONFIG.descriptor.mediaType),
+      session ? client.finishUpload(image, session, bundleBytes, BUNDLE_MEDIA_TYPE) : client.putBlob(image, bundleBytes, BUNDLE_MEDIA_TYPE, { unique: true }),
+    ]);
+    this.configPresent = true;
+    const annotations = {
+      'dev.sigstore.bundle.content': 'dsseEnvelope' in bundle && bundle.dsseEnvelope ? 'dsse-envelope' : 'message-signature',
+      'dev.sigstore.bundle.predicateType': predicateType,
+      'org.opencontainers.image.created': created.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    };
+    const manifest: ImageManifest = { schemaVersion: 2, mediaType: MEDIA_TYPES.ociManifest, artifactType: BUNDLE_MEDIA_TYPE, config, layers: [layer], annotations, subject: this.subject };
+    const bytes = Buffer.from(JSON.stringify(manifest));
+    const pushed = await client.putManifest(image, sha256Digest(bytes), bytes, MEDIA_TYPES.ociManifest);
+    if (pushed.subjectAccepted) return { manifestDigest: pushed.digest, via: 'referrers-api' };
+
+    const tag = fallbackTag(image.digest);
+    const index: ImageIndex = this.index ?? { schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: [] };
+    if (!index.manifests.some((m) => m.digest === pushed.digest)) {
+      const updated = { ...index, manifests: [...index.manifests, { mediaType: MEDIA_TYPES.ociManifest, digest: pushed.digest, size: bytes.length, artifactType: BUNDLE_MEDIA_TYPE, annotations }] };
+      await client.putManifest(image, tag, Buffer.from(JSON.stringify(updated)), MEDIA_TYPES.ociIndex);
+      this.index = updated;
+    }
+    return { manifestDigest: pushed.digest, via: 'tag-index', fallbackTag: tag };
+  }
+
+  /** Cancels the upload sessions no attach used. Best effort: the registry expires them anyway. */
+  async close(): Promise<void> {
+    await cancelAll(this.client, this.image, this.sessions.splice(0));
+  }
+}
+
+async function cancelAll(client: RegistryClient, image: ImageReference, sessions: string[]): Promise<void> {
+  await Promise.allSettled(sessions.map((session) => client.cancelUpload(image, session)));
+}
+
+/** One bundle attached: a writer opened for it, used once, closed. */
 export async function attachBundle(
   client: RegistryClient,
   image: ImageReference,
@@ -44,41 +124,12 @@ export async function attachBundle(
   knownSubject?: Descriptor,
   created = new Date(),
 ): Promise<AttachedBundle> {
-  const digest = digestOf(image);
-  const subject = knownSubject ?? (await client.describeManifest(image, digest));
-  const tag = fallbackTag(digest);
-  // Independent requests side by side; the tag index is read now and written after the manifest exists.
-  const [config, layer, existingIndex] = await Promise.all([
-    client.putBlob(image, EMPTY_CONFIG.bytes, EMPTY_CONFIG.mediaType),
-    // Signatures are randomized: the bundle's bytes are new every time.
-    client.putBlob(image, Buffer.from(JSON.stringify(bundle)), BUNDLE_MEDIA_TYPE, { unique: true }),
-    readTagIndex(client, image, tag),
-  ]);
-  const annotations = {
-    'dev.sigstore.bundle.content': 'dsseEnvelope' in bundle && bundle.dsseEnvelope ? 'dsse-envelope' : 'message-signature',
-    'dev.sigstore.bundle.predicateType': predicateType,
-    'org.opencontainers.image.created': created.toISOString().replace(/\.\d{3}Z$/, 'Z'),
-  };
-  const manifest: ImageManifest = {
-    schemaVersion: 2,
-    mediaType: MEDIA_TYPES.ociManifest,
-    artifactType: BUNDLE_MEDIA_TYPE,
-    config,
-    layers: [layer],
-    annotations,
-    subject,
-  };
-  const bytes = Buffer.from(JSON.stringify(manifest));
-  const pushed = await client.putManifest(image, sha256Digest(bytes), bytes, MEDIA_TYPES.ociManifest);
-  if (pushed.subjectAccepted) return { manifestDigest: pushed.digest, via: 'referrers-api' };
-
-  const index = existingIndex ?? { schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: [] };
-  if (!index.manifests.some((m) => m.digest === pushed.digest)) {
-    index.manifests.push({ mediaType: MEDIA_TYPES.ociManifest, digest: pushed.digest, size: bytes.length, artifactType: BUNDLE_MEDIA_TYPE, annotations });
-    const indexBytes = Buffer.from(JSON.stringify(index));
-    await client.putManifest(image, tag, indexBytes, MEDIA_TYPES.ociIndex);
+  const writer = await ReferrerWriter.open(client, image, knownSubject ? { subject: knownSubject } : {});
+  try {
+    return await writer.attach(bundle, predicateType, created);
+  } finally {
+    await writer.close();
   }
-  return { manifestDigest: pushed.digest, via: 'tag-index', fallbackTag: tag };
 }
 
 async function readTagIndex(client: RegistryClient, image: ImageReference, tag: string): Promise<ImageIndex | undefined> {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { PhaseError, errorMessage, type Phases } from '@deploy-suite/action-kit';
 import { RegistryError, formatReference, type ImageReference, type RegistryClient } from '@deploy-suite/oci';
 import { evaluateGate, type GateDecision, type GatePolicy } from './gate.js';
-import { attachBundle, type AttachedBundle } from './referrers.js';
+import { ReferrerWriter, type AttachedBundle } from './referrers.js';
 import { toSarif } from './sarif.js';
 import { signStatement, type SigningMethod } from './sign.js';
 import { PREDICATE_TYPES, imageStatement } from './statement.js';
@@ -93,62 +93,74 @@ export async function sbomAndSign(request: SbomAndSignRequest, phases: Phases): 
     throw error;
   });
   request.log(`${reference} is in the registry`);
-  const signing = await request.signing;
+  // Without a scan, only the key can still stop the signing: the writer's reads and upload sessions run now,
+  // while scrypt opens the key (and syft runs). With a scan, nothing is opened before the gate passes.
+  const uploads = 1 + (request.sbom?.attest.length ?? 0);
+  let writerOpening: Promise<ReferrerWriter> | undefined = request.signing && !request.scan ? ReferrerWriter.open(client, image, { subject, uploads }) : undefined;
+  writerOpening?.catch(() => undefined);
+  const writer = () => (writerOpening ??= ReferrerWriter.open(client, image, { subject, uploads }));
+  try {
+    const signing = await request.signing;
 
-  await mkdir(request.outputDir, { recursive: true });
-  const tools = { image: reference, outDir: request.outputDir, stem, plainHttp: request.plainHttp, ...(request.dockerConfig ? { dockerConfig: request.dockerConfig } : {}) };
-  const sbomRun = request.sbom ? phases.run('sbom', () => generateSboms({ ...tools, syft: request.sbom!.syft })) : undefined;
-  const scanRun = request.scan
-    ? phases.run('scan', () => scanImage({ ...tools, trivy: request.scan!.trivy, offline: request.scan!.offline, ...(request.scan!.cacheDir ? { cacheDir: request.scan!.cacheDir } : {}) }))
-    : undefined;
-  // Both only read the image; running them side by side saves the shorter one's time.
-  const [sboms, scanned] = await Promise.all([sbomRun, scanRun]);
-  if (sboms) {
-    result.sboms = sboms;
-    request.log(`SBOM: ${sboms.packages} packages (SPDX ${sboms.spdxVersion}, CycloneDX ${sboms.cyclonedxVersion})`);
-  }
-  if (scanned && request.scan) {
-    const decision = evaluateGate(scanned.findings, { ...request.scan.policy, now: request.now ?? new Date() });
-    const sarifPath = join(request.outputDir, `${stem}.sarif`);
-    await writeFile(sarifPath, JSON.stringify(toSarif(scanned.findings, { toolName: 'trivy', image: reference }), null, 2));
-    result.scan = { ...scanned, decision, sarifPath };
-    for (const entry of decision.expired) request.log(`ignore entry ${entry.id} expired on ${entry.expires}: it no longer ignores anything`);
-    if (!decision.passed) return result;
-  }
-
-  if (signing) {
-    const { method, policy } = signing;
-    const signature = await phases.run('sign', async () => {
-      const bundle = await signStatement(imageStatement(digest, PREDICATE_TYPES.signature, {}), method);
-      // Checked before it is pushed: a bundle the suite's own verifier refuses never reaches the registry.
-      if (policy) {
-        try {
-          result.signer = verifyBundle(bundle, digest, policy, PREDICATE_TYPES.signature).signer;
-        } catch (error) {
-          throw new PhaseError('sign', `the new signature does not verify: ${(error as Error).message}; nothing was pushed`, 'report this as a bug with the log');
-        }
-      }
-      return attachBundle(client, image, bundle, PREDICATE_TYPES.signature, subject).catch((error: unknown) => {
-        throw pushFailure('sign', 'the signature', reference, error);
-      });
-    });
-    result.signature = signature;
-    request.log(`signature ${signature.manifestDigest} (${method.describe}), found through the ${signature.via}`);
-    if (result.sboms && request.sbom?.attest.length) {
-      await phases.run('attest', async () => {
-        for (const format of request.sbom!.attest) {
-          const path = format === 'cyclonedx' ? result.sboms!.cyclonedx : result.sboms!.spdx;
-          const predicateType = PREDICATE_TYPES[format];
-          const predicate = JSON.parse(await readFile(path, 'utf8')) as unknown;
-          const bundle = await signStatement(imageStatement(digest, predicateType, predicate, `${image.registry}/${image.repository}`), method);
-          const attached = await attachBundle(client, image, bundle, predicateType, subject).catch((error: unknown) => {
-            throw pushFailure('attest', `the ${format} attestation`, reference, error);
-          });
-          result.attestations.push({ format, predicateType, attached });
-          request.log(`${format} attestation ${attached.manifestDigest}`);
-        }
-      });
+    await mkdir(request.outputDir, { recursive: true });
+    const tools = { image: reference, outDir: request.outputDir, stem, plainHttp: request.plainHttp, ...(request.dockerConfig ? { dockerConfig: request.dockerConfig } : {}) };
+    const sbomRun = request.sbom ? phases.run('sbom', () => generateSboms({ ...tools, syft: request.sbom!.syft })) : undefined;
+    const scanRun = request.scan
+      ? phases.run('scan', () => scanImage({ ...tools, trivy: request.scan!.trivy, offline: request.scan!.offline, ...(request.scan!.cacheDir ? { cacheDir: request.scan!.cacheDir } : {}) }))
+      : undefined;
+    // Both only read the image; running them side by side saves the shorter one's time.
+    const [sboms, scanned] = await Promise.all([sbomRun, scanRun]);
+    if (sboms) {
+      result.sboms = sboms;
+      request.log(`SBOM: ${sboms.packages} packages (SPDX ${sboms.spdxVersion}, CycloneDX ${sboms.cyclonedxVersion})`);
     }
+    if (scanned && request.scan) {
+      const decision = evaluateGate(scanned.findings, { ...request.scan.policy, now: request.now ?? new Date() });
+      const sarifPath = join(request.outputDir, `${stem}.sarif`);
+      await writeFile(sarifPath, JSON.stringify(toSarif(scanned.findings, { toolName: 'trivy', image: reference }), null, 2));
+      result.scan = { ...scanned, decision, sarifPath };
+      for (const entry of decision.expired) request.log(`ignore entry ${entry.id} expired on ${entry.expires}: it no longer ignores anything`);
+      if (!decision.passed) return result;
+    }
+
+    if (signing) {
+      const { method, policy } = signing;
+      const signature = await phases.run('sign', async () => {
+        const bundle = await signStatement(imageStatement(digest, PREDICATE_TYPES.signature, {}), method);
+        // Checked before it is pushed: a bundle the suite's own verifier refuses never reaches the registry.
+        if (policy) {
+          try {
+            result.signer = verifyBundle(bundle, digest, policy, PREDICATE_TYPES.signature).signer;
+          } catch (error) {
+            throw new PhaseError('sign', `the new signature does not verify: ${(error as Error).message}; nothing was pushed`, 'report this as a bug with the log');
+          }
+        }
+        try {
+          return await (await writer()).attach(bundle, PREDICATE_TYPES.signature);
+        } catch (error) {
+          throw pushFailure('sign', 'the signature', reference, error);
+        }
+      });
+      result.signature = signature;
+      request.log(`signature ${signature.manifestDigest} (${method.describe}), found through the ${signature.via}`);
+      if (result.sboms && request.sbom?.attest.length) {
+        await phases.run('attest', async () => {
+          for (const format of request.sbom!.attest) {
+            const path = format === 'cyclonedx' ? result.sboms!.cyclonedx : result.sboms!.spdx;
+            const predicateType = PREDICATE_TYPES[format];
+            const predicate = JSON.parse(await readFile(path, 'utf8')) as unknown;
+            const bundle = await signStatement(imageStatement(digest, predicateType, predicate, `${image.registry}/${image.repository}`), method);
+            const attached = await (await writer()).attach(bundle, predicateType).catch((error: unknown) => {
+              throw pushFailure('attest', `the ${format} attestation`, reference, error);
+            });
+            result.attestations.push({ format, predicateType, attached });
+            request.log(`${format} attestation ${attached.manifestDigest}`);
+          }
+        });
+      }
+    }
+    return result;
+  } finally {
+    await writerOpening?.then((opened) => opened.close(), () => undefined);
   }
-  return result;
 }
