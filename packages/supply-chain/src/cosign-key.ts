@@ -1,18 +1,8 @@
-import { createHash, createPrivateKey, createPublicKey, scrypt, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import nacl from 'tweetnacl';
+import { ENCRYPTED_LABELS, KeyError, deriveSecret, encryptedBody, pemBlock, type SealedBody } from './sealed-key.js';
 
-/** Why a key could not be used; the action maps each reason to the input and its fix. */
-export type KeyProblem = 'malformed' | 'password' | 'unsupported';
-
-export class KeyError extends Error {
-  readonly reason: KeyProblem;
-
-  constructor(reason: KeyProblem, message: string) {
-    super(message);
-    this.name = 'KeyError';
-    this.reason = reason;
-  }
-}
+export { KeyError, type KeyProblem } from './sealed-key.js';
 
 export interface SigningKey {
   privateKey: KeyObject;
@@ -26,21 +16,6 @@ export interface SigningKey {
 export interface VerificationKey {
   publicKey: KeyObject;
   hint: string;
-}
-
-// cosign 2+ writes the first label; cosign 1 wrote the second. Both carry the same JSON body.
-const ENCRYPTED_LABELS = ['ENCRYPTED SIGSTORE PRIVATE KEY', 'ENCRYPTED COSIGN PRIVATE KEY'];
-
-interface EncryptedKeyBody {
-  kdf?: { name?: string; params?: { N?: number; r?: number; p?: number }; salt?: string };
-  cipher?: { name?: string; nonce?: string };
-  ciphertext?: string;
-}
-
-function pemBlock(text: string): { label: string; der: Buffer } | undefined {
-  const match = /-----BEGIN ([A-Z0-9 ]+)-----\s*([A-Za-z0-9+/=\s]+?)\s*-----END \1-----/.exec(text);
-  if (!match) return undefined;
-  return { label: match[1]!, der: Buffer.from(match[2]!.replace(/\s+/g, ''), 'base64') };
 }
 
 export function keyHint(publicKey: KeyObject): string {
@@ -96,39 +71,8 @@ function signingKey(privateKey: KeyObject): SigningKey {
   return { privateKey, publicKey, publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(), hint: keyHint(publicKey) };
 }
 
-interface SealedBody {
-  salt: Buffer;
-  N: number;
-  r: number;
-  p: number;
-  nonce: Buffer;
-  ciphertext: Buffer;
-}
-
-function encryptedBody(der: Buffer): SealedBody {
-  let body: EncryptedKeyBody;
-  try {
-    body = JSON.parse(der.toString('utf8')) as EncryptedKeyBody;
-  } catch {
-    throw new KeyError('malformed', 'the encrypted key body is not the JSON cosign writes');
-  }
-  const { kdf, cipher, ciphertext } = body;
-  if (kdf?.name !== 'scrypt' || !kdf.salt || !kdf.params?.N || !kdf.params.r || !kdf.params.p) {
-    throw new KeyError('unsupported', `key derivation '${kdf?.name ?? 'missing'}' is not cosign's scrypt`);
-  }
-  if (cipher?.name !== 'nacl/secretbox' || !cipher.nonce || !ciphertext) {
-    throw new KeyError('unsupported', `cipher '${cipher?.name ?? 'missing'}' is not cosign's nacl/secretbox`);
-  }
-  const { N, r, p } = kdf.params;
-  return { salt: Buffer.from(kdf.salt, 'base64'), N, r, p, nonce: Buffer.from(cipher.nonce, 'base64'), ciphertext: Buffer.from(ciphertext, 'base64') };
-}
-
 async function decrypt(body: SealedBody, password: string): Promise<KeyObject> {
-  const { N, r, p } = body;
-  // scrypt needs 128·N·r bytes; Node's default maxmem (32 MiB) is below cosign's N=65536, r=8 (64 MiB).
-  const secret = await new Promise<Buffer>((resolve, reject) =>
-    scrypt(Buffer.from(password, 'utf8'), body.salt, 32, { N, r, p, maxmem: 256 * N * r + 1024 * 1024 }, (error, key) => (error ? reject(error) : resolve(key))),
-  );
+  const secret = await deriveSecret(body, password);
   const opened = nacl.secretbox.open(body.ciphertext, body.nonce, secret);
   if (!opened) throw new KeyError('password', 'the password does not open this key');
   try {
