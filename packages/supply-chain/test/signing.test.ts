@@ -15,6 +15,7 @@ import {
   type SignaturePolicy,
   type SigningMethod,
 } from '../src/index.js';
+import { deriveSecret, encryptedBody, pemBlock, startKeyDerivation } from '../src/sealed-key.js';
 import { DIGEST, KEY, OTHER, OTHER_DIGEST } from './keys.js';
 
 const keyPolicy = (pem: string): SignaturePolicy => ({ kind: 'key', key: readPublicKey(pem) });
@@ -48,6 +49,18 @@ describe('cosign private keys', () => {
     expect(await reason(() => readPublicKey(KEY.private))).toMatch(/^malformed: expected a PEM block -----BEGIN PUBLIC KEY-----/);
     const { privateKey } = generateKeyPairSync('x25519');
     expect(await reason(() => openCosignPrivateKey(privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), ''))).toMatch(/^unsupported: a x25519 key/);
+  });
+
+  it('an early scrypt (started by the entry) is the one open() uses; a wrong guess or a broken key changes nothing', async () => {
+    const body = encryptedBody(pemBlock(KEY.private)!.der);
+    expect(deriveSecret(body, KEY.password)).toBe(deriveSecret(body, KEY.password));
+    expect(deriveSecret(body, 'other')).not.toBe(deriveSecret(body, KEY.password));
+    expect(() => startKeyDerivation('not a key', 'x')).not.toThrow();
+    expect(() => startKeyDerivation(`-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\ne30=\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----`, 'x')).not.toThrow();
+    startKeyDerivation(KEY.private, 'wrong');
+    await expect(readCosignPrivateKey(KEY.private).open('wrong')).rejects.toThrow('the password does not open this key');
+    startKeyDerivation(KEY.private, KEY.password);
+    expect((await openCosignPrivateKey(KEY.private, KEY.password)).hint).toBe(readPublicKey(KEY.public).hint);
   });
 
   it('takes a plain PKCS#8 key too (password unused)', async () => {
