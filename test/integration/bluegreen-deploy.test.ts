@@ -32,6 +32,8 @@ async function liveSelector(app = 'shop'): Promise<string | undefined> {
   return service?.spec.selector['deploy-suite.dev/colour'];
 }
 
+const previewSelector = (app = 'shop') => liveSelector(`${app}-preview`);
+
 /** Reads the live Service's ready endpoints every 50 ms until stopped; returns the smallest count seen. */
 function sampleLive(app: string): { stop: () => Promise<{ min: number; samples: number }> } {
   let running = true;
@@ -128,6 +130,7 @@ describe('bluegreen-deploy on the local control plane', () => {
     expect(run.exitCode).toBe(1);
     expect(run.log).toMatch(/::error::rollout: shop-green the rollout exceeded its progress deadline.*live traffic stays on blue/);
     expect(await liveSelector()).toBe('blue');
+    expect(await previewSelector()).toBe('green');   // parked during the rollout, shown again on failure
     expect(seen.min).toBe(3);
     const service = await client.get('v1', 'Service', namespace, 'shop');
     expect(service?.metadata.annotations?.['deploy-suite.dev/revision']).toBe('3');
@@ -208,12 +211,15 @@ describe('bluegreen-deploy on the local control plane', () => {
     expect(killed.exitCode).not.toBe(0);
     // Live traffic is never without endpoints, whatever the phase the run died in.
     expect(await readyEndpoints(client, namespace, 'shop')).toBe(3);
+    // While the colour rolls out, the preview selects no pod (its endpoints are not tracked pod by pod).
+    if (phase === 'rollout') expect(await previewSelector()).toBe('none');
     const rerun = await deploy({ image });
     expect(rerun.exitCode).toBe(0);
     expect(rerun.outputs.digest).toBe(image.slice(image.indexOf('@') + 1));
     expect(Number(rerun.outputs.revision)).toBe(revision + 1);
     const live = await liveSelector();
     expect(live).toBe(rerun.outputs['live-colour']);
+    expect(await previewSelector()).toBe(rerun.outputs['previous-colour']);
     const history = await readHistory(client, namespace, 'shop');
     expect(history.filter((h) => h.revision === revision + 1)).toHaveLength(1);
     expect(history[0]!.digest).toBe(rerun.outputs.digest);

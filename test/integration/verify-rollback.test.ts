@@ -269,3 +269,20 @@ describe('GitHub deployments after a rollback', () => {
   });
 });
 
+
+describe('a deploy killed mid-rollout', () => {
+  it('left the preview parked (selecting no pod): the rollback points it back at the warm colour and switches', async () => {
+    const app = 'parked';
+    await deploy(app, 40); // r1 blue
+    await deploy(app, 41); // r2 green, blue warm
+    const previewColour = async () => ((await client.get('v1', 'Service', namespace, `${app}-preview`)) as unknown as { spec: { selector: Record<string, string> } }).spec.selector['deploy-suite.dev/colour'];
+    const killed = await runAction('bluegreen-deploy', { kubeconfig, namespace, app, replicas: '3', image: digest(42) }, await loadEvent('push-default-branch'), {}, { killWhenLogShows: '::group::rollout' });
+    expect(killed.exitCode).not.toBe(0);
+    expect(await previewColour()).toBe('none');
+    const run = await verify(app, { 'rollback-to': 'previous' });
+    expect(run.log).not.toMatch(/::error/);
+    expect(run.outputs).toMatchObject({ 'rolled-back': 'true', 'live-colour': 'blue' });
+    expect(await readyEndpoints(client, namespace, app)).toBe(3);
+    expect(await previewColour()).toBe('green');
+  });
+});

@@ -1,6 +1,6 @@
 import { PhaseError, type Phases } from '@deploy-suite/action-kit';
 import { KubeApiError, type KubeClient, type KubeObject } from './client.js';
-import { planDeploy, readLiveState, renderDeployment, renderServices, stateAnnotations, switchedState, type AppSpec, type Colour, type LiveState } from './bluegreen.js';
+import { parkedPreview, planDeploy, readLiveState, renderDeployment, renderServices, stateAnnotations, switchedState, type AppSpec, type Colour, type LiveState } from './bluegreen.js';
 import { readHistory, recordHistory } from './history.js';
 import { lockApp, type LockOptions } from './app-lock.js';
 import type { HeldLease } from './lease.js';
@@ -37,7 +37,6 @@ export async function bluegreenDeploy(client: KubeClient, spec: AppSpec, options
   const lease = options.heldLease ?? (await phases.run('lock', () => lockApp(client, spec.namespace, spec.app, options)));
   const action = options.historyAction ?? 'deploy';
   // Stops the watches that run beside a phase when the deploy ends, however it ends.
-  const background = new AbortController();
   try {
     const live = await phases.run('read', () => client.get('v1', 'Service', spec.namespace, spec.app));
     const state = readLiveState(live);
@@ -61,48 +60,52 @@ export async function bluegreenDeploy(client: KubeClient, spec: AppSpec, options
 
     const appliedAt = Date.now();
     const applied = await phases.run('apply', async () => {
-      const deployment = await client.apply<KubeObject & DeploymentLike>(renderDeployment(spec, target, revision), { fieldManager: FIELD_MANAGER });
-      // The preview Service shows the colour being brought up.
-      const [, preview] = renderServices(spec, target === 'blue' ? 'green' : 'blue', {});
-      await client.apply(preview, { fieldManager: FIELD_MANAGER });
-      return deployment;
+      // Parked (selecting no pod) while the colour rolls out; shown again in the preview phase.
+      await client.apply(parkedPreview(spec), { fieldManager: FIELD_MANAGER });
+      return client.apply<KubeObject & DeploymentLike>(renderDeployment(spec, target, revision), { fieldManager: FIELD_MANAGER });
     });
+    // The preview selects the colour being brought up: after the rollout, or when this run fails.
+    const [, previewOfTarget] = renderServices(spec, target === 'blue' ? 'green' : 'blue', {});
+    const showPreview = () => client.apply(previewOfTarget, { fieldManager: FIELD_MANAGER });
+    let previewShown = false;
+    try {
+      await phases.run('rollout', async () => {
+        let last = rolloutState(applied);
+        const timeoutMs = (spec.progressDeadlineSeconds + 30) * 1000;
+        await client.watchObject<KubeObject & DeploymentLike>('apps/v1', 'Deployment', spec.namespace, deploymentName, undefined, (_type, deployment) => {
+          const next = rolloutState(deployment);
+          if (next.message !== last.message) options.log(`${deploymentName}: ${next.message}`);
+          last = next;
+          return next.phase !== 'waiting';
+        }, { timeoutMs });
+        if (last.phase === 'failed') throw new PhaseError('rollout', `${deploymentName} ${last.message}; live traffic stays on ${state?.liveColour ?? 'nothing (first deploy)'}`, 'look at the pods of the new colour (kubectl describe), fix the image or raise progress-deadline');
+        if (last.phase !== 'done') throw new PhaseError('rollout', `${deploymentName} did not finish rolling out in ${Math.round(timeoutMs / 1000)} s (${last.message}); live traffic stays on ${state?.liveColour ?? 'nothing'}`, 'raise progress-deadline');
+      });
 
-    // Endpoints become ready with the pods: follow the preview Service while the rollout runs, and
-    // only wait for what is left of it in the preview phase.
-    const previewService = `${spec.app}-preview`;
-    const previewReady = waitForReadyEndpoints(client, spec.namespace, previewService, spec.replicas, (spec.progressDeadlineSeconds + 60) * 1000, background.signal).catch(() => false);
-    await phases.run('rollout', async () => {
-      let last = rolloutState(applied);
-      const timeoutMs = (spec.progressDeadlineSeconds + 30) * 1000;
-      await client.watchObject<KubeObject & DeploymentLike>('apps/v1', 'Deployment', spec.namespace, deploymentName, undefined, (_type, deployment) => {
-        const next = rolloutState(deployment);
-        if (next.message !== last.message) options.log(`${deploymentName}: ${next.message}`);
-        last = next;
-        return next.phase !== 'waiting';
-      }, { timeoutMs });
-      if (last.phase === 'failed') throw new PhaseError('rollout', `${deploymentName} ${last.message}; live traffic stays on ${state?.liveColour ?? 'nothing (first deploy)'}`, 'look at the pods of the new colour (kubectl describe), fix the image or raise progress-deadline');
-      if (last.phase !== 'done') throw new PhaseError('rollout', `${deploymentName} did not finish rolling out in ${Math.round(timeoutMs / 1000)} s (${last.message}); live traffic stays on ${state?.liveColour ?? 'nothing'}`, 'raise progress-deadline');
-    });
-
-    await phases.run('preview', async () => {
-      const preview = previewService;
-      // The colour is checked through the Service that will carry it: its pods must be its endpoints.
-      // Endpoints follow ready pods within a second on a healthy control plane; one catching up (after an
-      // API server restart, say) may take longer: wait what is left of the progress deadline, 30 s at least.
-      const waitMs = Math.max(30_000, spec.progressDeadlineSeconds * 1000 - (Date.now() - appliedAt));
-      const ready = await Promise.race([previewReady, new Promise<false>((resolve) => setTimeout(() => resolve(false), waitMs).unref())]);
-      if (!ready && !(await waitForReadyEndpoints(client, spec.namespace, preview, spec.replicas, 1_000))) {
-        throw new PhaseError('preview', `${preview} did not get ${spec.replicas} ready endpoints within ${Math.round(waitMs / 1000)} s; live traffic stays on ${state?.liveColour ?? 'nothing'}`, 'check the pods\' readiness and the Service selector');
-      }
-      if (options.previewCheck) {
-        try {
-          await options.previewCheck(preview);
-        } catch (error) {
-          throw new PhaseError('preview', `the new colour ${target} failed its check through ${preview}: ${(error as Error).message}; live traffic stays on ${state?.liveColour ?? 'nothing'}`, 'fix the release; the old colour keeps serving');
+      await phases.run('preview', async () => {
+        const preview = `${spec.app}-preview`;
+        await showPreview();
+        previewShown = true;
+        // The colour is checked through the Service that will carry it: its pods must be its endpoints.
+        // Endpoints follow ready pods within a second on a healthy control plane; one catching up (after an
+        // API server restart, say) may take longer: wait what is left of the progress deadline, 30 s at least.
+        const waitMs = Math.max(30_000, spec.progressDeadlineSeconds * 1000 - (Date.now() - appliedAt));
+        if (!(await waitForReadyEndpoints(client, spec.namespace, preview, spec.replicas, waitMs))) {
+          throw new PhaseError('preview', `${preview} did not get ${spec.replicas} ready endpoints within ${Math.round(waitMs / 1000)} s; live traffic stays on ${state?.liveColour ?? 'nothing'}`, 'check the pods\' readiness and the Service selector');
         }
-      }
-    });
+        if (options.previewCheck) {
+          try {
+            await options.previewCheck(preview);
+          } catch (error) {
+            throw new PhaseError('preview', `the new colour ${target} failed its check through ${preview}: ${(error as Error).message}; live traffic stays on ${state?.liveColour ?? 'nothing'}`, 'fix the release; the old colour keeps serving');
+          }
+        }
+      });
+    } catch (error) {
+      // A failed run leaves the preview on the colour it brought up, as the rollback expects of it.
+      if (!previewShown) await showPreview().catch(() => undefined);
+      throw error;
+    }
 
     const next: LiveState =
       plan.kind === 'deploy' ? switchedState(plan, digest) : { ...state!, liveDigest: digest };
@@ -117,7 +120,6 @@ export async function bluegreenDeploy(client: KubeClient, spec: AppSpec, options
     );
     return resultOf(next, false);
   } finally {
-    background.abort();
     if (!options.heldLease) await lease.release().catch((error: unknown) => options.log(`could not release the lock: ${error instanceof KubeApiError ? error.message : String(error)}`));
   }
 }

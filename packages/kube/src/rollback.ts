@@ -1,7 +1,7 @@
 import { PhaseError, type Phases } from '@deploy-suite/action-kit';
 import { lockApp, type LockOptions } from './app-lock.js';
 import { colourSelector, deploymentDigest, otherColour, readLiveState, stateAnnotations, type AppSpec, type Colour, type LiveState } from './bluegreen.js';
-import type { KubeClient, KubeObject } from './client.js';
+import { KubeApiError, type KubeClient, type KubeObject } from './client.js';
 import { bluegreenDeploy, FIELD_MANAGER, waitForReadyEndpoints } from './deploy.js';
 import { readHistory, recordHistory } from './history.js';
 import { rolloutState, type DeploymentLike } from './rollout.js';
@@ -85,6 +85,10 @@ export async function rollback(client: KubeClient, app: { namespace: string; app
 
     const replicas = liveDeployment?.spec?.replicas ?? idleDeployment?.spec?.replicas ?? 1;
     let how: RollbackResult['how'] = 'switch';
+    // The preview selects the idle colour: a deploy killed mid-rollout leaves it parked (selecting nothing).
+    await client.mergePatch('v1', 'Service', app.namespace, `${app.app}-preview`, { spec: { selector: colourSelector(app.app, idle) } }, { fieldManager: ROLLBACK_MANAGER }).catch((error: unknown) => {
+      if (!(error instanceof KubeApiError && error.status === 404)) throw error; // no preview: the readiness wait below says so
+    });
     if (!(await isServing(client, app, idle, idleDeployment!, replicas))) {
       how = 'scaled-up';
       await phases.run('scale-up', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { planDeploy, readLiveState, renderDeployment, renderServices, rolloutState, stateAnnotations, switchedState, type AppSpec, type LiveState } from '../src/index.js';
+import { parkedPreview, planDeploy, readLiveState, renderDeployment, renderServices, rolloutState, stateAnnotations, switchedState, type AppSpec, type LiveState } from '../src/index.js';
 
 const D1 = `sha256:${'1'.repeat(64)}`;
 const D2 = `sha256:${'2'.repeat(64)}`;
@@ -54,6 +54,14 @@ describe('rendering', () => {
     expect(live!.spec.selector['deploy-suite.dev/colour']).toBe('blue');
     expect(preview!.metadata.name).toBe('shop-preview');
     expect(preview!.spec.selector['deploy-suite.dev/colour']).toBe('green');
+  });
+
+  it('the parked preview is the same Service selecting no colour', () => {
+    const [, preview] = renderServices(spec, 'blue', {}) as unknown as { metadata: { name: string }; spec: { selector: Record<string, string>; ports: unknown[] } }[];
+    const parked = parkedPreview(spec) as unknown as { metadata: { name: string }; spec: { selector: Record<string, string>; ports: unknown[] } };
+    expect(parked.metadata.name).toBe('shop-preview');
+    expect(parked.spec.ports).toEqual(preview!.spec.ports);
+    expect(parked.spec.selector).toEqual({ 'app.kubernetes.io/name': 'shop', 'deploy-suite.dev/colour': 'none' });
   });
 });
 
