@@ -1,6 +1,7 @@
 // bluegreen-deploy against kubectl doing the same blue-green flip by hand (apply --server-side of the
 // idle colour, rollout status, patch of the live Service's selector), on the same manifests, at 3, 100
-// and 1,000 replicas, interleaved ABBA in one run. Prints wall time and Kubernetes API requests.
+// and 1,000 replicas, interleaved ABBA in one run, each measured flip in a fresh namespace with one colour
+// live. Prints wall time and Kubernetes API requests.
 //   node --experimental-transform-types --import ./scripts/ts-resolve.mjs bench/bluegreen-deploy.bench.ts [runs]   (or all: bash bench/run.sh)
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -56,33 +57,50 @@ const median = (values: number[]) => {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 };
 
-const results: Record<string, unknown>[] = [];
-for (const replicas of [3, 100, 1000]) {
-  const ns = `bench-${stamp}-${replicas}`;
+// Each measured flip runs in a namespace of its own, set up with one colour live and deleted (waited for)
+// afterwards: the thousands of pods a flip replaces are not still being deleted while the other side is
+// measured (in one shared namespace that carry-over moved results by ±40 %).
+function freshNamespace(replicas: number): string {
+  const ns = `bench-${stamp}-${replicas}-${++serial}`;
   kubectl(['create', 'namespace', ns]);
-  // Both sides start from one live colour, so every measured run is a real flip to the idle colour.
+  return ns;
+}
+const dropNamespace = (ns: string) => kubectl(['delete', 'namespace', ns, '--wait=true', '--timeout=600s']);
+
+function kubectlRun(replicas: number): { seconds: number; requests: number } {
+  const ns = freshNamespace(replicas);
   kubectl(['apply', '--server-side', '--field-manager=bench', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'base', namespace: ns }, spec: { selector: { 'app.kubernetes.io/name': 'base', 'deploy-suite.dev/colour': 'blue' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] } }));
   baselineFlip(ns, 'blue', nextImage(), replicas);
+  const measured = baselineFlip(ns, 'green', nextImage(), replicas);
+  dropNamespace(ns);
+  return measured;
+}
+
+async function oursRun(replicas: number): Promise<{ seconds: number; requests: number }> {
+  const ns = freshNamespace(replicas);
   await oursDeploy(ns, nextImage(), replicas);
-  let baseColour = 'blue';
+  const measured = await oursDeploy(ns, nextImage(), replicas);
+  dropNamespace(ns);
+  return measured;
+}
+
+const results: Record<string, unknown>[] = [];
+for (const replicas of [3, 100, 1000]) {
   const base: { seconds: number; requests: number }[] = [];
   const ours: { seconds: number; requests: number }[] = [];
   const count = replicas >= 1000 ? Math.max(2, Math.ceil(runs / 2)) : runs;
   for (let i = 0; i < count; i++) {
-    const flipBase = () => {
-      baseColour = baseColour === 'blue' ? 'green' : 'blue';
-      base.push(baselineFlip(ns, baseColour, nextImage(), replicas));
-    };
+    // ABBA order: a drift in the machine's speed weighs on both sides alike.
     if (i % 2 === 0) {
-      flipBase();
-      ours.push(await oursDeploy(ns, nextImage(), replicas));
+      base.push(kubectlRun(replicas));
+      ours.push(await oursRun(replicas));
     } else {
-      ours.push(await oursDeploy(ns, nextImage(), replicas));
-      flipBase();
+      ours.push(await oursRun(replicas));
+      base.push(kubectlRun(replicas));
     }
     console.log(`replicas ${String(replicas).padStart(4)} run ${i + 1}: kubectl ${base.at(-1)!.seconds.toFixed(3)} s / ${base.at(-1)!.requests} requests   bluegreen-deploy ${ours.at(-1)!.seconds.toFixed(3)} s / ${ours.at(-1)!.requests} requests`);
   }
-  const row = {
+  results.push({
     replicas,
     runs: count,
     kubectlMedianSeconds: Number(median(base.map((b) => b.seconds)).toFixed(3)),
@@ -90,9 +108,7 @@ for (const replicas of [3, 100, 1000]) {
     ratio: Number((median(ours.map((o) => o.seconds)) / median(base.map((b) => b.seconds))).toFixed(3)),
     kubectlRequests: median(base.map((b) => b.requests)),
     oursRequests: median(ours.map((o) => o.requests)),
-  };
-  results.push(row);
-  kubectl(['delete', 'namespace', ns, '--wait=false']);
+  });
 }
 console.log('\nreplicas   kubectl (s)   bluegreen-deploy (s)   ratio   requests kubectl / ours');
 for (const r of results) {
