@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadEvent, repoRoot, runAction } from '../test/support/action-runner.ts';
+import { median } from './median.ts';
 
 const runs = Number(process.argv[2] ?? 4);
 const kubeconfigPath = process.env.DEPLOY_SUITE_KUBECONFIG;
@@ -50,12 +51,6 @@ async function oursDeploy(ns: string, image: string, replicas: number): Promise<
   if (result.exitCode !== 0) throw new Error(`bluegreen-deploy failed:\n${result.log.slice(-2000)}`);
   return { seconds: result.seconds, requests: Number(result.outputs['api-requests']) };
 }
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 
 // Each measured flip runs in a namespace of its own, set up with one colour live and deleted (waited for)
 // afterwards: the thousands of pods a flip replaces are not still being deleted while the other side is

@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadEvent, repoRoot, runAction } from '../test/support/action-runner.ts';
+import { median } from './median.ts';
 
 const runs = Number(process.argv[2] ?? 9);
 const registry = process.env.DEPLOY_SUITE_REGISTRY;
@@ -30,12 +31,6 @@ async function ours(version: string): Promise<number> {
   if (result.exitCode !== 0) throw new Error(`build-image failed:\n${result.log.slice(-2000)}`);
   return result.seconds;
 }
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 
 // Warm-up: the first push of each repository uploads the base layer; not what a CI run pays each time.
 raw(`${stamp}-warm`);

@@ -10,6 +10,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../test/support/action-runner.ts';
+import { median } from './median.ts';
 
 const runs = Number(process.argv[2] ?? 7);
 const node = process.env.DEPLOY_SUITE_NODE24 || process.execPath;
@@ -75,12 +76,6 @@ function bundleBytes(action: string): { entry: number; total: number } {
   const files = readdirSync(dist, { recursive: true }).map(String).filter((f) => f.endsWith('.js') || f.endsWith('.mjs') || f.endsWith('.cjs'));
   return { entry: statSync(join(dist, 'index.js')).size, total: files.reduce((sum, f) => sum + statSync(join(dist, f)).size, 0) };
 }
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 
 const names = Object.keys(subjects);
 const samples: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));

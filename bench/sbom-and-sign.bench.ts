@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadEvent, repoRoot, runAction } from '../test/support/action-runner.ts';
 import { freshImage as pushImage } from '../test/support/registry-api.ts';
+import { median } from './median.ts';
 
 const runs = Number(process.argv[2] ?? 9);
 const registry = process.env.DEPLOY_SUITE_REGISTRY;
@@ -47,12 +48,6 @@ async function action(image: string, withSbom: boolean): Promise<number> {
   if (result.exitCode !== 0) throw new Error(`sbom-and-sign failed:\n${result.log.slice(-2000)}`);
   return result.seconds;
 }
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 
 interface Comparison {
   name: string;

@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadEvent, repoRoot, runAction } from '../test/support/action-runner.ts';
+import { median } from './median.ts';
 
 const runs = Number(process.argv[2] ?? 9);
 const kubeconfigPath = process.env.DEPLOY_SUITE_KUBECONFIG;
@@ -42,12 +43,6 @@ async function viaAction(inputs: Record<string, string>): Promise<{ seconds: num
   if (!run.outputs['rolled-back'] || run.outputs['rolled-back'] !== 'true') throw new Error(`verify-rollback did not roll back:\n${run.log.slice(-2000)}`);
   return { seconds: run.seconds, toSwitch: Number(run.outputs['rollback-seconds']) };
 }
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 
 spawnSync('kubectl', ['--kubeconfig', kubeconfigPath, 'create', 'namespace', ns]);
 await deploy(1);

@@ -36,7 +36,6 @@ export async function bluegreenDeploy(client: KubeClient, spec: AppSpec, options
   const digest = spec.image.slice(spec.image.indexOf('@') + 1);
   const lease = options.heldLease ?? (await phases.run('lock', () => lockApp(client, spec.namespace, spec.app, options)));
   const action = options.historyAction ?? 'deploy';
-  // Stops the watches that run beside a phase when the deploy ends, however it ends.
   try {
     const live = await phases.run('read', () => client.get('v1', 'Service', spec.namespace, spec.app));
     const state = readLiveState(live);
@@ -149,7 +148,7 @@ export async function readyEndpoints(client: KubeClient, namespace: string, serv
 }
 
 /** Waits, by watch, until a Service has at least `count` ready endpoints; false on timeout. */
-export async function waitForReadyEndpoints(client: KubeClient, namespace: string, service: string, count: number, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+export async function waitForReadyEndpoints(client: KubeClient, namespace: string, service: string, count: number, timeoutMs: number): Promise<boolean> {
   const selector = `kubernetes.io/service-name=${service}`;
   const list = await client.request<EndpointSliceList>('GET', `/apis/discovery.k8s.io/v1/namespaces/${namespace}/endpointslices?labelSelector=${encodeURIComponent(selector)}`);
   const ready = new Map(list.items.map((slice) => [slice.metadata.name, readyIn(slice)]));
@@ -159,5 +158,5 @@ export async function waitForReadyEndpoints(client: KubeClient, namespace: strin
     if (type === 'DELETED') ready.delete(slice.metadata.name);
     else ready.set(slice.metadata.name, readyIn(slice));
     return total() >= count;
-  }, { timeoutMs, ...(signal ? { signal } : {}) });
+  }, { timeoutMs });
 }

@@ -156,7 +156,8 @@ export class RegistryClient {
    * (a fresh signature) cannot be there yet: the existence check is skipped.
    */
   async putBlob(ref: ImageReference, bytes: Buffer, mediaType: string, options: { unique?: boolean } = {}): Promise<Descriptor> {
-    if (!options.unique && (await this.hasBlob(ref, sha256Digest(bytes)))) return { mediaType, digest: sha256Digest(bytes), size: bytes.length };
+    const digest = sha256Digest(bytes);
+    if (!options.unique && (await this.hasBlob(ref, digest))) return { mediaType, digest, size: bytes.length };
     return this.finishUpload(ref, await this.startUpload(ref), bytes, mediaType);
   }
 

@@ -3,7 +3,7 @@ import { MEDIA_TYPES, RegistryError, isIndex, sha256Digest, type Descriptor, typ
 
 export const BUNDLE_MEDIA_TYPE = 'application/vnd.dev.sigstore.bundle.v0.3+json';
 const EMPTY_CONFIG_BYTES = Buffer.from('{}');
-const EMPTY_CONFIG = { bytes: EMPTY_CONFIG_BYTES, digest: sha256Digest(EMPTY_CONFIG_BYTES), descriptor: { mediaType: 'application/vnd.oci.empty.v1+json', digest: sha256Digest(EMPTY_CONFIG_BYTES), size: EMPTY_CONFIG_BYTES.length } };
+const EMPTY_CONFIG: Descriptor = { mediaType: 'application/vnd.oci.empty.v1+json', digest: sha256Digest(EMPTY_CONFIG_BYTES), size: EMPTY_CONFIG_BYTES.length };
 /** Bundles read per digest at most: each is a manifest and a blob request. */
 const MAX_BUNDLES = 64;
 
@@ -80,7 +80,7 @@ export class ReferrerWriter {
     const session = this.sessions.shift();
     // Signatures are randomized: the bundle's bytes are new every time, no existence check.
     const [config, layer] = await Promise.all([
-      this.configPresent ? EMPTY_CONFIG.descriptor : client.putBlob(image, EMPTY_CONFIG.bytes, EMPTY_CONFIG.descriptor.mediaType),
+      this.configPresent ? EMPTY_CONFIG : client.putBlob(image, EMPTY_CONFIG_BYTES, EMPTY_CONFIG.mediaType),
       session ? client.finishUpload(image, session, bundleBytes, BUNDLE_MEDIA_TYPE) : client.putBlob(image, bundleBytes, BUNDLE_MEDIA_TYPE, { unique: true }),
     ]);
     this.configPresent = true;
