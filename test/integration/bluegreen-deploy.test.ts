@@ -95,7 +95,8 @@ describe('bluegreen-deploy on the local control plane', () => {
     expect(await liveSelector()).toBe('green');
     const blue = await client.get<KubeObject & { status: { availableReplicas: number } }>('apps/v1', 'Deployment', namespace, 'shop-blue');
     expect(blue?.status.availableReplicas).toBe(3);
-    expect(seen.samples).toBeGreaterThan(3);
+    // Sampled through the whole run (it is short: ~0.2 s), a read at least every 100 ms.
+    expect(seen.samples).toBeGreaterThanOrEqual(Math.max(2, Math.floor(run.seconds / 0.1)));
     expect(seen.min).toBeGreaterThan(0);
   });
 

@@ -151,7 +151,8 @@ export function renderServices(spec: AppSpec, live: Colour, annotations: Record<
  * The preview Service while a colour rolls out: it selects no pod. Selecting the rolling colour, the
  * endpoint controllers would track every pod the rollout starts and stops; on a two-core control plane
  * that work slowed a 1,000-replica rollout by a fifth. It shows the colour again once the rollout is done
- * (one sync of ready pods), and on failure.
+ * (one sync of ready pods), and on failure. Shown for the rollout's last 5 % instead, its endpoints sync
+ * took longer, not shorter (0.04–0.7 s against 0.05–0.07 s): the controllers were still busy with the pods.
  */
 export function parkedPreview(spec: AppSpec): KubeObject {
   const [, preview] = renderServices(spec, 'blue', {});

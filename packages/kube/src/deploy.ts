@@ -44,8 +44,10 @@ export async function bluegreenDeploy(client: KubeClient, spec: AppSpec, options
       options.log(plan.reason);
       const current = await client.get<KubeObject & DeploymentLike>('apps/v1', 'Deployment', spec.namespace, `${spec.app}-${plan.colour}`);
       if (current && rolloutState(current).phase === 'done') {
-        // A run stopped between the switch and the record leaves the revision live but unrecorded.
-        const history = await readHistory(client, spec.namespace, spec.app);
+        // A run stopped between the switch and the record leaves the revision live but unrecorded, and
+        // the preview maybe still on the live colour: both are finished here.
+        const [, warmPreview] = renderServices(spec, plan.colour, {});
+        const [history] = await Promise.all([readHistory(client, spec.namespace, spec.app), client.apply(warmPreview, { fieldManager: FIELD_MANAGER })]);
         if (!history.some((h) => h.revision === state!.revision && h.action === 'deploy')) {
           await recordHistory(client, spec.namespace, spec.app, { revision: state!.revision, digest, colour: plan.colour, action: 'deploy', at: new Date().toISOString(), ...(options.runUrl ? { runUrl: options.runUrl } : {}) }, FIELD_MANAGER);
         }
@@ -70,10 +72,15 @@ export async function bluegreenDeploy(client: KubeClient, spec: AppSpec, options
     try {
       await phases.run('rollout', async () => {
         let last = rolloutState(applied);
+        let loggedAt = 0;
         const timeoutMs = (spec.progressDeadlineSeconds + 30) * 1000;
         await client.watchObject<KubeObject & DeploymentLike>('apps/v1', 'Deployment', spec.namespace, deploymentName, undefined, (_type, deployment) => {
           const next = rolloutState(deployment);
-          if (next.message !== last.message) options.log(`${deploymentName}: ${next.message}`);
+          // The status changes with every few pods at scale: progress is logged once a second at most.
+          if (next.message !== last.message && (next.phase !== 'waiting' || Date.now() - loggedAt >= 1000)) {
+            options.log(`${deploymentName}: ${next.message}`);
+            loggedAt = Date.now();
+          }
           last = next;
           return next.phase !== 'waiting';
         }, { timeoutMs });
@@ -108,14 +115,15 @@ export async function bluegreenDeploy(client: KubeClient, spec: AppSpec, options
 
     const next: LiveState =
       plan.kind === 'deploy' ? switchedState(plan, digest) : { ...state!, liveDigest: digest };
-    await phases.run('switch', async () => {
-      const [liveService, preview] = renderServices(spec, target, stateAnnotations(next, { 'updated-at': new Date().toISOString(), ...(options.runUrl ? { 'run-url': options.runUrl } : {}) }));
-      await client.apply(liveService, { fieldManager: FIELD_MANAGER });
-      // After the switch the preview shows the colour kept warm for rollback.
-      await client.apply(preview, { fieldManager: FIELD_MANAGER });
-    });
+    const [liveService, warmPreview] = renderServices(spec, target, stateAnnotations(next, { 'updated-at': new Date().toISOString(), ...(options.runUrl ? { 'run-url': options.runUrl } : {}) }));
+    await phases.run('switch', () => client.apply(liveService, { fieldManager: FIELD_MANAGER }));
+    // After the switch the preview shows the colour kept warm for rollback; independent of the history
+    // record, so both are written at once.
     await phases.run('record', () =>
-      recordHistory(client, spec.namespace, spec.app, { revision: next.revision, digest, colour: target, action, at: new Date().toISOString(), ...(options.runUrl ? { runUrl: options.runUrl } : {}) }, FIELD_MANAGER),
+      Promise.all([
+        client.apply(warmPreview, { fieldManager: FIELD_MANAGER }),
+        recordHistory(client, spec.namespace, spec.app, { revision: next.revision, digest, colour: target, action, at: new Date().toISOString(), ...(options.runUrl ? { runUrl: options.runUrl } : {}) }, FIELD_MANAGER),
+      ]),
     );
     return resultOf(next, false);
   } finally {
