@@ -2,7 +2,8 @@
 // idle colour, rollout status, patch of the live Service's selector), on the same manifests, at 3, 100
 // and 1,000 replicas, interleaved ABBA in one run, each measured flip in a fresh namespace with one colour
 // live. Prints wall time and Kubernetes API requests.
-//   node --experimental-transform-types --import ./scripts/ts-resolve.mjs bench/bluegreen-deploy.bench.ts [runs]   (or all: bash bench/run.sh)
+//   node --experimental-transform-types --import ./scripts/ts-resolve.mjs bench/bluegreen-deploy.bench.ts [runs] [replicas,…]   (or all: bash bench/run.sh)
+// runs: per replica count (half of it, two at least, at 1,000); replicas: default 3,100,1000.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -80,7 +81,8 @@ async function oursRun(replicas: number): Promise<{ seconds: number; requests: n
 }
 
 const results: Record<string, unknown>[] = [];
-for (const replicas of [3, 100, 1000]) {
+const replicaCounts = (process.argv[3] ?? '3,100,1000').split(',').map(Number);
+for (const replicas of replicaCounts) {
   const base: { seconds: number; requests: number }[] = [];
   const ours: { seconds: number; requests: number }[] = [];
   const count = replicas >= 1000 ? Math.max(2, Math.ceil(runs / 2)) : runs;

@@ -37,7 +37,8 @@ export async function bluegreenDeploy(client: KubeClient, spec: AppSpec, options
   const lease = options.heldLease ?? (await phases.run('lock', () => lockApp(client, spec.namespace, spec.app, options)));
   const action = options.historyAction ?? 'deploy';
   try {
-    const live = await phases.run('read', () => client.get('v1', 'Service', spec.namespace, spec.app));
+    // Read under the lock, so the history cannot change before this run records its revision.
+    const [live, history] = await phases.run('read', () => Promise.all([client.get('v1', 'Service', spec.namespace, spec.app), readHistory(client, spec.namespace, spec.app)]));
     const state = readLiveState(live);
     const plan = planDeploy(state, digest);
     if (plan.kind === 'noop') {
@@ -47,9 +48,9 @@ export async function bluegreenDeploy(client: KubeClient, spec: AppSpec, options
         // A run stopped between the switch and the record leaves the revision live but unrecorded, and
         // the preview maybe still on the live colour: both are finished here.
         const [, warmPreview] = renderServices(spec, plan.colour, {});
-        const [history] = await Promise.all([readHistory(client, spec.namespace, spec.app), client.apply(warmPreview, { fieldManager: FIELD_MANAGER })]);
+        await client.apply(warmPreview, { fieldManager: FIELD_MANAGER });
         if (!history.some((h) => h.revision === state!.revision && h.action === 'deploy')) {
-          await recordHistory(client, spec.namespace, spec.app, { revision: state!.revision, digest, colour: plan.colour, action: 'deploy', at: new Date().toISOString(), ...(options.runUrl ? { runUrl: options.runUrl } : {}) }, FIELD_MANAGER);
+          await recordHistory(client, spec.namespace, spec.app, { revision: state!.revision, digest, colour: plan.colour, action: 'deploy', at: new Date().toISOString(), ...(options.runUrl ? { runUrl: options.runUrl } : {}) }, FIELD_MANAGER, history);
         }
         return resultOf(state!, true);
       }
@@ -61,9 +62,13 @@ export async function bluegreenDeploy(client: KubeClient, spec: AppSpec, options
 
     const appliedAt = Date.now();
     const applied = await phases.run('apply', async () => {
-      // Parked (selecting no pod) while the colour rolls out; shown again in the preview phase.
-      await client.apply(parkedPreview(spec), { fieldManager: FIELD_MANAGER });
-      return client.apply<KubeObject & DeploymentLike>(renderDeployment(spec, target, revision), { fieldManager: FIELD_MANAGER });
+      // The preview is parked (selecting no pod) while the colour rolls out; shown again in the preview
+      // phase. Both are written at once: the controllers start the rollout milliseconds after the apply.
+      const [, deployment] = await Promise.all([
+        client.apply(parkedPreview(spec), { fieldManager: FIELD_MANAGER }),
+        client.apply<KubeObject & DeploymentLike>(renderDeployment(spec, target, revision), { fieldManager: FIELD_MANAGER }),
+      ]);
+      return deployment;
     });
     // The preview selects the colour being brought up: after the rollout, or when this run fails.
     const [, previewOfTarget] = renderServices(spec, target === 'blue' ? 'green' : 'blue', {});
@@ -122,7 +127,7 @@ export async function bluegreenDeploy(client: KubeClient, spec: AppSpec, options
     await phases.run('record', () =>
       Promise.all([
         client.apply(warmPreview, { fieldManager: FIELD_MANAGER }),
-        recordHistory(client, spec.namespace, spec.app, { revision: next.revision, digest, colour: target, action, at: new Date().toISOString(), ...(options.runUrl ? { runUrl: options.runUrl } : {}) }, FIELD_MANAGER),
+        recordHistory(client, spec.namespace, spec.app, { revision: next.revision, digest, colour: target, action, at: new Date().toISOString(), ...(options.runUrl ? { runUrl: options.runUrl } : {}) }, FIELD_MANAGER, history),
       ]),
     );
     return resultOf(next, false);

@@ -31,8 +31,9 @@ export async function readHistory(client: KubeClient, namespace: string, app: st
   }
 }
 
-export async function recordHistory(client: KubeClient, namespace: string, app: string, entry: HistoryEntry, fieldManager: string): Promise<HistoryEntry[]> {
-  const entries = appendHistory(await readHistory(client, namespace, app), entry);
+/** `current`: the history as read under the app's lock, when the caller has it (saves reading it again). */
+export async function recordHistory(client: KubeClient, namespace: string, app: string, entry: HistoryEntry, fieldManager: string, current?: HistoryEntry[]): Promise<HistoryEntry[]> {
+  const entries = appendHistory(current ?? (await readHistory(client, namespace, app)), entry);
   await client.apply(
     { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: historyName(app), namespace, labels: { 'app.kubernetes.io/name': app, 'app.kubernetes.io/managed-by': 'deploy-suite' } }, data: { history: JSON.stringify(entries, null, 1) } },
     { fieldManager },
