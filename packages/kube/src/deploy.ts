@@ -1,6 +1,6 @@
 import { PhaseError, type Phases } from '@deploy-suite/action-kit';
 import { KubeApiError, type KubeClient, type KubeObject } from './client.js';
-import { parkedPreview, planDeploy, readLiveState, renderDeployment, renderServices, stateAnnotations, switchedState, type AppSpec, type Colour, type LiveState } from './bluegreen.js';
+import { digestOf, parkedPreview, planDeploy, readLiveState, renderDeployment, renderServices, stateAnnotations, switchedState, type AppSpec, type Colour, type LiveState } from './bluegreen.js';
 import { readHistory, recordHistory } from './history.js';
 import { lockApp, type LockOptions } from './app-lock.js';
 import type { HeldLease } from './lease.js';
@@ -33,7 +33,7 @@ export interface DeployResult {
  * unlock. Before the switch nothing touches live traffic, so any failure leaves the live colour serving.
  */
 export async function bluegreenDeploy(client: KubeClient, spec: AppSpec, options: DeployOptions, phases: Phases): Promise<DeployResult> {
-  const digest = spec.image.slice(spec.image.indexOf('@') + 1);
+  const digest = digestOf(spec.image);
   const lease = options.heldLease ?? (await phases.run('lock', () => lockApp(client, spec.namespace, spec.app, options)));
   const action = options.historyAction ?? 'deploy';
   try {

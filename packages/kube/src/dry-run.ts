@@ -1,5 +1,5 @@
 import type { KubeClient, KubeObject } from './client.js';
-import { planDeploy, readLiveState, renderDeployment, renderServices, stateAnnotations, switchedState, type AppSpec } from './bluegreen.js';
+import { digestOf, planDeploy, readLiveState, renderDeployment, renderServices, stateAnnotations, switchedState, type AppSpec } from './bluegreen.js';
 import { FIELD_MANAGER } from './deploy.js';
 
 export interface ObjectChange {
@@ -36,7 +36,7 @@ export function diffObjects(before: unknown, after: unknown, path = ''): string[
  */
 export async function dryRunDeploy(client: KubeClient, spec: AppSpec): Promise<{ changes: ObjectChange[]; target: string; revision: number }> {
   const state = readLiveState(await client.get('v1', 'Service', spec.namespace, spec.app));
-  const digest = spec.image.slice(spec.image.indexOf('@') + 1);
+  const digest = digestOf(spec.image);
   const plan = planDeploy(state, digest);
   if (plan.kind === 'noop') return { changes: [], target: plan.colour, revision: plan.revision };
   const next = switchedState(plan, digest);

@@ -158,7 +158,7 @@ export class RegistryClient {
   async putBlob(ref: ImageReference, bytes: Buffer, mediaType: string, options: { unique?: boolean } = {}): Promise<Descriptor> {
     const digest = sha256Digest(bytes);
     if (!options.unique && (await this.hasBlob(ref, digest))) return { mediaType, digest, size: bytes.length };
-    return this.finishUpload(ref, await this.startUpload(ref), bytes, mediaType);
+    return this.finishUpload(ref, await this.startUpload(ref), bytes, mediaType, digest);
   }
 
   /**
@@ -173,9 +173,8 @@ export class RegistryClient {
     return new URL(location, this.baseUrl(ref)).href;
   }
 
-  /** Completes an upload session with the whole blob (PUT …?digest=). */
-  async finishUpload(ref: ImageReference, uploadUrl: string, bytes: Buffer, mediaType: string): Promise<Descriptor> {
-    const digest = sha256Digest(bytes);
+  /** Completes an upload session with the whole blob (PUT …?digest=); `digest`, when the caller has it. */
+  async finishUpload(ref: ImageReference, uploadUrl: string, bytes: Buffer, mediaType: string, digest = sha256Digest(bytes)): Promise<Descriptor> {
     const url = new URL(uploadUrl);
     url.searchParams.set('digest', digest);
     await this.request(ref, 'PUT', url.href, { 'content-type': 'application/octet-stream' }, bytes);
