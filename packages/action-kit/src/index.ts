@@ -8,4 +8,5 @@ export * from './run.js';
 export * from './exec.js';
 export * from './github-context.js';
 export * from './github-api.js';
+export * from './http.js';
 export * from './github-deployments.js';

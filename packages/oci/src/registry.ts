@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { errorMessage, isTransientStatus, retry } from '@deploy-suite/action-kit';
+import { errorMessage, httpRequest, isTransientStatus, retry, type HttpResponse } from '@deploy-suite/action-kit';
 import { credentialsFor, type RegistryCredentials } from './docker-config.js';
 import { DIGEST_PATTERN, DOCKER_HUB, type ImageReference } from './reference.js';
 
@@ -82,7 +82,7 @@ export interface RegistryClientOptions {
 }
 
 /**
- * The one registry client of the suite: OCI distribution API over fetch, with Docker's token auth
+ * The one registry client of the suite: OCI distribution API over node:http(s) (action-kit's httpRequest), with Docker's token auth
  * (Bearer challenge, Basic fallback), credentials from the docker config, and retries on transient
  * failures.
  */
@@ -96,7 +96,7 @@ export class RegistryClient {
 
   async getManifest(ref: ImageReference, reference = ref.digest ?? ref.tag ?? 'latest'): Promise<FetchedManifest> {
     const response = await this.request(ref, 'GET', `manifests/${reference}`, { accept: MANIFEST_ACCEPT });
-    const bytes = Buffer.from(await response.arrayBuffer());
+    const bytes = response.body;
     const digest = response.headers.get('docker-content-digest') ?? sha256Digest(bytes);
     const json = JSON.parse(bytes.toString('utf8')) as ImageManifest | ImageIndex;
     const mediaType = json.mediaType ?? response.headers.get('content-type') ?? '';
@@ -108,12 +108,11 @@ export class RegistryClient {
 
   /**
    * GET /v2/: checks the registry answers (and the credentials, when it asks). Called while a build runs,
-   * it also takes the HTTP stack's first-use cost (~40 ms in Node 24) off the critical path.
+   * it also takes the first connection off the critical path.
    */
   async ping(ref: ImageReference): Promise<void> {
     const url = this.baseUrl(ref).replace(/\/v2\/.*$/, '/v2/');
-    const response = await this.send(url, 'GET', {}, undefined);
-    await response.arrayBuffer();
+    await this.send(url, 'GET', {}, undefined);
   }
 
   /** The digest a tag points at now, or undefined when the tag does not exist. */
@@ -128,8 +127,7 @@ export class RegistryClient {
   }
 
   async getBlob(ref: ImageReference, digest: string): Promise<Buffer> {
-    const response = await this.request(ref, 'GET', `blobs/${digest}`, {});
-    const bytes = Buffer.from(await response.arrayBuffer());
+    const bytes = (await this.request(ref, 'GET', `blobs/${digest}`, {})).body;
     if (sha256Digest(bytes) !== digest) {
       throw new RegistryError(0, `blob ${digest} from ${ref.registry} does not match its digest`);
     }
@@ -167,7 +165,6 @@ export class RegistryClient {
    */
   async startUpload(ref: ImageReference): Promise<string> {
     const started = await this.request(ref, 'POST', 'blobs/uploads/', {});
-    await started.arrayBuffer();
     const location = started.headers.get('location');
     if (!location) throw new RegistryError(0, `the registry ${ref.registry} started an upload without a Location`);
     return new URL(location, this.baseUrl(ref)).href;
@@ -183,8 +180,7 @@ export class RegistryClient {
 
   /** Cancels an upload session that was not used (DELETE), so the registry need not wait to expire it. */
   async cancelUpload(ref: ImageReference, uploadUrl: string): Promise<void> {
-    const response = await this.request(ref, 'DELETE', uploadUrl, {});
-    await response.arrayBuffer();
+    await this.request(ref, 'DELETE', uploadUrl, {});
   }
 
   /**
@@ -193,7 +189,6 @@ export class RegistryClient {
    */
   async putManifest(ref: ImageReference, reference: string, bytes: Buffer, mediaType: string): Promise<{ digest: string; subjectAccepted: boolean }> {
     const response = await this.request(ref, 'PUT', `manifests/${reference}`, { 'content-type': mediaType }, bytes);
-    await response.arrayBuffer();
     return { digest: response.headers.get('docker-content-digest') ?? sha256Digest(bytes), subjectAccepted: response.headers.has('oci-subject') };
   }
 
@@ -206,7 +201,7 @@ export class RegistryClient {
       const query = artifactType ? `?artifactType=${encodeURIComponent(artifactType)}` : '';
       const response = await this.request(ref, 'GET', `referrers/${digest}${query}`, { accept: MEDIA_TYPES.ociIndex });
       const type = response.headers.get('content-type') ?? '';
-      const body = (await response.json()) as ImageIndex;
+      const body = response.json<ImageIndex>();
       if (!type.includes(MEDIA_TYPES.ociIndex) || !Array.isArray(body.manifests)) return undefined;
       return artifactType ? body.manifests.filter((m) => m.artifactType === artifactType) : body.manifests;
     } catch (error) {
@@ -238,7 +233,7 @@ export class RegistryClient {
     path: string,
     headers: Record<string, string>,
     body?: Buffer,
-  ): Promise<Response> {
+  ): Promise<HttpResponse> {
     // path is relative to the repository, or an absolute upload URL the registry handed out.
     const url = /^https?:\/\//.test(path) ? path : this.baseUrl(ref) + path;
     const scope = `repository:${ref.repository}:${method === 'PUT' || method === 'POST' || method === 'DELETE' ? 'pull,push' : 'pull'}`;
@@ -253,7 +248,7 @@ export class RegistryClient {
           }
         }
         if (!response.ok) {
-          const text = method === 'HEAD' ? '' : (await response.text()).slice(0, 300);
+          const text = response.text().slice(0, 300);
           throw new RegistryError(response.status, `${method} ${url} answered ${response.status}${text ? `: ${text}` : ''}`);
         }
         return response;
@@ -266,17 +261,11 @@ export class RegistryClient {
     );
   }
 
-  private async send(url: string, method: string, headers: Record<string, string>, body: Buffer | undefined, authorization?: string): Promise<Response> {
+  private async send(url: string, method: string, headers: Record<string, string>, body: Buffer | undefined, authorization?: string): Promise<HttpResponse> {
     try {
-      return await fetch(url, {
-        method,
-        headers: { ...headers, ...(authorization ? { authorization } : {}) },
-        body: body ? new Uint8Array(body) : undefined,
-        signal: AbortSignal.timeout(60_000),
-      });
+      return await httpRequest(url, { method, headers: { ...headers, ...(authorization ? { authorization } : {}) }, ...(body ? { body } : {}), timeoutMs: 60_000 });
     } catch (error) {
-      const cause = (error as { cause?: unknown }).cause;
-      throw new RegistryError(0, `${method} ${url} failed: ${errorMessage(error)}${cause ? ` (${errorMessage(cause)})` : ''}`);
+      throw new RegistryError(0, `${method} ${url} failed: ${errorMessage(error)}`);
     }
   }
 
@@ -291,11 +280,11 @@ export class RegistryClient {
     const tokenUrl = new URL(params.realm);
     if (params.service) tokenUrl.searchParams.set('service', params.service);
     tokenUrl.searchParams.set('scope', scope);
-    const response = await fetch(tokenUrl, { headers: basic ? { authorization: basic } : {}, signal: AbortSignal.timeout(30_000) }).catch((error: unknown) => {
+    const response = await httpRequest(tokenUrl, { headers: basic ? { authorization: basic } : {}, timeoutMs: 30_000 }).catch((error: unknown) => {
       throw new RegistryError(0, `token request to ${tokenUrl.origin} failed: ${errorMessage(error)}`);
     });
     if (!response.ok) throw new RegistryError(response.status, `token request to ${tokenUrl.origin} answered ${response.status}; check the registry credentials`);
-    const json = (await response.json()) as { token?: string; access_token?: string };
+    const json = response.json<{ token?: string; access_token?: string }>();
     const token = json.token ?? json.access_token;
     return token ? `Bearer ${token}` : undefined;
   }
