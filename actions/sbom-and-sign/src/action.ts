@@ -31,7 +31,7 @@ async function toolPath(library: Library, phases: Phases, name: 'syft' | 'trivy'
 
 async function main(): Promise<void> {
   const inputs = readSbomAndSignInputs(new InputReader(), process.env.GITHUB_WORKSPACE || process.cwd());
-  // scrypt opens the key on the thread pool while sigstore-js (a megabyte) loads and the registry answers.
+  // scrypt opens the key in a worker while sigstore-js (a megabyte) loads and the registry answers.
   const keyOpening = openSigningKey(inputs);
   keyOpening.catch(() => undefined);
   const library = await import('@deploy-suite/supply-chain');

@@ -35,7 +35,7 @@ export interface SbomAndSignInputs {
 const KEY_FIX = 'pass the whole cosign.key file written by cosign generate-key-pair, PEM lines included';
 
 /**
- * Opens the private key (scrypt, ~0.2 s off the main thread); a wrong password is an input error like
+ * Opens the private key (scrypt, ~0.15 s off the main thread); a wrong password is an input error like
  * the others, raised before anything is read from or pushed to the registry.
  */
 export async function openSigningKey(inputs: SbomAndSignInputs): Promise<SigningKey | undefined> {

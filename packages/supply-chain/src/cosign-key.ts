@@ -36,9 +36,9 @@ export interface SealedKey {
 /**
  * Reads a private key as `cosign generate-key-pair` writes it: PEM whose body is JSON with an scrypt KDF
  * and a NaCl secretbox around PKCS#8 DER. No library reads this format, so it is done here with
- * node:crypto's scrypt and tweetnacl's secretbox (XSalsa20-Poly1305, which node:crypto lacks).
+ * the suite's scrypt (scrypt.ts) and tweetnacl's secretbox (XSalsa20-Poly1305, which node:crypto lacks).
  * A plain PKCS#8 PEM is accepted too (password ignored), for keys kept in a secret manager.
- * Structure errors throw at once; the password is checked by open(), whose scrypt (~0.2 s, 64 MiB)
+ * Structure errors throw at once; the password is checked by open(), whose scrypt (~0.15 s, 64 MiB)
  * runs off the main thread so the caller can load modules or reach the registry meanwhile.
  */
 export function readCosignPrivateKey(pem: string): SealedKey {

@@ -78,7 +78,7 @@ export async function sbomAndSign(request: SbomAndSignRequest, phases: Phases): 
   const stem = artifactStem(image);
   const result: SbomAndSignResult = { image: reference, stem, attestations: [] };
 
-  // Reading the signing setup (for a key: scrypt on the thread pool) runs while the registry answers.
+  // Reading the signing setup (for a key: scrypt in a worker) runs while the registry answers.
   request.signing?.catch(() => undefined);
   const subject = await phases.run('resolve', async () => {
     try {
