@@ -1,5 +1,6 @@
 import { isTransientStatus, retry } from './retry.js';
 import { errorMessage } from './errors.js';
+import { httpRequest, type HttpResponse } from './http.js';
 
 export class GitHubApiError extends Error {
   constructor(
@@ -18,8 +19,9 @@ export interface GitHubApiOptions {
 }
 
 /**
- * One call to GitHub's REST API, as JSON, retried on throttling and server errors. Kept to fetch so
- * the bundles stay small and start fast; the shapes are GitHub's documented ones.
+ * One call to GitHub's REST API, as JSON, retried on throttling and server errors, over the suite's one
+ * HTTP transport (no client library: the bundles stay small and start fast); the shapes are GitHub's
+ * documented ones.
  */
 export async function githubRequest<T>(
   options: GitHubApiOptions,
@@ -30,9 +32,9 @@ export async function githubRequest<T>(
   const url = `${options.apiUrl}${path}`;
   return retry(
     async () => {
-      let response: Response;
+      let response: HttpResponse;
       try {
-        response = await fetch(url, {
+        response = await httpRequest(url, {
           method,
           headers: {
             accept: 'application/vnd.github+json',
@@ -41,13 +43,13 @@ export async function githubRequest<T>(
             ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
             ...(body === undefined ? {} : { 'content-type': 'application/json' }),
           },
-          body: body === undefined ? undefined : JSON.stringify(body),
-          signal: AbortSignal.timeout(30_000),
+          ...(body === undefined ? {} : { body: Buffer.from(JSON.stringify(body)) }),
+          timeoutMs: 30_000,
         });
       } catch (error) {
         throw new GitHubApiError(0, `${method} ${path}: ${errorMessage(error)}`);
       }
-      const text = await response.text();
+      const text = response.text();
       if (!response.ok) {
         let detail = text.slice(0, 300);
         try {
