@@ -29,6 +29,22 @@ export interface HttpResponse {
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
+/** The whole exchange took longer than its timeout. Named as fetch's timeout is; coded as Node's network errors. */
+export class HttpTimeoutError extends Error {
+  readonly code = 'ETIMEDOUT';
+
+  constructor(readonly timeoutMs: number) {
+    super(`no complete answer within ${timeoutMs / 1000} s (ETIMEDOUT)`);
+    this.name = 'TimeoutError';
+  }
+}
+
+/** The short reason of a failed exchange: `timeout after N ms`, Node's code (ECONNREFUSED, …), else the message. */
+export function httpFailure(error: unknown): string {
+  if (error instanceof HttpTimeoutError) return `timeout after ${error.timeoutMs} ms`;
+  return (error as { code?: string }).code ?? (error instanceof Error ? error.message : String(error));
+}
+
 function responseOf(url: string, status: number, raw: IncomingHttpHeaders, body: Buffer): HttpResponse {
   const header = (name: string): string | null => {
     const value = raw[name.toLowerCase()];
@@ -55,7 +71,7 @@ function exchange(url: URL, method: string, headers: Record<string, string>, bod
       response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) }));
       response.on('error', reject);
     });
-    const timer = setTimeout(() => request.destroy(new Error(`no complete answer within ${timeoutMs / 1000} s (ETIMEDOUT)`)), Math.max(0, deadline - performance.now()));
+    const timer = setTimeout(() => request.destroy(new HttpTimeoutError(timeoutMs)), Math.max(0, deadline - performance.now()));
     timer.unref();
     request.on('close', () => clearTimeout(timer));
     request.on('error', reject);

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { httpRequest } from '../src/index.js';
+import { HttpTimeoutError, httpFailure, httpRequest } from '../src/index.js';
 
 interface Seen {
   method: string;
@@ -101,13 +101,19 @@ describe('httpRequest', () => {
 
   it('gives up on a server that does not answer within the timeout, with ETIMEDOUT', async () => {
     const started = performance.now();
-    await expect(httpRequest(`${main.origin}/silent`, { timeoutMs: 300 })).rejects.toThrow(/within 0.3 s \(ETIMEDOUT\)/);
+    const error = await httpRequest(`${main.origin}/silent`, { timeoutMs: 300 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HttpTimeoutError);
+    expect((error as Error).message).toMatch(/within 0.3 s \(ETIMEDOUT\)/);
+    expect(httpFailure(error)).toBe('timeout after 300 ms');
     expect(performance.now() - started).toBeLessThan(5_000);
   });
 
   it('keeps the code of a refused connection for the retry helper', async () => {
     const closed = await serve(() => undefined);
     await new Promise((resolve) => closed.server.close(resolve));
-    await expect(httpRequest(`${closed.origin}/v2/`)).rejects.toThrow(/ECONNREFUSED/);
+    const error = await httpRequest(`${closed.origin}/v2/`).catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(/ECONNREFUSED/);
+    expect(httpFailure(error)).toBe('ECONNREFUSED');
+    expect(httpFailure(new Error('socket hang up'))).toBe('socket hang up');
   });
 });

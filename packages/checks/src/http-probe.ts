@@ -1,3 +1,5 @@
+import { httpFailure, httpRequest } from '@deploy-suite/action-kit';
+
 /** One HTTP probe: what to ask and what counts as healthy. */
 export interface HttpProbe {
   url: string;
@@ -42,13 +44,12 @@ export function judgeResponse(probe: HttpProbe, response: ProbeResponse | { erro
 export async function probeOnce(probe: HttpProbe): Promise<Measurement> {
   const started = performance.now();
   try {
-    const response = await fetch(probe.url, { headers: probe.headers ?? {}, redirect: 'manual', signal: AbortSignal.timeout(probe.timeoutMs) });
-    // Bodies are read only as far as a match needs: a health page, not a download.
-    const body = probe.bodyMatch ? (await response.text()).slice(0, 64 * 1024) : (await response.arrayBuffer(), '');
+    // A redirect is the answer (its status judged), not followed: a health endpoint that redirects is a finding.
+    const response = await httpRequest(probe.url, { headers: probe.headers ?? {}, maxRedirects: 0, timeoutMs: probe.timeoutMs });
+    // A health page, not a download: a match looks at its first 64 KiB.
+    const body = probe.bodyMatch ? response.body.subarray(0, 64 * 1024).toString('utf8') : '';
     return judgeResponse(probe, { status: response.status, body }, performance.now() - started);
   } catch (error) {
-    const e = error as Error & { cause?: { code?: string; message?: string } };
-    const reason = e.name === 'TimeoutError' ? `timeout after ${probe.timeoutMs} ms` : (e.cause?.code ?? e.cause?.message ?? e.message);
-    return judgeResponse(probe, { error: reason }, performance.now() - started);
+    return judgeResponse(probe, { error: httpFailure(error) }, performance.now() - started);
   }
 }

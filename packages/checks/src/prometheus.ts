@@ -1,3 +1,4 @@
+import { httpFailure, httpRequest, type HttpResponse } from '@deploy-suite/action-kit';
 import type { Measurement } from './http-probe.js';
 
 export type Comparison = '<' | '<=' | '>' | '>=';
@@ -100,16 +101,15 @@ interface PrometheusResponse {
 export async function queryInstant(baseUrl: string, query: string, options: { timeoutMs: number; headers?: Record<string, string> }): Promise<QueryResult> {
   const url = new URL('api/v1/query', baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
   url.searchParams.set('query', query);
-  let response: Response;
+  let response: HttpResponse;
   try {
-    response = await fetch(url, { headers: options.headers ?? {}, signal: AbortSignal.timeout(options.timeoutMs) });
+    response = await httpRequest(url, { headers: options.headers ?? {}, timeoutMs: options.timeoutMs });
   } catch (error) {
-    const e = error as Error & { cause?: { code?: string; message?: string } };
-    return { kind: 'unreachable', error: e.name === 'TimeoutError' ? `timeout after ${options.timeoutMs} ms` : (e.cause?.code ?? e.cause?.message ?? e.message) };
+    return { kind: 'unreachable', error: httpFailure(error) };
   }
   let body: PrometheusResponse;
   try {
-    body = (await response.json()) as PrometheusResponse;
+    body = response.json<PrometheusResponse>();
   } catch {
     return response.ok ? { kind: 'query-error', error: 'the answer is not JSON' } : { kind: 'unreachable', error: `HTTP ${response.status}` };
   }
