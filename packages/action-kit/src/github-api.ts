@@ -43,7 +43,7 @@ export async function githubRequest<T>(
             ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
             ...(body === undefined ? {} : { 'content-type': 'application/json' }),
           },
-          ...(body === undefined ? {} : { body: Buffer.from(JSON.stringify(body)) }),
+          body: body === undefined ? undefined : Buffer.from(JSON.stringify(body)),
           timeoutMs: 30_000,
         });
       } catch (error) {

@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { Agent, IncomingHttpHeaders, IncomingMessage } from 'node:http';
 
 // node:http and node:https taken as plain modules: imported as ES modules, Node builds their namespaces by
 // reading the lazy WebSocket exports, which load the whole fetch stack (undici, ~20 ms of a run). And a
@@ -13,6 +13,8 @@ export interface HttpRequestOptions {
   /** The whole exchange, redirects and body included. */
   timeoutMs?: number;
   maxRedirects?: number;
+  /** A caller's own agent (client certificates, a private CA); Node's global agents otherwise. */
+  agent?: Agent;
 }
 
 /** A response read to its end: the callers here all want the whole (small) body, and a read body frees the socket. */
@@ -61,11 +63,11 @@ function responseOf(url: string, status: number, raw: IncomingHttpHeaders, body:
   };
 }
 
-function exchange(url: URL, method: string, headers: Record<string, string>, body: Buffer | undefined, deadline: number, timeoutMs: number): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
+function exchange(url: URL, method: string, headers: Record<string, string>, body: Buffer | undefined, agent: Agent | undefined, deadline: number, timeoutMs: number): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
   // node:https (and TLS) loads on the first https URL only: the local registries speak plain HTTP.
   const transport = url.protocol === 'https:' ? process.getBuiltinModule('node:https') : http;
   return new Promise((resolve, reject) => {
-    const request = transport.request(url, { method, headers: body ? { ...headers, 'content-length': String(body.length) } : headers }, (response: IncomingMessage) => {
+    const request = transport.request(url, { method, headers: body ? { ...headers, 'content-length': String(body.length) } : headers, ...(agent ? { agent } : {}) }, (response: IncomingMessage) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
       response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) }));
@@ -93,7 +95,7 @@ export async function httpRequest(target: string | URL, options: HttpRequestOpti
   let headers = { ...options.headers };
   let body = options.body;
   for (let redirects = 0; ; redirects++) {
-    const answer = await exchange(url, method, headers, body, deadline, timeoutMs);
+    const answer = await exchange(url, method, headers, body, options.agent, deadline, timeoutMs);
     const location = answer.headers.location;
     if (!REDIRECTS.has(answer.status) || !location || redirects >= (options.maxRedirects ?? 5)) {
       return responseOf(url.href, answer.status, answer.headers, answer.body);

@@ -1,11 +1,11 @@
 import { Agent, request as httpsRequest } from 'node:https';
 import type { IncomingMessage } from 'node:http';
-import { isTransientStatus, retry } from '@deploy-suite/action-kit';
+import { httpRequest, isTransientStatus, retry } from '@deploy-suite/action-kit';
 import type { ClusterAccess } from './kubeconfig.js';
 
 // node:http imported as an ES module costs ~20 ms of every run: the namespace Node builds for it reads its
 // lazy WebSocket exports, which load the whole fetch stack (undici). The plain module does not.
-const { request: httpRequest } = process.getBuiltinModule('node:http');
+const { request: plainRequest } = process.getBuiltinModule('node:http');
 
 export interface KubeObject {
   apiVersion: string;
@@ -70,9 +70,12 @@ export class KubeClient {
   requestCount = 0;
   private readonly agent: Agent;
   private readonly url: URL;
+  /** The server URL's path (a proxy may serve the API under one), without its trailing slash. */
+  private readonly basePath: string;
 
   constructor(readonly access: ClusterAccess) {
     this.url = new URL(access.server);
+    this.basePath = this.url.pathname.replace(/\/$/, '');
     this.agent = new Agent({
       keepAlive: true,
       maxSockets: 16,
@@ -195,37 +198,35 @@ export class KubeClient {
     return false;
   }
 
-  private once<T>(method: string, path: string, options: RequestOptions): Promise<T> {
+  private async once<T>(method: string, path: string, options: RequestOptions): Promise<T> {
     const query = Object.entries(options.query ?? {}).filter(([, v]) => v !== undefined);
     const fullPath = query.length ? `${path}${path.includes('?') ? '&' : '?'}${new URLSearchParams(query.map(([k, v]): [string, string] => [k, String(v)]))}` : path;
     const body = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
-    return new Promise<T>((resolve, reject) => {
-      this.requestCount++;
-      const req = this.send(method, fullPath, body, options.contentType, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          if ((res.statusCode ?? 500) >= 400) {
-            reject(statusError(res.statusCode ?? 500, text, method, path));
-            return;
-          }
-          try {
-            resolve((text ? JSON.parse(text) : undefined) as T);
-          } catch {
-            reject(new KubeApiError(res.statusCode ?? 500, 'BadResponse', `${method} ${path}: the answer was not JSON`));
-          }
-        });
-      });
-      req.on('error', (error) => reject(new KubeApiError(0, 'ConnectionFailed', `${method} ${this.url.origin}${path}: ${error.message}`)));
-      req.end(body);
+    this.requestCount++;
+    // The API server ends a request at 60 s itself (--request-timeout); watches go through stream().
+    const response = await httpRequest(`${this.url.origin}${this.basePath}${fullPath}`, {
+      method,
+      headers: this.headers(body, options.contentType),
+      body,
+      maxRedirects: 0,
+      timeoutMs: 60_000,
+      ...(this.url.protocol === 'https:' ? { agent: this.agent } : {}),
+    }).catch((error: unknown) => {
+      throw new KubeApiError(0, 'ConnectionFailed', `${method} ${this.url.origin}${path}: ${(error as Error).message}`);
     });
+    const text = response.text();
+    if (response.status >= 400) throw statusError(response.status, text, method, path);
+    try {
+      return (text ? JSON.parse(text) : undefined) as T;
+    } catch {
+      throw new KubeApiError(response.status, 'BadResponse', `${method} ${path}: the answer was not JSON`);
+    }
   }
 
   private stream(path: string, onLine: (line: string) => boolean, signal?: AbortSignal): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.requestCount++;
-      const req = this.send('GET', path, undefined, undefined, (res) => {
+      const req = this.watchRequest(path, (res) => {
         if ((res.statusCode ?? 500) >= 400) {
           let text = '';
           res.on('data', (c: Buffer) => (text += c.toString()));
@@ -266,17 +267,20 @@ export class KubeClient {
     });
   }
 
-  private send(method: string, path: string, body: Buffer | undefined, contentType: string | undefined, onResponse: (res: IncomingMessage) => void) {
-    const headers: Record<string, string | number> = { accept: 'application/json', 'user-agent': 'deploy-suite' };
-    if (body) {
-      headers['content-type'] = contentType ?? 'application/json';
-      headers['content-length'] = body.length;
-    }
+  /** Headers of every request: JSON, and the kubeconfig's token or basic credentials (content-length is the transport's). */
+  private headers(body: Buffer | undefined, contentType: string | undefined): Record<string, string> {
+    const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'deploy-suite' };
+    if (body) headers['content-type'] = contentType ?? 'application/json';
     if (this.access.token) headers.authorization = `Bearer ${this.access.token}`;
     else if (this.access.username) headers.authorization = `Basic ${Buffer.from(`${this.access.username}:${this.access.password ?? ''}`).toString('base64')}`;
+    return headers;
+  }
+
+  /** The GET of a watch, streamed (read line by line in stream()); every other request is once()'s httpRequest. */
+  private watchRequest(path: string, onResponse: (res: IncomingMessage) => void) {
     const secure = this.url.protocol === 'https:';
-    const requestOptions = { host: this.url.hostname, port: this.url.port || (secure ? 443 : 80), path: `${this.url.pathname.replace(/\/$/, '')}${path}`, method, headers };
-    return secure ? httpsRequest({ ...requestOptions, agent: this.agent }, onResponse) : httpRequest(requestOptions, onResponse);
+    const requestOptions = { host: this.url.hostname, port: this.url.port || (secure ? 443 : 80), path: `${this.basePath}${path}`, method: 'GET', headers: this.headers(undefined, undefined) };
+    return secure ? httpsRequest({ ...requestOptions, agent: this.agent }, onResponse) : plainRequest(requestOptions, onResponse);
   }
 }
 

@@ -82,9 +82,9 @@ export interface RegistryClientOptions {
 }
 
 /**
- * The one registry client of the suite: OCI distribution API over node:http(s) (action-kit's httpRequest), with Docker's token auth
- * (Bearer challenge, Basic fallback), credentials from the docker config, and retries on transient
- * failures.
+ * The one registry client of the suite: OCI distribution API over action-kit's httpRequest, with
+ * Docker's token auth (Bearer challenge, Basic fallback), credentials from the docker config, and retries
+ * on transient failures.
  */
 export class RegistryClient {
   private readonly tokens = new Map<string, string>();
@@ -263,7 +263,7 @@ export class RegistryClient {
 
   private async send(url: string, method: string, headers: Record<string, string>, body: Buffer | undefined, authorization?: string): Promise<HttpResponse> {
     try {
-      return await httpRequest(url, { method, headers: { ...headers, ...(authorization ? { authorization } : {}) }, ...(body ? { body } : {}), timeoutMs: 60_000 });
+      return await httpRequest(url, { method, headers: { ...headers, ...(authorization ? { authorization } : {}) }, body, timeoutMs: 60_000 });
     } catch (error) {
       throw new RegistryError(0, `${method} ${url} failed: ${errorMessage(error)}`);
     }

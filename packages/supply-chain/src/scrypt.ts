@@ -99,7 +99,8 @@ async function wasmKey(password: Buffer, salt: Buffer, { N, r, p, keyLength }: S
   const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
   const view = new DataView(memory.buffer);
   const natural = new DataView(mixed.buffer, mixed.byteOffset, mixed.length);
-  permute(natural, view, (p * blockSize) / 64, true);
+  const salsaBlocks = (p * blockSize) / 64;
+  permute(natural, view, salsaBlocks, true);
   const { Worker: WorkerThread } = process.getBuiltinModule('node:worker_threads');
   const worker: Worker = new WorkerThread(WORKER_SOURCE, { eval: true, workerData: { module, memory, blockSize, scratch, v, N, r, p } });
   const done = new Promise<void>((resolve, reject) => {
@@ -109,7 +110,7 @@ async function wasmKey(password: Buffer, salt: Buffer, { N, r, p, keyLength }: S
   });
   faultIn(memory, v);
   await done;
-  permute(view, natural, (p * blockSize) / 64, false);
+  permute(view, natural, salsaBlocks, false);
   return pbkdf2Sync(password, mixed, 1, keyLength, 'sha256');
 }
 
