@@ -17,13 +17,18 @@ const kubeconfig = Buffer.from(readFileSync(kubeconfigPath, 'utf8')).toString('b
 const stamp = Date.now().toString(16).slice(-6);
 const event = await loadEvent('push-default-branch');
 let serial = 0;
-const nextImage = () => `127.0.0.1:5000/bench/app@sha256:${(stamp + String(++serial).padStart(4, '0')).padEnd(64, 'a').slice(0, 64)}`;
+const nextImage = () =>
+  `127.0.0.1:5000/bench/app@sha256:${(stamp + String(++serial).padStart(4, '0')).padEnd(64, 'a').slice(0, 64)}`;
 
 function kubectl(args: string[], input?: string): { seconds: number; requests: number } {
   const started = performance.now();
   const result = spawnSync('kubectl', ['--kubeconfig', kubeconfigPath!, '-v=6', ...args], { encoding: 'utf8', input });
   if (result.status !== 0) throw new Error(`kubectl ${args.join(' ')} failed:\n${result.stderr.slice(-2000)}`);
-  const requests = result.stderr.split('\n').filter((l) => /"?(GET|POST|PUT|PATCH|DELETE)"? .*https:\/\/127\.0\.0\.1/.test(l) && /\b[1-5][0-9]{2}\b/.test(l)).length;
+  const requests = result.stderr
+    .split('\n')
+    .filter(
+      (l) => /"?(GET|POST|PUT|PATCH|DELETE)"? .*https:\/\/127\.0\.0\.1/.test(l) && /\b[1-5][0-9]{2}\b/.test(l),
+    ).length;
   return { seconds: (performance.now() - started) / 1000, requests };
 }
 
@@ -34,21 +39,49 @@ function deploymentManifest(ns: string, colour: string, image: string, replicas:
     apiVersion: 'apps/v1',
     kind: 'Deployment',
     metadata: { name: `base-${colour}`, namespace: ns, labels },
-    spec: { replicas, progressDeadlineSeconds: 120, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [{ name: 'base', image, ports: [{ name: 'http', containerPort: 8080 }] }] } } },
+    spec: {
+      replicas,
+      progressDeadlineSeconds: 120,
+      selector: { matchLabels: labels },
+      template: {
+        metadata: { labels },
+        spec: { containers: [{ name: 'base', image, ports: [{ name: 'http', containerPort: 8080 }] }] },
+      },
+    },
   });
 }
 
-function baselineFlip(ns: string, colour: string, image: string, replicas: number): { seconds: number; requests: number } {
+function baselineFlip(
+  ns: string,
+  colour: string,
+  image: string,
+  replicas: number,
+): { seconds: number; requests: number } {
   const steps = [
-    kubectl(['apply', '--server-side', '--field-manager=bench', '-f', '-'], deploymentManifest(ns, colour, image, replicas)),
+    kubectl(
+      ['apply', '--server-side', '--field-manager=bench', '-f', '-'],
+      deploymentManifest(ns, colour, image, replicas),
+    ),
     kubectl(['rollout', 'status', '-n', ns, `deployment/base-${colour}`, '--timeout=150s']),
-    kubectl(['patch', 'service', '-n', ns, 'base', '-p', JSON.stringify({ spec: { selector: { 'deploy-suite.dev/colour': colour } } })]),
+    kubectl([
+      'patch',
+      'service',
+      '-n',
+      ns,
+      'base',
+      '-p',
+      JSON.stringify({ spec: { selector: { 'deploy-suite.dev/colour': colour } } }),
+    ]),
   ];
   return { seconds: steps.reduce((s, x) => s + x.seconds, 0), requests: steps.reduce((s, x) => s + x.requests, 0) };
 }
 
 async function oursDeploy(ns: string, image: string, replicas: number): Promise<{ seconds: number; requests: number }> {
-  const result = await runAction('bluegreen-deploy', { kubeconfig, namespace: ns, app: 'ours', image, replicas: String(replicas), 'progress-deadline': '2m' }, event);
+  const result = await runAction(
+    'bluegreen-deploy',
+    { kubeconfig, namespace: ns, app: 'ours', image, replicas: String(replicas), 'progress-deadline': '2m' },
+    event,
+  );
   if (result.exitCode !== 0) throw new Error(`bluegreen-deploy failed:\n${result.log.slice(-2000)}`);
   return { seconds: result.seconds, requests: Number(result.outputs['api-requests']) };
 }
@@ -65,7 +98,18 @@ const dropNamespace = (ns: string) => kubectl(['delete', 'namespace', ns, '--wai
 
 function kubectlRun(replicas: number): { seconds: number; requests: number } {
   const ns = freshNamespace(replicas);
-  kubectl(['apply', '--server-side', '--field-manager=bench', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'base', namespace: ns }, spec: { selector: { 'app.kubernetes.io/name': 'base', 'deploy-suite.dev/colour': 'blue' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] } }));
+  kubectl(
+    ['apply', '--server-side', '--field-manager=bench', '-f', '-'],
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'base', namespace: ns },
+      spec: {
+        selector: { 'app.kubernetes.io/name': 'base', 'deploy-suite.dev/colour': 'blue' },
+        ports: [{ name: 'http', port: 80, targetPort: 8080 }],
+      },
+    }),
+  );
   baselineFlip(ns, 'blue', nextImage(), replicas);
   const measured = baselineFlip(ns, 'green', nextImage(), replicas);
   dropNamespace(ns);
@@ -97,7 +141,9 @@ for (const replicas of replicaCounts) {
       ours.push(await oursRun(replicas));
       base.push(kubectlRun(replicas));
     }
-    console.log(`replicas ${String(replicas).padStart(4)} run ${i + 1}: kubectl ${base.at(-1)!.seconds.toFixed(3)} s / ${base.at(-1)!.requests} requests   bluegreen-deploy ${ours.at(-1)!.seconds.toFixed(3)} s / ${ours.at(-1)!.requests} requests`);
+    console.log(
+      `replicas ${String(replicas).padStart(4)} run ${i + 1}: kubectl ${base.at(-1)!.seconds.toFixed(3)} s / ${base.at(-1)!.requests} requests   bluegreen-deploy ${ours.at(-1)!.seconds.toFixed(3)} s / ${ours.at(-1)!.requests} requests`,
+    );
   }
   results.push({
     replicas,
@@ -111,8 +157,15 @@ for (const replicas of replicaCounts) {
 }
 console.log('\nreplicas   kubectl (s)   bluegreen-deploy (s)   ratio   requests kubectl / ours');
 for (const r of results) {
-  console.log(`${String(r.replicas).padStart(8)}   ${String(r.kubectlMedianSeconds).padStart(11)}   ${String(r.oursMedianSeconds).padStart(20)}   ${String(r.ratio).padStart(5)}   ${r.kubectlRequests} / ${r.oursRequests}`);
+  console.log(
+    `${String(r.replicas).padStart(8)}   ${String(r.kubectlMedianSeconds).padStart(11)}   ${String(r.oursMedianSeconds).padStart(20)}   ${String(r.ratio).padStart(5)}   ${r.kubectlRequests} / ${r.oursRequests}`,
+  );
 }
-console.log('(ours also takes and releases the lock, checks the preview Service, records history; goal: ratio <= 1.0, requests flat in replicas)');
+console.log(
+  '(ours also takes and releases the lock, checks the preview Service, records history; goal: ratio <= 1.0, requests flat in replicas)',
+);
 mkdirSync(join(repoRoot, 'bench/results'), { recursive: true });
-writeFileSync(join(repoRoot, 'bench/results/bluegreen-deploy.json'), `${JSON.stringify({ benchmark: 'bluegreen-deploy vs kubectl apply --server-side + rollout status + patch', results }, null, 2)}\n`);
+writeFileSync(
+  join(repoRoot, 'bench/results/bluegreen-deploy.json'),
+  `${JSON.stringify({ benchmark: 'bluegreen-deploy vs kubectl apply --server-side + rollout status + patch', results }, null, 2)}\n`,
+);

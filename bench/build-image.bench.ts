@@ -20,14 +20,36 @@ const stamp = Date.now().toString(36);
 function raw(version: string): number {
   const image = `${registry}/bench/raw`;
   const started = performance.now();
-  const result = spawnSync('docker', ['buildx', 'build', '--progress=plain', '--push', '--metadata-file', join(scratch, 'raw.json'), '--tag', `${image}:feature-cart-v2`, '--tag', `${image}:sha-8f3c2a1`, '--build-arg', `APP_VERSION=${version}`, context], { encoding: 'utf8' });
+  const result = spawnSync(
+    'docker',
+    [
+      'buildx',
+      'build',
+      '--progress=plain',
+      '--push',
+      '--metadata-file',
+      join(scratch, 'raw.json'),
+      '--tag',
+      `${image}:feature-cart-v2`,
+      '--tag',
+      `${image}:sha-8f3c2a1`,
+      '--build-arg',
+      `APP_VERSION=${version}`,
+      context,
+    ],
+    { encoding: 'utf8' },
+  );
   const seconds = (performance.now() - started) / 1000;
   if (result.status !== 0) throw new Error(`raw buildx failed:\n${result.stderr}`);
   return seconds;
 }
 
 async function ours(version: string): Promise<number> {
-  const result = await runAction('build-image', { image: `${registry}/bench/ours`, context: 'test/fixtures/app', 'build-args': `APP_VERSION=${version}` }, event);
+  const result = await runAction(
+    'build-image',
+    { image: `${registry}/bench/ours`, context: 'test/fixtures/app', 'build-args': `APP_VERSION=${version}` },
+    event,
+  );
   if (result.exitCode !== 0) throw new Error(`build-image failed:\n${result.log.slice(-2000)}`);
   return result.seconds;
 }
@@ -52,7 +74,9 @@ for (let i = 0; i < runs; i++) {
   }
   rawTimes.push(r);
   ourTimes.push(o);
-  console.log(`${String(i + 1).padEnd(5)} ${r.toFixed(3).padStart(14)}   ${o.toFixed(3).padStart(15)}   ${(o / r).toFixed(3)}`);
+  console.log(
+    `${String(i + 1).padEnd(5)} ${r.toFixed(3).padStart(14)}   ${o.toFixed(3).padStart(15)}   ${(o / r).toFixed(3)}`,
+  );
 }
 const result = {
   benchmark: 'build-image vs raw docker buildx build --push',
@@ -65,6 +89,8 @@ const result = {
   ours: ourTimes,
   node: process.version,
 };
-console.log(`median ${result.rawMedianSeconds.toFixed(3).padStart(13)}   ${result.oursMedianSeconds.toFixed(3).padStart(15)}   ${result.ratio.toFixed(3)}  (goal ${result.goal})`);
+console.log(
+  `median ${result.rawMedianSeconds.toFixed(3).padStart(13)}   ${result.oursMedianSeconds.toFixed(3).padStart(15)}   ${result.ratio.toFixed(3)}  (goal ${result.goal})`,
+);
 mkdirSync(join(repoRoot, 'bench/results'), { recursive: true });
 writeFileSync(join(repoRoot, 'bench/results/build-image.json'), `${JSON.stringify(result, null, 2)}\n`);

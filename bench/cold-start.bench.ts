@@ -37,16 +37,57 @@ const digest = `sha256:${'ab'.repeat(32)}`;
 
 const subjects: Record<string, { args: string[]; env: Record<string, string> }> = {
   'node (floor)': { args: ['-e', `require('net').connect(${port}, '127.0.0.1')`], env: {} },
-  'build-image': { args: [join(repoRoot, 'actions/build-image/dist/index.js')], env: { INPUT_IMAGE: `${target}/bench/app`, INPUT_CONTEXT: 'test/fixtures/app', PATH: `${shimDir}:${process.env.PATH}` } },
-  'sbom-and-sign': { args: [join(repoRoot, 'actions/sbom-and-sign/dist/index.js')], env: { INPUT_IMAGE: `${target}/bench/app@${digest}`, 'INPUT_COSIGN-PRIVATE-KEY': cosignKey, 'INPUT_COSIGN-PASSWORD': 'fixture-password', INPUT_SCAN: 'false', INPUT_SBOM: 'false', 'INPUT_ATTEST-SBOM': 'none' } },
-  'bluegreen-deploy': { args: [join(repoRoot, 'actions/bluegreen-deploy/dist/index.js')], env: { INPUT_KUBECONFIG: kubeconfig, INPUT_NAMESPACE: 'bench', INPUT_APP: 'shop', INPUT_IMAGE: `${target}/bench/app@${digest}` } },
-  'verify-rollback': { args: [join(repoRoot, 'actions/verify-rollback/dist/index.js')], env: { INPUT_KUBECONFIG: kubeconfig, INPUT_NAMESPACE: 'bench', INPUT_APP: 'shop', 'INPUT_ROLLBACK-TO': 'previous' } },
+  'build-image': {
+    args: [join(repoRoot, 'actions/build-image/dist/index.js')],
+    env: {
+      INPUT_IMAGE: `${target}/bench/app`,
+      INPUT_CONTEXT: 'test/fixtures/app',
+      PATH: `${shimDir}:${process.env.PATH}`,
+    },
+  },
+  'sbom-and-sign': {
+    args: [join(repoRoot, 'actions/sbom-and-sign/dist/index.js')],
+    env: {
+      INPUT_IMAGE: `${target}/bench/app@${digest}`,
+      'INPUT_COSIGN-PRIVATE-KEY': cosignKey,
+      'INPUT_COSIGN-PASSWORD': 'fixture-password',
+      INPUT_SCAN: 'false',
+      INPUT_SBOM: 'false',
+      'INPUT_ATTEST-SBOM': 'none',
+    },
+  },
+  'bluegreen-deploy': {
+    args: [join(repoRoot, 'actions/bluegreen-deploy/dist/index.js')],
+    env: {
+      INPUT_KUBECONFIG: kubeconfig,
+      INPUT_NAMESPACE: 'bench',
+      INPUT_APP: 'shop',
+      INPUT_IMAGE: `${target}/bench/app@${digest}`,
+    },
+  },
+  'verify-rollback': {
+    args: [join(repoRoot, 'actions/verify-rollback/dist/index.js')],
+    env: { INPUT_KUBECONFIG: kubeconfig, INPUT_NAMESPACE: 'bench', INPUT_APP: 'shop', 'INPUT_ROLLBACK-TO': 'previous' },
+  },
 };
 
 /** Seconds from spawn to the first connection (the process is then stopped). */
 function coldStart(name: string): Promise<number> {
   const { args, env } = subjects[name]!;
-  const runnerEnv = { PATH: process.env.PATH!, HOME: process.env.HOME!, GITHUB_WORKSPACE: repoRoot, GITHUB_OUTPUT: join(scratch, 'output'), GITHUB_STEP_SUMMARY: join(scratch, 'summary'), RUNNER_TEMP: scratch, GITHUB_EVENT_NAME: 'push', GITHUB_REF: 'refs/heads/main', GITHUB_SHA: '1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d', GITHUB_REPOSITORY: 'acme/shop', GITHUB_API_URL: `http://${target}`, ...env };
+  const runnerEnv = {
+    PATH: process.env.PATH!,
+    HOME: process.env.HOME!,
+    GITHUB_WORKSPACE: repoRoot,
+    GITHUB_OUTPUT: join(scratch, 'output'),
+    GITHUB_STEP_SUMMARY: join(scratch, 'summary'),
+    RUNNER_TEMP: scratch,
+    GITHUB_EVENT_NAME: 'push',
+    GITHUB_REF: 'refs/heads/main',
+    GITHUB_SHA: '1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d',
+    GITHUB_REPOSITORY: 'acme/shop',
+    GITHUB_API_URL: `http://${target}`,
+    ...env,
+  };
   writeFileSync(join(scratch, 'output'), '');
   writeFileSync(join(scratch, 'summary'), '');
   return new Promise((resolve, reject) => {
@@ -55,7 +96,10 @@ function coldStart(name: string): Promise<number> {
     let log = '';
     child.stdout.on('data', (c: Buffer) => (log += c.toString()));
     child.stderr.on('data', (c: Buffer) => (log += c.toString()));
-    const timer = setTimeout(() => reject(new Error(`${name} made no request within 10 s:\n${log.slice(-1500)}`)), 10_000);
+    const timer = setTimeout(
+      () => reject(new Error(`${name} made no request within 10 s:\n${log.slice(-1500)}`)),
+      10_000,
+    );
     arrived = () => {
       arrived = undefined;
       clearTimeout(timer);
@@ -73,8 +117,13 @@ function coldStart(name: string): Promise<number> {
 
 function bundleBytes(action: string): { entry: number; total: number } {
   const dist = join(repoRoot, 'actions', action, 'dist');
-  const files = readdirSync(dist, { recursive: true }).map(String).filter((f) => f.endsWith('.js') || f.endsWith('.mjs') || f.endsWith('.cjs'));
-  return { entry: statSync(join(dist, 'index.js')).size, total: files.reduce((sum, f) => sum + statSync(join(dist, f)).size, 0) };
+  const files = readdirSync(dist, { recursive: true })
+    .map(String)
+    .filter((f) => f.endsWith('.js') || f.endsWith('.mjs') || f.endsWith('.cjs'));
+  return {
+    entry: statSync(join(dist, 'index.js')).size,
+    total: files.reduce((sum, f) => sum + statSync(join(dist, f)).size, 0),
+  };
 }
 
 const names = Object.keys(subjects);
@@ -93,12 +142,28 @@ const floor = median(samples['node (floor)']!);
 const results = names.map((name) => {
   const seconds = median(samples[name]!);
   const bundle = name.startsWith('node') ? undefined : bundleBytes(name);
-  return { name, runs, medianSeconds: Number(seconds.toFixed(3)), overFloorSeconds: Number((seconds - floor).toFixed(3)), ...(bundle ? { bundleEntryKiB: Math.round(bundle.entry / 1024), bundleTotalKiB: Math.round(bundle.total / 1024) } : {}), samples: samples[name] };
+  return {
+    name,
+    runs,
+    medianSeconds: Number(seconds.toFixed(3)),
+    overFloorSeconds: Number((seconds - floor).toFixed(3)),
+    ...(bundle
+      ? { bundleEntryKiB: Math.round(bundle.entry / 1024), bundleTotalKiB: Math.round(bundle.total / 1024) }
+      : {}),
+    samples: samples[name],
+  };
 });
 console.log('\naction              cold start (s)   over bare node (s)   bundle entry / total (KiB)');
 for (const r of results) {
-  console.log(`${r.name.padEnd(18)}  ${r.medianSeconds.toFixed(3).padStart(14)}   ${r.overFloorSeconds.toFixed(3).padStart(18)}   ${'bundleEntryKiB' in r ? `${r.bundleEntryKiB} / ${r.bundleTotalKiB}` : '-'}`);
+  console.log(
+    `${r.name.padEnd(18)}  ${r.medianSeconds.toFixed(3).padStart(14)}   ${r.overFloorSeconds.toFixed(3).padStart(18)}   ${'bundleEntryKiB' in r ? `${r.bundleEntryKiB} / ${r.bundleTotalKiB}` : '-'}`,
+  );
 }
-console.log('(cold start: spawn of node dist/index.js until its first connection out; the floor is node itself connecting)');
+console.log(
+  '(cold start: spawn of node dist/index.js until its first connection out; the floor is node itself connecting)',
+);
 mkdirSync(join(repoRoot, 'bench/results'), { recursive: true });
-writeFileSync(join(repoRoot, 'bench/results/cold-start.json'), `${JSON.stringify({ benchmark: 'cold start until the first request, and bundle size', node: process.version, floorMedianSeconds: Number(floor.toFixed(3)), results }, null, 2)}\n`);
+writeFileSync(
+  join(repoRoot, 'bench/results/cold-start.json'),
+  `${JSON.stringify({ benchmark: 'cold start until the first request, and bundle size', node: process.version, floorMedianSeconds: Number(floor.toFixed(3)), results }, null, 2)}\n`,
+);

@@ -5,36 +5,113 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const dir = join(new URL('..', import.meta.url).pathname, 'bench/results');
-const read = <T>(name: string): T | undefined => (existsSync(join(dir, name)) ? (JSON.parse(readFileSync(join(dir, name), 'utf8')) as T) : undefined);
+const read = <T>(name: string): T | undefined =>
+  existsSync(join(dir, name)) ? (JSON.parse(readFileSync(join(dir, name), 'utf8')) as T) : undefined;
 
-interface Row { benchmark: string; ours: string; baseline: string; ratio?: number; note?: string }
+interface Row {
+  benchmark: string;
+  ours: string;
+  baseline: string;
+  ratio?: number;
+  note?: string;
+}
 const rows: Row[] = [];
 const s = (seconds: number) => `${seconds.toFixed(3)} s`;
 
-const build = read<{ rawMedianSeconds: number; oursMedianSeconds: number; ratio: number; runs: number }>('build-image.json');
-if (build) rows.push({ benchmark: 'build-image ÷ docker buildx build --push', ours: s(build.oursMedianSeconds), baseline: s(build.rawMedianSeconds), ratio: build.ratio, note: `median of ${build.runs}` });
+const build = read<{ rawMedianSeconds: number; oursMedianSeconds: number; ratio: number; runs: number }>(
+  'build-image.json',
+);
+if (build)
+  rows.push({
+    benchmark: 'build-image ÷ docker buildx build --push',
+    ours: s(build.oursMedianSeconds),
+    baseline: s(build.rawMedianSeconds),
+    ratio: build.ratio,
+    note: `median of ${build.runs}`,
+  });
 
-const sign = read<{ comparisons: { name: string; baselineName: string; baselineMedianSeconds: number; oursMedianSeconds: number; ratio: number; runs: number }[] }>('sbom-and-sign.json');
-for (const c of sign?.comparisons ?? []) rows.push({ benchmark: `sbom-and-sign (${c.name}) ÷ ${c.baselineName}`, ours: s(c.oursMedianSeconds), baseline: s(c.baselineMedianSeconds), ratio: c.ratio, note: `median of ${c.runs}` });
+const sign = read<{
+  comparisons: {
+    name: string;
+    baselineName: string;
+    baselineMedianSeconds: number;
+    oursMedianSeconds: number;
+    ratio: number;
+    runs: number;
+  }[];
+}>('sbom-and-sign.json');
+for (const c of sign?.comparisons ?? [])
+  rows.push({
+    benchmark: `sbom-and-sign (${c.name}) ÷ ${c.baselineName}`,
+    ours: s(c.oursMedianSeconds),
+    baseline: s(c.baselineMedianSeconds),
+    ratio: c.ratio,
+    note: `median of ${c.runs}`,
+  });
 
-interface DeployRow { replicas: number; runs: number; kubectlMedianSeconds: number; oursMedianSeconds: number; ratio: number; kubectlRequests: number; oursRequests: number }
+interface DeployRow {
+  replicas: number;
+  runs: number;
+  kubectlMedianSeconds: number;
+  oursMedianSeconds: number;
+  ratio: number;
+  kubectlRequests: number;
+  oursRequests: number;
+}
 const deploy = read<{ results: DeployRow[] }>('bluegreen-deploy.json');
-for (const r of deploy?.results ?? []) rows.push({ benchmark: `bluegreen-deploy ÷ kubectl flip, ${r.replicas} replicas`, ours: s(r.oursMedianSeconds), baseline: s(r.kubectlMedianSeconds), ratio: r.ratio, note: `API requests ${r.oursRequests} vs ${r.kubectlRequests}; median of ${r.runs}` });
+for (const r of deploy?.results ?? [])
+  rows.push({
+    benchmark: `bluegreen-deploy ÷ kubectl flip, ${r.replicas} replicas`,
+    ours: s(r.oursMedianSeconds),
+    baseline: s(r.kubectlMedianSeconds),
+    ratio: r.ratio,
+    note: `API requests ${r.oursRequests} vs ${r.kubectlRequests}; median of ${r.runs}`,
+  });
 
-const rollback = read<{ kubectlMedianSeconds: number; oursToSwitchMedianSeconds: number; automaticToSwitchMedianSeconds: number; runs: number }>('verify-rollback.json');
+const rollback = read<{
+  kubectlMedianSeconds: number;
+  oursToSwitchMedianSeconds: number;
+  automaticToSwitchMedianSeconds: number;
+  runs: number;
+}>('verify-rollback.json');
 if (rollback) {
-  rows.push({ benchmark: 'rollback (button, warm colour) ÷ kubectl patch', ours: s(rollback.oursToSwitchMedianSeconds), baseline: s(rollback.kubectlMedianSeconds), ratio: Number((rollback.oursToSwitchMedianSeconds / rollback.kubectlMedianSeconds).toFixed(3)), note: `to the switch, from process start; target < 120 s` });
-  rows.push({ benchmark: 'rollback (automatic, after failed analysis)', ours: s(rollback.automaticToSwitchMedianSeconds), baseline: '-', note: 'decision to switch' });
+  rows.push({
+    benchmark: 'rollback (button, warm colour) ÷ kubectl patch',
+    ours: s(rollback.oursToSwitchMedianSeconds),
+    baseline: s(rollback.kubectlMedianSeconds),
+    ratio: Number((rollback.oursToSwitchMedianSeconds / rollback.kubectlMedianSeconds).toFixed(3)),
+    note: `to the switch, from process start; target < 120 s`,
+  });
+  rows.push({
+    benchmark: 'rollback (automatic, after failed analysis)',
+    ours: s(rollback.automaticToSwitchMedianSeconds),
+    baseline: '-',
+    note: 'decision to switch',
+  });
 }
 
-const cold = read<{ floorMedianSeconds: number; results: { name: string; medianSeconds: number; bundleEntryKiB?: number; bundleTotalKiB?: number; runs: number }[] }>('cold-start.json');
+const cold = read<{
+  floorMedianSeconds: number;
+  results: { name: string; medianSeconds: number; bundleEntryKiB?: number; bundleTotalKiB?: number; runs: number }[];
+}>('cold-start.json');
 for (const r of (cold?.results ?? []).filter((x) => x.bundleEntryKiB !== undefined)) {
-  rows.push({ benchmark: `${r.name} cold start ÷ bare node`, ours: s(r.medianSeconds), baseline: s(cold!.floorMedianSeconds), ratio: Number((r.medianSeconds / cold!.floorMedianSeconds).toFixed(2)), note: `bundle ${r.bundleEntryKiB} KiB entry, ${r.bundleTotalKiB} KiB with lazy chunks` });
+  rows.push({
+    benchmark: `${r.name} cold start ÷ bare node`,
+    ours: s(r.medianSeconds),
+    baseline: s(cold!.floorMedianSeconds),
+    ratio: Number((r.medianSeconds / cold!.floorMedianSeconds).toFixed(2)),
+    note: `bundle ${r.bundleEntryKiB} KiB entry, ${r.bundleTotalKiB} KiB with lazy chunks`,
+  });
 }
 
 const width = Math.max(...rows.map((r) => r.benchmark.length), 9);
-console.log(`\n${'benchmark'.padEnd(width)}  ${'ours'.padStart(9)}  ${'baseline'.padStart(9)}  ${'ratio'.padStart(6)}  note`);
-for (const r of rows) console.log(`${r.benchmark.padEnd(width)}  ${r.ours.padStart(9)}  ${r.baseline.padStart(9)}  ${(r.ratio?.toFixed(3) ?? '-').padStart(6)}  ${r.note ?? ''}`);
+console.log(
+  `\n${'benchmark'.padEnd(width)}  ${'ours'.padStart(9)}  ${'baseline'.padStart(9)}  ${'ratio'.padStart(6)}  note`,
+);
+for (const r of rows)
+  console.log(
+    `${r.benchmark.padEnd(width)}  ${r.ours.padStart(9)}  ${r.baseline.padStart(9)}  ${(r.ratio?.toFixed(3) ?? '-').padStart(6)}  ${r.note ?? ''}`,
+  );
 writeFileSync(join(dir, 'summary.json'), `${JSON.stringify({ generated: new Date().toISOString(), rows }, null, 2)}\n`);
 
 // The plot: deploy time against replicas, ours and kubectl's, on a log scale of replicas.
@@ -47,11 +124,15 @@ if (deploy?.results.length) {
   const maxY = 4 * ([1, 2, 2.5, 5, 10].map((m) => m * step).find((m) => 4 * m >= slowest) ?? 10 * step);
   const logMin = Math.log10(points[0]!.replicas);
   const logMax = Math.log10(points.at(-1)!.replicas);
-  const x = (replicas: number) => left + ((Math.log10(replicas) - logMin) / (logMax - logMin || 1)) * (w - left - right);
+  const x = (replicas: number) =>
+    left + ((Math.log10(replicas) - logMin) / (logMax - logMin || 1)) * (w - left - right);
   const y = (seconds: number) => h - bottom - (seconds / maxY) * (h - bottom - top);
   const line = (pick: (p: DeployRow) => number, colour: string, label: string, dash = '') => [
     `<polyline fill="none" stroke="${colour}" stroke-width="2"${dash ? ` stroke-dasharray="${dash}"` : ''} points="${points.map((p) => `${x(p.replicas).toFixed(1)},${y(pick(p)).toFixed(1)}`).join(' ')}"/>`,
-    ...points.map((p) => `<circle cx="${x(p.replicas).toFixed(1)}" cy="${y(pick(p)).toFixed(1)}" r="4" fill="${colour}"><title>${label}: ${p.replicas} replicas, ${pick(p)} s</title></circle>`),
+    ...points.map(
+      (p) =>
+        `<circle cx="${x(p.replicas).toFixed(1)}" cy="${y(pick(p)).toFixed(1)}" r="4" fill="${colour}"><title>${label}: ${p.replicas} replicas, ${pick(p)} s</title></circle>`,
+    ),
   ];
   const ticks = Array.from({ length: 5 }, (_, i) => (maxY / 4) * i);
   const svg = [
@@ -60,7 +141,10 @@ if (deploy?.results.length) {
     `<text x="${left}" y="22" font-size="14" font-weight="bold">Blue-green deploy time against replicas (median, local kwok cluster)</text>`,
     `<line x1="${left}" y1="${h - bottom}" x2="${w - right}" y2="${h - bottom}" stroke="black"/>`,
     `<line x1="${left}" y1="${top}" x2="${left}" y2="${h - bottom}" stroke="black"/>`,
-    ...ticks.map((t) => `<text x="${left - 8}" y="${y(t) + 4}" text-anchor="end">${Number(t.toFixed(2))}</text><line x1="${left}" y1="${y(t)}" x2="${w - right}" y2="${y(t)}" stroke="#ddd"/>`),
+    ...ticks.map(
+      (t) =>
+        `<text x="${left - 8}" y="${y(t) + 4}" text-anchor="end">${Number(t.toFixed(2))}</text><line x1="${left}" y1="${y(t)}" x2="${w - right}" y2="${y(t)}" stroke="#ddd"/>`,
+    ),
     ...points.map((p) => `<text x="${x(p.replicas)}" y="${h - bottom + 18}" text-anchor="middle">${p.replicas}</text>`),
     `<text x="${(left + w - right) / 2}" y="${h - 12}" text-anchor="middle">replicas (log scale)</text>`,
     `<text x="18" y="${(top + h - bottom) / 2}" transform="rotate(-90 18 ${(top + h - bottom) / 2})" text-anchor="middle">seconds</text>`,

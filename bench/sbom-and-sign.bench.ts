@@ -32,19 +32,56 @@ function timed(command: string, args: string[], env: NodeJS.ProcessEnv = process
 }
 
 const cosignEnv = { ...process.env, COSIGN_PASSWORD: password };
-const cosignSign = (image: string) => timed(cosign!, ['sign', '--yes', '--key', keyFile, '--tlog-upload=false', '--use-signing-config=false', image], cosignEnv);
+const cosignSign = (image: string) =>
+  timed(
+    cosign!,
+    ['sign', '--yes', '--key', keyFile, '--tlog-upload=false', '--use-signing-config=false', image],
+    cosignEnv,
+  );
 
 /** What a workflow without the suite runs: syft for the SBOM, cosign to sign, cosign to attest it. */
 function syftCosign(image: string): number {
   const sbom = join(scratch, 'baseline.cdx.json');
-  const syftTime = timed(syft!, ['scan', `registry:${image}`, '--quiet', '-o', `cyclonedx-json=${sbom}`], { ...process.env, SYFT_CHECK_FOR_APP_UPDATE: 'false', SYFT_REGISTRY_INSECURE_USE_HTTP: 'true' });
-  const attest = timed(cosign!, ['attest', '--yes', '--key', keyFile, '--tlog-upload=false', '--use-signing-config=false', '--type', 'cyclonedx', '--predicate', sbom, image], cosignEnv);
+  const syftTime = timed(syft!, ['scan', `registry:${image}`, '--quiet', '-o', `cyclonedx-json=${sbom}`], {
+    ...process.env,
+    SYFT_CHECK_FOR_APP_UPDATE: 'false',
+    SYFT_REGISTRY_INSECURE_USE_HTTP: 'true',
+  });
+  const attest = timed(
+    cosign!,
+    [
+      'attest',
+      '--yes',
+      '--key',
+      keyFile,
+      '--tlog-upload=false',
+      '--use-signing-config=false',
+      '--type',
+      'cyclonedx',
+      '--predicate',
+      sbom,
+      image,
+    ],
+    cosignEnv,
+  );
   return syftTime + cosignSign(image) + attest;
 }
 
 async function action(image: string, withSbom: boolean): Promise<number> {
-  const inputs: Record<string, string> = withSbom ? { sbom: 'true', 'attest-sbom': 'cyclonedx', syft: syft! } : { sbom: 'false', 'attest-sbom': 'none' };
-  const result = await runAction('sbom-and-sign', { image, 'cosign-private-key': readFileSync(keyFile, 'utf8'), 'cosign-password': password, scan: 'false', ...inputs }, event);
+  const inputs: Record<string, string> = withSbom
+    ? { sbom: 'true', 'attest-sbom': 'cyclonedx', syft: syft! }
+    : { sbom: 'false', 'attest-sbom': 'none' };
+  const result = await runAction(
+    'sbom-and-sign',
+    {
+      image,
+      'cosign-private-key': readFileSync(keyFile, 'utf8'),
+      'cosign-password': password,
+      scan: 'false',
+      ...inputs,
+    },
+    event,
+  );
   if (result.exitCode !== 0) throw new Error(`sbom-and-sign failed:\n${result.log.slice(-2000)}`);
   return result.seconds;
 }
@@ -60,7 +97,13 @@ interface Comparison {
   ours: number[];
 }
 
-async function compare(name: string, baselineName: string, count: number, baseline: (image: string) => number, ours: (image: string) => Promise<number>): Promise<Comparison> {
+async function compare(
+  name: string,
+  baselineName: string,
+  count: number,
+  baseline: (image: string) => number,
+  ours: (image: string) => Promise<number>,
+): Promise<Comparison> {
   // Warm-up: page cache for the binaries, the first registry connection.
   baseline(await freshImage(`${stamp}-${name}-warm-b`));
   await ours(await freshImage(`${stamp}-${name}-warm-o`));
@@ -68,7 +111,10 @@ async function compare(name: string, baselineName: string, count: number, baseli
   const o: number[] = [];
   console.log(`\n${name}\nrun   ${baselineName.padStart(32)} (s)   sbom-and-sign (s)   ratio`);
   for (let i = 0; i < count; i++) {
-    const [forBaseline, forOurs] = [await freshImage(`${stamp}-${name}-${i}-b`), await freshImage(`${stamp}-${name}-${i}-o`)];
+    const [forBaseline, forOurs] = [
+      await freshImage(`${stamp}-${name}-${i}-b`),
+      await freshImage(`${stamp}-${name}-${i}-o`),
+    ];
     // ABBA order: a drift in the machine's speed weighs on both sides alike.
     if (i % 2 === 0) {
       b.push(baseline(forBaseline));
@@ -77,19 +123,46 @@ async function compare(name: string, baselineName: string, count: number, baseli
       o.push(await ours(forOurs));
       b.push(baseline(forBaseline));
     }
-    console.log(`${String(i + 1).padEnd(5)} ${b[i]!.toFixed(3).padStart(36)}   ${o[i]!.toFixed(3).padStart(17)}   ${(o[i]! / b[i]!).toFixed(3)}`);
+    console.log(
+      `${String(i + 1).padEnd(5)} ${b[i]!.toFixed(3).padStart(36)}   ${o[i]!.toFixed(3).padStart(17)}   ${(o[i]! / b[i]!).toFixed(3)}`,
+    );
   }
-  const result = { name, baselineName, runs: count, baselineMedianSeconds: Number(median(b).toFixed(3)), oursMedianSeconds: Number(median(o).toFixed(3)), ratio: Number((median(o) / median(b)).toFixed(3)), baseline: b, ours: o };
-  console.log(`median ${result.baselineMedianSeconds.toFixed(3).padStart(35)}   ${result.oursMedianSeconds.toFixed(3).padStart(17)}   ${result.ratio.toFixed(3)}`);
+  const result = {
+    name,
+    baselineName,
+    runs: count,
+    baselineMedianSeconds: Number(median(b).toFixed(3)),
+    oursMedianSeconds: Number(median(o).toFixed(3)),
+    ratio: Number((median(o) / median(b)).toFixed(3)),
+    baseline: b,
+    ours: o,
+  };
+  console.log(
+    `median ${result.baselineMedianSeconds.toFixed(3).padStart(35)}   ${result.oursMedianSeconds.toFixed(3).padStart(17)}   ${result.ratio.toFixed(3)}`,
+  );
   return result;
 }
 
 const comparisons = [
   await compare('signature', 'cosign sign', runs, cosignSign, (image) => action(image, false)),
-  await compare('sbom+signature+attestation', 'syft + cosign sign + cosign attest', Math.max(3, Math.ceil(runs / 2)), syftCosign, (image) => action(image, true)),
+  await compare(
+    'sbom+signature+attestation',
+    'syft + cosign sign + cosign attest',
+    Math.max(3, Math.ceil(runs / 2)),
+    syftCosign,
+    (image) => action(image, true),
+  ),
 ];
-const result = { benchmark: 'sbom-and-sign vs cosign (and syft)', goal: 'ratio <= 1.0', node: process.version, comparisons };
+const result = {
+  benchmark: 'sbom-and-sign vs cosign (and syft)',
+  goal: 'ratio <= 1.0',
+  node: process.version,
+  comparisons,
+};
 console.log('\nsummary');
-for (const c of comparisons) console.log(`  ${c.name.padEnd(28)} ours ${c.oursMedianSeconds.toFixed(3)} s, ${c.baselineName} ${c.baselineMedianSeconds.toFixed(3)} s, ratio ${c.ratio.toFixed(3)}`);
+for (const c of comparisons)
+  console.log(
+    `  ${c.name.padEnd(28)} ours ${c.oursMedianSeconds.toFixed(3)} s, ${c.baselineName} ${c.baselineMedianSeconds.toFixed(3)} s, ratio ${c.ratio.toFixed(3)}`,
+  );
 mkdirSync(join(repoRoot, 'bench/results'), { recursive: true });
 writeFileSync(join(repoRoot, 'bench/results/sbom-and-sign.json'), `${JSON.stringify(result, null, 2)}\n`);

@@ -26,21 +26,56 @@ function kubectl(args: string[]): number {
 }
 
 async function deploy(n: number): Promise<void> {
-  const run = await runAction('bluegreen-deploy', { kubeconfig, namespace: ns, app, replicas: '3', image: `127.0.0.1:5000/bench/shop@sha256:${String(n).repeat(64).slice(0, 64)}` }, deployEvent);
+  const run = await runAction(
+    'bluegreen-deploy',
+    {
+      kubeconfig,
+      namespace: ns,
+      app,
+      replicas: '3',
+      image: `127.0.0.1:5000/bench/shop@sha256:${String(n).repeat(64).slice(0, 64)}`,
+    },
+    deployEvent,
+  );
   if (run.exitCode !== 0) throw new Error(run.log.slice(-2000));
 }
 
-const liveColour = () => spawnSync('kubectl', ['--kubeconfig', kubeconfigPath!, '-n', ns, 'get', 'svc', app, '-o', 'jsonpath={.spec.selector.deploy-suite\\.dev/colour}'], { encoding: 'utf8' }).stdout.trim();
+const liveColour = () =>
+  spawnSync(
+    'kubectl',
+    [
+      '--kubeconfig',
+      kubeconfigPath!,
+      '-n',
+      ns,
+      'get',
+      'svc',
+      app,
+      '-o',
+      'jsonpath={.spec.selector.deploy-suite\\.dev/colour}',
+    ],
+    { encoding: 'utf8' },
+  ).stdout.trim();
 
 /** The baseline: what a person types to switch the live Service back by hand. */
 function viaKubectl(): number {
   const target = liveColour() === 'blue' ? 'green' : 'blue';
-  return kubectl(['-n', ns, 'patch', 'service', app, '--type=merge', '-p', JSON.stringify({ spec: { selector: { 'deploy-suite.dev/colour': target } } })]);
+  return kubectl([
+    '-n',
+    ns,
+    'patch',
+    'service',
+    app,
+    '--type=merge',
+    '-p',
+    JSON.stringify({ spec: { selector: { 'deploy-suite.dev/colour': target } } }),
+  ]);
 }
 
 async function viaAction(inputs: Record<string, string>): Promise<{ seconds: number; toSwitch: number }> {
   const run = await runAction('verify-rollback', { kubeconfig, namespace: ns, app, ...inputs }, dispatch);
-  if (!run.outputs['rolled-back'] || run.outputs['rolled-back'] !== 'true') throw new Error(`verify-rollback did not roll back:\n${run.log.slice(-2000)}`);
+  if (!run.outputs['rolled-back'] || run.outputs['rolled-back'] !== 'true')
+    throw new Error(`verify-rollback did not roll back:\n${run.log.slice(-2000)}`);
   return { seconds: run.seconds, toSwitch: Number(run.outputs['rollback-seconds']) };
 }
 
@@ -68,13 +103,19 @@ for (let i = 0; i < runs; i++) {
   kubectlTimes.push(k);
   toSwitch.push(o.toSwitch);
   wall.push(o.seconds);
-  console.log(`${String(i + 1).padEnd(5)} ${k.toFixed(3).padStart(17)}   ${o.toSwitch.toFixed(3).padStart(36)}   ${o.seconds.toFixed(3).padStart(13)}`);
+  console.log(
+    `${String(i + 1).padEnd(5)} ${k.toFixed(3).padStart(17)}   ${o.toSwitch.toFixed(3).padStart(36)}   ${o.seconds.toFixed(3).padStart(13)}`,
+  );
 }
 
 // The automatic path: an HTTP check that fails at once (nothing listens), then the switch.
 const automatic: number[] = [];
 for (let i = 0; i < Math.max(3, Math.ceil(runs / 3)); i++) {
-  const run = await runAction('verify-rollback', { kubeconfig, namespace: ns, app, 'http-url': 'http://127.0.0.1:9/healthz', 'http-checks': '1' }, dispatch);
+  const run = await runAction(
+    'verify-rollback',
+    { kubeconfig, namespace: ns, app, 'http-url': 'http://127.0.0.1:9/healthz', 'http-checks': '1' },
+    dispatch,
+  );
   if (run.outputs['rolled-back'] !== 'true') throw new Error(run.log.slice(-2000));
   automatic.push(Number(run.outputs['rollback-seconds']));
 }
@@ -94,7 +135,11 @@ const result = {
   automatic,
   node: process.version,
 };
-console.log(`median ${result.kubectlMedianSeconds.toFixed(3).padStart(16)}   ${result.oursToSwitchMedianSeconds.toFixed(3).padStart(36)}   ${result.oursWholeRunMedianSeconds.toFixed(3).padStart(13)}   ratio ${result.ratio.toFixed(3)} (goal ${result.goal})`);
-console.log(`automatic rollback (failed analysis → switched): median ${result.automaticToSwitchMedianSeconds.toFixed(3)} s`);
+console.log(
+  `median ${result.kubectlMedianSeconds.toFixed(3).padStart(16)}   ${result.oursToSwitchMedianSeconds.toFixed(3).padStart(36)}   ${result.oursWholeRunMedianSeconds.toFixed(3).padStart(13)}   ratio ${result.ratio.toFixed(3)} (goal ${result.goal})`,
+);
+console.log(
+  `automatic rollback (failed analysis → switched): median ${result.automaticToSwitchMedianSeconds.toFixed(3)} s`,
+);
 mkdirSync(join(repoRoot, 'bench/results'), { recursive: true });
 writeFileSync(join(repoRoot, 'bench/results/verify-rollback.json'), `${JSON.stringify(result, null, 2)}\n`);

@@ -13,7 +13,11 @@ const check = process.argv.includes('--check');
 const outDir = join(root, 'action-docs');
 const stale = [];
 
-const cell = (text) => String(text ?? '').trim().replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>');
+const cell = (text) =>
+  String(text ?? '')
+    .trim()
+    .replace(/\|/g, '\\|')
+    .replace(/\r?\n/g, '<br>');
 
 function render(name, spec) {
   const inputs = Object.entries(spec.inputs ?? {});
@@ -39,7 +43,10 @@ function render(name, spec) {
     '',
     '| name | required | default | description |',
     '|---|---|---|---|',
-    ...inputs.map(([key, i]) => `| \`${key}\` | ${i.required ? 'yes' : 'no'} | ${i.default === undefined || i.default === '' ? '' : `\`${cell(i.default)}\``} | ${cell(i.description)} |`),
+    ...inputs.map(
+      ([key, i]) =>
+        `| \`${key}\` | ${i.required ? 'yes' : 'no'} | ${i.default === undefined || i.default === '' ? '' : `\`${cell(i.default)}\``} | ${cell(i.description)} |`,
+    ),
     '',
     '## Outputs',
     '',
@@ -53,7 +60,8 @@ function render(name, spec) {
 
 const undescribed = [];
 function requireDescriptions(file, kind, entries) {
-  for (const [key, spec] of entries) if (!String(spec?.description ?? '').trim()) undescribed.push(`${file}: ${kind} '${key}'`);
+  for (const [key, spec] of entries)
+    if (!String(spec?.description ?? '').trim()) undescribed.push(`${file}: ${kind} '${key}'`);
 }
 
 // A workflow's description is its leading comment, up to the first line that is only '#'.
@@ -66,7 +74,8 @@ function leadingComment(text) {
   return lines.join(' ').replace(/\s+/g, ' ').trim();
 }
 
-const yamlValue = (v) => (v === undefined || v === '' ? '' : `\`${cell(typeof v === 'string' ? v : JSON.stringify(v))}\``);
+const yamlValue = (v) =>
+  v === undefined || v === '' ? '' : `\`${cell(typeof v === 'string' ? v : JSON.stringify(v))}\``;
 
 function renderWorkflow(file, text, spec, example) {
   const triggers = Object.keys(spec.on);
@@ -88,11 +97,30 @@ function renderWorkflow(file, text, spec, example) {
     '',
     '| name | type | required | default | description |',
     '|---|---|---|---|---|',
-    ...inputs.map(([key, i]) => `| \`${key}\` | ${i.type ?? 'string'} | ${i.required ? 'yes' : 'no'} | ${yamlValue(i.default)} | ${cell(i.description)} |`),
+    ...inputs.map(
+      ([key, i]) =>
+        `| \`${key}\` | ${i.type ?? 'string'} | ${i.required ? 'yes' : 'no'} | ${yamlValue(i.default)} | ${cell(i.description)} |`,
+    ),
     '',
   ];
-  if (secrets.length) lines.push('## Secrets', '', '| name | required | description |', '|---|---|---|', ...secrets.map(([key, s]) => `| \`${key}\` | ${s?.required ? 'yes' : 'no'} | ${cell(s?.description)} |`), '');
-  if (outputs.length) lines.push('## Outputs', '', '| name | description |', '|---|---|', ...outputs.map(([key, o]) => `| \`${key}\` | ${cell(o.description)} |`), '');
+  if (secrets.length)
+    lines.push(
+      '## Secrets',
+      '',
+      '| name | required | description |',
+      '|---|---|---|',
+      ...secrets.map(([key, s]) => `| \`${key}\` | ${s?.required ? 'yes' : 'no'} | ${cell(s?.description)} |`),
+      '',
+    );
+  if (outputs.length)
+    lines.push(
+      '## Outputs',
+      '',
+      '| name | description |',
+      '|---|---|',
+      ...outputs.map(([key, o]) => `| \`${key}\` | ${cell(o.description)} |`),
+      '',
+    );
   lines.push(
     '## Jobs',
     '',
@@ -101,13 +129,27 @@ function renderWorkflow(file, text, spec, example) {
     ...jobs.map(([key, j]) => {
       const needs = [j.needs ?? []].flat().join(', ');
       const environment = typeof j.environment === 'object' ? j.environment?.name : j.environment;
-      const permissions = Object.entries(j.permissions ?? {}).map(([scope, level]) => `${scope}: ${level}`).join(', ');
-      const concurrency = j.concurrency ? `\`${cell(j.concurrency.group ?? j.concurrency)}\`${j.concurrency['cancel-in-progress'] === false ? ' (never cancelled)' : ''}` : '';
+      const permissions = Object.entries(j.permissions ?? {})
+        .map(([scope, level]) => `${scope}: ${level}`)
+        .join(', ');
+      const concurrency = j.concurrency
+        ? `\`${cell(j.concurrency.group ?? j.concurrency)}\`${j.concurrency['cancel-in-progress'] === false ? ' (never cancelled)' : ''}`
+        : '';
       return `| \`${key}\` | ${needs} | ${cell(environment)} | ${permissions} | ${concurrency} |`;
     }),
     '',
   );
-  if (example) lines.push('## Example caller', '', `Copy into your repository as \`.github/workflows/${example.file}\` (from [docs/examples/${example.file}](../../docs/examples/${example.file})):`, '', '```yaml', example.text.trimEnd(), '```', '');
+  if (example)
+    lines.push(
+      '## Example caller',
+      '',
+      `Copy into your repository as \`.github/workflows/${example.file}\` (from [docs/examples/${example.file}](../../docs/examples/${example.file})):`,
+      '',
+      '```yaml',
+      example.text.trimEnd(),
+      '```',
+      '',
+    );
   return lines.join('\n');
 }
 
@@ -122,7 +164,9 @@ async function emit(relativePath, page) {
   }
 }
 
-const actions = (await readdir(join(root, 'actions'))).filter((n) => existsSync(join(root, 'actions', n, 'action.yml'))).sort();
+const actions = (await readdir(join(root, 'actions')))
+  .filter((n) => existsSync(join(root, 'actions', n, 'action.yml')))
+  .sort();
 for (const name of actions) {
   const spec = parse(await readFile(join(root, 'actions', name, 'action.yml'), 'utf8'));
   requireDescriptions(`actions/${name}/action.yml`, 'input', Object.entries(spec.inputs ?? {}));
@@ -140,10 +184,17 @@ for (const file of (await readdir(join(root, '.github/workflows'))).filter((f) =
   if (!spec.on?.workflow_call && !spec.on?.workflow_dispatch) continue;
   workflows.push(file);
   for (const [event, config] of Object.entries(spec.on)) {
-    for (const kind of ['inputs', 'secrets', 'outputs']) requireDescriptions(`.github/workflows/${file} (${event})`, kind.slice(0, -1), Object.entries(config?.[kind] ?? {}));
+    for (const kind of ['inputs', 'secrets', 'outputs'])
+      requireDescriptions(
+        `.github/workflows/${file} (${event})`,
+        kind.slice(0, -1),
+        Object.entries(config?.[kind] ?? {}),
+      );
   }
   const exampleFile = examples.get(callerOf[file] ?? '');
-  const example = exampleFile ? { file: exampleFile, text: await readFile(join(root, 'docs/examples', exampleFile), 'utf8') } : undefined;
+  const example = exampleFile
+    ? { file: exampleFile, text: await readFile(join(root, 'docs/examples', exampleFile), 'utf8') }
+    : undefined;
   await emit(`workflows/${file.replace(/\.yml$/, '.md')}`, renderWorkflow(file, text, spec, example));
 }
 if (undescribed.length) {

@@ -14,9 +14,13 @@ import { tmpdir } from 'node:os';
 
 const root = new URL('..', import.meta.url).pathname;
 const check = process.argv.includes('--check');
-const coverageDir = process.argv.includes('--coverage') ? process.argv[process.argv.indexOf('--coverage') + 1] : undefined;
+const coverageDir = process.argv.includes('--coverage')
+  ? process.argv[process.argv.indexOf('--coverage') + 1]
+  : undefined;
 
-const actions = (await readdir(join(root, 'actions'))).filter((name) => existsSync(join(root, 'actions', name, 'src', 'main.ts')));
+const actions = (await readdir(join(root, 'actions'))).filter((name) =>
+  existsSync(join(root, 'actions', name, 'src', 'main.ts')),
+);
 const scratch = check ? await mkdtemp(join(tmpdir(), 'bundle-check-')) : undefined;
 const stale = [];
 
@@ -36,7 +40,10 @@ for (const name of actions.sort()) {
   const bytes = Object.values(result.metafile.outputs).reduce((sum, o) => sum + o.bytes, 0);
   if (check) {
     const committedDir = join(root, 'actions', name, 'dist');
-    const files = new Set([...(await readdir(outdir)), ...(existsSync(committedDir) ? await readdir(committedDir) : [])]);
+    const files = new Set([
+      ...(await readdir(outdir)),
+      ...(existsSync(committedDir) ? await readdir(committedDir) : []),
+    ]);
     for (const file of files) {
       const fresh = await readFile(join(outdir, file), 'utf8').catch(() => '');
       const committed = await readFile(join(root, 'actions', name, 'dist', file), 'utf8').catch(() => '');
@@ -47,7 +54,9 @@ for (const name of actions.sort()) {
     const current = new Set(Object.keys(result.metafile.outputs).map((o) => o.split('/').pop()));
     for (const file of await readdir(outdir)) if (!current.has(file)) await rm(join(outdir, file));
     const entry = result.metafile.outputs[Object.keys(result.metafile.outputs).find((o) => o.endsWith('/index.js'))];
-    console.log(`actions/${name}/dist/index.js  ${(entry.bytes / 1024).toFixed(0)} KiB (all chunks ${(bytes / 1024).toFixed(0)} KiB)`);
+    console.log(
+      `actions/${name}/dist/index.js  ${(entry.bytes / 1024).toFixed(0)} KiB (all chunks ${(bytes / 1024).toFixed(0)} KiB)`,
+    );
   }
 }
 if (scratch) await rm(scratch, { recursive: true, force: true });

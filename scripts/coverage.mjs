@@ -54,10 +54,19 @@ for (const file of map.files()) {
   groups.set(group, entry);
 }
 const rows = [...groups.entries()].sort(([a], [b]) => a.localeCompare(b));
-const total = rows.reduce((t, [, e]) => ({ covered: t.covered + e.covered, total: t.total + e.total }), { covered: 0, total: 0 });
+const total = rows.reduce((t, [, e]) => ({ covered: t.covered + e.covered, total: t.total + e.total }), {
+  covered: 0,
+  total: 0,
+});
 const pct = (e) => (e.total ? (100 * e.covered) / e.total : 100);
 console.log(`${'line coverage'.padEnd(28)} ${'lines'.padStart(11)}  percent`);
-for (const [group, e] of rows) console.log(`${group.padEnd(28)} ${`${e.covered}/${e.total}`.padStart(11)}  ${pct(e).toFixed(1).padStart(6)} %`);
-console.log(`${'total'.padEnd(28)} ${`${total.covered}/${total.total}`.padStart(11)}  ${pct(total).toFixed(1).padStart(6)} %  (${processes.length} action runs merged with the tests' own process)`);
+for (const [group, e] of rows)
+  console.log(`${group.padEnd(28)} ${`${e.covered}/${e.total}`.padStart(11)}  ${pct(e).toFixed(1).padStart(6)} %`);
+console.log(
+  `${'total'.padEnd(28)} ${`${total.covered}/${total.total}`.padStart(11)}  ${pct(total).toFixed(1).padStart(6)} %  (${processes.length} action runs merged with the tests' own process)`,
+);
 writeFileSync(join(dir, 'coverage-final.json'), JSON.stringify(map.toJSON()));
-writeFileSync(join(dir, 'summary.json'), `${JSON.stringify({ total: { ...total, percent: Number(pct(total).toFixed(1)) }, groups: Object.fromEntries(rows.map(([g, e]) => [g, { ...e, percent: Number(pct(e).toFixed(1)) }])) }, null, 2)}\n`);
+writeFileSync(
+  join(dir, 'summary.json'),
+  `${JSON.stringify({ total: { ...total, percent: Number(pct(total).toFixed(1)) }, groups: Object.fromEntries(rows.map(([g, e]) => [g, { ...e, percent: Number(pct(e).toFixed(1)) }])) }, null, 2)}\n`,
+);

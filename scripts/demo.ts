@@ -43,9 +43,20 @@ const summary: string[] = ['# deploy-suite demo', ''];
 
 function keep(name: string, title: string, run: ActRun): void {
   writeFileSync(join(out, `${name}.log`), run.log);
-  summary.push(`## ${title}`, '', '| job | result |', '|---|---|', ...Object.entries(run.jobs).map(([job, result]) => `| ${job} | ${result} |`), '');
+  summary.push(
+    `## ${title}`,
+    '',
+    '| job | result |',
+    '|---|---|',
+    ...Object.entries(run.jobs).map(([job, result]) => `| ${job} | ${result} |`),
+    '',
+  );
   for (const s of run.summaries) summary.push(`### ${s.job} · ${s.step}`, '', s.content.trim(), '');
-  console.log(Object.entries(run.jobs).map(([job, result]) => `  ${job}: ${result}`).join('\n'));
+  console.log(
+    Object.entries(run.jobs)
+      .map(([job, result]) => `  ${job}: ${result}`)
+      .join('\n'),
+  );
   if (run.code !== 0) {
     console.error(run.log.split('\n').slice(-40).join('\n'));
     console.error(`${title} failed (act exit ${run.code}); full log: ${join(out, `${name}.log`)}`);
@@ -60,24 +71,51 @@ async function tags(): Promise<string[]> {
 }
 
 const started = performance.now();
-for (const name of Object.values(namespaces)) await client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, { fieldManager: 'deploy-suite-demo' });
+for (const name of Object.values(namespaces))
+  await client.apply(
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name } },
+    { fieldManager: 'deploy-suite-demo' },
+  );
 // What Prometheus will see of the app: both colours healthy, so the analysis passes.
 for (const colour of ['blue', 'green']) {
-  await fetch(`${process.env.DEPLOY_SUITE_EMITTER}/apps/${app}/${colour}`, { method: 'PUT', body: JSON.stringify({ rps: 40, errorRate: 0, latencySeconds: 0.03 }) });
+  await fetch(`${process.env.DEPLOY_SUITE_EMITTER}/apps/${app}/${colour}`, {
+    method: 'PUT',
+    body: JSON.stringify({ rps: 40, errorRate: 0, latencySeconds: 0.03 }),
+  });
 }
 // A new commit each run: a new image, so a re-run deploys to the other colour.
 const repo = await createUserRepo(join(out, 'repo'));
 
 console.log('== 1. pull request: check workflow (build pr-42, gate, dry-run deploy)');
-const liveBefore = (await client.get('v1', 'Service', namespaces.production, app))?.metadata.annotations?.['deploy-suite.dev/live-digest'];
-const pr = await runAct(repo, { event: 'pull_request', workflow: 'pr.yml', payload: (await loadEvent('pull-request')).payload, vars, secrets, artifacts });
+const liveBefore = (await client.get('v1', 'Service', namespaces.production, app))?.metadata.annotations?.[
+  'deploy-suite.dev/live-digest'
+];
+const pr = await runAct(repo, {
+  event: 'pull_request',
+  workflow: 'pr.yml',
+  payload: (await loadEvent('pull-request')).payload,
+  vars,
+  secrets,
+  artifacts,
+});
 keep('pr', 'Pull request check', pr);
-const liveAfterPr = (await client.get('v1', 'Service', namespaces.production, app))?.metadata.annotations?.['deploy-suite.dev/live-digest'];
-console.log(`  registry: ${(await tags()).includes('pr-42') ? 'pr-42 pushed' : 'pr-42 MISSING'}; cluster: ${liveAfterPr === liveBefore ? 'unchanged' : 'CHANGED'}`);
+const liveAfterPr = (await client.get('v1', 'Service', namespaces.production, app))?.metadata.annotations?.[
+  'deploy-suite.dev/live-digest'
+];
+console.log(
+  `  registry: ${(await tags()).includes('pr-42') ? 'pr-42 pushed' : 'pr-42 MISSING'}; cluster: ${liveAfterPr === liveBefore ? 'unchanged' : 'CHANGED'}`,
+);
 if (liveAfterPr !== liveBefore) throw new Error('the pull-request check changed the live Service');
 
 console.log('\n== 2. push to the default branch: release workflow (build, SBOM + scan + sign, staging, production)');
-const release = await runAct(repo, { event: 'push', workflow: 'release.yml', payload: (await loadEvent('push-default-branch')).payload, vars, secrets, artifacts });
+const release = await runAct(repo, {
+  event: 'push',
+  workflow: 'release.yml',
+  payload: (await loadEvent('push-default-branch')).payload,
+  vars,
+  secrets,
+  artifacts,
+});
 keep('release', 'Release', release);
 
 summary.push('## Cluster state', '');
@@ -87,7 +125,10 @@ for (const [environment, namespace] of Object.entries(namespaces)) {
   const history = await readHistory(client, namespace, app);
   const line = `${environment} (${namespace}): ${live['deploy-suite.dev/live-colour']} live, revision ${live['deploy-suite.dev/revision']}, ${live['deploy-suite.dev/live-digest']}`;
   console.log(`  ${line}`);
-  summary.push(`- ${line}`, ...history.slice(0, 3).map((h) => `  - revision ${h.revision}: ${h.action} ${h.colour} ${h.digest}`));
+  summary.push(
+    `- ${line}`,
+    ...history.slice(0, 3).map((h) => `  - revision ${h.revision}: ${h.action} ${h.colour} ${h.digest}`),
+  );
 }
 const releaseTags = (await tags()).filter((t) => !t.startsWith('sha256-'));
 console.log(`  registry: ${vars.IMAGE} tags ${releaseTags.join(', ')} (+ signature index)`);
@@ -100,7 +141,11 @@ console.log(`  job summaries  ${join(out, 'SUMMARY.md')}`);
 console.log(`  act logs       ${join(out, 'pr.log')}, ${join(out, 'release.log')}`);
 console.log(`  SBOMs, SARIF   ${artifacts}/${readdirSync(artifacts).sort().slice(-1)[0] ?? ''}`);
 console.log(`  user repo      ${repo} (the caller workflows: .github/workflows/)`);
-console.log(`  cluster        kubectl --kubeconfig ${kubeconfigPath} -n ${namespaces.production} get deploy,svc,configmap`);
+console.log(
+  `  cluster        kubectl --kubeconfig ${kubeconfigPath} -n ${namespaces.production} get deploy,svc,configmap`,
+);
 console.log(`  registry       curl -s http://${registry}/v2/${imageRepository}/tags/list`);
 console.log(`  metrics        ${process.env.DEPLOY_SUITE_PROMETHEUS}/graph`);
-console.log(`  rollback       the rollback button: see test/fixtures/workflows/rollback.yml (run by the tests under act)`);
+console.log(
+  `  rollback       the rollback button: see test/fixtures/workflows/rollback.yml (run by the tests under act)`,
+);

@@ -26,7 +26,11 @@ const lazyHttpClient = {
     b.onResolve({ filter: /^@actions\/http-client(\/lib\/auth)?$/ }, (args) =>
       args.importer.includes('@actions/core') ? { path: 'lazy-http-client', namespace: 'lazy-http-client' } : undefined,
     );
-    b.onLoad({ filter: /.*/, namespace: 'lazy-http-client' }, () => ({ contents: LAZY_HTTP_CLIENT, resolveDir: root, loader: 'js' }));
+    b.onLoad({ filter: /.*/, namespace: 'lazy-http-client' }, () => ({
+      contents: LAZY_HTTP_CLIENT,
+      resolveDir: root,
+      loader: 'js',
+    }));
   },
 };
 
@@ -48,6 +52,8 @@ export function actionBuildOptions(entry, outdir) {
     metafile: true,
     logLevel: 'warning',
     // Some CommonJS dependencies call require(); ESM output needs one defined.
-    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+    banner: {
+      js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+    },
   };
 }

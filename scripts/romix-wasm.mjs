@@ -24,15 +24,27 @@ const arx = (out, a, b, s) => `
 const shuffle = (x, pattern) => `
           (local.set ${x} (i8x16.shuffle ${pattern} (local.get ${x}) (local.get ${x})))`;
 const doubleRound = [
-  arx('$x1', '$x0', '$x3', 7), arx('$x2', '$x1', '$x0', 9), arx('$x3', '$x2', '$x1', 13), arx('$x0', '$x3', '$x2', 18),
-  shuffle('$x1', ROTATE_LEFT_1), shuffle('$x2', SWAP_HALVES), shuffle('$x3', ROTATE_RIGHT_1),
-  arx('$x3', '$x0', '$x1', 7), arx('$x2', '$x3', '$x0', 9), arx('$x1', '$x2', '$x3', 13), arx('$x0', '$x1', '$x2', 18),
-  shuffle('$x1', ROTATE_RIGHT_1), shuffle('$x2', SWAP_HALVES), shuffle('$x3', ROTATE_LEFT_1),
+  arx('$x1', '$x0', '$x3', 7),
+  arx('$x2', '$x1', '$x0', 9),
+  arx('$x3', '$x2', '$x1', 13),
+  arx('$x0', '$x3', '$x2', 18),
+  shuffle('$x1', ROTATE_LEFT_1),
+  shuffle('$x2', SWAP_HALVES),
+  shuffle('$x3', ROTATE_RIGHT_1),
+  arx('$x3', '$x0', '$x1', 7),
+  arx('$x2', '$x3', '$x0', 9),
+  arx('$x1', '$x2', '$x3', 13),
+  arx('$x0', '$x1', '$x2', 18),
+  shuffle('$x1', ROTATE_RIGHT_1),
+  shuffle('$x2', SWAP_HALVES),
+  shuffle('$x3', ROTATE_LEFT_1),
 ].join('');
 
 /** One 16-byte lane group of the input: B[i], or B[i] xor V[j][i] in the second loop. */
 const input = (withV, offset) =>
-  withV ? `(v128.xor (v128.load offset=${offset} (local.get $p)) (v128.load offset=${offset} (local.get $q)))` : `(v128.load offset=${offset} (local.get $p))`;
+  withV
+    ? `(v128.xor (v128.load offset=${offset} (local.get $p)) (v128.load offset=${offset} (local.get $q)))`
+    : `(v128.load offset=${offset} (local.get $p))`;
 
 /** BlockMix_salsa20/8 from $in (xor $v) into $out: even blocks to the first half, odd ones to the second. */
 const blockmix = (name, withV) => `

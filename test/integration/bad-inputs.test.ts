@@ -37,7 +37,16 @@ const base = (action: Action, row: number): Record<string, string> => {
     case 'build-image':
       return { image: `${registryHost()}/bad-inputs/build-${stamp}-${row}`, context: 'test/fixtures/app' };
     case 'sbom-and-sign':
-      return { image: digestRef, 'cosign-private-key': cosignKey, 'cosign-password': 'fixture-password', syft: process.env.DEPLOY_SUITE_SYFT!, trivy: process.env.DEPLOY_SUITE_TRIVY!, 'trivy-cache-dir': process.env.DEPLOY_SUITE_TRIVY_CACHE!, offline: 'true', 'output-dir': scratchPath(`out-${row}`) };
+      return {
+        image: digestRef,
+        'cosign-private-key': cosignKey,
+        'cosign-password': 'fixture-password',
+        syft: process.env.DEPLOY_SUITE_SYFT!,
+        trivy: process.env.DEPLOY_SUITE_TRIVY!,
+        'trivy-cache-dir': process.env.DEPLOY_SUITE_TRIVY_CACHE!,
+        offline: 'true',
+        'output-dir': scratchPath(`out-${row}`),
+      };
     case 'bluegreen-deploy':
       return { kubeconfig, namespace, app, image: digestRef, replicas: '2' };
     case 'verify-rollback':
@@ -50,85 +59,405 @@ const rows: Row[] = [
   // build-image: names, tag rules, build settings, credentials
   { action: 'build-image', what: 'an image name in capitals', inputs: { image: 'Ghcr.io/Acme/Shop' }, input: 'image' },
   { action: 'build-image', what: 'no image at all', inputs: { image: '' }, input: 'image' },
-  { action: 'build-image', what: 'an image name with a space', inputs: { image: 'ghcr.io/acme/my shop' }, input: 'image' },
+  {
+    action: 'build-image',
+    what: 'an image name with a space',
+    inputs: { image: 'ghcr.io/acme/my shop' },
+    input: 'image',
+  },
   { action: 'build-image', what: 'an unknown tag rule type', inputs: { tags: 'type=nightly,value=x' }, input: 'tags' },
   { action: 'build-image', what: 'a semver rule without a pattern', inputs: { tags: 'type=semver' }, input: 'tags' },
-  { action: 'build-image', what: 'a flavor that is not true/false/auto', inputs: { flavor: 'latest=maybe' }, input: 'flavor' },
-  { action: 'build-image', what: 'a context that does not exist', inputs: { context: 'no/such/dir' }, input: 'context' },
-  { action: 'build-image', what: 'a Dockerfile that does not exist', inputs: { file: 'test/fixtures/app/Nope.Dockerfile' }, input: 'file' },
+  {
+    action: 'build-image',
+    what: 'a flavor that is not true/false/auto',
+    inputs: { flavor: 'latest=maybe' },
+    input: 'flavor',
+  },
+  {
+    action: 'build-image',
+    what: 'a context that does not exist',
+    inputs: { context: 'no/such/dir' },
+    input: 'context',
+  },
+  {
+    action: 'build-image',
+    what: 'a Dockerfile that does not exist',
+    inputs: { file: 'test/fixtures/app/Nope.Dockerfile' },
+    input: 'file',
+  },
   { action: 'build-image', what: 'a stage the Dockerfile lacks', inputs: { target: 'missing-stage' }, input: 'target' },
-  { action: 'build-image', what: 'a build-arg name starting with a digit', inputs: { 'build-args': '1VERSION=2' }, input: 'build-args' },
-  { action: 'build-image', what: 'a platform without an architecture', inputs: { platforms: 'linux' }, input: 'platforms' },
-  { action: 'build-image', what: 'an unknown cache type', inputs: { 'cache-from': 'type=floppy,ref=x' }, input: 'cache-from' },
+  {
+    action: 'build-image',
+    what: 'a build-arg name starting with a digit',
+    inputs: { 'build-args': '1VERSION=2' },
+    input: 'build-args',
+  },
+  {
+    action: 'build-image',
+    what: 'a platform without an architecture',
+    inputs: { platforms: 'linux' },
+    input: 'platforms',
+  },
+  {
+    action: 'build-image',
+    what: 'an unknown cache type',
+    inputs: { 'cache-from': 'type=floppy,ref=x' },
+    input: 'cache-from',
+  },
   { action: 'build-image', what: 'cache-to without type=', inputs: { 'cache-to': 'mode=max' }, input: 'cache-to' },
   { action: 'build-image', what: 'a username without a password', inputs: { username: 'ci-bot' }, input: 'password' },
   { action: 'build-image', what: 'push that is not a boolean', inputs: { push: 'maybe' }, input: 'push' },
-  { action: 'build-image', what: 'a secret file that does not exist', inputs: { 'secret-files': 'npmrc=missing/.npmrc' }, input: 'secret-files' },
-  { action: 'build-image', what: 'a secret from an unset variable', inputs: { 'secret-envs': 'token=DEPLOY_SUITE_UNSET_VARIABLE' }, input: 'secret-envs' },
+  {
+    action: 'build-image',
+    what: 'a secret file that does not exist',
+    inputs: { 'secret-files': 'npmrc=missing/.npmrc' },
+    input: 'secret-files',
+  },
+  {
+    action: 'build-image',
+    what: 'a secret from an unset variable',
+    inputs: { 'secret-envs': 'token=DEPLOY_SUITE_UNSET_VARIABLE' },
+    input: 'secret-envs',
+  },
   // sbom-and-sign: digests, keys, passwords, gate settings, tools
-  { action: 'sbom-and-sign', what: 'a tag instead of a digest', inputs: { image: `${registryHost()}/bad-inputs/app:v1` }, input: 'image' },
-  { action: 'sbom-and-sign', what: 'a digest of 3 hex digits', inputs: { image: `${registryHost()}/bad-inputs/app@sha256:abc` }, input: 'image' },
-  { action: 'sbom-and-sign', what: 'a wrong key password', inputs: { 'cosign-password': 'not-the-password' }, input: 'cosign-password' },
-  { action: 'sbom-and-sign', what: 'a private key that is not a key', inputs: { 'cosign-private-key': 'just some text' }, input: 'cosign-private-key' },
-  { action: 'sbom-and-sign', what: 'the public key where the private key goes', inputs: { 'cosign-private-key': cosignPub }, input: 'cosign-private-key' },
-  { action: 'sbom-and-sign', what: 'a severity that does not exist', inputs: { severity: 'CRITICAL,SEVERE' }, input: 'severity' },
-  { action: 'sbom-and-sign', what: 'an SBOM format that does not exist', inputs: { 'attest-sbom': 'xml' }, input: 'attest-sbom' },
-  { action: 'sbom-and-sign', what: 'an attestation without an SBOM', inputs: { sbom: 'false', 'attest-sbom': 'cyclonedx' }, input: 'attest-sbom' },
-  { action: 'sbom-and-sign', what: 'an ignore file that does not exist', inputs: { 'ignore-file': 'missing-ignores.yaml' }, input: 'ignore-file' },
-  { action: 'sbom-and-sign', what: 'an ignore entry without a reason or expiry', inputs: { 'ignore-file': scratchPath('ignores.yaml') }, input: 'ignore-file' },
-  { action: 'sbom-and-sign', what: 'a syft version that is not x.y.z', inputs: { syft: '', 'syft-version': '1.2' }, input: 'syft-version' },
-  { action: 'sbom-and-sign', what: 'a trivy version without its checksum', inputs: { trivy: '', 'trivy-version': '0.58.0' }, input: 'trivy-sha256' },
-  { action: 'sbom-and-sign', what: 'offline without a database folder', inputs: { 'trivy-cache-dir': '' }, input: 'trivy-cache-dir' },
-  { action: 'sbom-and-sign', what: 'a database folder without a database', inputs: { 'trivy-cache-dir': scratchPath('empty') }, input: 'trivy-cache-dir' },
-  { action: 'sbom-and-sign', what: 'keyless without an OIDC token', inputs: { 'cosign-private-key': '', 'cosign-password': '', signing: 'keyless' }, input: 'signing' },
-  { action: 'sbom-and-sign', what: 'a Rekor URL that is not http(s)', inputs: { 'rekor-url': 'ftp://rekor.example' }, input: 'rekor-url' },
-  { action: 'sbom-and-sign', what: 'a registry username without a password', inputs: { 'registry-username': 'ci-bot' }, input: 'registry-password' },
+  {
+    action: 'sbom-and-sign',
+    what: 'a tag instead of a digest',
+    inputs: { image: `${registryHost()}/bad-inputs/app:v1` },
+    input: 'image',
+  },
+  {
+    action: 'sbom-and-sign',
+    what: 'a digest of 3 hex digits',
+    inputs: { image: `${registryHost()}/bad-inputs/app@sha256:abc` },
+    input: 'image',
+  },
+  {
+    action: 'sbom-and-sign',
+    what: 'a wrong key password',
+    inputs: { 'cosign-password': 'not-the-password' },
+    input: 'cosign-password',
+  },
+  {
+    action: 'sbom-and-sign',
+    what: 'a private key that is not a key',
+    inputs: { 'cosign-private-key': 'just some text' },
+    input: 'cosign-private-key',
+  },
+  {
+    action: 'sbom-and-sign',
+    what: 'the public key where the private key goes',
+    inputs: { 'cosign-private-key': cosignPub },
+    input: 'cosign-private-key',
+  },
+  {
+    action: 'sbom-and-sign',
+    what: 'a severity that does not exist',
+    inputs: { severity: 'CRITICAL,SEVERE' },
+    input: 'severity',
+  },
+  {
+    action: 'sbom-and-sign',
+    what: 'an SBOM format that does not exist',
+    inputs: { 'attest-sbom': 'xml' },
+    input: 'attest-sbom',
+  },
+  {
+    action: 'sbom-and-sign',
+    what: 'an attestation without an SBOM',
+    inputs: { sbom: 'false', 'attest-sbom': 'cyclonedx' },
+    input: 'attest-sbom',
+  },
+  {
+    action: 'sbom-and-sign',
+    what: 'an ignore file that does not exist',
+    inputs: { 'ignore-file': 'missing-ignores.yaml' },
+    input: 'ignore-file',
+  },
+  {
+    action: 'sbom-and-sign',
+    what: 'an ignore entry without a reason or expiry',
+    inputs: { 'ignore-file': scratchPath('ignores.yaml') },
+    input: 'ignore-file',
+  },
+  {
+    action: 'sbom-and-sign',
+    what: 'a syft version that is not x.y.z',
+    inputs: { syft: '', 'syft-version': '1.2' },
+    input: 'syft-version',
+  },
+  {
+    action: 'sbom-and-sign',
+    what: 'a trivy version without its checksum',
+    inputs: { trivy: '', 'trivy-version': '0.58.0' },
+    input: 'trivy-sha256',
+  },
+  {
+    action: 'sbom-and-sign',
+    what: 'offline without a database folder',
+    inputs: { 'trivy-cache-dir': '' },
+    input: 'trivy-cache-dir',
+  },
+  {
+    action: 'sbom-and-sign',
+    what: 'a database folder without a database',
+    inputs: { 'trivy-cache-dir': scratchPath('empty') },
+    input: 'trivy-cache-dir',
+  },
+  {
+    action: 'sbom-and-sign',
+    what: 'keyless without an OIDC token',
+    inputs: { 'cosign-private-key': '', 'cosign-password': '', signing: 'keyless' },
+    input: 'signing',
+  },
+  {
+    action: 'sbom-and-sign',
+    what: 'a Rekor URL that is not http(s)',
+    inputs: { 'rekor-url': 'ftp://rekor.example' },
+    input: 'rekor-url',
+  },
+  {
+    action: 'sbom-and-sign',
+    what: 'a registry username without a password',
+    inputs: { 'registry-username': 'ci-bot' },
+    input: 'registry-password',
+  },
   { action: 'sbom-and-sign', what: 'scan that is not a boolean', inputs: { scan: 'yes please' }, input: 'scan' },
   // bluegreen-deploy: digests, kubeconfigs, names, numbers, durations, policy, checks, manifests
-  { action: 'bluegreen-deploy', what: 'a tag instead of a digest', inputs: { image: `${registryHost()}/bad-inputs/app:latest` }, input: 'image' },
-  { action: 'bluegreen-deploy', what: 'a kubeconfig that is not YAML', inputs: { kubeconfig: 'clusters: [unclosed' }, input: 'kubeconfig' },
-  { action: 'bluegreen-deploy', what: 'a kubeconfig without a current context', inputs: { kubeconfig: 'apiVersion: v1\nkind: Config\nclusters: []\nusers: []\ncontexts: []\n' }, input: 'kubeconfig' },
-  { action: 'bluegreen-deploy', what: 'a namespace with capitals and _', inputs: { namespace: 'Shop_Prod' }, input: 'namespace' },
+  {
+    action: 'bluegreen-deploy',
+    what: 'a tag instead of a digest',
+    inputs: { image: `${registryHost()}/bad-inputs/app:latest` },
+    input: 'image',
+  },
+  {
+    action: 'bluegreen-deploy',
+    what: 'a kubeconfig that is not YAML',
+    inputs: { kubeconfig: 'clusters: [unclosed' },
+    input: 'kubeconfig',
+  },
+  {
+    action: 'bluegreen-deploy',
+    what: 'a kubeconfig without a current context',
+    inputs: { kubeconfig: 'apiVersion: v1\nkind: Config\nclusters: []\nusers: []\ncontexts: []\n' },
+    input: 'kubeconfig',
+  },
+  {
+    action: 'bluegreen-deploy',
+    what: 'a namespace with capitals and _',
+    inputs: { namespace: 'Shop_Prod' },
+    input: 'namespace',
+  },
   { action: 'bluegreen-deploy', what: 'an app name with !', inputs: { app: 'shop!' }, input: 'app' },
-  { action: 'bluegreen-deploy', what: 'replicas that are not a number', inputs: { replicas: 'many' }, input: 'replicas' },
-  { action: 'bluegreen-deploy', what: 'a port above 65535', inputs: { 'container-port': '70000' }, input: 'container-port' },
-  { action: 'bluegreen-deploy', what: 'a deadline in words', inputs: { 'progress-deadline': 'five minutes' }, input: 'progress-deadline' },
-  { action: 'bluegreen-deploy', what: 'a verify key that is not a key', inputs: { 'verify-key': 'not-a-key' }, input: 'verify-key' },
-  { action: 'bluegreen-deploy', what: 'a key and a certificate identity together', inputs: { 'verify-key': cosignPub, 'certificate-identity': 'https://github.com/acme/shop/.github/workflows/release.yml@refs/heads/main', 'certificate-oidc-issuer': 'https://token.actions.githubusercontent.com' }, input: 'verify-key' },
-  { action: 'bluegreen-deploy', what: 'an identity pattern that does not compile', inputs: { 'certificate-identity-regexp': '^https://github.com/(acme', 'certificate-oidc-issuer': 'https://token.actions.githubusercontent.com', 'trusted-root': 'missing-root.json' }, input: 'certificate-identity-regexp' },
-  { action: 'bluegreen-deploy', what: 'a preview URL that is not a URL', inputs: { 'preview-url': 'preview.shop' }, input: 'preview-url' },
-  { action: 'bluegreen-deploy', what: 'expected statuses that are not codes', inputs: { 'preview-url': 'http://127.0.0.1:9/', 'preview-expect-status': '2xx' }, input: 'preview-expect-status' },
-  { action: 'bluegreen-deploy', what: 'a failure limit that lets every check fail', inputs: { 'preview-url': 'http://127.0.0.1:9/', 'preview-checks': '3', 'preview-failure-limit': '3' }, input: 'preview-failure-limit' },
-  { action: 'bluegreen-deploy', what: 'an environment URL that is not http(s)', inputs: { environment: 'production', 'environment-url': 'ftp://shop.example' }, input: 'environment-url' },
-  { action: 'bluegreen-deploy', what: 'a scale-down delay in words', inputs: { 'scale-down-delay': 'soon' }, input: 'scale-down-delay' },
-  { action: 'bluegreen-deploy', what: 'a service template that does not exist', inputs: { 'service-template': 'k8s/missing-service.yaml' }, input: 'service-template' },
-  { action: 'bluegreen-deploy', what: 'a deployment template holding a Service', inputs: { 'deployment-template': scratchPath('service.yaml') }, input: 'deployment-template' },
+  {
+    action: 'bluegreen-deploy',
+    what: 'replicas that are not a number',
+    inputs: { replicas: 'many' },
+    input: 'replicas',
+  },
+  {
+    action: 'bluegreen-deploy',
+    what: 'a port above 65535',
+    inputs: { 'container-port': '70000' },
+    input: 'container-port',
+  },
+  {
+    action: 'bluegreen-deploy',
+    what: 'a deadline in words',
+    inputs: { 'progress-deadline': 'five minutes' },
+    input: 'progress-deadline',
+  },
+  {
+    action: 'bluegreen-deploy',
+    what: 'a verify key that is not a key',
+    inputs: { 'verify-key': 'not-a-key' },
+    input: 'verify-key',
+  },
+  {
+    action: 'bluegreen-deploy',
+    what: 'a key and a certificate identity together',
+    inputs: {
+      'verify-key': cosignPub,
+      'certificate-identity': 'https://github.com/acme/shop/.github/workflows/release.yml@refs/heads/main',
+      'certificate-oidc-issuer': 'https://token.actions.githubusercontent.com',
+    },
+    input: 'verify-key',
+  },
+  {
+    action: 'bluegreen-deploy',
+    what: 'an identity pattern that does not compile',
+    inputs: {
+      'certificate-identity-regexp': '^https://github.com/(acme',
+      'certificate-oidc-issuer': 'https://token.actions.githubusercontent.com',
+      'trusted-root': 'missing-root.json',
+    },
+    input: 'certificate-identity-regexp',
+  },
+  {
+    action: 'bluegreen-deploy',
+    what: 'a preview URL that is not a URL',
+    inputs: { 'preview-url': 'preview.shop' },
+    input: 'preview-url',
+  },
+  {
+    action: 'bluegreen-deploy',
+    what: 'expected statuses that are not codes',
+    inputs: { 'preview-url': 'http://127.0.0.1:9/', 'preview-expect-status': '2xx' },
+    input: 'preview-expect-status',
+  },
+  {
+    action: 'bluegreen-deploy',
+    what: 'a failure limit that lets every check fail',
+    inputs: { 'preview-url': 'http://127.0.0.1:9/', 'preview-checks': '3', 'preview-failure-limit': '3' },
+    input: 'preview-failure-limit',
+  },
+  {
+    action: 'bluegreen-deploy',
+    what: 'an environment URL that is not http(s)',
+    inputs: { environment: 'production', 'environment-url': 'ftp://shop.example' },
+    input: 'environment-url',
+  },
+  {
+    action: 'bluegreen-deploy',
+    what: 'a scale-down delay in words',
+    inputs: { 'scale-down-delay': 'soon' },
+    input: 'scale-down-delay',
+  },
+  {
+    action: 'bluegreen-deploy',
+    what: 'a service template that does not exist',
+    inputs: { 'service-template': 'k8s/missing-service.yaml' },
+    input: 'service-template',
+  },
+  {
+    action: 'bluegreen-deploy',
+    what: 'a deployment template holding a Service',
+    inputs: { 'deployment-template': scratchPath('service.yaml') },
+    input: 'deployment-template',
+  },
   // verify-rollback: targets, thresholds, PromQL, windows, schedules
-  { action: 'verify-rollback', what: 'a rollback target in words', inputs: { 'rollback-to': 'yesterday' }, input: 'rollback-to' },
-  { action: 'verify-rollback', what: 'an expected digest that is not one', inputs: { 'expect-digest': 'sha256:xyz' }, input: 'expect-digest' },
-  { action: 'verify-rollback', what: 'a Prometheus URL without a scheme', inputs: { 'prometheus-url': 'prometheus:9090', 'error-rate-max': '0.01' }, input: 'prometheus-url' },
-  { action: 'verify-rollback', what: 'an error rate above 1', inputs: { 'prometheus-url': 'http://127.0.0.1:9090', 'error-rate-max': '5' }, input: 'error-rate-max' },
-  { action: 'verify-rollback', what: 'an error rate in words', inputs: { 'prometheus-url': 'http://127.0.0.1:9090', 'error-rate-max': 'low' }, input: 'error-rate-max' },
-  { action: 'verify-rollback', what: 'a p95 that is not a latency', inputs: { 'prometheus-url': 'http://127.0.0.1:9090', 'p95-max': 'fast' }, input: 'p95-max' },
-  { action: 'verify-rollback', what: 'a query line without a comparison', inputs: { 'prometheus-url': 'http://127.0.0.1:9090', queries: 'queue: max(queue_depth)' }, input: 'queries' },
-  { action: 'verify-rollback', what: 'a query whose brackets do not close', inputs: { 'prometheus-url': 'http://127.0.0.1:9090', queries: 'queue: max(rate(queue_depth[1m]) < 100' }, input: 'queries' },
-  { action: 'verify-rollback', what: 'a query named like a built-in check', inputs: { 'prometheus-url': 'http://127.0.0.1:9090', 'error-rate-max': '0.01', queries: 'error-rate: max(up) < 2' }, input: 'queries' },
-  { action: 'verify-rollback', what: 'a window that is not a PromQL range', inputs: { 'prometheus-url': 'http://127.0.0.1:9090', 'error-rate-max': '0.01', 'metrics-window': '5 minutes' }, input: 'metrics-window' },
-  { action: 'verify-rollback', what: 'a metrics failure limit that lets every check fail', inputs: { 'prometheus-url': 'http://127.0.0.1:9090', 'error-rate-max': '0.01', 'metrics-checks': '5', 'metrics-failure-limit': '5' }, input: 'metrics-failure-limit' },
-  { action: 'verify-rollback', what: 'metric checks without Prometheus', inputs: { 'error-rate-max': '0.01' }, input: 'prometheus-url' },
-  { action: 'verify-rollback', what: 'nothing to check and nothing to roll back to', inputs: { 'http-url': '' }, input: 'http-url' },
-  { action: 'verify-rollback', what: 'an inconclusive policy that is neither fail nor pass', inputs: { inconclusive: 'maybe' }, input: 'inconclusive' },
-  { action: 'verify-rollback', what: 'a negative lock timeout', inputs: { 'lock-timeout': '-5s' }, input: 'lock-timeout' },
-  { action: 'verify-rollback', what: 'an HTTP status of 999', inputs: { 'http-expect-status': '999' }, input: 'http-expect-status' },
-  { action: 'verify-rollback', what: 'a base64 kubeconfig that decodes to nothing useful', inputs: { kubeconfig: Buffer.from('hello: world').toString('base64') }, input: 'kubeconfig' },
+  {
+    action: 'verify-rollback',
+    what: 'a rollback target in words',
+    inputs: { 'rollback-to': 'yesterday' },
+    input: 'rollback-to',
+  },
+  {
+    action: 'verify-rollback',
+    what: 'an expected digest that is not one',
+    inputs: { 'expect-digest': 'sha256:xyz' },
+    input: 'expect-digest',
+  },
+  {
+    action: 'verify-rollback',
+    what: 'a Prometheus URL without a scheme',
+    inputs: { 'prometheus-url': 'prometheus:9090', 'error-rate-max': '0.01' },
+    input: 'prometheus-url',
+  },
+  {
+    action: 'verify-rollback',
+    what: 'an error rate above 1',
+    inputs: { 'prometheus-url': 'http://127.0.0.1:9090', 'error-rate-max': '5' },
+    input: 'error-rate-max',
+  },
+  {
+    action: 'verify-rollback',
+    what: 'an error rate in words',
+    inputs: { 'prometheus-url': 'http://127.0.0.1:9090', 'error-rate-max': 'low' },
+    input: 'error-rate-max',
+  },
+  {
+    action: 'verify-rollback',
+    what: 'a p95 that is not a latency',
+    inputs: { 'prometheus-url': 'http://127.0.0.1:9090', 'p95-max': 'fast' },
+    input: 'p95-max',
+  },
+  {
+    action: 'verify-rollback',
+    what: 'a query line without a comparison',
+    inputs: { 'prometheus-url': 'http://127.0.0.1:9090', queries: 'queue: max(queue_depth)' },
+    input: 'queries',
+  },
+  {
+    action: 'verify-rollback',
+    what: 'a query whose brackets do not close',
+    inputs: { 'prometheus-url': 'http://127.0.0.1:9090', queries: 'queue: max(rate(queue_depth[1m]) < 100' },
+    input: 'queries',
+  },
+  {
+    action: 'verify-rollback',
+    what: 'a query named like a built-in check',
+    inputs: { 'prometheus-url': 'http://127.0.0.1:9090', 'error-rate-max': '0.01', queries: 'error-rate: max(up) < 2' },
+    input: 'queries',
+  },
+  {
+    action: 'verify-rollback',
+    what: 'a window that is not a PromQL range',
+    inputs: { 'prometheus-url': 'http://127.0.0.1:9090', 'error-rate-max': '0.01', 'metrics-window': '5 minutes' },
+    input: 'metrics-window',
+  },
+  {
+    action: 'verify-rollback',
+    what: 'a metrics failure limit that lets every check fail',
+    inputs: {
+      'prometheus-url': 'http://127.0.0.1:9090',
+      'error-rate-max': '0.01',
+      'metrics-checks': '5',
+      'metrics-failure-limit': '5',
+    },
+    input: 'metrics-failure-limit',
+  },
+  {
+    action: 'verify-rollback',
+    what: 'metric checks without Prometheus',
+    inputs: { 'error-rate-max': '0.01' },
+    input: 'prometheus-url',
+  },
+  {
+    action: 'verify-rollback',
+    what: 'nothing to check and nothing to roll back to',
+    inputs: { 'http-url': '' },
+    input: 'http-url',
+  },
+  {
+    action: 'verify-rollback',
+    what: 'an inconclusive policy that is neither fail nor pass',
+    inputs: { inconclusive: 'maybe' },
+    input: 'inconclusive',
+  },
+  {
+    action: 'verify-rollback',
+    what: 'a negative lock timeout',
+    inputs: { 'lock-timeout': '-5s' },
+    input: 'lock-timeout',
+  },
+  {
+    action: 'verify-rollback',
+    what: 'an HTTP status of 999',
+    inputs: { 'http-expect-status': '999' },
+    input: 'http-expect-status',
+  },
+  {
+    action: 'verify-rollback',
+    what: 'a base64 kubeconfig that decodes to nothing useful',
+    inputs: { kubeconfig: Buffer.from('hello: world').toString('base64') },
+    input: 'kubeconfig',
+  },
 ];
 
 /** What could change: the app's objects in the namespace (with versions) and the registry's tags. */
 async function state(row: number): Promise<string> {
-  const kinds = [['apis/apps/v1', 'deployments'], ['api/v1', 'services'], ['api/v1', 'configmaps'], ['apis/coordination.k8s.io/v1', 'leases']] as const;
+  const kinds = [
+    ['apis/apps/v1', 'deployments'],
+    ['api/v1', 'services'],
+    ['api/v1', 'configmaps'],
+    ['apis/coordination.k8s.io/v1', 'leases'],
+  ] as const;
   const objects: string[] = [];
   for (const [group, plural] of kinds) {
-    const list = await client.request<{ items: { metadata: { name: string; resourceVersion: string; annotations?: Record<string, string> } }[] }>('GET', `/${group}/namespaces/${namespace}/${plural}`);
+    const list = await client.request<{
+      items: { metadata: { name: string; resourceVersion: string; annotations?: Record<string, string> } }[];
+    }>('GET', `/${group}/namespaces/${namespace}/${plural}`);
     for (const item of list.items) objects.push(`${plural}/${item.metadata.name}@${item.metadata.resourceVersion}`);
   }
   const tags = [...(await listTags(signRepository)), ...(await listTags(`bad-inputs/build-${stamp}-${row}`))];
@@ -140,7 +469,10 @@ beforeAll(async () => {
   event = await loadEvent('push-default-branch');
   mkdirSync(join(scratch, 'empty'), { recursive: true });
   writeFileSync(join(scratch, 'ignores.yaml'), 'ignore:\n  - id: CVE-2024-0001\n');
-  writeFileSync(join(scratch, 'service.yaml'), 'apiVersion: v1\nkind: Service\nmetadata: {name: x}\nspec: {ports: [{port: 80}]}\n');
+  writeFileSync(
+    join(scratch, 'service.yaml'),
+    'apiVersion: v1\nkind: Service\nmetadata: {name: x}\nspec: {ports: [{port: 80}]}\n',
+  );
   digestRef = await freshImage(signRepository, stamp);
   await client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }, { fieldManager: 'test' });
   // An app live in the namespace: what a bad run must leave as it found it.
@@ -160,18 +492,30 @@ describe('bad input fails before any change, naming the input and the fix', () =
     expect(digestLike()).toContain(signRepository);
   });
 
-  it.each(rows.map((row, index) => [row.action, row.what, index, row] as const))('%s: %s', async (action, _what, index, row) => {
-    const before = await state(index);
-    const run = await runAction(action, { ...base(action, index), ...row.inputs }, event, row.env ?? {});
-    const errors = run.log.split('\n').filter((line) => line.startsWith('::error')).map((line) => line.replace(/%0A/g, '\n').replace(/%25/g, '%'));
-    expect({ exit: run.exitCode, error: errors.join('\n') }).toEqual({ exit: 1, error: expect.stringContaining(`input '${row.input}'`) });
-    // The fix comes with the problem, on the line that names the input.
-    const line = errors.join('\n').split('\n').find((l) => l.includes(`input '${row.input}'`))!;
-    expect(line).toMatch(/\. Fix: \S/);
-    // Nothing ran past the inputs but reads (sbom-and-sign resolves the digest while scrypt opens the key):
-    // no other phase started, nothing in the cluster or the registry changed.
-    const phases = [...run.log.matchAll(/^::group::(.*)$/gm)].map((m) => m[1]);
-    expect(phases.filter((phase) => phase !== 'resolve')).toEqual([]);
-    expect(await state(index)).toBe(before);
-  });
+  it.each(rows.map((row, index) => [row.action, row.what, index, row] as const))(
+    '%s: %s',
+    async (action, _what, index, row) => {
+      const before = await state(index);
+      const run = await runAction(action, { ...base(action, index), ...row.inputs }, event, row.env ?? {});
+      const errors = run.log
+        .split('\n')
+        .filter((line) => line.startsWith('::error'))
+        .map((line) => line.replace(/%0A/g, '\n').replace(/%25/g, '%'));
+      expect({ exit: run.exitCode, error: errors.join('\n') }).toEqual({
+        exit: 1,
+        error: expect.stringContaining(`input '${row.input}'`),
+      });
+      // The fix comes with the problem, on the line that names the input.
+      const line = errors
+        .join('\n')
+        .split('\n')
+        .find((l) => l.includes(`input '${row.input}'`))!;
+      expect(line).toMatch(/\. Fix: \S/);
+      // Nothing ran past the inputs but reads (sbom-and-sign resolves the digest while scrypt opens the key):
+      // no other phase started, nothing in the cluster or the registry changed.
+      const phases = [...run.log.matchAll(/^::group::(.*)$/gm)].map((m) => m[1]);
+      expect(phases.filter((phase) => phase !== 'resolve')).toEqual([]);
+      expect(await state(index)).toBe(before);
+    },
+  );
 });

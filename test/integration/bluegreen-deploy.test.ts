@@ -9,26 +9,52 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createKubeClient, parseKubeconfig, readHistory, readyEndpoints, scaleDownPrevious, waitForReadyEndpoints, type KubeClient, type KubeObject } from '@deploy-suite/kube';
+import {
+  createKubeClient,
+  parseKubeconfig,
+  readHistory,
+  readyEndpoints,
+  scaleDownPrevious,
+  waitForReadyEndpoints,
+  type KubeClient,
+  type KubeObject,
+} from '@deploy-suite/kube';
 import { loadEvent, repoRoot, runAction, type ActionRun } from '../support/action-runner.js';
 import { startGitHubApi } from '../support/github-api-double.js';
 import { freshImage } from '../support/registry-api.js';
 import { RegistryClient, parseReference } from '@deploy-suite/oci';
-import { PREDICATE_TYPES, attachBundle, imageStatement, keySigning, openCosignPrivateKey, signStatement } from '@deploy-suite/supply-chain';
+import {
+  PREDICATE_TYPES,
+  attachBundle,
+  imageStatement,
+  keySigning,
+  openCosignPrivateKey,
+  signStatement,
+} from '@deploy-suite/supply-chain';
 
 const namespace = `bg-${randomBytes(3).toString('hex')}`;
 const kubeconfigText = readFileSync(process.env.DEPLOY_SUITE_KUBECONFIG!, 'utf8');
 const kubeconfig = Buffer.from(kubeconfigText).toString('base64');
 // digest(3) is sha256:333…; from 10 on, the number in hex padded with e (never a repeat of a smaller one).
-const digest = (n: number) => `127.0.0.1:5000/shop/api@sha256:${n < 10 ? String(n).repeat(64) : n.toString(16).padStart(64, 'e')}`;
+const digest = (n: number) =>
+  `127.0.0.1:5000/shop/api@sha256:${n < 10 ? String(n).repeat(64) : n.toString(16).padStart(64, 'e')}`;
 let client: KubeClient;
 
 async function deploy(inputs: Record<string, string>): Promise<ActionRun> {
-  return runAction('bluegreen-deploy', { kubeconfig, namespace, app: 'shop', replicas: '3', ...inputs }, await loadEvent('push-default-branch'));
+  return runAction(
+    'bluegreen-deploy',
+    { kubeconfig, namespace, app: 'shop', replicas: '3', ...inputs },
+    await loadEvent('push-default-branch'),
+  );
 }
 
 async function liveSelector(app = 'shop'): Promise<string | undefined> {
-  const service = await client.get<KubeObject & { spec: { selector: Record<string, string> } }>('v1', 'Service', namespace, app);
+  const service = await client.get<KubeObject & { spec: { selector: Record<string, string> } }>(
+    'v1',
+    'Service',
+    namespace,
+    app,
+  );
   return service?.spec.selector['deploy-suite.dev/colour'];
 }
 
@@ -79,10 +105,24 @@ describe('bluegreen-deploy on the local control plane', () => {
     const run = await deploy({ image: digest(1) });
     expect(run.exitCode).toBe(0);
     whole = sampleLive('shop');
-    expect(run.outputs).toMatchObject({ 'live-colour': 'blue', 'previous-colour': '', revision: '1', digest: `sha256:${'1'.repeat(64)}`, noop: 'false' });
+    expect(run.outputs).toMatchObject({
+      'live-colour': 'blue',
+      'previous-colour': '',
+      revision: '1',
+      digest: `sha256:${'1'.repeat(64)}`,
+      noop: 'false',
+    });
     expect(await liveSelector()).toBe('blue');
     expect(await readyEndpoints(client, namespace, 'shop')).toBe(3);
-    expect(Object.keys(JSON.parse(run.outputs.timings!))).toEqual(['lock', 'read', 'apply', 'rollout', 'preview', 'switch', 'record']);
+    expect(Object.keys(JSON.parse(run.outputs.timings!))).toEqual([
+      'lock',
+      'read',
+      'apply',
+      'rollout',
+      'preview',
+      'switch',
+      'record',
+    ]);
     expect(run.summary).toContain('live on blue');
   });
 
@@ -91,9 +131,19 @@ describe('bluegreen-deploy on the local control plane', () => {
     const run = await deploy({ image: digest(2) });
     const seen = await sampler.stop();
     expect(run.exitCode).toBe(0);
-    expect(run.outputs).toMatchObject({ 'live-colour': 'green', 'previous-colour': 'blue', revision: '2', 'previous-digest': `sha256:${'1'.repeat(64)}` });
+    expect(run.outputs).toMatchObject({
+      'live-colour': 'green',
+      'previous-colour': 'blue',
+      revision: '2',
+      'previous-digest': `sha256:${'1'.repeat(64)}`,
+    });
     expect(await liveSelector()).toBe('green');
-    const blue = await client.get<KubeObject & { status: { availableReplicas: number } }>('apps/v1', 'Deployment', namespace, 'shop-blue');
+    const blue = await client.get<KubeObject & { status: { availableReplicas: number } }>(
+      'apps/v1',
+      'Deployment',
+      namespace,
+      'shop-blue',
+    );
     expect(blue?.status.availableReplicas).toBe(3);
     // Sampled through the whole run (it is short: ~0.2 s), a read at least every 100 ms.
     expect(seen.samples).toBeGreaterThanOrEqual(Math.max(2, Math.floor(run.seconds / 0.1)));
@@ -108,7 +158,11 @@ describe('bluegreen-deploy on the local control plane', () => {
     expect(run.outputs).toMatchObject({ 'live-colour': 'blue', 'previous-colour': 'green', revision: '3' });
     expect(seen.min).toBeGreaterThan(0);
     const history = await readHistory(client, namespace, 'shop');
-    expect(history.map((h) => [h.revision, h.colour])).toEqual([[3, 'blue'], [2, 'green'], [1, 'blue']]);
+    expect(history.map((h) => [h.revision, h.colour])).toEqual([
+      [3, 'blue'],
+      [2, 'green'],
+      [1, 'blue'],
+    ]);
   });
 
   it('a re-run of the live digest changes nothing', async () => {
@@ -124,14 +178,31 @@ describe('bluegreen-deploy on the local control plane', () => {
   it('a rollout that never becomes ready fails at the progress deadline, and live traffic stays', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'bg-template-'));
     const template = join(dir, 'deployment.yaml');
-    writeFileSync(template, ['apiVersion: apps/v1', 'kind: Deployment', 'metadata: {name: shop}', 'spec:', '  template:', '    metadata:', '      labels: {deploy-suite.test/hold-not-ready: "true"}', '    spec:', '      containers:', '      - name: api', '        image: placeholder'].join('\n'));
+    writeFileSync(
+      template,
+      [
+        'apiVersion: apps/v1',
+        'kind: Deployment',
+        'metadata: {name: shop}',
+        'spec:',
+        '  template:',
+        '    metadata:',
+        '      labels: {deploy-suite.test/hold-not-ready: "true"}',
+        '    spec:',
+        '      containers:',
+        '      - name: api',
+        '        image: placeholder',
+      ].join('\n'),
+    );
     const sampler = sampleLive('shop');
     const run = await deploy({ image: digest(4), 'deployment-template': template, 'progress-deadline': '3s' });
     const seen = await sampler.stop();
     expect(run.exitCode).toBe(1);
-    expect(run.log).toMatch(/::error::rollout: shop-green the rollout exceeded its progress deadline.*live traffic stays on blue/);
+    expect(run.log).toMatch(
+      /::error::rollout: shop-green the rollout exceeded its progress deadline.*live traffic stays on blue/,
+    );
     expect(await liveSelector()).toBe('blue');
-    expect(await previewSelector()).toBe('green');   // parked during the rollout, shown again on failure
+    expect(await previewSelector()).toBe('green'); // parked during the rollout, shown again on failure
     expect(seen.min).toBe(3);
     const service = await client.get('v1', 'Service', namespace, 'shop');
     expect(service?.metadata.annotations?.['deploy-suite.dev/revision']).toBe('3');
@@ -146,26 +217,49 @@ describe('bluegreen-deploy on the local control plane', () => {
 
   it('waits for the lock another deploy holds, then fails clearly, with the state intact', async () => {
     await client.request('POST', `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases`, {
-      body: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'shop-deploy' }, spec: { holderIdentity: 'acme/shop-api/actions/runs/999', leaseDurationSeconds: 600, renewTime: new Date().toISOString().replace('Z', '000Z') } },
+      body: {
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        metadata: { name: 'shop-deploy' },
+        spec: {
+          holderIdentity: 'acme/shop-api/actions/runs/999',
+          leaseDurationSeconds: 600,
+          renewTime: new Date().toISOString().replace('Z', '000Z'),
+        },
+      },
     });
     try {
       const run = await deploy({ image: digest(6), 'lock-timeout': '2s' });
       expect(run.exitCode).toBe(1);
       expect(run.log).toContain('waiting for the deploy lock of shop, held by acme/shop-api/actions/runs/999');
-      expect(run.log).toMatch(/::error::lock: another deploy or rollback of shop holds the lock \(acme\/shop-api\/actions\/runs\/999\)/);
+      expect(run.log).toMatch(
+        /::error::lock: another deploy or rollback of shop holds the lock \(acme\/shop-api\/actions\/runs\/999\)/,
+      );
       expect(await liveSelector()).toBe('green');
     } finally {
       await client.delete('coordination.k8s.io/v1', 'Lease', namespace, 'shop-deploy');
     }
   });
 
-  it('two deploys at once: one waits for the other\'s lock, both land in order, history stays consistent', async () => {
-    const start = Number((await client.get('v1', 'Service', namespace, 'shop'))?.metadata.annotations?.['deploy-suite.dev/revision']);
+  it("two deploys at once: one waits for the other's lock, both land in order, history stays consistent", async () => {
+    const start = Number(
+      (await client.get('v1', 'Service', namespace, 'shop'))?.metadata.annotations?.['deploy-suite.dev/revision'],
+    );
     const event = await loadEvent('push-default-branch');
     // The first brings up 300 replicas, so the second surely arrives while it holds the lock.
-    const first = runAction('bluegreen-deploy', { kubeconfig, namespace, app: 'shop', replicas: '300', image: digest(40) }, event, { GITHUB_RUN_ID: '4001' });
+    const first = runAction(
+      'bluegreen-deploy',
+      { kubeconfig, namespace, app: 'shop', replicas: '300', image: digest(40) },
+      event,
+      { GITHUB_RUN_ID: '4001' },
+    );
     await new Promise((resolve) => setTimeout(resolve, 150));
-    const second = runAction('bluegreen-deploy', { kubeconfig, namespace, app: 'shop', replicas: '3', image: digest(41), 'lock-timeout': '2m' }, event, { GITHUB_RUN_ID: '4002' });
+    const second = runAction(
+      'bluegreen-deploy',
+      { kubeconfig, namespace, app: 'shop', replicas: '3', image: digest(41), 'lock-timeout': '2m' },
+      event,
+      { GITHUB_RUN_ID: '4002' },
+    );
     const [a, b] = await Promise.all([first, second]);
     expect(a.exitCode).toBe(0);
     expect(b.exitCode).toBe(0);
@@ -182,71 +276,148 @@ describe('bluegreen-deploy on the local control plane', () => {
     const live = await client.get('v1', 'Service', namespace, 'shop');
     const revision = Number(live?.metadata.annotations?.['deploy-suite.dev/revision']);
     const idle = live?.metadata.annotations?.['deploy-suite.dev/live-colour'] === 'green' ? 'blue' : 'green';
-    const idleBefore = await client.get<KubeObject & { spec: { template: { spec: { containers: { image: string }[] } } } }>('apps/v1', 'Deployment', namespace, `shop-${idle}`);
+    const idleBefore = await client.get<
+      KubeObject & { spec: { template: { spec: { containers: { image: string }[] } } } }
+    >('apps/v1', 'Deployment', namespace, `shop-${idle}`);
     const run = await deploy({ image: digest(7), 'dry-run': 'true' });
     expect(run.exitCode).toBe(0);
     expect(run.summary).toContain(`dry run: shop → ${idle}, revision ${revision + 1}`);
     expect(run.summary).toContain(`Deployment shop-${idle}</td><td>update`);
     expect(run.summary).toContain(`sha256:${'7'.repeat(64)}`);
     expect(await liveSelector()).toBe(idle === 'blue' ? 'green' : 'blue');
-    const idleAfter = await client.get<KubeObject & { spec: { template: { spec: { containers: { image: string }[] } } } }>('apps/v1', 'Deployment', namespace, `shop-${idle}`);
-    expect(idleAfter?.spec.template.spec.containers[0]!.image).toBe(idleBefore?.spec.template.spec.containers[0]!.image);
+    const idleAfter = await client.get<
+      KubeObject & { spec: { template: { spec: { containers: { image: string }[] } } } }
+    >('apps/v1', 'Deployment', namespace, `shop-${idle}`);
+    expect(idleAfter?.spec.template.spec.containers[0]!.image).toBe(
+      idleBefore?.spec.template.spec.containers[0]!.image,
+    );
     expect(idleAfter?.metadata.generation).toBe(idleBefore?.metadata.generation);
   });
 
   it('refuses a tag, and a bad kubeconfig, before touching the cluster', async () => {
-    const tagged = await runAction('bluegreen-deploy', { kubeconfig, namespace, app: 'tagged', image: '127.0.0.1:5000/shop/api:latest' }, await loadEvent('push-default-branch'));
+    const tagged = await runAction(
+      'bluegreen-deploy',
+      { kubeconfig, namespace, app: 'tagged', image: '127.0.0.1:5000/shop/api:latest' },
+      await loadEvent('push-default-branch'),
+    );
     expect(tagged.exitCode).toBe(1);
     expect(tagged.log).toMatch(/title=input 'image'::.*names a tag, not a digest/);
     expect(await client.get('apps/v1', 'Deployment', namespace, 'tagged-blue')).toBeUndefined();
-    const badConfig = await runAction('bluegreen-deploy', { kubeconfig: 'not a kubeconfig', namespace, app: 'x', image: digest(1) }, await loadEvent('push-default-branch'));
+    const badConfig = await runAction(
+      'bluegreen-deploy',
+      { kubeconfig: 'not a kubeconfig', namespace, app: 'x', image: digest(1) },
+      await loadEvent('push-default-branch'),
+    );
     expect(badConfig.exitCode).toBe(1);
     expect(badConfig.log).toContain("title=input 'kubeconfig'");
   });
 
-  it.each(['lock', 'read', 'apply', 'rollout', 'preview', 'switch', 'record'])('killed in the %s phase, a re-run converges', async (phase) => {
-    const before = await client.get('v1', 'Service', namespace, 'shop');
-    const revision = Number(before?.metadata.annotations?.['deploy-suite.dev/revision']);
-    const image = digest(10 + revision);
-    const killed = await runAction('bluegreen-deploy', { kubeconfig, namespace, app: 'shop', replicas: '3', image }, await loadEvent('push-default-branch'), {}, { killWhenLogShows: `::group::${phase}` });
-    expect(killed.exitCode).not.toBe(0);
-    // Live traffic is never without endpoints, whatever the phase the run died in.
-    expect(await readyEndpoints(client, namespace, 'shop')).toBe(3);
-    // While the colour rolls out, the preview selects no pod (its endpoints are not tracked pod by pod).
-    if (phase === 'rollout') expect(await previewSelector()).toBe('none');
-    const rerun = await deploy({ image });
-    expect(rerun.exitCode).toBe(0);
-    expect(rerun.outputs.digest).toBe(image.slice(image.indexOf('@') + 1));
-    expect(Number(rerun.outputs.revision)).toBe(revision + 1);
-    const live = await liveSelector();
-    expect(live).toBe(rerun.outputs['live-colour']);
-    expect(await previewSelector()).toBe(rerun.outputs['previous-colour']);
-    const history = await readHistory(client, namespace, 'shop');
-    expect(history.filter((h) => h.revision === revision + 1)).toHaveLength(1);
-    expect(history[0]!.digest).toBe(rerun.outputs.digest);
-  });
+  it.each(['lock', 'read', 'apply', 'rollout', 'preview', 'switch', 'record'])(
+    'killed in the %s phase, a re-run converges',
+    async (phase) => {
+      const before = await client.get('v1', 'Service', namespace, 'shop');
+      const revision = Number(before?.metadata.annotations?.['deploy-suite.dev/revision']);
+      const image = digest(10 + revision);
+      const killed = await runAction(
+        'bluegreen-deploy',
+        { kubeconfig, namespace, app: 'shop', replicas: '3', image },
+        await loadEvent('push-default-branch'),
+        {},
+        { killWhenLogShows: `::group::${phase}` },
+      );
+      expect(killed.exitCode).not.toBe(0);
+      // Live traffic is never without endpoints, whatever the phase the run died in.
+      expect(await readyEndpoints(client, namespace, 'shop')).toBe(3);
+      // While the colour rolls out, the preview selects no pod (its endpoints are not tracked pod by pod).
+      if (phase === 'rollout') expect(await previewSelector()).toBe('none');
+      const rerun = await deploy({ image });
+      expect(rerun.exitCode).toBe(0);
+      expect(rerun.outputs.digest).toBe(image.slice(image.indexOf('@') + 1));
+      expect(Number(rerun.outputs.revision)).toBe(revision + 1);
+      const live = await liveSelector();
+      expect(live).toBe(rerun.outputs['live-colour']);
+      expect(await previewSelector()).toBe(rerun.outputs['previous-colour']);
+      const history = await readHistory(client, namespace, 'shop');
+      expect(history.filter((h) => h.revision === revision + 1)).toHaveLength(1);
+      expect(history[0]!.digest).toBe(rerun.outputs.digest);
+    },
+  );
 
   it('records a GitHub deployment: created, in_progress, then success with the environment URL', async () => {
     const api = await startGitHubApi({
-      'POST /repos/acme/shop-api/deployments': { id: 9001, url: 'https://api.github.com/repos/acme/shop-api/deployments/9001', sha: '8f3c2a1b9d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a', ref: '8f3c2a1b9d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a', environment: 'production' },
+      'POST /repos/acme/shop-api/deployments': {
+        id: 9001,
+        url: 'https://api.github.com/repos/acme/shop-api/deployments/9001',
+        sha: '8f3c2a1b9d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a',
+        ref: '8f3c2a1b9d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a',
+        environment: 'production',
+      },
       'POST /repos/acme/shop-api/deployments/9001/statuses': { id: 1, state: 'success' },
     });
     try {
       const env = { GITHUB_API_URL: api.url };
-      const ok = await runAction('bluegreen-deploy', { kubeconfig, namespace, app: 'web', replicas: '2', image: digest(8), environment: 'production', 'environment-url': 'https://shop.example.com', 'github-token': 'ghs_deploytoken123' }, await loadEvent('push-default-branch'), env);
+      const ok = await runAction(
+        'bluegreen-deploy',
+        {
+          kubeconfig,
+          namespace,
+          app: 'web',
+          replicas: '2',
+          image: digest(8),
+          environment: 'production',
+          'environment-url': 'https://shop.example.com',
+          'github-token': 'ghs_deploytoken123',
+        },
+        await loadEvent('push-default-branch'),
+        env,
+      );
       expect(ok.exitCode).toBe(0);
-      expect(api.requests.map((r) => `${r.method} ${r.url}`)).toEqual(['POST /repos/acme/shop-api/deployments', 'POST /repos/acme/shop-api/deployments/9001/statuses', 'POST /repos/acme/shop-api/deployments/9001/statuses']);
-      expect(api.requests[0]!.body).toMatchObject({ ref: '8f3c2a1b9d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a', environment: 'production', required_contexts: [], auto_merge: false, payload: { app: 'web', namespace, image: digest(8) } });
+      expect(api.requests.map((r) => `${r.method} ${r.url}`)).toEqual([
+        'POST /repos/acme/shop-api/deployments',
+        'POST /repos/acme/shop-api/deployments/9001/statuses',
+        'POST /repos/acme/shop-api/deployments/9001/statuses',
+      ]);
+      expect(api.requests[0]!.body).toMatchObject({
+        ref: '8f3c2a1b9d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a',
+        environment: 'production',
+        required_contexts: [],
+        auto_merge: false,
+        payload: { app: 'web', namespace, image: digest(8) },
+      });
       expect(api.requests[0]!.authorization).toBe('Bearer ghs_deploytoken123');
-      expect(api.requests[1]!.body).toMatchObject({ state: 'in_progress', log_url: 'https://github.com/acme/shop-api/actions/runs/1001' });
+      expect(api.requests[1]!.body).toMatchObject({
+        state: 'in_progress',
+        log_url: 'https://github.com/acme/shop-api/actions/runs/1001',
+      });
       expect(api.requests[2]!.body).toMatchObject({ state: 'success', environment_url: 'https://shop.example.com' });
       // A failed rollout marks the deployment failed.
       api.requests.length = 0;
       const template = join(mkdtempSync(join(tmpdir(), 'bg-hold-')), 'd.yaml');
-      writeFileSync(template, 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec: {template: {metadata: {labels: {deploy-suite.test/hold-not-ready: "true"}}, spec: {containers: [{name: web, image: x}]}}}\n');
-      const failed = await runAction('bluegreen-deploy', { kubeconfig, namespace, app: 'web', replicas: '2', image: digest(9), environment: 'production', 'deployment-template': template, 'progress-deadline': '2s' }, await loadEvent('push-default-branch'), env);
+      writeFileSync(
+        template,
+        'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec: {template: {metadata: {labels: {deploy-suite.test/hold-not-ready: "true"}}, spec: {containers: [{name: web, image: x}]}}}\n',
+      );
+      const failed = await runAction(
+        'bluegreen-deploy',
+        {
+          kubeconfig,
+          namespace,
+          app: 'web',
+          replicas: '2',
+          image: digest(9),
+          environment: 'production',
+          'deployment-template': template,
+          'progress-deadline': '2s',
+        },
+        await loadEvent('push-default-branch'),
+        env,
+      );
       expect(failed.exitCode).toBe(1);
-      expect(api.requests.map((r) => (r.body as { state?: string } | undefined)?.state)).toEqual([undefined, 'in_progress', 'failure']);
+      expect(api.requests.map((r) => (r.body as { state?: string } | undefined)?.state)).toEqual([
+        undefined,
+        'in_progress',
+        'failure',
+      ]);
     } finally {
       await api.close();
     }
@@ -255,9 +426,16 @@ describe('bluegreen-deploy on the local control plane', () => {
   it('a GitHub API that refuses the deployment warns, and the deploy still happens', async () => {
     const api = await startGitHubApi({});
     try {
-      const run = await runAction('bluegreen-deploy', { kubeconfig, namespace, app: 'web', replicas: '2', image: digest(7), environment: 'staging' }, await loadEvent('push-default-branch'), { GITHUB_API_URL: api.url });
+      const run = await runAction(
+        'bluegreen-deploy',
+        { kubeconfig, namespace, app: 'web', replicas: '2', image: digest(7), environment: 'staging' },
+        await loadEvent('push-default-branch'),
+        { GITHUB_API_URL: api.url },
+      );
       expect(run.exitCode).toBe(0);
-      expect(run.log).toMatch(/::warning::could not create a GitHub deployment for environment staging .*deployments: write/);
+      expect(run.log).toMatch(
+        /::warning::could not create a GitHub deployment for environment staging .*deployments: write/,
+      );
     } finally {
       await api.close();
     }
@@ -268,7 +446,10 @@ describe('bluegreen-deploy on the local control plane', () => {
     const key = parseKubeconfig(kubeconfigText).clientKey!;
     const keyLine = key.split('\n')[1]!;
     expect(run.log).toContain(`::add-mask::${keyLine}`);
-    const visible = run.log.split('\n').filter((l) => !l.startsWith('::add-mask::')).join('\n');
+    const visible = run.log
+      .split('\n')
+      .filter((l) => !l.startsWith('::add-mask::'))
+      .join('\n');
     expect(visible).not.toContain(keyLine);
     expect(visible).not.toContain(kubeconfig.slice(0, 40));
   });
@@ -289,7 +470,11 @@ describe('signature policy', () => {
   it('deploys an image signed by the key, and says so in the summary', async () => {
     const image = await freshImage(repository, `${namespace}-good`);
     await signWith('cosign.key', 'fixture-password', image);
-    const run = await runAction('bluegreen-deploy', { kubeconfig, namespace, app: 'signed', replicas: '2', image, 'verify-key': publicKey }, await loadEvent('push-default-branch'));
+    const run = await runAction(
+      'bluegreen-deploy',
+      { kubeconfig, namespace, app: 'signed', replicas: '2', image, 'verify-key': publicKey },
+      await loadEvent('push-default-branch'),
+    );
     expect(run.log).toMatch(/signature verified: key /);
     expect(run.exitCode).toBe(0);
     expect(run.outputs['live-colour']).toBe('blue');
@@ -298,28 +483,64 @@ describe('signature policy', () => {
   });
 
   it.each([
-    ['unsigned', async (image: string) => image, /has no valid signature by key .*: no Sigstore bundle is attached to sha256:/],
-    ['signed with another key', async (image: string) => (await signWith('other.key', 'other-password', image), image), /has no valid signature by key .*signature does not verify/],
+    [
+      'unsigned',
+      async (image: string) => image,
+      /has no valid signature by key .*: no Sigstore bundle is attached to sha256:/,
+    ],
+    [
+      'signed with another key',
+      async (image: string) => (await signWith('other.key', 'other-password', image), image),
+      /has no valid signature by key .*signature does not verify/,
+    ],
   ])('refuses an image %s before anything is applied', async (name, prepare, message) => {
     const image = await prepare(await freshImage(repository, `${namespace}-${name}`));
     const live = await client.get('v1', 'Service', namespace, 'signed');
     const idleBefore = await client.get('apps/v1', 'Deployment', namespace, 'signed-green');
-    const run = await runAction('bluegreen-deploy', { kubeconfig, namespace, app: 'signed', replicas: '2', image, 'verify-key': 'test/fixtures/cosign/cosign.pub' }, await loadEvent('push-default-branch'));
+    const run = await runAction(
+      'bluegreen-deploy',
+      { kubeconfig, namespace, app: 'signed', replicas: '2', image, 'verify-key': 'test/fixtures/cosign/cosign.pub' },
+      await loadEvent('push-default-branch'),
+    );
     expect(run.exitCode).toBe(1);
     expect(run.log).toMatch(message);
     expect(run.log).toMatch(/Nothing was applied\. Fix: sign the digest with sbom-and-sign/);
     // Nothing changed: the live Service and the idle colour are as they were, no lease was taken.
-    expect((await client.get('v1', 'Service', namespace, 'signed'))?.metadata.resourceVersion).toBe(live?.metadata.resourceVersion);
+    expect((await client.get('v1', 'Service', namespace, 'signed'))?.metadata.resourceVersion).toBe(
+      live?.metadata.resourceVersion,
+    );
     expect(await client.get('apps/v1', 'Deployment', namespace, 'signed-green')).toEqual(idleBefore);
     expect(await client.get('coordination.k8s.io/v1', 'Lease', namespace, 'signed-deploy')).toBeUndefined();
   });
 
   it('refuses a private key given as verify-key, and a half keyless policy, as input errors', async () => {
     const image = digest(1);
-    const privateKey = await runAction('bluegreen-deploy', { kubeconfig, namespace, app: 'signed', image, 'verify-key': readFileSync(new URL('cosign.key', fixtures), 'utf8') }, await loadEvent('push-default-branch'));
+    const privateKey = await runAction(
+      'bluegreen-deploy',
+      {
+        kubeconfig,
+        namespace,
+        app: 'signed',
+        image,
+        'verify-key': readFileSync(new URL('cosign.key', fixtures), 'utf8'),
+      },
+      await loadEvent('push-default-branch'),
+    );
     expect(privateKey.log).toMatch(/title=input 'verify-key'::.*expected a PEM block -----BEGIN PUBLIC KEY-----/);
-    const halfKeyless = await runAction('bluegreen-deploy', { kubeconfig, namespace, app: 'signed', image, 'certificate-identity': 'https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main' }, await loadEvent('push-default-branch'));
-    expect(halfKeyless.log).toMatch(/title=input 'certificate-oidc-issuer'::input 'certificate-oidc-issuer': is empty while a certificate identity is set/);
+    const halfKeyless = await runAction(
+      'bluegreen-deploy',
+      {
+        kubeconfig,
+        namespace,
+        app: 'signed',
+        image,
+        'certificate-identity': 'https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main',
+      },
+      await loadEvent('push-default-branch'),
+    );
+    expect(halfKeyless.log).toMatch(
+      /title=input 'certificate-oidc-issuer'::input 'certificate-oidc-issuer': is empty while a certificate identity is set/,
+    );
     expect(halfKeyless.log).toMatch(/title=input 'trusted-root'::input 'trusted-root': is empty/);
   });
 });
@@ -330,14 +551,24 @@ describe('faults', () => {
     expect(first.log).not.toMatch(/::error/);
     expect(first.exitCode).toBe(0);
     let restart: Promise<number> | undefined;
-    const run = await runAction('bluegreen-deploy', { kubeconfig, namespace, app: 'restart', replicas: '200', image: digest(61), 'progress-deadline': '3m' }, await loadEvent('push-default-branch'), {}, {
-      whenLogShows: {
-        text: '::group::rollout',
-        run: () => {
-          restart = new Promise((resolve) => spawn('bash', [join(repoRoot, 'test/platform/restart.sh'), 'kube-apiserver', 'KILL'], { stdio: 'ignore' }).on('close', (code) => resolve(code ?? 1)));
+    const run = await runAction(
+      'bluegreen-deploy',
+      { kubeconfig, namespace, app: 'restart', replicas: '200', image: digest(61), 'progress-deadline': '3m' },
+      await loadEvent('push-default-branch'),
+      {},
+      {
+        whenLogShows: {
+          text: '::group::rollout',
+          run: () => {
+            restart = new Promise((resolve) =>
+              spawn('bash', [join(repoRoot, 'test/platform/restart.sh'), 'kube-apiserver', 'KILL'], {
+                stdio: 'ignore',
+              }).on('close', (code) => resolve(code ?? 1)),
+            );
+          },
         },
       },
-    });
+    );
     expect(await restart).toBe(0);
     expect(run.log).not.toMatch(/::error/);
     // The rollout phase outlived the API server: the watch was cut and resumed.
@@ -351,7 +582,11 @@ describe('faults', () => {
     const history = await readHistory(client, namespace, 'restart');
     expect(history.map((h) => h.revision)).toEqual([2, 1]); // newest first
     // A re-run of the same digest converges to a no-op.
-    const rerun = await runAction('bluegreen-deploy', { kubeconfig, namespace, app: 'restart', replicas: '200', image: digest(61) }, await loadEvent('push-default-branch'));
+    const rerun = await runAction(
+      'bluegreen-deploy',
+      { kubeconfig, namespace, app: 'restart', replicas: '200', image: digest(61) },
+      await loadEvent('push-default-branch'),
+    );
     expect(rerun.outputs.noop).toBe('true');
   }, 240_000);
 });
@@ -375,7 +610,21 @@ describe('HTTP checks through the preview route', () => {
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
   const checked = (image: string, extra: Record<string, string> = {}) =>
-    runAction('bluegreen-deploy', { kubeconfig, namespace, app: 'checked', replicas: '2', image, 'preview-url': url, 'preview-interval': '100ms', 'preview-body': '"status":"ok"', ...extra }, event);
+    runAction(
+      'bluegreen-deploy',
+      {
+        kubeconfig,
+        namespace,
+        app: 'checked',
+        replicas: '2',
+        image,
+        'preview-url': url,
+        'preview-interval': '100ms',
+        'preview-body': '"status":"ok"',
+        ...extra,
+      },
+      event,
+    );
   let event: Awaited<ReturnType<typeof loadEvent>>;
   beforeAll(async () => {
     event = await loadEvent('push-default-branch');
@@ -395,22 +644,32 @@ describe('HTTP checks through the preview route', () => {
   it.each([
     ['a 503', { status: 503, body: 'down' }, /status 503, expected 200/],
     ['a body that does not match', { status: 200, body: '{"status":"degraded"}' }, /the body does not match/],
-  ])('a preview answering %s fails the deploy before the switch; the live colour keeps serving', async (_name, response, detail) => {
-    answer = response;
-    const live = await liveSelector('checked');
-    const run = await checked(digest(71));
-    expect(run.exitCode).toBe(1);
-    expect(run.log).toMatch(/::error::preview: the new colour (blue|green) failed its check through checked-preview: 1 of 1 checks of http:\/\/127\.0\.0\.1:[0-9]+\/healthz failed/);
-    expect(run.log).toMatch(detail);
-    expect(run.log).toMatch(/live traffic stays on (blue|green)\. Fix: fix the release; the old colour keeps serving/);
-    expect(await liveSelector('checked')).toBe(live);
-    expect(await readyEndpoints(client, namespace, 'checked')).toBe(2);
-  });
+  ])(
+    'a preview answering %s fails the deploy before the switch; the live colour keeps serving',
+    async (_name, response, detail) => {
+      answer = response;
+      const live = await liveSelector('checked');
+      const run = await checked(digest(71));
+      expect(run.exitCode).toBe(1);
+      expect(run.log).toMatch(
+        /::error::preview: the new colour (blue|green) failed its check through checked-preview: 1 of 1 checks of http:\/\/127\.0\.0\.1:[0-9]+\/healthz failed/,
+      );
+      expect(run.log).toMatch(detail);
+      expect(run.log).toMatch(
+        /live traffic stays on (blue|green)\. Fix: fix the release; the old colour keeps serving/,
+      );
+      expect(await liveSelector('checked')).toBe(live);
+      expect(await readyEndpoints(client, namespace, 'checked')).toBe(2);
+    },
+  );
 
   it('tolerates failures up to the limit', async () => {
     let n = 0;
     answer = { status: 200, body: '{"status":"ok"}' };
-    const flaky = server.listeners('request')[0] as (req: unknown, res: { writeHead: (s: number) => { end: (b: string) => void } }) => void;
+    const flaky = server.listeners('request')[0] as (
+      req: unknown,
+      res: { writeHead: (s: number) => { end: (b: string) => void } },
+    ) => void;
     server.removeAllListeners('request');
     server.on('request', (req, res) => (++n === 2 ? res.writeHead(502).end('blip') : flaky(req, res)));
     const run = await checked(digest(72), { 'preview-checks': '4', 'preview-failure-limit': '1' });
@@ -420,7 +679,9 @@ describe('HTTP checks through the preview route', () => {
 });
 
 describe('scale-down delay of the previous colour', () => {
-  const replicasOf = async (name: string) => (await client.get<KubeObject & { spec: { replicas: number } }>('apps/v1', 'Deployment', namespace, name))?.spec.replicas;
+  const replicasOf = async (name: string) =>
+    (await client.get<KubeObject & { spec: { replicas: number } }>('apps/v1', 'Deployment', namespace, name))?.spec
+      .replicas;
 
   it('keeps it warm by default, scales it to zero after the delay, and the next deploy brings it back', async () => {
     const first = await deploy({ app: 'scaled', image: digest(80) });
@@ -430,12 +691,20 @@ describe('scale-down delay of the previous colour', () => {
     expect(await replicasOf('scaled-blue')).toBe(3);
     const scaled = await deploy({ app: 'scaled', image: digest(82), 'scale-down-delay': '1s' });
     expect(scaled.log).not.toMatch(/::error/);
-    expect(scaled.outputs).toMatchObject({ 'live-colour': 'blue', 'previous-colour': 'green', 'previous-scaled-down': 'true' });
+    expect(scaled.outputs).toMatchObject({
+      'live-colour': 'blue',
+      'previous-colour': 'green',
+      'previous-scaled-down': 'true',
+    });
     expect(scaled.log).toContain('keeping green warm for 1 s before scaling it down');
     expect(await replicasOf('scaled-green')).toBe(0);
     expect(await replicasOf('scaled-blue')).toBe(3);
     expect(await readyEndpoints(client, namespace, 'scaled')).toBe(3);
-    expect((await readHistory(client, namespace, 'scaled'))[0]).toMatchObject({ action: 'scale-down', colour: 'green', revision: 3 });
+    expect((await readHistory(client, namespace, 'scaled'))[0]).toMatchObject({
+      action: 'scale-down',
+      colour: 'green',
+      revision: 3,
+    });
     // The next deploy goes to green again: its apply takes replicas back from the scale-down.
     const next = await deploy({ app: 'scaled', image: digest(83) });
     expect(next.exitCode).toBe(0);
@@ -446,8 +715,23 @@ describe('scale-down delay of the previous colour', () => {
   it('leaves the colour alone when the state changed since the deploy', async () => {
     const state = await client.get('v1', 'Service', namespace, 'scaled');
     const revision = Number(state?.metadata.annotations?.['deploy-suite.dev/revision']);
-    const outcome = await scaleDownPrevious(client, { namespace, app: 'scaled', liveColour: 'green', previousColour: 'blue', previousDigest: digest(82).split('@')[1]!, revision: revision - 1 }, 0, { holder: 'test', lockWaitMs: 1000, leaseSeconds: 10, log: () => undefined });
-    expect(outcome).toEqual({ scaledDown: false, reason: expect.stringContaining('the state changed since the deploy') });
+    const outcome = await scaleDownPrevious(
+      client,
+      {
+        namespace,
+        app: 'scaled',
+        liveColour: 'green',
+        previousColour: 'blue',
+        previousDigest: digest(82).split('@')[1]!,
+        revision: revision - 1,
+      },
+      0,
+      { holder: 'test', lockWaitMs: 1000, leaseSeconds: 10, log: () => undefined },
+    );
+    expect(outcome).toEqual({
+      scaledDown: false,
+      reason: expect.stringContaining('the state changed since the deploy'),
+    });
     expect(await replicasOf('scaled-blue')).toBe(3);
   });
 });
@@ -456,13 +740,31 @@ describe('user manifests', () => {
   it('a Service template gives both Services its ports and annotations; the switch still moves the selector', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'svc-template-'));
     const file = join(dir, 'service.yaml');
-    writeFileSync(file, ['apiVersion: v1', 'kind: Service', 'metadata:', '  name: web', '  annotations: {prometheus.io/scrape: "true"}', 'spec:', '  ports:', '  - {name: http, port: 8080, targetPort: 8080}', '  - {name: metrics, port: 9090, targetPort: 9090}'].join('\n'));
+    writeFileSync(
+      file,
+      [
+        'apiVersion: v1',
+        'kind: Service',
+        'metadata:',
+        '  name: web',
+        '  annotations: {prometheus.io/scrape: "true"}',
+        'spec:',
+        '  ports:',
+        '  - {name: http, port: 8080, targetPort: 8080}',
+        '  - {name: metrics, port: 9090, targetPort: 9090}',
+      ].join('\n'),
+    );
     for (const n of [90, 91]) {
       const run = await deploy({ app: 'templated', image: digest(n), 'service-template': file });
       expect(run.exitCode).toBe(0);
     }
     for (const name of ['templated', 'templated-preview']) {
-      const service = await client.get<KubeObject & { spec: { ports: { name: string; port: number }[] } }>('v1', 'Service', namespace, name);
+      const service = await client.get<KubeObject & { spec: { ports: { name: string; port: number }[] } }>(
+        'v1',
+        'Service',
+        namespace,
+        name,
+      );
       expect(service?.spec.ports.map((p) => `${p.name}:${p.port}`)).toEqual(['http:8080', 'metrics:9090']);
       expect(service?.metadata.annotations?.['prometheus.io/scrape']).toBe('true');
     }

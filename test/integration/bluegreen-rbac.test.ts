@@ -26,7 +26,11 @@ beforeAll(() => {
   kubeconfig = [
     'apiVersion: v1',
     'kind: Config',
-    'clusters: [{name: local, cluster: {server: "' + access.server + '", certificate-authority-data: "' + Buffer.from(access.ca!).toString('base64') + '"}}]',
+    'clusters: [{name: local, cluster: {server: "' +
+      access.server +
+      '", certificate-authority-data: "' +
+      Buffer.from(access.ca!).toString('base64') +
+      '"}}]',
     `contexts: [{name: ci, context: {cluster: local, user: deployer, namespace: ${namespace}}}]`,
     'current-context: ci',
     `users: [{name: deployer, user: {token: "${token}"}}]`,
@@ -39,7 +43,22 @@ afterAll(() => {
 
 describe('bluegreen-deploy with only its Role', () => {
   it('the token may do what the Role grants and nothing more', () => {
-    const can = (verb: string, resource: string) => spawnSync('kubectl', ['--kubeconfig', admin, 'auth', 'can-i', verb, resource, '-n', namespace, `--as=system:serviceaccount:${namespace}:deploy-suite`], { encoding: 'utf8' }).stdout.trim();
+    const can = (verb: string, resource: string) =>
+      spawnSync(
+        'kubectl',
+        [
+          '--kubeconfig',
+          admin,
+          'auth',
+          'can-i',
+          verb,
+          resource,
+          '-n',
+          namespace,
+          `--as=system:serviceaccount:${namespace}:deploy-suite`,
+        ],
+        { encoding: 'utf8' },
+      ).stdout.trim();
     expect(can('patch', 'deployments.apps')).toBe('yes');
     expect(can('get', 'secrets')).toBe('no');
     expect(can('delete', 'deployments.apps')).toBe('no');
@@ -55,7 +74,11 @@ describe('bluegreen-deploy with only its Role', () => {
     const second = await runAction('bluegreen-deploy', { kubeconfig, app: 'api', image: image(2) }, event);
     expect(second.exitCode).toBe(0);
     expect(second.outputs['live-colour']).toBe('green');
-    const dry = await runAction('bluegreen-deploy', { kubeconfig, app: 'api', image: image(3), 'dry-run': 'true' }, event);
+    const dry = await runAction(
+      'bluegreen-deploy',
+      { kubeconfig, app: 'api', image: image(3), 'dry-run': 'true' },
+      event,
+    );
     expect(dry.exitCode).toBe(0);
     expect(dry.summary).toContain('Deployment api-blue');
   });

@@ -17,7 +17,10 @@ const context = 'test/fixtures/app';
 
 /** The runner swallows ::add-mask:: commands; what remains is what a user would see. */
 function withoutMasks(log: string): string {
-  return log.split('\n').filter((line) => !line.startsWith('::add-mask::')).join('\n');
+  return log
+    .split('\n')
+    .filter((line) => !line.startsWith('::add-mask::'))
+    .join('\n');
 }
 
 async function expectTagsResolveTo(repository: string, tags: string[], digest: string): Promise<void> {
@@ -32,7 +35,11 @@ describe('build-image on the local platform', () => {
   let first: ActionRun;
 
   beforeAll(async () => {
-    first = await runAction('build-image', { image: `${registry}/${repository}`, context, 'build-args': `APP_VERSION=${run}` }, await loadEvent('push-default-branch'));
+    first = await runAction(
+      'build-image',
+      { image: `${registry}/${repository}`, context, 'build-args': `APP_VERSION=${run}` },
+      await loadEvent('push-default-branch'),
+    );
   }, 180_000);
 
   it('builds, pushes every tag, and outputs the digest', async () => {
@@ -40,7 +47,11 @@ describe('build-image on the local platform', () => {
     const { digest, image, tags, version } = first.outputs;
     expect(digest).toMatch(/^sha256:[a-f0-9]{64}$/);
     expect(image).toBe(`${registry}/${repository}@${digest}`);
-    expect(tags!.split('\n')).toEqual([`${registry}/${repository}:trunk`, `${registry}/${repository}:latest`, `${registry}/${repository}:sha-8f3c2a1`]);
+    expect(tags!.split('\n')).toEqual([
+      `${registry}/${repository}:trunk`,
+      `${registry}/${repository}:latest`,
+      `${registry}/${repository}:sha-8f3c2a1`,
+    ]);
     expect(version).toBe('trunk');
     await expectTagsResolveTo(repository, tags!.split('\n'), digest!);
     expect((await listTags(repository)).sort()).toEqual(['latest', 'sha-8f3c2a1', 'trunk']);
@@ -72,7 +83,11 @@ describe('build-image on the local platform', () => {
 
   it('a second run with no change reuses the cache', async () => {
     expect(first.outputs['cached-steps']).toBe('0/2');
-    const second = await runAction('build-image', { image: `${registry}/${repository}`, context, 'build-args': `APP_VERSION=${run}` }, await loadEvent('push-default-branch'));
+    const second = await runAction(
+      'build-image',
+      { image: `${registry}/${repository}`, context, 'build-args': `APP_VERSION=${run}` },
+      await loadEvent('push-default-branch'),
+    );
     expect(second.exitCode).toBe(0);
     expect(second.outputs['cached-steps']).toBe('2/2');
     await expectTagsResolveTo(repository, second.outputs.tags!.split('\n'), second.outputs.digest!);
@@ -82,16 +97,26 @@ describe('build-image on the local platform', () => {
 describe('build-image events', () => {
   it('a pull request is tagged pr-N and sha of its head commit, and labelled with that commit', async () => {
     const repository = `${run}/pr`;
-    const result = await runAction('build-image', { image: `${registry}/${repository}`, context }, await loadEvent('pull-request'));
+    const result = await runAction(
+      'build-image',
+      { image: `${registry}/${repository}`, context },
+      await loadEvent('pull-request'),
+    );
     expect(result.exitCode).toBe(0);
     expect((await listTags(repository)).sort()).toEqual(['pr-42', 'sha-1a2b3c4']);
     const config = await imageConfig(repository, result.outputs.digest!);
-    expect(config.config.Labels?.['org.opencontainers.image.revision']).toBe('1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d');
+    expect(config.config.Labels?.['org.opencontainers.image.revision']).toBe(
+      '1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d',
+    );
   }, 120_000);
 
   it('a tag v1.2.3 gives 1.2.3, 1.2, sha and latest, all on one digest', async () => {
     const repository = `${run}/release`;
-    const result = await runAction('build-image', { image: `${registry}/${repository}`, context }, await loadEvent('push-tag'));
+    const result = await runAction(
+      'build-image',
+      { image: `${registry}/${repository}`, context },
+      await loadEvent('push-tag'),
+    );
     expect(result.exitCode).toBe(0);
     expect(result.outputs.version).toBe('1.2.3');
     expect((await listTags(repository)).sort()).toEqual(['1.2', '1.2.3', 'latest', 'sha-8f3c2a1']);
@@ -101,9 +126,18 @@ describe('build-image events', () => {
   it('reads the default branch from the GitHub API when the payload has no repository', async () => {
     const repository = `${run}/dispatch`;
     const token = `ghs_${randomBytes(12).toString('hex')}`;
-    const api = await startGitHubApi({ 'GET /repos/acme/shop-api': JSON.parse(readFileSync(join(repoRoot, 'test/fixtures/github-api/repos-get.json'), 'utf8')) });
+    const api = await startGitHubApi({
+      'GET /repos/acme/shop-api': JSON.parse(
+        readFileSync(join(repoRoot, 'test/fixtures/github-api/repos-get.json'), 'utf8'),
+      ),
+    });
     try {
-      const result = await runAction('build-image', { image: `${registry}/${repository}`, context, 'github-token': token }, await loadEvent('workflow-dispatch-no-repository'), { GITHUB_API_URL: api.url });
+      const result = await runAction(
+        'build-image',
+        { image: `${registry}/${repository}`, context, 'github-token': token },
+        await loadEvent('workflow-dispatch-no-repository'),
+        { GITHUB_API_URL: api.url },
+      );
       expect(result.exitCode).toBe(0);
       expect(api.requests).toEqual([{ method: 'GET', url: '/repos/acme/shop-api', authorization: `Bearer ${token}` }]);
       expect((await listTags(repository)).sort()).toEqual(['latest', 'sha-8f3c2a1', 'trunk']);
@@ -117,14 +151,22 @@ describe('build-image events', () => {
 describe('build-image gates and failures', () => {
   it('warns when the image runs as root', async () => {
     const repository = `${run}/root-warn`;
-    const result = await runAction('build-image', { image: `${registry}/${repository}`, context, 'build-args': 'USER_ID=0' }, await loadEvent('push-feature-branch'));
+    const result = await runAction(
+      'build-image',
+      { image: `${registry}/${repository}`, context, 'build-args': 'USER_ID=0' },
+      await loadEvent('push-feature-branch'),
+    );
     expect(result.exitCode).toBe(0);
     expect(result.log).toMatch(/::warning::the image runs as root/);
   }, 120_000);
 
   it('require-non-root refuses a root image before anything is pushed', async () => {
     const repository = `${run}/root-fail`;
-    const result = await runAction('build-image', { image: `${registry}/${repository}`, context, 'build-args': 'USER_ID=0', 'require-non-root': 'true' }, await loadEvent('push-feature-branch'));
+    const result = await runAction(
+      'build-image',
+      { image: `${registry}/${repository}`, context, 'build-args': 'USER_ID=0', 'require-non-root': 'true' },
+      await loadEvent('push-feature-branch'),
+    );
     expect(result.exitCode).toBe(1);
     expect(result.log).toMatch(/::error::verify: the image runs as root .*nothing was pushed.*Fix: add `USER/);
     expect(await listTags(repository)).toEqual([]);
@@ -133,7 +175,11 @@ describe('build-image gates and failures', () => {
 
   it('require-non-root passes a non-root image and pushes it', async () => {
     const repository = `${run}/nonroot`;
-    const result = await runAction('build-image', { image: `${registry}/${repository}`, context, 'require-non-root': 'true' }, await loadEvent('push-feature-branch'));
+    const result = await runAction(
+      'build-image',
+      { image: `${registry}/${repository}`, context, 'require-non-root': 'true' },
+      await loadEvent('push-feature-branch'),
+    );
     expect(result.exitCode).toBe(0);
     await expectTagsResolveTo(repository, result.outputs.tags!.split('\n'), result.outputs.digest!);
   }, 120_000);
@@ -142,7 +188,12 @@ describe('build-image gates and failures', () => {
     const repository = `${run}/bad`;
     const result = await runAction(
       'build-image',
-      { image: `${registry}/${repository}`, context, file: 'test/fixtures/app/Nope.Dockerfile', tags: 'type=ref,event=commit' },
+      {
+        image: `${registry}/${repository}`,
+        context,
+        file: 'test/fixtures/app/Nope.Dockerfile',
+        tags: 'type=ref,event=commit',
+      },
       await loadEvent('push-feature-branch'),
     );
     expect(result.exitCode).toBe(1);
@@ -154,7 +205,16 @@ describe('build-image gates and failures', () => {
 
   it('a failing Dockerfile step fails the build phase with the error, and pushes nothing', async () => {
     const repository = `${run}/broken`;
-    const result = await runAction('build-image', { image: `${registry}/${repository}`, context, target: 'base', 'build-args': 'BASE=deploy-suite/no-such-base:none' }, await loadEvent('push-feature-branch'));
+    const result = await runAction(
+      'build-image',
+      {
+        image: `${registry}/${repository}`,
+        context,
+        target: 'base',
+        'build-args': 'BASE=deploy-suite/no-such-base:none',
+      },
+      await loadEvent('push-feature-branch'),
+    );
     expect(result.exitCode).toBe(1);
     expect(result.log).toMatch(/::error::build: docker buildx build exited 1/);
     expect(await listTags(repository)).toEqual([]);
@@ -166,20 +226,48 @@ describe('build-image options', () => {
     const repository = `${run}/secret`;
     const secret = `tok-${randomBytes(10).toString('hex')}`;
     const before = readdirSync(tmpdir()).filter((d) => d.startsWith('deploy-suite-build-')).length;
-    const result = await runAction('build-image', { image: `${registry}/${repository}`, context, target: 'with-secret', secrets: `app_token=${secret}`, 'build-args': `APP_VERSION=${run}-secret` }, await loadEvent('push-feature-branch'));
+    const result = await runAction(
+      'build-image',
+      {
+        image: `${registry}/${repository}`,
+        context,
+        target: 'with-secret',
+        secrets: `app_token=${secret}`,
+        'build-args': `APP_VERSION=${run}-secret`,
+      },
+      await loadEvent('push-feature-branch'),
+    );
     expect(result.exitCode).toBe(0);
     expect(withoutMasks(result.log)).not.toContain(secret);
     expect(result.log).toContain(`::add-mask::${secret}`);
     expect(readdirSync(tmpdir()).filter((d) => d.startsWith('deploy-suite-build-')).length).toBe(before);
     // Without the secret the same step fails: the secret is what made it pass.
-    const without = await runAction('build-image', { image: `${registry}/${repository}-none`, context, target: 'with-secret', 'build-args': `APP_VERSION=${run}-nosecret` }, await loadEvent('push-feature-branch'));
+    const without = await runAction(
+      'build-image',
+      {
+        image: `${registry}/${repository}-none`,
+        context,
+        target: 'with-secret',
+        'build-args': `APP_VERSION=${run}-nosecret`,
+      },
+      await loadEvent('push-feature-branch'),
+    );
     expect(without.exitCode).toBe(1);
     expect(without.log).toMatch(/::error::build: docker buildx build exited 1/);
   }, 120_000);
 
   it('a cache export the docker driver cannot do warns and the build still pushes', async () => {
     const repository = `${run}/cache`;
-    const result = await runAction('build-image', { image: `${registry}/${repository}`, context, 'cache-to': `type=registry,ref=${registry}/${repository}:buildcache\ntype=inline`, 'cache-from': `type=registry,ref=${registry}/${repository}:buildcache` }, await loadEvent('push-feature-branch'));
+    const result = await runAction(
+      'build-image',
+      {
+        image: `${registry}/${repository}`,
+        context,
+        'cache-to': `type=registry,ref=${registry}/${repository}:buildcache\ntype=inline`,
+        'cache-from': `type=registry,ref=${registry}/${repository}:buildcache`,
+      },
+      await loadEvent('push-feature-branch'),
+    );
     expect(result.exitCode).toBe(0);
     expect(result.log).toMatch(/::warning::cache-to 'type=registry.*' skipped: the docker driver cannot export cache/);
     await expectTagsResolveTo(repository, result.outputs.tags!.split('\n'), result.outputs.digest!);
@@ -187,20 +275,34 @@ describe('build-image options', () => {
 
   it('push: false with load: true gives the local image id as digest, and pushes nothing', async () => {
     const repository = `${run}/local`;
-    const result = await runAction('build-image', { image: `${registry}/${repository}`, context, push: 'false', load: 'true' }, await loadEvent('pull-request'));
+    const result = await runAction(
+      'build-image',
+      { image: `${registry}/${repository}`, context, push: 'false', load: 'true' },
+      await loadEvent('pull-request'),
+    );
     expect(result.exitCode).toBe(0);
     expect(result.outputs.digest).toMatch(/^sha256:[a-f0-9]{64}$/);
     expect(await listTags(repository)).toEqual([]);
-    const inspect = spawnSync('docker', ['image', 'inspect', '--format', '{{.Id}}', `${registry}/${repository}:pr-42`], { encoding: 'utf8' });
+    const inspect = spawnSync(
+      'docker',
+      ['image', 'inspect', '--format', '{{.Id}}', `${registry}/${repository}:pr-42`],
+      { encoding: 'utf8' },
+    );
     expect(inspect.stdout.trim()).toBe(result.outputs.digest);
     expect(result.summary).toContain('<td>Pushed</td><td>no</td>');
   }, 120_000);
 
   it('several platforms on the docker driver fail before building, with the fix', async () => {
     const repository = `${run}/multi`;
-    const result = await runAction('build-image', { image: `${registry}/${repository}`, context, platforms: 'linux/amd64,linux/arm64' }, await loadEvent('push-feature-branch'));
+    const result = await runAction(
+      'build-image',
+      { image: `${registry}/${repository}`, context, platforms: 'linux/amd64,linux/arm64' },
+      await loadEvent('push-feature-branch'),
+    );
     expect(result.exitCode).toBe(1);
-    expect(result.log).toMatch(/::error::build: the docker driver cannot build several platforms.*Fix: create a docker-container builder/);
+    expect(result.log).toMatch(
+      /::error::build: the docker driver cannot build several platforms.*Fix: create a docker-container builder/,
+    );
     expect(result.log).not.toContain('[command]docker buildx build');
     expect(await listTags(repository)).toEqual([]);
   }, 60_000);
@@ -213,8 +315,19 @@ describe('build-image and the registry', () => {
     proxy.faults.push({ method: 'PUT', path: /\/manifests\//, times: 1, status: 503 });
     try {
       const repository = `${run}/flaky`;
-      const result = await runAction('build-image', { image: `${via}/${repository}`, context }, await loadEvent('push-feature-branch'));
-      if (result.exitCode !== 0) console.log(result.log.split('\n').filter((l) => !/^#\d+ pushing layer/.test(l)).join('\n').slice(-4000));
+      const result = await runAction(
+        'build-image',
+        { image: `${via}/${repository}`, context },
+        await loadEvent('push-feature-branch'),
+      );
+      if (result.exitCode !== 0)
+        console.log(
+          result.log
+            .split('\n')
+            .filter((l) => !/^#\d+ pushing layer/.test(l))
+            .join('\n')
+            .slice(-4000),
+        );
       expect(result.exitCode).toBe(0);
       expect(proxy.injected).toHaveLength(1);
       expect(result.log).toMatch(/::warning::push failed transiently \(attempt 1\)/);
@@ -229,14 +342,27 @@ describe('build-image and the registry', () => {
     const authRegistry = process.env.DEPLOY_SUITE_AUTH_REGISTRY!;
     const password = readFileSync(process.env.DEPLOY_SUITE_AUTH_REGISTRY_PASSWORD_FILE!, 'utf8').trim();
     const repository = `${run}/private`;
-    const result = await runAction('build-image', { image: `${authRegistry}/${repository}`, context, username: process.env.DEPLOY_SUITE_AUTH_REGISTRY_USER!, password }, await loadEvent('push-feature-branch'));
+    const result = await runAction(
+      'build-image',
+      {
+        image: `${authRegistry}/${repository}`,
+        context,
+        username: process.env.DEPLOY_SUITE_AUTH_REGISTRY_USER!,
+        password,
+      },
+      await loadEvent('push-feature-branch'),
+    );
     expect(result.exitCode).toBe(0);
     expect(result.log).toContain(`::add-mask::${password}`);
     expect(withoutMasks(result.log)).not.toContain(password);
-    expect(result.log).not.toContain(Buffer.from(`${process.env.DEPLOY_SUITE_AUTH_REGISTRY_USER}:${password}`).toString('base64'));
+    expect(result.log).not.toContain(
+      Buffer.from(`${process.env.DEPLOY_SUITE_AUTH_REGISTRY_USER}:${password}`).toString('base64'),
+    );
     // The registry holds the tags (read with the credentials, as an outside client would).
     const auth = `Basic ${Buffer.from(`${process.env.DEPLOY_SUITE_AUTH_REGISTRY_USER}:${password}`).toString('base64')}`;
-    const listed = (await (await fetch(`http://${authRegistry}/v2/${repository}/tags/list`, { headers: { authorization: auth } })).json()) as { tags: string[] };
+    const listed = (await (
+      await fetch(`http://${authRegistry}/v2/${repository}/tags/list`, { headers: { authorization: auth } })
+    ).json()) as { tags: string[] };
     expect(listed.tags.sort()).toEqual(['feature-cart-v2', 'sha-8f3c2a1']);
     // No credential was written to the user's docker config.
     const configPath = join(process.env.DOCKER_CONFIG || join(process.env.HOME!, '.docker'), 'config.json');
@@ -251,7 +377,11 @@ describe('build-image and the registry', () => {
 
   it('a wrong password fails the login phase with the fix, and pushes nothing', async () => {
     const authRegistry = process.env.DEPLOY_SUITE_AUTH_REGISTRY!;
-    const result = await runAction('build-image', { image: `${authRegistry}/${run}/denied`, context, username: 'ci-bot', password: 'wrong-password-123' }, await loadEvent('push-feature-branch'));
+    const result = await runAction(
+      'build-image',
+      { image: `${authRegistry}/${run}/denied`, context, username: 'ci-bot', password: 'wrong-password-123' },
+      await loadEvent('push-feature-branch'),
+    );
     expect(result.exitCode).toBe(1);
     expect(result.log).toMatch(/::error::login: docker login to .* failed.*Fix: check 'username' and 'password'/s);
     expect(result.log).not.toContain('[command]docker buildx');

@@ -30,7 +30,12 @@ describe('action bundles', () => {
       // Not spawnSync: it would block the event loop that serves the token request.
       const result = await new Promise<{ status: number | null; stdout: string }>((resolve) => {
         const child = spawn(node24(), [join(outdir, 'index.js')], {
-          env: { PATH: process.env.PATH, GITHUB_OUTPUT: output, ACTIONS_ID_TOKEN_REQUEST_URL: `http://127.0.0.1:${port}/token?api-version=2.0`, ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'request-token-123' },
+          env: {
+            PATH: process.env.PATH,
+            GITHUB_OUTPUT: output,
+            ACTIONS_ID_TOKEN_REQUEST_URL: `http://127.0.0.1:${port}/token?api-version=2.0`,
+            ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'request-token-123',
+          },
         });
         let stdout = '';
         child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -50,10 +55,14 @@ describe('action bundles', () => {
   }, 60_000);
 
   it('every committed bundle starts on Node 24', () => {
-    const result = spawnSync(node24(), ['-e', `await import(${JSON.stringify(join(repoRoot, 'actions/build-image/dist/index.js'))})`], {
-      env: { PATH: process.env.PATH },
-      encoding: 'utf8',
-    });
+    const result = spawnSync(
+      node24(),
+      ['-e', `await import(${JSON.stringify(join(repoRoot, 'actions/build-image/dist/index.js'))})`],
+      {
+        env: { PATH: process.env.PATH },
+        encoding: 'utf8',
+      },
+    );
     // With no inputs the action fails cleanly, naming the missing input (it loaded and ran).
     expect(result.stdout).toContain("input 'image'");
     expect(result.status).toBe(1);

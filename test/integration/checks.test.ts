@@ -11,24 +11,46 @@ const prometheus = process.env.DEPLOY_SUITE_PROMETHEUS!;
 const app = `m${randomBytes(3).toString('hex')}`;
 
 describe('Prometheus queries', () => {
-  it('measures a colour\'s error rate and p95 latency as the emitter plays them', async () => {
+  it("measures a colour's error rate and p95 latency as the emitter plays them", async () => {
     await playRelease(app, 'green', { rps: 50, errorRate: 0.2, latencySeconds: 0.3 });
     await playRelease(app, 'blue', { rps: 50, errorRate: 0, latencySeconds: 0.02 });
     await waitForSamples(app, 'green', 6);
-    const [errors, p95] = builtInMetricChecks({ app, colour: 'green', window: '5s', errorRateMax: 0.05, p95MaxSeconds: 0.25 });
+    const [errors, p95] = builtInMetricChecks({
+      app,
+      colour: 'green',
+      window: '5s',
+      errorRateMax: 0.05,
+      p95MaxSeconds: 0.25,
+    });
     const errorRate = await queryInstant(prometheus, errors!.query, { timeoutMs: 5000 });
     expect(errorRate.kind === 'value' && Math.abs(errorRate.value - 0.2) < 0.02).toBe(true);
     expect(judgeMetric(errors!, errorRate, 1).ok).toBe(false);
     const latency = await queryInstant(prometheus, p95!.query, { timeoutMs: 5000 });
     expect(latency.kind === 'value' && latency.value > 0.25 && latency.value <= 0.5).toBe(true);
-    const [blueErrors, blueP95] = builtInMetricChecks({ app, colour: 'blue', window: '5s', errorRateMax: 0.05, p95MaxSeconds: 0.25 });
-    expect(judgeMetric(blueErrors!, await queryInstant(prometheus, blueErrors!.query, { timeoutMs: 5000 }), 1).ok).toBe(true);
+    const [blueErrors, blueP95] = builtInMetricChecks({
+      app,
+      colour: 'blue',
+      window: '5s',
+      errorRateMax: 0.05,
+      p95MaxSeconds: 0.25,
+    });
+    expect(judgeMetric(blueErrors!, await queryInstant(prometheus, blueErrors!.query, { timeoutMs: 5000 }), 1).ok).toBe(
+      true,
+    );
     expect(judgeMetric(blueP95!, await queryInstant(prometheus, blueP95!.query, { timeoutMs: 5000 }), 1).ok).toBe(true);
   }, 60_000);
 
   it('no series is no data; a bad query and several series are errors; a closed port is unreachable', async () => {
-    expect(await queryInstant(prometheus, `sum(rate(http_requests_total{app="${app}-none"}[5s]))`, { timeoutMs: 5000 })).toEqual({ kind: 'no-data' });
-    expect(await queryInstant(prometheus, `sum(rate(http_requests_total{app="${app}-none",code=~"5.."}[5s])) / sum(rate(http_requests_total{app="${app}-none"}[5s]))`, { timeoutMs: 5000 })).toEqual({ kind: 'no-data' });
+    expect(
+      await queryInstant(prometheus, `sum(rate(http_requests_total{app="${app}-none"}[5s]))`, { timeoutMs: 5000 }),
+    ).toEqual({ kind: 'no-data' });
+    expect(
+      await queryInstant(
+        prometheus,
+        `sum(rate(http_requests_total{app="${app}-none",code=~"5.."}[5s])) / sum(rate(http_requests_total{app="${app}-none"}[5s]))`,
+        { timeoutMs: 5000 },
+      ),
+    ).toEqual({ kind: 'no-data' });
     const bad = await queryInstant(prometheus, 'sum(rate(x[5s]', { timeoutMs: 5000 });
     expect(bad.kind).toBe('query-error');
     const many = await queryInstant(prometheus, `rate(http_requests_total{app="${app}"}[5s])`, { timeoutMs: 5000 });
@@ -37,6 +59,9 @@ describe('Prometheus queries', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as AddressInfo).port;
     await new Promise((resolve) => closed.close(resolve));
-    expect(await queryInstant(`http://127.0.0.1:${port}`, 'up', { timeoutMs: 2000 })).toEqual({ kind: 'unreachable', error: 'ECONNREFUSED' });
+    expect(await queryInstant(`http://127.0.0.1:${port}`, 'up', { timeoutMs: 2000 })).toEqual({
+      kind: 'unreachable',
+      error: 'ECONNREFUSED',
+    });
   }, 30_000);
 });

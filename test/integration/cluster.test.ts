@@ -11,7 +11,11 @@ const image = `127.0.0.1:5000/smoke/app@sha256:${'1'.repeat(64)}`;
 
 function kubectl(args: string[], input?: string): { status: number | null; stdout: string; stderr: string } {
   if (!kubeconfig) throw new Error('DEPLOY_SUITE_KUBECONFIG is not set: start the platform with test/platform/up.sh');
-  const result = spawnSync('kubectl', ['--kubeconfig', kubeconfig, ...args], { encoding: 'utf8', input, timeout: 240_000 });
+  const result = spawnSync('kubectl', ['--kubeconfig', kubeconfig, ...args], {
+    encoding: 'utf8',
+    input,
+    timeout: 240_000,
+  });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -40,7 +44,12 @@ describe('local control plane', () => {
   it('reports the Kubernetes version it was built as, and three Ready nodes', () => {
     const version = JSON.parse(kubectl(['version', '-o', 'json']).stdout) as { serverVersion: { gitVersion: string } };
     expect(version.serverVersion.gitVersion).toMatch(/^v1\.\d+\.\d+$/);
-    const ready = kubectl(['get', 'nodes', '-o', 'jsonpath={.items[*].status.conditions[?(@.type=="Ready")].status}']).stdout.split(' ');
+    const ready = kubectl([
+      'get',
+      'nodes',
+      '-o',
+      'jsonpath={.items[*].status.conditions[?(@.type=="Ready")].status}',
+    ]).stdout.split(' ');
     expect(ready).toEqual(['True', 'True', 'True']);
   });
 
@@ -51,7 +60,16 @@ describe('local control plane', () => {
     expect(kubectl(['expose', '-n', namespace, 'deployment/web', '--port=80']).status).toBe(0);
     let ready: string[] = [];
     for (let i = 0; i < 50 && ready.length < 3; i++) {
-      const slices = kubectl(['get', 'endpointslices', '-n', namespace, '-l', 'kubernetes.io/service-name=web', '-o', 'jsonpath={.items[*].endpoints[?(@.conditions.ready==true)].addresses[0]}']);
+      const slices = kubectl([
+        'get',
+        'endpointslices',
+        '-n',
+        namespace,
+        '-l',
+        'kubernetes.io/service-name=web',
+        '-o',
+        'jsonpath={.items[*].endpoints[?(@.conditions.ready==true)].addresses[0]}',
+      ]);
       ready = slices.stdout.split(' ').filter(Boolean);
       if (ready.length < 3) spawnSync('sleep', ['0.2']);
     }
@@ -62,18 +80,46 @@ describe('local control plane', () => {
     expect(kubectl(['apply', '-f', '-'], deployment('wide', 1000)).status).toBe(0);
     const rollout = kubectl(['rollout', 'status', '-n', namespace, 'deployment/wide', '--timeout=200s']);
     expect(rollout.stdout).toContain('successfully rolled out');
-    const available = kubectl(['get', 'deployment', '-n', namespace, 'wide', '-o', 'jsonpath={.status.availableReplicas}']).stdout;
+    const available = kubectl([
+      'get',
+      'deployment',
+      '-n',
+      namespace,
+      'wide',
+      '-o',
+      'jsonpath={.status.availableReplicas}',
+    ]).stdout;
     expect(Number(available)).toBe(1000);
     kubectl(['delete', 'deployment', '-n', namespace, 'wide', '--wait=false']);
   }, 240_000);
 
   it('pods labelled deploy-suite.test/hold-not-ready stay not ready', () => {
-    expect(kubectl(['apply', '-f', '-'], deployment('held', 2, { 'deploy-suite.test/hold-not-ready': 'true' })).status).toBe(0);
+    expect(
+      kubectl(['apply', '-f', '-'], deployment('held', 2, { 'deploy-suite.test/hold-not-ready': 'true' })).status,
+    ).toBe(0);
     const rollout = kubectl(['rollout', 'status', '-n', namespace, 'deployment/held', '--timeout=5s']);
     expect(rollout.status).not.toBe(0);
-    const ready = kubectl(['get', 'pods', '-n', namespace, '-l', 'app=held', '-o', 'jsonpath={.items[*].status.phase}']).stdout.split(' ');
+    const ready = kubectl([
+      'get',
+      'pods',
+      '-n',
+      namespace,
+      '-l',
+      'app=held',
+      '-o',
+      'jsonpath={.items[*].status.phase}',
+    ]).stdout.split(' ');
     expect(ready).toEqual(['Pending', 'Pending']);
-    const scheduled = kubectl(['get', 'pods', '-n', namespace, '-l', 'app=held', '-o', 'jsonpath={.items[*].spec.nodeName}']).stdout.split(' ');
+    const scheduled = kubectl([
+      'get',
+      'pods',
+      '-n',
+      namespace,
+      '-l',
+      'app=held',
+      '-o',
+      'jsonpath={.items[*].spec.nodeName}',
+    ]).stdout.split(' ');
     expect(scheduled.every((n) => n.startsWith('kwok-node-'))).toBe(true);
   });
 });

@@ -20,17 +20,45 @@ import { GITHUB_ISSUER, startOidcTokenService, startSigstoreDoubles } from '../s
 const run = `s${randomBytes(4).toString('hex')}`;
 const registry = registryHost();
 const fixtures = join(repoRoot, 'test/fixtures');
-const KEY = { private: readFileSync(join(fixtures, 'cosign/cosign.key'), 'utf8'), public: join(fixtures, 'cosign/cosign.pub'), password: 'fixture-password' };
+const KEY = {
+  private: readFileSync(join(fixtures, 'cosign/cosign.key'), 'utf8'),
+  public: join(fixtures, 'cosign/cosign.pub'),
+  password: 'fixture-password',
+};
 const OTHER_PUB = join(fixtures, 'cosign/other.pub');
 const cosign = process.env.DEPLOY_SUITE_COSIGN ?? 'cosign';
-const tools = { syft: process.env.DEPLOY_SUITE_SYFT ?? '', trivy: process.env.DEPLOY_SUITE_TRIVY ?? '', 'trivy-cache-dir': process.env.DEPLOY_SUITE_TRIVY_CACHE ?? '', offline: 'true' };
+const tools = {
+  syft: process.env.DEPLOY_SUITE_SYFT ?? '',
+  trivy: process.env.DEPLOY_SUITE_TRIVY ?? '',
+  'trivy-cache-dir': process.env.DEPLOY_SUITE_TRIVY_CACHE ?? '',
+  offline: 'true',
+};
 
 let nonce = 0;
 /** Builds a fixture image (clean or vulnerable) under a new digest and pushes it. */
 function pushFixture(target: 'clean' | 'vulnerable', repository: string): string {
   const image = `${registry}/${run}/${repository}`;
   const dir = join(tmpdir(), `${run}-${repository}-${++nonce}`);
-  const build = spawnSync('docker', ['buildx', 'build', '--target', target, '--build-arg', `NONCE=${run}-${nonce}`, '--build-arg', `BASE=${process.env.DEPLOY_SUITE_BASE_IMAGE}`, '--tag', `${image}:fixture`, '--push', '--metadata-file', `${dir}.json`, join(fixtures, 'scan-app')], { encoding: 'utf8' });
+  const build = spawnSync(
+    'docker',
+    [
+      'buildx',
+      'build',
+      '--target',
+      target,
+      '--build-arg',
+      `NONCE=${run}-${nonce}`,
+      '--build-arg',
+      `BASE=${process.env.DEPLOY_SUITE_BASE_IMAGE}`,
+      '--tag',
+      `${image}:fixture`,
+      '--push',
+      '--metadata-file',
+      `${dir}.json`,
+      join(fixtures, 'scan-app'),
+    ],
+    { encoding: 'utf8' },
+  );
   if (build.status !== 0) throw new Error(`fixture build failed: ${build.stderr}`);
   const digest = (JSON.parse(readFileSync(`${dir}.json`, 'utf8')) as Record<string, string>)['containerimage.digest']!;
   return `${image}@${digest}`;
@@ -38,11 +66,19 @@ function pushFixture(target: 'clean' | 'vulnerable', repository: string): string
 
 function runCosign(args: string[], env: Record<string, string> = {}): { status: number; output: string } {
   // verify-attestation prints the whole SBOM statement: megabytes.
-  const result = spawnSync(cosign, args, { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 256 * 1024 * 1024 });
+  const result = spawnSync(cosign, args, {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    maxBuffer: 256 * 1024 * 1024,
+  });
   return { status: result.status ?? 1, output: `${result.stdout}\n${result.stderr}` };
 }
 
-const visible = (log: string) => log.split('\n').filter((line) => !line.startsWith('::add-mask::')).join('\n');
+const visible = (log: string) =>
+  log
+    .split('\n')
+    .filter((line) => !line.startsWith('::add-mask::'))
+    .join('\n');
 
 describe('sbom-and-sign with a key pair', () => {
   let image: string;
@@ -50,7 +86,17 @@ describe('sbom-and-sign with a key pair', () => {
 
   beforeAll(async () => {
     image = pushFixture('clean', 'clean');
-    signed = await runAction('sbom-and-sign', { image, 'cosign-private-key': KEY.private, 'cosign-password': KEY.password, 'attest-sbom': 'cyclonedx,spdx', ...tools }, await loadEvent('push-default-branch'));
+    signed = await runAction(
+      'sbom-and-sign',
+      {
+        image,
+        'cosign-private-key': KEY.private,
+        'cosign-password': KEY.password,
+        'attest-sbom': 'cyclonedx,spdx',
+        ...tools,
+      },
+      await loadEvent('push-default-branch'),
+    );
   }, 180_000);
 
   it('writes both SBOMs of the pushed image, passes the gate, signs and attests', () => {
@@ -59,7 +105,10 @@ describe('sbom-and-sign with a key pair', () => {
     const o = signed.outputs;
     expect(o.gate).toBe('passed');
     expect(JSON.parse(o.findings!)).toEqual({ CRITICAL: 0, HIGH: 0, MEDIUM: 0, LOW: 0, UNKNOWN: 0 });
-    const spdx = JSON.parse(readFileSync(o['sbom-spdx']!, 'utf8')) as { spdxVersion: string; packages: { name: string }[] };
+    const spdx = JSON.parse(readFileSync(o['sbom-spdx']!, 'utf8')) as {
+      spdxVersion: string;
+      packages: { name: string }[];
+    };
     expect(spdx.spdxVersion).toBe('SPDX-2.3');
     expect(signed.summary).toMatch(/SBOM<\/td><td>[0-9]+ packages; SPDX 2.3, CycloneDX 1\./);
     // The base image's dpkg database: the SBOM describes the image, not the source tree.
@@ -79,15 +128,34 @@ describe('sbom-and-sign with a key pair', () => {
     const verify = runCosign(['verify', '--key', KEY.public, '--insecure-ignore-tlog=true', image]);
     expect(verify.output).toContain('The signatures were verified against the specified public key');
     expect(verify.status).toBe(0);
-    const cdx = runCosign(['verify-attestation', '--key', KEY.public, '--insecure-ignore-tlog=true', '--type', 'cyclonedx', image]);
+    const cdx = runCosign([
+      'verify-attestation',
+      '--key',
+      KEY.public,
+      '--insecure-ignore-tlog=true',
+      '--type',
+      'cyclonedx',
+      image,
+    ]);
     expect(cdx.status).toBe(0);
-    const spdx = runCosign(['verify-attestation', '--key', KEY.public, '--insecure-ignore-tlog=true', '--type', 'spdxjson', image]);
+    const spdx = runCosign([
+      'verify-attestation',
+      '--key',
+      KEY.public,
+      '--insecure-ignore-tlog=true',
+      '--type',
+      'spdxjson',
+      image,
+    ]);
     expect(spdx.status).toBe(0);
   });
 
-  it('another key is refused by cosign and by the suite\'s verifier', async () => {
+  it("another key is refused by cosign and by the suite's verifier", async () => {
     expect(runCosign(['verify', '--key', OTHER_PUB, '--insecure-ignore-tlog=true', image]).status).not.toBe(0);
-    const result = await verifyImage(new RegistryClient(), parseReference(image), { kind: 'key', key: readPublicKey(readFileSync(OTHER_PUB, 'utf8')) });
+    const result = await verifyImage(new RegistryClient(), parseReference(image), {
+      kind: 'key',
+      key: readPublicKey(readFileSync(OTHER_PUB, 'utf8')),
+    });
     expect(result.verified).toBe(false);
     expect(result.reasons.join('\n')).toMatch(/signature does not verify/);
   });
@@ -99,7 +167,10 @@ describe('sbom-and-sign with a key pair', () => {
     await attachBundle(client, parseReference(other), stored!.bundle as SerializedBundle, PREDICATE_TYPES.signature);
     const cosignResult = runCosign(['verify', '--key', KEY.public, '--insecure-ignore-tlog=true', other]);
     expect(cosignResult.status).not.toBe(0);
-    const ours = await verifyImage(client, parseReference(other), { kind: 'key', key: readPublicKey(readFileSync(KEY.public, 'utf8')) });
+    const ours = await verifyImage(client, parseReference(other), {
+      kind: 'key',
+      key: readPublicKey(readFileSync(KEY.public, 'utf8')),
+    });
     expect(ours.verified).toBe(false);
     expect(ours.reasons.join()).toContain(`the signed statement names another digest, not ${other.split('@')[1]}`);
   }, 120_000);
@@ -117,13 +188,31 @@ describe('sbom-and-sign with a key pair', () => {
 describe('what cosign signs, the suite verifies', () => {
   it('accepts cosign sign --key; refuses another key and another digest', async () => {
     const image = pushFixture('clean', 'by-cosign');
-    const signedByCosign = runCosign(['sign', '--yes', '--key', join(fixtures, 'cosign/cosign.key'), '--tlog-upload=false', '--use-signing-config=false', image], { COSIGN_PASSWORD: KEY.password });
+    const signedByCosign = runCosign(
+      [
+        'sign',
+        '--yes',
+        '--key',
+        join(fixtures, 'cosign/cosign.key'),
+        '--tlog-upload=false',
+        '--use-signing-config=false',
+        image,
+      ],
+      { COSIGN_PASSWORD: KEY.password },
+    );
     expect(signedByCosign.status).toBe(0);
     const client = new RegistryClient();
     const policy = { kind: 'key' as const, key: readPublicKey(readFileSync(KEY.public, 'utf8')) };
     const ok = await verifyImage(client, parseReference(image), policy);
     expect(ok).toMatchObject({ verified: true, predicateType: PREDICATE_TYPES.signature });
-    expect((await verifyImage(client, parseReference(image), { kind: 'key', key: readPublicKey(readFileSync(OTHER_PUB, 'utf8')) })).verified).toBe(false);
+    expect(
+      (
+        await verifyImage(client, parseReference(image), {
+          kind: 'key',
+          key: readPublicKey(readFileSync(OTHER_PUB, 'utf8')),
+        })
+      ).verified,
+    ).toBe(false);
     // Another image (never signed): no bundle at all.
     const unsigned = pushFixture('clean', 'by-cosign');
     const none = await verifyImage(client, parseReference(unsigned), policy);
@@ -137,12 +226,27 @@ describe('keyless signing through the GitHub OIDC token (local Fulcio and Rekor 
   it('gets a certificate for the workflow identity, logs the signature, and verifies by identity and issuer', async () => {
     const identity = 'https://github.com/acme/shop-api/.github/workflows/release.yml@refs/heads/trunk';
     const sigstore = await startSigstoreDoubles();
-    const oidc = await startOidcTokenService({ sub: identity, repository: 'acme/shop-api', ref: 'refs/heads/trunk', sha: '8f3c2a1b9d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a', event_name: 'push', workflow: 'release' });
+    const oidc = await startOidcTokenService({
+      sub: identity,
+      repository: 'acme/shop-api',
+      ref: 'refs/heads/trunk',
+      sha: '8f3c2a1b9d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a',
+      event_name: 'push',
+      workflow: 'release',
+    });
     try {
       const image = pushFixture('clean', 'keyless');
       const result = await runAction(
         'sbom-and-sign',
-        { image, signing: 'keyless', 'fulcio-url': sigstore.fulcioUrl, 'rekor-url': sigstore.rekorUrl, sbom: 'false', 'attest-sbom': 'none', scan: 'false' },
+        {
+          image,
+          signing: 'keyless',
+          'fulcio-url': sigstore.fulcioUrl,
+          'rekor-url': sigstore.rekorUrl,
+          sbom: 'false',
+          'attest-sbom': 'none',
+          scan: 'false',
+        },
         await loadEvent('push-default-branch'),
         { ACTIONS_ID_TOKEN_REQUEST_URL: oidc.requestUrl, ACTIONS_ID_TOKEN_REQUEST_TOKEN: oidc.requestToken },
       );
@@ -156,13 +260,26 @@ describe('keyless signing through the GitHub OIDC token (local Fulcio and Rekor 
       const verified = await verifyImage(client, parseReference(image), policy);
       expect(verified.reasons).toEqual([]);
       expect(verified).toMatchObject({ verified: true, signer: `${identity} (issuer ${GITHUB_ISSUER})` });
-      const otherIdentity = await verifyImage(client, parseReference(image), { ...policy, identity: 'https://github.com/evil/fork/.github/workflows/release.yml@refs/heads/trunk' });
+      const otherIdentity = await verifyImage(client, parseReference(image), {
+        ...policy,
+        identity: 'https://github.com/evil/fork/.github/workflows/release.yml@refs/heads/trunk',
+      });
       expect(otherIdentity.verified).toBe(false);
       expect(otherIdentity.reasons.join()).toMatch(/signature does not verify: .*identity|subject/i);
-      const otherIssuer = await verifyImage(client, parseReference(image), { ...policy, issuer: 'https://accounts.google.com' });
+      const otherIssuer = await verifyImage(client, parseReference(image), {
+        ...policy,
+        issuer: 'https://accounts.google.com',
+      });
       expect(otherIssuer.verified).toBe(false);
       // A key policy does not accept a keyless signature.
-      expect((await verifyImage(client, parseReference(image), { kind: 'key', key: readPublicKey(readFileSync(KEY.public, 'utf8')) })).reasons.join()).toMatch(/signed keyless/);
+      expect(
+        (
+          await verifyImage(client, parseReference(image), {
+            kind: 'key',
+            key: readPublicKey(readFileSync(KEY.public, 'utf8')),
+          })
+        ).reasons.join(),
+      ).toMatch(/signed keyless/);
     } finally {
       await sigstore.close();
       await oidc.close();
@@ -179,15 +296,28 @@ describe('the vulnerability gate on real scanner output', () => {
 
   it('fails on critical and high findings, writes SARIF, and pushes nothing', async () => {
     const tagsBefore = await listTags(`${run}/vulnerable`);
-    const result = await runAction('sbom-and-sign', { image, 'cosign-private-key': KEY.private, 'cosign-password': KEY.password, ...tools }, await loadEvent('push-default-branch'));
+    const result = await runAction(
+      'sbom-and-sign',
+      { image, 'cosign-private-key': KEY.private, 'cosign-password': KEY.password, ...tools },
+      await loadEvent('push-default-branch'),
+    );
     expect(result.exitCode).not.toBe(0);
     expect(result.outputs.gate).toBe('failed');
     expect(JSON.parse(result.outputs.findings!)).toMatchObject({ CRITICAL: 1, HIGH: 2, MEDIUM: 1 });
-    expect(visible(result.log)).toMatch(/gate: 3 finding\(s\) at CRITICAL\/HIGH in .*CVE-2019-10744 \(CRITICAL, lodash 4\.17\.11\).*Nothing was signed\. Fix: upgrade the packages/);
+    expect(visible(result.log)).toMatch(
+      /gate: 3 finding\(s\) at CRITICAL\/HIGH in .*CVE-2019-10744 \(CRITICAL, lodash 4\.17\.11\).*Nothing was signed\. Fix: upgrade the packages/,
+    );
     expect(result.outputs.signature).toBe('');
     expect(await listTags(`${run}/vulnerable`)).toEqual(tagsBefore);
-    const sarif = JSON.parse(readFileSync(result.outputs.sarif!, 'utf8')) as { runs: { results: { ruleId: string; level: string }[] }[] };
-    expect(sarif.runs[0]!.results.map((r) => r.ruleId).sort()).toEqual(['CVE-2019-10744', 'CVE-2020-28500', 'CVE-2021-23337', 'GHSA-2222-3333-4444']);
+    const sarif = JSON.parse(readFileSync(result.outputs.sarif!, 'utf8')) as {
+      runs: { results: { ruleId: string; level: string }[] }[];
+    };
+    expect(sarif.runs[0]!.results.map((r) => r.ruleId).sort()).toEqual([
+      'CVE-2019-10744',
+      'CVE-2020-28500',
+      'CVE-2021-23337',
+      'GHSA-2222-3333-4444',
+    ]);
     expect(result.summary).toContain('CVE-2019-10744');
     expect(result.summary).toContain('blocking');
   }, 180_000);
@@ -195,8 +325,15 @@ describe('the vulnerability gate on real scanner output', () => {
   it('passes when every blocking finding is ignored with a reason or has no fix (ignore-unfixed)', async () => {
     const dir = await mkdtemp(join(tmpdir(), `${run}-ignore-`));
     const ignoreFile = join(dir, 'ignore.yaml');
-    await writeFile(ignoreFile, 'ignores:\n  - id: CVE-2019-10744\n    reason: merge() never sees user input\n    expires: 2099-12-31\n  - id: GHSA-35jh-r3h4-6jhm\n    package: lodash\n    reason: template() is unused\n    expires: 2099-12-31\n');
-    const result = await runAction('sbom-and-sign', { image, 'ignore-file': ignoreFile, 'ignore-unfixed': 'true', signing: 'none', ...tools }, await loadEvent('push-default-branch'));
+    await writeFile(
+      ignoreFile,
+      'ignores:\n  - id: CVE-2019-10744\n    reason: merge() never sees user input\n    expires: 2099-12-31\n  - id: GHSA-35jh-r3h4-6jhm\n    package: lodash\n    reason: template() is unused\n    expires: 2099-12-31\n',
+    );
+    const result = await runAction(
+      'sbom-and-sign',
+      { image, 'ignore-file': ignoreFile, 'ignore-unfixed': 'true', signing: 'none', ...tools },
+      await loadEvent('push-default-branch'),
+    );
     expect(visible(result.log)).not.toMatch(/::error/);
     expect(result.exitCode).toBe(0);
     expect(result.outputs.gate).toBe('passed');
@@ -206,10 +343,19 @@ describe('the vulnerability gate on real scanner output', () => {
   it('an expired ignore entry stops ignoring and says so', async () => {
     const dir = await mkdtemp(join(tmpdir(), `${run}-expired-`));
     const ignoreFile = join(dir, 'ignore.yaml');
-    await writeFile(ignoreFile, 'ignores:\n  - id: CVE-2019-10744\n    reason: waiting for the upgrade\n    expires: 2020-01-31\n');
-    const result = await runAction('sbom-and-sign', { image, 'ignore-file': ignoreFile, severity: 'CRITICAL', signing: 'none', ...tools }, await loadEvent('push-default-branch'));
+    await writeFile(
+      ignoreFile,
+      'ignores:\n  - id: CVE-2019-10744\n    reason: waiting for the upgrade\n    expires: 2020-01-31\n',
+    );
+    const result = await runAction(
+      'sbom-and-sign',
+      { image, 'ignore-file': ignoreFile, severity: 'CRITICAL', signing: 'none', ...tools },
+      await loadEvent('push-default-branch'),
+    );
     expect(result.exitCode).not.toBe(0);
-    expect(visible(result.log)).toContain('ignore entry CVE-2019-10744 expired on 2020-01-31: it no longer ignores anything');
+    expect(visible(result.log)).toContain(
+      'ignore entry CVE-2019-10744 expired on 2020-01-31: it no longer ignores anything',
+    );
     expect(result.summary).toContain('Expired ignore entries');
   }, 180_000);
 });
@@ -217,7 +363,18 @@ describe('the vulnerability gate on real scanner output', () => {
 describe('a wrong password on a real image, without a scan', () => {
   it('cancels the upload sessions opened while the key was opening, and attaches nothing', async () => {
     const image = pushFixture('clean', 'wrong-password');
-    const result = await runAction('sbom-and-sign', { image, 'cosign-private-key': KEY.private, 'cosign-password': 'not-the-password', scan: 'false', sbom: 'false', 'attest-sbom': 'none' }, await loadEvent('push-default-branch'));
+    const result = await runAction(
+      'sbom-and-sign',
+      {
+        image,
+        'cosign-private-key': KEY.private,
+        'cosign-password': 'not-the-password',
+        scan: 'false',
+        sbom: 'false',
+        'attest-sbom': 'none',
+      },
+      await loadEvent('push-default-branch'),
+    );
     expect(result.exitCode).not.toBe(0);
     expect(visible(result.log)).toMatch(/input 'cosign-password': the password does not open this key/);
     expect(openUploads(`${run}/wrong-password`)).toEqual([]);
@@ -228,12 +385,36 @@ describe('a wrong password on a real image, without a scan', () => {
 describe('bad inputs fail before anything is read or pushed', () => {
   const digest = `sha256:${'0'.repeat(64)}`;
   const cases: [string, Record<string, string>, RegExp][] = [
-    ['a tag instead of a digest', { image: `${registry}/${run}/x:latest`, signing: 'none' }, /input 'image': '.*:latest' names a tag, not a digest.*Fix: pass build-image's 'image' output/],
-    ['a wrong password', { image: `${registry}/${run}/x@${digest}`, 'cosign-private-key': KEY.private, 'cosign-password': 'wrong' }, /input 'cosign-password': the password does not open this key\. Fix: pass the password the key was generated with/],
-    ['a malformed key', { image: `${registry}/${run}/x@${digest}`, 'cosign-private-key': 'BEGIN nothing', 'cosign-password': 'x' }, /input 'cosign-private-key': no PEM block found.*Fix: pass the whole cosign.key file/],
-    ['an unknown severity', { image: `${registry}/${run}/x@${digest}`, severity: 'CRITICAL,SEVERE', signing: 'none' }, /input 'severity': 'SEVERE' is not a severity\. Fix: use any of CRITICAL, HIGH, MEDIUM, LOW, UNKNOWN/],
-    ['an ignore entry without a reason', { image: `${registry}/${run}/x@${digest}`, 'ignore-file': 'test/fixtures/scan-app/Dockerfile', signing: 'none' }, /input 'ignore-file': test\/fixtures\/scan-app\/Dockerfile: expected a mapping with a list under 'ignores:'/],
-    ['keyless without an OIDC token', { image: `${registry}/${run}/x@${digest}`, signing: 'keyless' }, /input 'signing': is keyless but the job cannot request an OIDC token\. Fix: give the job permissions: id-token: write/],
+    [
+      'a tag instead of a digest',
+      { image: `${registry}/${run}/x:latest`, signing: 'none' },
+      /input 'image': '.*:latest' names a tag, not a digest.*Fix: pass build-image's 'image' output/,
+    ],
+    [
+      'a wrong password',
+      { image: `${registry}/${run}/x@${digest}`, 'cosign-private-key': KEY.private, 'cosign-password': 'wrong' },
+      /input 'cosign-password': the password does not open this key\. Fix: pass the password the key was generated with/,
+    ],
+    [
+      'a malformed key',
+      { image: `${registry}/${run}/x@${digest}`, 'cosign-private-key': 'BEGIN nothing', 'cosign-password': 'x' },
+      /input 'cosign-private-key': no PEM block found.*Fix: pass the whole cosign.key file/,
+    ],
+    [
+      'an unknown severity',
+      { image: `${registry}/${run}/x@${digest}`, severity: 'CRITICAL,SEVERE', signing: 'none' },
+      /input 'severity': 'SEVERE' is not a severity\. Fix: use any of CRITICAL, HIGH, MEDIUM, LOW, UNKNOWN/,
+    ],
+    [
+      'an ignore entry without a reason',
+      { image: `${registry}/${run}/x@${digest}`, 'ignore-file': 'test/fixtures/scan-app/Dockerfile', signing: 'none' },
+      /input 'ignore-file': test\/fixtures\/scan-app\/Dockerfile: expected a mapping with a list under 'ignores:'/,
+    ],
+    [
+      'keyless without an OIDC token',
+      { image: `${registry}/${run}/x@${digest}`, signing: 'keyless' },
+      /input 'signing': is keyless but the job cannot request an OIDC token\. Fix: give the job permissions: id-token: write/,
+    ],
   ];
 
   it.each(cases)('%s', async (_name, inputs, message) => {
@@ -258,46 +439,76 @@ describe('installing a pinned syft release into the tool cache', () => {
     // the platform's syft, served by a local stand-in for github.com's release downloads.
     const dir = await mkdtemp(join(tmpdir(), `${run}-release-`));
     const archive = join(dir, 'syft_1.57.1_linux_amd64.tar.gz');
-    const packed = spawnSync('tar', ['-C', dirname(realpathSync(tools.syft)), '-I', 'gzip -1', '-cf', archive, 'syft'], { encoding: 'utf8' });
+    const packed = spawnSync(
+      'tar',
+      ['-C', dirname(realpathSync(tools.syft)), '-I', 'gzip -1', '-cf', archive, 'syft'],
+      { encoding: 'utf8' },
+    );
     if (packed.status !== 0) throw new Error(packed.stderr);
     const bytes = readFileSync(archive);
     sha256 = createHash('sha256').update(bytes).digest('hex');
     const downloads: string[] = [];
     const server = createServer((req, res) => {
       downloads.push(req.url ?? '');
-      if (req.url === '/anchore/syft/releases/download/v1.57.1/syft_1.57.1_linux_amd64.tar.gz') res.writeHead(200, { 'content-type': 'application/gzip' }).end(bytes);
+      if (req.url === '/anchore/syft/releases/download/v1.57.1/syft_1.57.1_linux_amd64.tar.gz')
+        res.writeHead(200, { 'content-type': 'application/gzip' }).end(bytes);
       else res.writeHead(404).end('Not Found');
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    releases = { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, downloads, close: () => new Promise((resolve) => server.close(() => resolve())) };
+    releases = {
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      downloads,
+      close: () => new Promise((resolve) => server.close(() => resolve())),
+    };
     toolCache = await mkdtemp(join(tmpdir(), `${run}-toolcache-`));
     image = pushFixture('clean', 'installed');
   }, 120_000);
 
   afterAll(() => releases.close());
 
-  const inputs = (pin: string) => ({ image, 'syft-version': '1.57.1', 'syft-sha256': pin, 'tools-mirror': releases.url, 'attest-sbom': 'none', scan: 'false', signing: 'none' });
+  const inputs = (pin: string) => ({
+    image,
+    'syft-version': '1.57.1',
+    'syft-sha256': pin,
+    'tools-mirror': releases.url,
+    'attest-sbom': 'none',
+    scan: 'false',
+    signing: 'none',
+  });
 
   it('refuses an archive whose SHA-256 is not the pin, before unpacking or running it', async () => {
-    const result = await runAction('sbom-and-sign', inputs('0'.repeat(64)), await loadEvent('push-default-branch'), { PATH: '/usr/bin:/bin', RUNNER_TOOL_CACHE: toolCache });
+    const result = await runAction('sbom-and-sign', inputs('0'.repeat(64)), await loadEvent('push-default-branch'), {
+      PATH: '/usr/bin:/bin',
+      RUNNER_TOOL_CACHE: toolCache,
+    });
     expect(result.exitCode).not.toBe(0);
-    expect(visible(result.log)).toContain(`has SHA-256 ${sha256}, not the pinned ${'0'.repeat(64)}; it was not unpacked or run. Fix: set syft-sha256`);
+    expect(visible(result.log)).toContain(
+      `has SHA-256 ${sha256}, not the pinned ${'0'.repeat(64)}; it was not unpacked or run. Fix: set syft-sha256`,
+    );
     expect(readdirSync(toolCache)).toEqual([]);
-    expect(result.runnerTemp).toEqual([]);   // the refused archive is not left behind either
+    expect(result.runnerTemp).toEqual([]); // the refused archive is not left behind either
     expect(result.outputs['sbom-spdx']).toBeUndefined();
   }, 120_000);
 
   it('installs the pinned release, writes the SBOM with it, and finds it cached the next time', async () => {
-    const first = await runAction('sbom-and-sign', inputs(sha256), await loadEvent('push-default-branch'), { PATH: '/usr/bin:/bin', RUNNER_TOOL_CACHE: toolCache });
+    const first = await runAction('sbom-and-sign', inputs(sha256), await loadEvent('push-default-branch'), {
+      PATH: '/usr/bin:/bin',
+      RUNNER_TOOL_CACHE: toolCache,
+    });
     expect(visible(first.log)).not.toMatch(/::error/);
     expect(first.exitCode).toBe(0);
     expect(visible(first.log)).toContain(`syft 1.57.1 installed (sha256 ${sha256})`);
-    expect(JSON.parse(readFileSync(first.outputs['sbom-cyclonedx']!, 'utf8'))).toMatchObject({ bomFormat: 'CycloneDX' });
+    expect(JSON.parse(readFileSync(first.outputs['sbom-cyclonedx']!, 'utf8'))).toMatchObject({
+      bomFormat: 'CycloneDX',
+    });
     expect(existsSync(join(toolCache, 'syft', '1.57.1', 'x64', 'syft'))).toBe(true);
     // Only the SBOMs stay in RUNNER_TEMP: the archive and its unpacked copy went once cached.
     expect(first.runnerTemp).toEqual(['sbom-and-sign']);
     const downloadsBefore = releases.downloads.length;
-    const second = await runAction('sbom-and-sign', inputs(sha256), await loadEvent('push-default-branch'), { PATH: '/usr/bin:/bin', RUNNER_TOOL_CACHE: toolCache });
+    const second = await runAction('sbom-and-sign', inputs(sha256), await loadEvent('push-default-branch'), {
+      PATH: '/usr/bin:/bin',
+      RUNNER_TOOL_CACHE: toolCache,
+    });
     expect(second.exitCode).toBe(0);
     expect(visible(second.log)).toContain('syft 1.57.1 from the tool cache');
     expect(releases.downloads.length).toBe(downloadsBefore);

@@ -4,7 +4,15 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { acquireLease, createKubeClient, parseKubeconfig, readHistory, readyEndpoints, type KubeClient, type KubeObject } from '@deploy-suite/kube';
+import {
+  acquireLease,
+  createKubeClient,
+  parseKubeconfig,
+  readHistory,
+  readyEndpoints,
+  type KubeClient,
+  type KubeObject,
+} from '@deploy-suite/kube';
 import { loadEvent, repoRoot, runAction, type ActionRun } from '../support/action-runner.js';
 import { startGitHubApi } from '../support/github-api-double.js';
 import { playRelease, waitForSamples } from '../support/metrics.js';
@@ -17,12 +25,24 @@ const HEALTHY = { rps: 40, errorRate: 0, latencySeconds: 0.02 };
 let client: KubeClient;
 
 const deploy = async (app: string, n: number, extra: Record<string, string> = {}) => {
-  const run = await runAction('bluegreen-deploy', { kubeconfig, namespace, app, replicas: '3', image: digest(n), ...extra }, await loadEvent('push-default-branch'));
+  const run = await runAction(
+    'bluegreen-deploy',
+    { kubeconfig, namespace, app, replicas: '3', image: digest(n), ...extra },
+    await loadEvent('push-default-branch'),
+  );
   if (run.exitCode !== 0) throw new Error(run.log.slice(-2000));
   return run;
 };
-const verify = async (app: string, inputs: Record<string, string>) => runAction('verify-rollback', { kubeconfig, namespace, app, ...inputs }, await loadEvent('workflow-dispatch'));
-const metricInputs = { 'prometheus-url': prometheus, 'error-rate-max': '0.05', 'p95-max': '250ms', 'metrics-window': '5s', 'metrics-checks': '3', 'metrics-interval': '1s' };
+const verify = async (app: string, inputs: Record<string, string>) =>
+  runAction('verify-rollback', { kubeconfig, namespace, app, ...inputs }, await loadEvent('workflow-dispatch'));
+const metricInputs = {
+  'prometheus-url': prometheus,
+  'error-rate-max': '0.05',
+  'p95-max': '250ms',
+  'metrics-window': '5s',
+  'metrics-checks': '3',
+  'metrics-interval': '1s',
+};
 const live = async (app: string) => (await client.get('v1', 'Service', namespace, app))?.metadata.annotations ?? {};
 
 /** Reads the live Service's ready endpoints every 50 ms until stopped; the smallest count seen. */
@@ -97,7 +117,9 @@ describe('analysis after the switch', () => {
     expect(run.log).not.toMatch(/::error/);
     expect(run.exitCode).toBe(0);
     expect(run.outputs).toMatchObject({ verdict: 'passed', 'rolled-back': 'false' });
-    expect(JSON.parse(run.outputs.measurements!).map((m: { name: string; verdict: string }) => `${m.name}:${m.verdict}`)).toEqual(['error-rate:passed', 'p95-latency:passed']);
+    expect(
+      JSON.parse(run.outputs.measurements!).map((m: { name: string; verdict: string }) => `${m.name}:${m.verdict}`),
+    ).toEqual(['error-rate:passed', 'p95-latency:passed']);
     expect((await live(app))['deploy-suite.dev/live-colour']).toBe('green');
     expect(run.summary).toContain('```mermaid');
   }, 60_000);
@@ -105,15 +127,32 @@ describe('analysis after the switch', () => {
   it('an error-rate breach rolls back to the previous colour in seconds, with no moment without ready endpoints', async () => {
     await playRelease(app, 'green', { ...HEALTHY, errorRate: 0.3 });
     await new Promise((resolve) => setTimeout(resolve, 6000)); // the 5 s window fills with the spike
-    const { result: run, minReady } = await sampled(app, () => verify(app, { ...metricInputs, 'expect-digest': digest(2).split('@')[1]! }));
+    const { result: run, minReady } = await sampled(app, () =>
+      verify(app, { ...metricInputs, 'expect-digest': digest(2).split('@')[1]! }),
+    );
     expect(run.exitCode).toBe(1);
-    expect(run.outputs).toMatchObject({ verdict: 'failed', 'rolled-back': 'true', 'live-colour': 'blue', 'live-digest': digest(1).split('@')[1] });
-    expect(run.log).toMatch(/::error::analysis: the release sha256:d+2 is failed: error-rate failed \(0\.3 not <= 0\.05\).*Rolled back to sha256:d+1 on blue in [0-9.]+ s\. Fix: fix the release/);
+    expect(run.outputs).toMatchObject({
+      verdict: 'failed',
+      'rolled-back': 'true',
+      'live-colour': 'blue',
+      'live-digest': digest(1).split('@')[1],
+    });
+    expect(run.log).toMatch(
+      /::error::analysis: the release sha256:d+2 is failed: error-rate failed \(0\.3 not <= 0\.05\).*Rolled back to sha256:d+1 on blue in [0-9.]+ s\. Fix: fix the release/,
+    );
     expect(Number(run.outputs['rollback-seconds'])).toBeLessThan(5);
     expect(minReady).toBeGreaterThanOrEqual(3);
     const annotations = await live(app);
-    expect(annotations).toMatchObject({ 'deploy-suite.dev/live-colour': 'blue', 'deploy-suite.dev/previous-colour': 'green', 'deploy-suite.dev/revision': '3' });
-    expect((await readHistory(client, namespace, app))[0]).toMatchObject({ revision: 3, action: 'rollback', colour: 'blue' });
+    expect(annotations).toMatchObject({
+      'deploy-suite.dev/live-colour': 'blue',
+      'deploy-suite.dev/previous-colour': 'green',
+      'deploy-suite.dev/revision': '3',
+    });
+    expect((await readHistory(client, namespace, app))[0]).toMatchObject({
+      revision: 3,
+      action: 'rollback',
+      colour: 'blue',
+    });
     expect(run.summary).toContain('rolled back');
   }, 60_000);
 
@@ -165,7 +204,12 @@ describe('Prometheus down: the inconclusive policy decides', () => {
     const bad = digest(11).split('@')[1]!;
     const run = await verify(app, { ...down, 'expect-digest': bad });
     expect(run.exitCode).toBe(1);
-    expect(run.outputs).toMatchObject({ verdict: 'inconclusive', 'rolled-back': 'true', 'live-colour': 'blue', 'live-digest': digest(10).split('@')[1] });
+    expect(run.outputs).toMatchObject({
+      verdict: 'inconclusive',
+      'rolled-back': 'true',
+      'live-colour': 'blue',
+      'live-digest': digest(10).split('@')[1],
+    });
     const history = await readHistory(client, namespace, app);
     expect(history.map((h) => h.action)).toEqual(['rollback', 'deploy', 'deploy']);
     // "Re-run failed jobs" with Prometheus still down: the digest it was to check is no longer live, so it
@@ -190,16 +234,31 @@ describe('manual rollback (workflow_dispatch)', () => {
   it('to the previous release: a selector switch', async () => {
     const run = await verify(app, { 'rollback-to': 'previous' });
     expect(run.log).not.toMatch(/::error/);
-    expect(run.outputs).toMatchObject({ verdict: 'skipped', 'rolled-back': 'true', 'live-colour': 'green', 'live-digest': digest(21).split('@')[1], revision: '4' });
+    expect(run.outputs).toMatchObject({
+      verdict: 'skipped',
+      'rolled-back': 'true',
+      'live-colour': 'green',
+      'live-digest': digest(21).split('@')[1],
+      revision: '4',
+    });
     expect(run.summary).toContain('(switch)');
   });
 
   it('to a named revision no colour runs any more: deployed to the idle colour, then switched', async () => {
     const run = await verify(app, { 'rollback-to': '1' });
     expect(run.log).not.toMatch(/::error/);
-    expect(run.outputs).toMatchObject({ 'rolled-back': 'true', 'live-colour': 'blue', 'live-digest': digest(20).split('@')[1], revision: '5' });
+    expect(run.outputs).toMatchObject({
+      'rolled-back': 'true',
+      'live-colour': 'blue',
+      'live-digest': digest(20).split('@')[1],
+      revision: '5',
+    });
     expect(run.summary).toContain('(deployed)');
-    expect((await readHistory(client, namespace, app))[0]).toMatchObject({ revision: 5, action: 'rollback', digest: digest(20).split('@')[1] });
+    expect((await readHistory(client, namespace, app))[0]).toMatchObject({
+      revision: 5,
+      action: 'rollback',
+      digest: digest(20).split('@')[1],
+    });
   });
 
   it('to the live digest: nothing to do', async () => {
@@ -216,22 +275,34 @@ describe('manual rollback (workflow_dispatch)', () => {
 
   it('after the old colour was scaled down: scaled up, ready, then switched', async () => {
     await deploy(app, 23, { 'scale-down-delay': '0' }); // green r6, blue scaled to 0
-    expect((await client.get<KubeObject & { spec: { replicas: number } }>('apps/v1', 'Deployment', namespace, 'manual-blue'))?.spec.replicas).toBe(0);
+    expect(
+      (await client.get<KubeObject & { spec: { replicas: number } }>('apps/v1', 'Deployment', namespace, 'manual-blue'))
+        ?.spec.replicas,
+    ).toBe(0);
     const { result: run, minReady } = await sampled(app, () => verify(app, { 'rollback-to': 'previous' }));
     expect(run.log).not.toMatch(/::error/);
-    expect(run.outputs).toMatchObject({ 'rolled-back': 'true', 'live-colour': 'blue', 'live-digest': digest(20).split('@')[1] });
+    expect(run.outputs).toMatchObject({
+      'rolled-back': 'true',
+      'live-colour': 'blue',
+      'live-digest': digest(20).split('@')[1],
+    });
     expect(run.summary).toContain('(scaled-up)');
     expect(minReady).toBeGreaterThanOrEqual(3);
     expect(await readyEndpoints(client, namespace, 'manual')).toBeGreaterThanOrEqual(3);
   }, 120_000);
 
   it('while a deploy holds the lock: waits up to lock-timeout, then fails clearly', async () => {
-    const lease = await acquireLease(client, namespace, 'manual-deploy', 'acme/shop/actions/runs/77', { durationSeconds: 60, waitMs: 1000 });
+    const lease = await acquireLease(client, namespace, 'manual-deploy', 'acme/shop/actions/runs/77', {
+      durationSeconds: 60,
+      waitMs: 1000,
+    });
     try {
       const before = await live(app);
       const run: ActionRun = await verify(app, { 'rollback-to': 'previous', 'lock-timeout': '2s' });
       expect(run.exitCode).toBe(1);
-      expect(run.log).toMatch(/lock: another deploy or rollback of manual holds the lock \(acme\/shop\/actions\/runs\/77\)/);
+      expect(run.log).toMatch(
+        /lock: another deploy or rollback of manual holds the lock \(acme\/shop\/actions\/runs\/77\)/,
+      );
       expect(await live(app)).toEqual(before);
     } finally {
       await lease.release();
@@ -244,14 +315,39 @@ describe('GitHub deployments after a rollback', () => {
     const app = 'gh';
     await deploy(app, 30);
     await deploy(app, 31);
-    const shape = (id: number, n: number) => ({ id, url: `https://api.github.com/repos/acme/shop-api/deployments/${id}`, sha: '8f3c2a1b9d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a', ref: 'trunk', task: 'deploy', environment: 'production', created_at: '2026-11-27T10:00:00Z', payload: { app, namespace, image: digest(n) } });
+    const shape = (id: number, n: number) => ({
+      id,
+      url: `https://api.github.com/repos/acme/shop-api/deployments/${id}`,
+      sha: '8f3c2a1b9d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a',
+      ref: 'trunk',
+      task: 'deploy',
+      environment: 'production',
+      created_at: '2026-11-27T10:00:00Z',
+      payload: { app, namespace, image: digest(n) },
+    });
     const api = await startGitHubApi({
-      'GET /repos/acme/shop-api/deployments?environment=production&per_page=30': [shape(602, 31), shape(601, 30), { ...shape(600, 30), payload: { app: 'other', namespace, image: digest(30) } }],
+      'GET /repos/acme/shop-api/deployments?environment=production&per_page=30': [
+        shape(602, 31),
+        shape(601, 30),
+        { ...shape(600, 30), payload: { app: 'other', namespace, image: digest(30) } },
+      ],
       'POST /repos/acme/shop-api/deployments/602/statuses': { id: 1, state: 'failure' },
       'POST /repos/acme/shop-api/deployments/601/statuses': { id: 2, state: 'success' },
     });
     try {
-      const run = await runAction('verify-rollback', { kubeconfig, namespace, app, 'rollback-to': 'previous', environment: 'production', 'github-token': 'ghs_rollbacktoken42' }, await loadEvent('workflow-dispatch'), { GITHUB_API_URL: api.url });
+      const run = await runAction(
+        'verify-rollback',
+        {
+          kubeconfig,
+          namespace,
+          app,
+          'rollback-to': 'previous',
+          environment: 'production',
+          'github-token': 'ghs_rollbacktoken42',
+        },
+        await loadEvent('workflow-dispatch'),
+        { GITHUB_API_URL: api.url },
+      );
       expect(run.log).not.toMatch(/::error|::warning/);
       expect(run.outputs['rolled-back']).toBe('true');
       expect(api.requests.map((r) => `${r.method} ${r.url}`)).toEqual([
@@ -260,23 +356,45 @@ describe('GitHub deployments after a rollback', () => {
         'POST /repos/acme/shop-api/deployments/601/statuses',
       ]);
       expect(api.requests[0]!.authorization).toBe('Bearer ghs_rollbacktoken42');
-      expect(api.requests[1]!.body).toMatchObject({ state: 'failure', description: 'rolled back: manual rollback', auto_inactive: true });
-      expect(api.requests[2]!.body).toMatchObject({ state: 'success', description: expect.stringContaining('live again after a rollback') });
-      expect(run.log.split('\n').filter((l) => !l.startsWith('::add-mask::')).join('\n')).not.toContain('ghs_rollbacktoken42');
+      expect(api.requests[1]!.body).toMatchObject({
+        state: 'failure',
+        description: 'rolled back: manual rollback',
+        auto_inactive: true,
+      });
+      expect(api.requests[2]!.body).toMatchObject({
+        state: 'success',
+        description: expect.stringContaining('live again after a rollback'),
+      });
+      expect(
+        run.log
+          .split('\n')
+          .filter((l) => !l.startsWith('::add-mask::'))
+          .join('\n'),
+      ).not.toContain('ghs_rollbacktoken42');
     } finally {
       await api.close();
     }
   });
 });
 
-
 describe('a deploy killed mid-rollout', () => {
   it('left the preview parked (selecting no pod): the rollback points it back at the warm colour and switches', async () => {
     const app = 'parked';
     await deploy(app, 40); // r1 blue
     await deploy(app, 41); // r2 green, blue warm
-    const previewColour = async () => ((await client.get('v1', 'Service', namespace, `${app}-preview`)) as unknown as { spec: { selector: Record<string, string> } }).spec.selector['deploy-suite.dev/colour'];
-    const killed = await runAction('bluegreen-deploy', { kubeconfig, namespace, app, replicas: '3', image: digest(42) }, await loadEvent('push-default-branch'), {}, { killWhenLogShows: '::group::rollout' });
+    const previewColour = async () =>
+      (
+        (await client.get('v1', 'Service', namespace, `${app}-preview`)) as unknown as {
+          spec: { selector: Record<string, string> };
+        }
+      ).spec.selector['deploy-suite.dev/colour'];
+    const killed = await runAction(
+      'bluegreen-deploy',
+      { kubeconfig, namespace, app, replicas: '3', image: digest(42) },
+      await loadEvent('push-default-branch'),
+      {},
+      { killWhenLogShows: '::group::rollout' },
+    );
     expect(killed.exitCode).not.toBe(0);
     expect(await previewColour()).toBe('none');
     const run = await verify(app, { 'rollback-to': 'previous' });

@@ -18,7 +18,13 @@ const artifacts = mkdtempSync(join(tmpdir(), `${run}-artifacts-`));
 let client: KubeClient;
 let userRepo: string;
 
-function act(event: string, workflow: string, payload: unknown, vars: Record<string, string>, secrets: Record<string, string>) {
+function act(
+  event: string,
+  workflow: string,
+  payload: unknown,
+  vars: Record<string, string>,
+  secrets: Record<string, string>,
+) {
   return runAct(userRepo, { event, workflow, payload, vars, secrets, artifacts });
 }
 
@@ -34,7 +40,10 @@ describe('the pull-request check workflow', () => {
   const image = `${registryHost()}/${run}/shop`;
 
   beforeAll(async () => {
-    await client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }, { fieldManager: 'test' });
+    await client.apply(
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } },
+      { fieldManager: 'test' },
+    );
   });
   afterAll(async () => {
     await client.delete('v1', 'Namespace', undefined, namespace);
@@ -42,11 +51,17 @@ describe('the pull-request check workflow', () => {
 
   it('builds and pushes only pr-<n>, passes the gate, shows the deploy as a dry run, and changes nothing in the cluster', async () => {
     const event = await loadEvent('pull-request');
-    const result = await act('pull_request', 'pr.yml', event.payload, { IMAGE: image, NAMESPACE: namespace, TRIVY_CACHE_DIR: process.env.DEPLOY_SUITE_TRIVY_CACHE! }, {
-      KUBECONFIG: Buffer.from(kubeconfigText).toString('base64'),
-      REGISTRY_USERNAME: 'nobody',
-      REGISTRY_PASSWORD: 'unused-password',
-    });
+    const result = await act(
+      'pull_request',
+      'pr.yml',
+      event.payload,
+      { IMAGE: image, NAMESPACE: namespace, TRIVY_CACHE_DIR: process.env.DEPLOY_SUITE_TRIVY_CACHE! },
+      {
+        KUBECONFIG: Buffer.from(kubeconfigText).toString('base64'),
+        REGISTRY_USERNAME: 'nobody',
+        REGISTRY_PASSWORD: 'unused-password',
+      },
+    );
     expect(result.jobs).toEqual({ 'check/pr-check/check': 'success' });
     expect(result.code).toBe(0);
     expect(result.summaries.map((s) => s.content).join('\n')).toMatch(/Deployment shop-blue/);
@@ -65,7 +80,13 @@ describe('the release workflow, then a bad version, then the rollback button', (
   const production = `${run}-production`;
   const image = `${registryHost()}/${run}/release`;
   const cosignKey = readFileSync(join(repoRoot, 'test/fixtures/cosign/cosign.key'), 'utf8');
-  const vars = () => ({ IMAGE: image, NAMESPACE: production, STAGING_NAMESPACE: staging, TRIVY_CACHE_DIR: process.env.DEPLOY_SUITE_TRIVY_CACHE!, PROMETHEUS_URL: process.env.DEPLOY_SUITE_PROMETHEUS! });
+  const vars = () => ({
+    IMAGE: image,
+    NAMESPACE: production,
+    STAGING_NAMESPACE: staging,
+    TRIVY_CACHE_DIR: process.env.DEPLOY_SUITE_TRIVY_CACHE!,
+    PROMETHEUS_URL: process.env.DEPLOY_SUITE_PROMETHEUS!,
+  });
   const secrets = () => ({
     KUBECONFIG: Buffer.from(kubeconfigText).toString('base64'),
     REGISTRY_USERNAME: 'nobody',
@@ -74,11 +95,13 @@ describe('the release workflow, then a bad version, then the rollback button', (
     COSIGN_PRIVATE_KEY: `"${cosignKey.trim().replace(/\n/g, '\\n')}"`,
     COSIGN_PASSWORD: 'fixture-password',
   });
-  const liveOf = async (namespace: string) => (await client.get('v1', 'Service', namespace, 'shop'))?.metadata.annotations ?? {};
+  const liveOf = async (namespace: string) =>
+    (await client.get('v1', 'Service', namespace, 'shop'))?.metadata.annotations ?? {};
   let first = '';
 
   beforeAll(async () => {
-    for (const name of [staging, production]) await client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, { fieldManager: 'test' });
+    for (const name of [staging, production])
+      await client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, { fieldManager: 'test' });
     // What Prometheus sees of the app: blue (the first release's colour) healthy.
     await playRelease('shop', 'blue', { rps: 40, errorRate: 0, latencySeconds: 0.02 });
   });
@@ -89,7 +112,12 @@ describe('the release workflow, then a bad version, then the rollback button', (
   it('a good version: built, scanned, signed with the key from secrets, SBOM uploaded, analysed, live in staging then production', async () => {
     const event = await loadEvent('push-default-branch');
     const result = await act('push', 'release.yml', event.payload, vars(), secrets());
-    expect(result.jobs).toMatchObject({ 'release/release/build': 'success', 'release/release/sign': 'success', 'release/release/staging': 'success', 'release/release/production': 'success' });
+    expect(result.jobs).toMatchObject({
+      'release/release/build': 'success',
+      'release/release/sign': 'success',
+      'release/release/staging': 'success',
+      'release/release/production': 'success',
+    });
     expect(result.code).toBe(0);
     // The registry: the release tags, and the signature's tag index next to the digest.
     const tags = await listTags(`${run}/release`);
@@ -99,15 +127,26 @@ describe('the release workflow, then a bad version, then the rollback button', (
     first = indexTag!.replace('sha256-', 'sha256:');
     // The cluster: the same digest live in both environments, its signature checked on the way in.
     for (const namespace of [staging, production]) {
-      expect(await liveOf(namespace)).toMatchObject({ 'deploy-suite.dev/live-colour': 'blue', 'deploy-suite.dev/live-digest': first, 'deploy-suite.dev/revision': '1' });
+      expect(await liveOf(namespace)).toMatchObject({
+        'deploy-suite.dev/live-colour': 'blue',
+        'deploy-suite.dev/live-digest': first,
+        'deploy-suite.dev/revision': '1',
+      });
     }
     expect(result.log.match(/signature verified: key /g)).toHaveLength(2);
     expect(result.log).toMatch(/error-rate 2\/2: ok/);
     // The SBOM artifact, named after the image and digest.
     const artifact = readdirSync(artifacts).find((name) => name === `sbom-${run}-release-${first.slice(7, 19)}`);
     expect(artifact).toBeDefined();
-    expect(readdirSync(join(artifacts, artifact!))).toEqual(expect.arrayContaining([expect.stringMatching(/\.spdx\.json$/), expect.stringMatching(/\.cyclonedx\.json$/), expect.stringMatching(/\.sarif$/)]));
-    for (const secret of ['unused-password', 'fixture-password', cosignKey.split('\n')[1]!]) expect(result.log).not.toContain(secret);
+    expect(readdirSync(join(artifacts, artifact!))).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/\.spdx\.json$/),
+        expect.stringMatching(/\.cyclonedx\.json$/),
+        expect.stringMatching(/\.sarif$/),
+      ]),
+    );
+    for (const secret of ['unused-password', 'fixture-password', cosignKey.split('\n')[1]!])
+      expect(result.log).not.toContain(secret);
   }, 400_000);
 
   it('a bad version: its analysis in staging fails, staging switches back by itself, production never sees it', async () => {
@@ -118,21 +157,43 @@ describe('the release workflow, then a bad version, then the rollback button', (
     const result = await act('push', 'release.yml', event.payload, vars(), secrets());
     expect(result.code).not.toBe(0);
     expect(result.jobs).toMatchObject({ 'release/release/staging': 'failure' });
-    expect(result.log).toMatch(/\[release\/release\/staging\] +❌ +Failure - Main acme\/deploy-suite\/actions\/verify-rollback@v1/);
-    expect(result.log).not.toMatch(/\[release\/release\/production\] .*Main acme\/deploy-suite\/actions\/bluegreen-deploy/);
+    expect(result.log).toMatch(
+      /\[release\/release\/staging\] +❌ +Failure - Main acme\/deploy-suite\/actions\/verify-rollback@v1/,
+    );
+    expect(result.log).not.toMatch(
+      /\[release\/release\/production\] .*Main acme\/deploy-suite\/actions\/bluegreen-deploy/,
+    );
     const stagingState = await liveOf(staging);
-    expect(stagingState).toMatchObject({ 'deploy-suite.dev/live-colour': 'blue', 'deploy-suite.dev/live-digest': first, 'deploy-suite.dev/previous-colour': 'green', 'deploy-suite.dev/revision': '3' });
+    expect(stagingState).toMatchObject({
+      'deploy-suite.dev/live-colour': 'blue',
+      'deploy-suite.dev/live-digest': first,
+      'deploy-suite.dev/previous-colour': 'green',
+      'deploy-suite.dev/revision': '3',
+    });
     expect((await readHistory(client, staging, 'shop')).map((h) => h.action)).toEqual(['rollback', 'deploy', 'deploy']);
-    expect(await liveOf(production)).toMatchObject({ 'deploy-suite.dev/live-digest': first, 'deploy-suite.dev/revision': '1' });
+    expect(await liveOf(production)).toMatchObject({
+      'deploy-suite.dev/live-digest': first,
+      'deploy-suite.dev/revision': '1',
+    });
   }, 400_000);
 
   it('the rollback button (workflow_dispatch): staging back to the revision a person names', async () => {
-    const result = await act('workflow_dispatch', 'rollback.yml', { inputs: { environment: 'staging', namespace: staging, 'rollback-to': '2' } }, {}, { KUBECONFIG: Buffer.from(kubeconfigText).toString('base64') });
+    const result = await act(
+      'workflow_dispatch',
+      'rollback.yml',
+      { inputs: { environment: 'staging', namespace: staging, 'rollback-to': '2' } },
+      {},
+      { KUBECONFIG: Buffer.from(kubeconfigText).toString('base64') },
+    );
     expect(Object.values(result.jobs)).toEqual(['success']);
     expect(result.code).toBe(0);
     const state = await liveOf(staging);
     expect(state).toMatchObject({ 'deploy-suite.dev/live-colour': 'green', 'deploy-suite.dev/revision': '4' });
     expect(state['deploy-suite.dev/live-digest']).not.toBe(first);
-    expect((await readHistory(client, staging, 'shop'))[0]).toMatchObject({ revision: 4, action: 'rollback', colour: 'green' });
+    expect((await readHistory(client, staging, 'shop'))[0]).toMatchObject({
+      revision: 4,
+      action: 'rollback',
+      colour: 'green',
+    });
   }, 300_000);
 });

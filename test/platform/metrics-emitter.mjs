@@ -28,10 +28,7 @@ setInterval(() => {
 }, TICK_MS).unref();
 
 function exposition() {
-  const lines = [
-    '# HELP http_requests_total Requests served, by status class.',
-    '# TYPE http_requests_total counter',
-  ];
+  const lines = ['# HELP http_requests_total Requests served, by status class.', '# TYPE http_requests_total counter'];
   for (const [key, s] of series) {
     const [app, colour] = key.split('/');
     const l = `app="${app}",colour="${colour}"`;
@@ -42,7 +39,9 @@ function exposition() {
   for (const [key, s] of series) {
     const [app, colour] = key.split('/');
     const l = `app="${app}",colour="${colour}"`;
-    BUCKETS.forEach((le, i) => lines.push(`http_request_duration_seconds_bucket{${l},le="${le}"} ${s.buckets[i].toFixed(3)}`));
+    BUCKETS.forEach((le, i) =>
+      lines.push(`http_request_duration_seconds_bucket{${l},le="${le}"} ${s.buckets[i].toFixed(3)}`),
+    );
     lines.push(`http_request_duration_seconds_bucket{${l},le="+Inf"} ${s.requests.toFixed(3)}`);
     lines.push(`http_request_duration_seconds_sum{${l}} ${s.sum.toFixed(3)}`);
     lines.push(`http_request_duration_seconds_count{${l}} ${s.requests.toFixed(3)}`);
@@ -69,8 +68,14 @@ createServer((req, res) => {
   req.on('end', () => {
     const b = JSON.parse(body || '{}');
     const s = series.get(key) ?? { requests: 0, errors: 0, sum: 0, buckets: BUCKETS.map(() => 0) };
-    Object.assign(s, { rps: Number(b.rps ?? 20), errorRate: Number(b.errorRate ?? 0), latencySeconds: Number(b.latencySeconds ?? 0.02) });
+    Object.assign(s, {
+      rps: Number(b.rps ?? 20),
+      errorRate: Number(b.errorRate ?? 0),
+      latencySeconds: Number(b.latencySeconds ?? 0.02),
+    });
     series.set(key, s);
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ key, rps: s.rps, errorRate: s.errorRate, latencySeconds: s.latencySeconds }));
+    res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ key, rps: s.rps, errorRate: s.errorRate, latencySeconds: s.latencySeconds }));
   });
 }).listen(port, '127.0.0.1');

@@ -30,7 +30,11 @@ export interface ActOptions {
 }
 
 function git(args: string[], cwd: string): Promise<void> {
-  return new Promise((resolve, reject) => spawn('git', args, { cwd, stdio: 'ignore' }).on('close', (code) => (code === 0 ? resolve() : reject(new Error(`git ${args.join(' ')} failed`)))));
+  return new Promise((resolve, reject) =>
+    spawn('git', args, { cwd, stdio: 'ignore' }).on('close', (code) =>
+      code === 0 ? resolve() : reject(new Error(`git ${args.join(' ')} failed`)),
+    ),
+  );
 }
 
 /** A user's repository: their app, their caller workflows, their GitHub remote (act reads the name from it). */
@@ -56,23 +60,51 @@ export async function commit(repo: string, message: string, files: Record<string
   await git(['-c', 'user.email=ci@example.com', '-c', 'user.name=ci', 'commit', '-qm', message], repo);
 }
 
-interface ActLine { msg?: string; job?: string; raw_output?: boolean; jobResult?: string; command?: string; content?: string; step?: string }
+interface ActLine {
+  msg?: string;
+  job?: string;
+  raw_output?: boolean;
+  jobResult?: string;
+  command?: string;
+  content?: string;
+  step?: string;
+}
 
 /** Runs act in the user repository; resolves with its exit code, log, job results and step summaries. */
 export function runAct(repo: string, options: ActOptions): Promise<ActRun> {
   const dir = mkdtempSync(join(tmpdir(), 'act-'));
   writeFileSync(join(dir, 'event.json'), JSON.stringify(options.payload));
-  writeFileSync(join(dir, 'secrets'), Object.entries(options.secrets ?? {}).map(([k, v]) => `${k}=${v}`).join('\n'));
+  writeFileSync(
+    join(dir, 'secrets'),
+    Object.entries(options.secrets ?? {})
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n'),
+  );
   const args = [
-    options.event, '-W', `.github/workflows/${options.workflow}`, '-P', 'ubuntu-latest=-self-hosted', '--json',
-    '--local-repository', `acme/deploy-suite@v1=${repoRoot}`,
+    options.event,
+    '-W',
+    `.github/workflows/${options.workflow}`,
+    '-P',
+    'ubuntu-latest=-self-hosted',
+    '--json',
+    '--local-repository',
+    `acme/deploy-suite@v1=${repoRoot}`,
     // GitHub's artifact service cannot run here: a local stand-in keeps what would be uploaded.
-    '--local-repository', `actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02=${join(repoRoot, 'test/fixtures/actions/upload-artifact')}`,
-    '--secret-file', join(dir, 'secrets'), '-e', join(dir, 'event.json'),
+    '--local-repository',
+    `actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02=${join(repoRoot, 'test/fixtures/actions/upload-artifact')}`,
+    '--secret-file',
+    join(dir, 'secrets'),
+    '-e',
+    join(dir, 'event.json'),
     ...Object.entries(options.vars ?? {}).flatMap(([k, v]) => ['--var', `${k}=${v}`]),
   ];
   const cache = process.env.DEPLOY_SUITE_CACHE!;
-  const env = { ...process.env, ACT_DISABLE_VERSION_CHECK: '1', DEPLOY_SUITE_ARTIFACTS: options.artifacts, PATH: `${cache}/bin:${cache}/tools:${process.env.PATH}` };
+  const env = {
+    ...process.env,
+    ACT_DISABLE_VERSION_CHECK: '1',
+    DEPLOY_SUITE_ARTIFACTS: options.artifacts,
+    PATH: `${cache}/bin:${cache}/tools:${process.env.PATH}`,
+  };
   return new Promise((resolve) => {
     const child = spawn(process.env.DEPLOY_SUITE_ACT!, args, { cwd: repo, env });
     const run: ActRun = { code: 1, log: '', jobs: {}, summaries: [] };
@@ -89,9 +121,15 @@ export function runAct(repo: string, options: ActOptions): Promise<ActRun> {
       const job = entry.job?.trim(); // act pads job names to align its columns
       const prefix = job ? `[${job}] ` : '';
       const text = (entry.msg ?? '').replace(/\n$/, '');
-      run.log += entry.raw_output ? text.split('\n').map((l) => `${prefix}  | ${l}\n`).join('') : `${prefix}${text}\n`;
+      run.log += entry.raw_output
+        ? text
+            .split('\n')
+            .map((l) => `${prefix}  | ${l}\n`)
+            .join('')
+        : `${prefix}${text}\n`;
       if (job && entry.jobResult) run.jobs[job] = entry.jobResult;
-      if (entry.command === 'summary' && entry.content) run.summaries.push({ job: job ?? '', step: entry.step ?? '', content: entry.content });
+      if (entry.command === 'summary' && entry.content)
+        run.summaries.push({ job: job ?? '', step: entry.step ?? '', content: entry.content });
     };
     const onData = (chunk: Buffer) => {
       pending += chunk.toString();
@@ -107,9 +145,16 @@ export function runAct(repo: string, options: ActOptions): Promise<ActRun> {
       rmSync(dir, { recursive: true, force: true });
       // Every run's log is kept for a person to read when an assertion fails (CI keeps .tmp/).
       mkdirSync(join(repoRoot, '.tmp/act'), { recursive: true });
-      writeFileSync(join(repoRoot, '.tmp/act', `${basename(repo)}-${options.workflow.replace(/\.yml$/, '')}-${Date.now()}.log`), run.log);
+      writeFileSync(
+        join(repoRoot, '.tmp/act', `${basename(repo)}-${options.workflow.replace(/\.yml$/, '')}-${Date.now()}.log`),
+        run.log,
+      );
       // act masks secrets and ::add-mask:: values in its log as the runner does; summaries are not masked.
-      captureRun(`act-${options.workflow}`, { shown: [run.log], unmasked: run.summaries.map((s) => s.content), secrets: Object.values(options.secrets ?? {}).map((v) => v.replace(/^"(.*)"$/s, '$1').replace(/\\n/g, '\n')) });
+      captureRun(`act-${options.workflow}`, {
+        shown: [run.log],
+        unmasked: run.summaries.map((s) => s.content),
+        secrets: Object.values(options.secrets ?? {}).map((v) => v.replace(/^"(.*)"$/s, '$1').replace(/\\n/g, '\n')),
+      });
       resolve(run);
     });
   });

@@ -82,7 +82,9 @@ export async function runAction(
   // Under the test command's coverage, the same bundles with source maps, each run writing V8 coverage.
   const coverage = process.env.DEPLOY_SUITE_COVERAGE;
   if (coverage) env.NODE_V8_COVERAGE = join(coverage, 'v8');
-  const entry = coverage ? join(coverage, 'dist', action, 'index.js') : join(repoRoot, 'actions', action, 'dist', 'index.js');
+  const entry = coverage
+    ? join(coverage, 'dist', action, 'index.js')
+    : join(repoRoot, 'actions', action, 'dist', 'index.js');
   const child = spawn(node24(), [entry], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stdout.on('data', (chunk: Buffer) => {
@@ -101,11 +103,25 @@ export async function runAction(
   const seconds = (performance.now() - started) / 1000;
   const outputText = await readFile(join(dir, 'output'), 'utf8');
   const summary = await readFile(join(dir, 'summary'), 'utf8');
-  const secrets = Object.entries(inputs).filter(([name]) => SECRET_INPUT.test(name)).map(([, value]) => value);
-  secrets.push(...Object.entries(extraEnv).filter(([name]) => /TOKEN|PASSWORD/.test(name) && !name.endsWith('_URL')).map(([, value]) => value));
+  const secrets = Object.entries(inputs)
+    .filter(([name]) => SECRET_INPUT.test(name))
+    .map(([, value]) => value);
+  secrets.push(
+    ...Object.entries(extraEnv)
+      .filter(([name]) => /TOKEN|PASSWORD/.test(name) && !name.endsWith('_URL'))
+      .map(([, value]) => value),
+  );
   captureRun(action, { shown: [log], unmasked: [summary, outputText], secrets });
   const runnerTemp = (await readdir(dir)).filter((name) => !['event.json', 'output', 'summary'].includes(name)).sort();
-  return { exitCode, log, shown: displayedLog(log), outputs: parseOutputFile(outputText), summary, seconds, runnerTemp };
+  return {
+    exitCode,
+    log,
+    shown: displayedLog(log),
+    outputs: parseOutputFile(outputText),
+    summary,
+    seconds,
+    runnerTemp,
+  };
 }
 
 /** Reads GITHUB_OUTPUT's `name<<delimiter … delimiter` blocks (and plain name=value lines). */

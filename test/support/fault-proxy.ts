@@ -29,17 +29,23 @@ export class FaultProxy {
   async start(): Promise<string> {
     const [host, port] = this.upstream.split(':');
     this.server = createServer((req: IncomingMessage, res: ServerResponse) => {
-      const fault = this.faults.find((f) => f.times > 0 && (!f.method || f.method === req.method) && f.path.test(req.url ?? ''));
+      const fault = this.faults.find(
+        (f) => f.times > 0 && (!f.method || f.method === req.method) && f.path.test(req.url ?? ''),
+      );
       if (fault) {
         fault.times--;
-        this.injected.push(`${req.method} ${req.url} -> ${fault.reset ? 'reset' : fault.stallMs ? `stalled ${fault.stallMs} ms` : fault.status}`);
+        this.injected.push(
+          `${req.method} ${req.url} -> ${fault.reset ? 'reset' : fault.stallMs ? `stalled ${fault.stallMs} ms` : fault.status}`,
+        );
         if (fault.reset) {
           req.socket.destroy();
           return;
         }
         if (fault.status) {
           req.resume();
-          res.writeHead(fault.status, { 'content-type': 'application/json' }).end(JSON.stringify({ errors: [{ code: 'UNAVAILABLE', message: 'injected fault' }] }));
+          res
+            .writeHead(fault.status, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ errors: [{ code: 'UNAVAILABLE', message: 'injected fault' }] }));
           return;
         }
       }

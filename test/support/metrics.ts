@@ -9,7 +9,10 @@ const emitter = () => process.env.DEPLOY_SUITE_EMITTER ?? 'http://127.0.0.1:9464
 const prometheus = () => process.env.DEPLOY_SUITE_PROMETHEUS ?? 'http://127.0.0.1:9090';
 
 export async function playRelease(app: string, colour: 'blue' | 'green', behaviour: Behaviour): Promise<void> {
-  const response = await fetch(`${emitter()}/apps/${app}/${colour}`, { method: 'PUT', body: JSON.stringify(behaviour) });
+  const response = await fetch(`${emitter()}/apps/${app}/${colour}`, {
+    method: 'PUT',
+    body: JSON.stringify(behaviour),
+  });
   if (!response.ok) throw new Error(`the metrics emitter answered ${response.status}`);
 }
 
@@ -22,7 +25,9 @@ export async function waitForSamples(app: string, colour: string, samples: numbe
   const deadline = Date.now() + timeoutMs;
   const query = `count_over_time(http_requests_total{app="${app}",colour="${colour}",code="200"}[1m])`;
   while (Date.now() < deadline) {
-    const body = (await (await fetch(`${prometheus()}/api/v1/query?query=${encodeURIComponent(query)}`)).json()) as { data?: { result?: { value: [number, string] }[] } };
+    const body = (await (await fetch(`${prometheus()}/api/v1/query?query=${encodeURIComponent(query)}`)).json()) as {
+      data?: { result?: { value: [number, string] }[] };
+    };
     if (Number(body.data?.result?.[0]?.value[1] ?? 0) >= samples) return;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }

@@ -9,7 +9,10 @@ export function useNamespace(namespace: string): () => KubeClient {
   let client: KubeClient | undefined;
   beforeAll(async () => {
     client = createKubeClient(parseKubeconfig(readFileSync(process.env.DEPLOY_SUITE_KUBECONFIG!, 'utf8')));
-    await client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }, { fieldManager: 'test' });
+    await client.apply(
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } },
+      { fieldManager: 'test' },
+    );
   });
   afterAll(async () => {
     await client?.delete('v1', 'Namespace', undefined, namespace);

@@ -12,20 +12,31 @@ const ACCEPT = [
 
 export function registryHost(): string {
   const host = process.env.DEPLOY_SUITE_REGISTRY;
-  if (!host) throw new Error('DEPLOY_SUITE_REGISTRY is not set: start the platform with test/platform/up.sh (npm test does)');
+  if (!host)
+    throw new Error('DEPLOY_SUITE_REGISTRY is not set: start the platform with test/platform/up.sh (npm test does)');
   return host;
 }
 
 export async function tagDigest(repository: string, tag: string): Promise<string | undefined> {
-  const response = await fetch(`http://${registryHost()}/v2/${repository}/manifests/${tag}`, { method: 'HEAD', headers: { accept: ACCEPT } });
+  const response = await fetch(`http://${registryHost()}/v2/${repository}/manifests/${tag}`, {
+    method: 'HEAD',
+    headers: { accept: ACCEPT },
+  });
   if (response.status === 404) return undefined;
   if (!response.ok) throw new Error(`HEAD ${repository}:${tag} answered ${response.status}`);
   return response.headers.get('docker-content-digest') ?? undefined;
 }
 
-export async function imageConfig(repository: string, digest: string): Promise<{ config: { User?: string; Labels?: Record<string, string> } }> {
-  const manifest = (await (await fetch(`http://${registryHost()}/v2/${repository}/manifests/${digest}`, { headers: { accept: ACCEPT } })).json()) as { config: { digest: string } };
-  return (await (await fetch(`http://${registryHost()}/v2/${repository}/blobs/${manifest.config.digest}`)).json()) as { config: { User?: string; Labels?: Record<string, string> } };
+export async function imageConfig(
+  repository: string,
+  digest: string,
+): Promise<{ config: { User?: string; Labels?: Record<string, string> } }> {
+  const manifest = (await (
+    await fetch(`http://${registryHost()}/v2/${repository}/manifests/${digest}`, { headers: { accept: ACCEPT } })
+  ).json()) as { config: { digest: string } };
+  return (await (await fetch(`http://${registryHost()}/v2/${repository}/blobs/${manifest.config.digest}`)).json()) as {
+    config: { User?: string; Labels?: Record<string, string> };
+  };
 }
 
 export async function listTags(repository: string): Promise<string[]> {
@@ -41,7 +52,11 @@ async function putBlob(repository: string, bytes: Buffer): Promise<string> {
   const start = await fetch(`http://${registryHost()}/v2/${repository}/blobs/uploads/`, { method: 'POST' });
   const location = new URL(start.headers.get('location')!, `http://${registryHost()}`);
   location.searchParams.set('digest', digest);
-  const put = await fetch(location, { method: 'PUT', body: new Uint8Array(bytes), headers: { 'content-type': 'application/octet-stream' } });
+  const put = await fetch(location, {
+    method: 'PUT',
+    body: new Uint8Array(bytes),
+    headers: { 'content-type': 'application/octet-stream' },
+  });
   if (!put.ok) throw new Error(`blob upload answered ${put.status}`);
   return digest;
 }
@@ -52,16 +67,28 @@ async function putBlob(repository: string, bytes: Buffer): Promise<string> {
  */
 export async function freshImage(repository: string, nonce: string): Promise<string> {
   const registry = registryHost();
-  const base = (await (await fetch(`http://${registry}/v2/base/debian/manifests/bookworm`, { headers: { accept: ACCEPT } })).json()) as { mediaType: string; config: { digest: string }; layers: { digest: string }[] };
+  const base = (await (
+    await fetch(`http://${registry}/v2/base/debian/manifests/bookworm`, { headers: { accept: ACCEPT } })
+  ).json()) as { mediaType: string; config: { digest: string }; layers: { digest: string }[] };
   for (const layer of base.layers) {
-    await fetch(`http://${registry}/v2/${repository}/blobs/uploads/?mount=${layer.digest}&from=base/debian`, { method: 'POST' });
+    await fetch(`http://${registry}/v2/${repository}/blobs/uploads/?mount=${layer.digest}&from=base/debian`, {
+      method: 'POST',
+    });
   }
-  const config = (await (await fetch(`http://${registry}/v2/base/debian/blobs/${base.config.digest}`)).json()) as { config: { Labels?: Record<string, string> | null } };
+  const config = (await (await fetch(`http://${registry}/v2/base/debian/blobs/${base.config.digest}`)).json()) as {
+    config: { Labels?: Record<string, string> | null };
+  };
   config.config.Labels = { ...config.config.Labels, 'dev.deploy-suite.test.nonce': nonce };
   const configBytes = Buffer.from(JSON.stringify(config));
   const configDigest = await putBlob(repository, configBytes);
-  const manifest = Buffer.from(JSON.stringify({ ...base, config: { ...base.config, digest: configDigest, size: configBytes.length } }));
-  const put = await fetch(`http://${registry}/v2/${repository}/manifests/${sha256(manifest)}`, { method: 'PUT', body: new Uint8Array(manifest), headers: { 'content-type': base.mediaType } });
+  const manifest = Buffer.from(
+    JSON.stringify({ ...base, config: { ...base.config, digest: configDigest, size: configBytes.length } }),
+  );
+  const put = await fetch(`http://${registry}/v2/${repository}/manifests/${sha256(manifest)}`, {
+    method: 'PUT',
+    body: new Uint8Array(manifest),
+    headers: { 'content-type': base.mediaType },
+  });
   if (!put.ok) throw new Error(`manifest upload answered ${put.status}: ${await put.text()}`);
   return `${registry}/${repository}@${sha256(manifest)}`;
 }
@@ -76,5 +103,7 @@ export function openUploads(repository: string): string[] {
   if (!cache) throw new Error('DEPLOY_SUITE_CACHE is not set: start the platform with test/platform/up.sh');
   const uploads = join(cache, 'registry/docker/registry/v2/repositories', repository, '_uploads');
   if (!existsSync(uploads)) return [];
-  return readdirSync(uploads).filter((uuid) => existsSync(join(uploads, uuid, 'startedat'))).sort();
+  return readdirSync(uploads)
+    .filter((uuid) => existsSync(join(uploads, uuid, 'startedat')))
+    .sort();
 }

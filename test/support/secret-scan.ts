@@ -43,7 +43,10 @@ export function displayedLog(raw: string): string {
 /** The secret itself and what it carries: a PEM's body lines, a kubeconfig's credentials, base64 decoded. */
 export function expandSecret(secret: string): string[] {
   const values = new Set<string>([secret.trim()]);
-  const decoded = /^[A-Za-z0-9+/=\s]+$/.test(secret.trim()) && secret.trim().length >= 16 ? Buffer.from(secret.trim(), 'base64').toString('utf8') : '';
+  const decoded =
+    /^[A-Za-z0-9+/=\s]+$/.test(secret.trim()) && secret.trim().length >= 16
+      ? Buffer.from(secret.trim(), 'base64').toString('utf8')
+      : '';
   const texts = [secret, ...(decoded && !decoded.includes('\uFFFD') ? [decoded] : [])];
   for (const text of texts) {
     if (text !== secret) values.add(text.trim());
@@ -58,7 +61,9 @@ export function expandSecret(secret: string): string[] {
             const value = entry.user?.[key];
             if (typeof value === 'string' && value.length >= MIN_LENGTH) {
               values.add(value);
-              if (key === 'client-key-data') for (const line of Buffer.from(value, 'base64').toString('utf8').split('\n')) if (line.trim().length >= 40 && !line.startsWith('-----')) values.add(line.trim());
+              if (key === 'client-key-data')
+                for (const line of Buffer.from(value, 'base64').toString('utf8').split('\n'))
+                  if (line.trim().length >= 40 && !line.startsWith('-----')) values.add(line.trim());
             }
           }
         }
@@ -108,7 +113,8 @@ export function findLeaks(captures: Capture[], secrets: Iterable<string>): Leak[
   for (const capture of captures) {
     const texts = [...capture.shown.map(displayedLog), ...capture.unmasked];
     for (const { value, secret, form } of forms) {
-      if (texts.some((text) => text.includes(value))) leaks.push({ source: capture.source, secret: hint(secret), form });
+      if (texts.some((text) => text.includes(value)))
+        leaks.push({ source: capture.source, secret: hint(secret), form });
     }
   }
   return leaks;

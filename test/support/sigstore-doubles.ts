@@ -4,7 +4,14 @@
 import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { fulcioHandler, initializeCA, initializeCTLog, initializeTLog, rekorHandler, type HandlerFn } from '@sigstore/mock';
+import {
+  fulcioHandler,
+  initializeCA,
+  initializeCTLog,
+  initializeTLog,
+  rekorHandler,
+  type HandlerFn,
+} from '@sigstore/mock';
 import { registerSecret } from './capture.js';
 
 export const GITHUB_ISSUER = 'https://token.actions.githubusercontent.com';
@@ -20,14 +27,17 @@ export interface SigstoreDoubles {
 }
 
 function listen(server: Server): Promise<string> {
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)),
+  );
 }
 
 function p256(): { publicKey: KeyObject; privateKey: KeyObject } {
   return generateKeyPairSync('ec', { namedCurve: 'P-256' });
 }
 
-const der = (key: KeyObject | Buffer): Buffer => (Buffer.isBuffer(key) ? key : key.export({ type: 'spki', format: 'der' }));
+const der = (key: KeyObject | Buffer): Buffer =>
+  Buffer.isBuffer(key) ? key : key.export({ type: 'spki', format: 'der' });
 const keyId = (spki: Buffer): string => createHash('sha256').update(spki).digest('base64');
 
 export async function startSigstoreDoubles(): Promise<SigstoreDoubles> {
@@ -42,7 +52,9 @@ export async function startSigstoreDoubles(): Promise<SigstoreDoubles> {
       const handler = routes.get(path);
       if (!handler) return void res.writeHead(404).end('not found');
       handler(Buffer.concat(chunks).toString('utf8'))
-        .then((r) => res.writeHead(r.statusCode, { 'content-type': r.contentType ?? 'application/json' }).end(r.response))
+        .then((r) =>
+          res.writeHead(r.statusCode, { 'content-type': r.contentType ?? 'application/json' }).end(r.response),
+        )
         .catch((error: unknown) => res.writeHead(500).end(String(error)));
     });
   });
@@ -64,14 +76,55 @@ export async function startSigstoreDoubles(): Promise<SigstoreDoubles> {
   const ctSpki = der(ctKeys.publicKey);
   const trustedRoot = {
     mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
-    tlogs: [{ baseUrl: base, hashAlgorithm: 'SHA2_256', publicKey: { rawBytes: tlogSpki.toString('base64'), keyDetails: 'PKIX_ECDSA_P256_SHA_256', validFor: { start } }, logId: { keyId: keyId(tlogSpki) } }],
-    certificateAuthorities: [
-      { subject: { organization: 'sigstore.mock', commonName: 'sigstore' }, uri: base, certChain: { certificates: [{ rawBytes: Buffer.from(ca.rootCertificate.buffer, ca.rootCertificate.byteOffset, ca.rootCertificate.byteLength).toString('base64') }] }, validFor: { start } },
+    tlogs: [
+      {
+        baseUrl: base,
+        hashAlgorithm: 'SHA2_256',
+        publicKey: {
+          rawBytes: tlogSpki.toString('base64'),
+          keyDetails: 'PKIX_ECDSA_P256_SHA_256',
+          validFor: { start },
+        },
+        logId: { keyId: keyId(tlogSpki) },
+      },
     ],
-    ctlogs: [{ baseUrl: base, hashAlgorithm: 'SHA2_256', publicKey: { rawBytes: ctSpki.toString('base64'), keyDetails: 'PKIX_ECDSA_P256_SHA_256', validFor: { start } }, logId: { keyId: Buffer.from(ctLog.logID.buffer, ctLog.logID.byteOffset, ctLog.logID.byteLength).toString('base64') } }],
+    certificateAuthorities: [
+      {
+        subject: { organization: 'sigstore.mock', commonName: 'sigstore' },
+        uri: base,
+        certChain: {
+          certificates: [
+            {
+              rawBytes: Buffer.from(
+                ca.rootCertificate.buffer,
+                ca.rootCertificate.byteOffset,
+                ca.rootCertificate.byteLength,
+              ).toString('base64'),
+            },
+          ],
+        },
+        validFor: { start },
+      },
+    ],
+    ctlogs: [
+      {
+        baseUrl: base,
+        hashAlgorithm: 'SHA2_256',
+        publicKey: { rawBytes: ctSpki.toString('base64'), keyDetails: 'PKIX_ECDSA_P256_SHA_256', validFor: { start } },
+        logId: {
+          keyId: Buffer.from(ctLog.logID.buffer, ctLog.logID.byteOffset, ctLog.logID.byteLength).toString('base64'),
+        },
+      },
+    ],
     timestampAuthorities: [],
   };
-  return { fulcioUrl: base, rekorUrl: base, trustedRoot, requests, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  return {
+    fulcioUrl: base,
+    rekorUrl: base,
+    trustedRoot,
+    requests,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
 }
 
 interface ProposedEntry {
@@ -116,10 +169,17 @@ export async function startOidcTokenService(claims: Record<string, string>): Pro
   const audiences: string[] = [];
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
-    if (req.headers.authorization !== `Bearer ${requestToken}`) return void res.writeHead(401).end('{"message":"bad token"}');
+    if (req.headers.authorization !== `Bearer ${requestToken}`)
+      return void res.writeHead(401).end('{"message":"bad token"}');
     audiences.push(url.searchParams.get('audience') ?? '');
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ count: 1, value: jwt }));
   });
   const base = await listen(server);
-  return { requestUrl: `${base}/token?api-version=2.0`, requestToken, jwt, audiences, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  return {
+    requestUrl: `${base}/token?api-version=2.0`,
+    requestToken,
+    jwt,
+    audiences,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
 }

@@ -36,7 +36,13 @@ export interface BluegreenInputs {
  * A user's manifest file used as a template: the first document of `kind` in it, checked by `check`
  * (which returns [problem, fix] when it is unusable).
  */
-function readTemplate(reader: InputReader, input: string, kind: string, workspace: string, check: (object: KubeObject) => [string, string] | undefined): KubeObject | undefined {
+function readTemplate(
+  reader: InputReader,
+  input: string,
+  kind: string,
+  workspace: string,
+  check: (object: KubeObject) => [string, string] | undefined,
+): KubeObject | undefined {
   const path = reader.string(input);
   if (!path) return undefined;
   const full = resolve(workspace, path);
@@ -63,18 +69,30 @@ function readTemplate(reader: InputReader, input: string, kind: string, workspac
   return object;
 }
 
-
 /** Reads and checks every input before anything touches the cluster; the kubeconfig is masked first. */
-export function readBluegreenInputs(reader: InputReader, workspace: string, env: NodeJS.ProcessEnv = process.env): BluegreenInputs {
+export function readBluegreenInputs(
+  reader: InputReader,
+  workspace: string,
+  env: NodeJS.ProcessEnv = process.env,
+): BluegreenInputs {
   const { access, namespace, app } = readAppTarget(reader, env);
 
   const imageText = reader.string('image', { required: true });
   if (imageText) {
     try {
       const ref = parseReference(imageText);
-      if (!ref.digest) reader.problem('image', `'${imageText}' names a tag, not a digest; a tag can move, so a deploy of it cannot be verified or rolled back exactly`, "pass the digest: build-image's 'image' output, or name@sha256:…");
+      if (!ref.digest)
+        reader.problem(
+          'image',
+          `'${imageText}' names a tag, not a digest; a tag can move, so a deploy of it cannot be verified or rolled back exactly`,
+          "pass the digest: build-image's 'image' output, or name@sha256:…",
+        );
     } catch (error) {
-      reader.problem('image', error instanceof ReferenceError ? error.message : String(error), 'pass name@sha256:<64 hex digits>');
+      reader.problem(
+        'image',
+        error instanceof ReferenceError ? error.message : String(error),
+        'pass name@sha256:<64 hex digits>',
+      );
     }
   }
   const replicas = reader.positiveInt('replicas', 2);
@@ -82,11 +100,15 @@ export function readBluegreenInputs(reader: InputReader, workspace: string, env:
   if (containerPort > 65535) reader.problem('container-port', `${containerPort} is not a port`, 'use 1-65535');
 
   const deploymentTemplate = readTemplate(reader, 'deployment-template', 'Deployment', workspace, (deployment) =>
-    (deployment.spec as { template?: { spec?: { containers?: unknown[] } } } | undefined)?.template?.spec?.containers?.length ? undefined : ['has no containers', 'add spec.template.spec.containers'],
+    (deployment.spec as { template?: { spec?: { containers?: unknown[] } } } | undefined)?.template?.spec?.containers
+      ?.length
+      ? undefined
+      : ['has no containers', 'add spec.template.spec.containers'],
   );
   const serviceTemplate = readTemplate(reader, 'service-template', 'Service', workspace, (service) => {
     const ports = (service.spec as { ports?: { port?: unknown }[] } | undefined)?.ports;
-    if (ports !== undefined && (!Array.isArray(ports) || ports.some((p) => typeof p?.port !== 'number'))) return ['has ports without a numeric port', 'give each entry of spec.ports a port number'];
+    if (ports !== undefined && (!Array.isArray(ports) || ports.some((p) => typeof p?.port !== 'number')))
+      return ['has ports without a numeric port', 'give each entry of spec.ports a port number'];
     return undefined;
   });
   const progressDeadlineSeconds = reader.durationSeconds('progress-deadline', 300);
@@ -96,17 +118,33 @@ export function readBluegreenInputs(reader: InputReader, workspace: string, env:
   maskSecret(githubToken);
   const environment = reader.string('environment');
   const environmentUrl = reader.string('environment-url');
-  if (environmentUrl && !/^https?:\/\/\S+$/.test(environmentUrl)) reader.problem('environment-url', `'${environmentUrl}' is not an http(s) URL`, 'use https://…');
-  if (environmentUrl && !environment) reader.problem('environment', 'is empty while environment-url is set', 'name the GitHub environment, e.g. production');
+  if (environmentUrl && !/^https?:\/\/\S+$/.test(environmentUrl))
+    reader.problem('environment-url', `'${environmentUrl}' is not an http(s) URL`, 'use https://…');
+  if (environmentUrl && !environment)
+    reader.problem(
+      'environment',
+      'is empty while environment-url is set',
+      'name the GitHub environment, e.g. production',
+    );
   const previewCheck = readHttpCheck(reader, 'preview');
   const keep = /^(keep|never|)$/i.test(reader.raw('scale-down-delay'));
-  const scaleDownDelayMs = keep ? undefined : /^0+$/.test(reader.raw('scale-down-delay')) ? 0 : reader.durationMs('scale-down-delay', 0);
+  const scaleDownDelayMs = keep
+    ? undefined
+    : /^0+$/.test(reader.raw('scale-down-delay'))
+      ? 0
+      : reader.durationMs('scale-down-delay', 0);
   const signaturePolicy = readSignaturePolicy(reader, workspace);
   const registryPassword = reader.raw('registry-password');
   maskSecret(registryPassword);
   const registryUsername = reader.string('registry-username');
-  if (registryUsername && !registryPassword) reader.problem('registry-password', 'is empty while registry-username is set', 'pass the registry password or token from a secret');
-  if (registryPassword && !registryUsername) reader.problem('registry-username', 'is empty while registry-password is set', 'give the registry username');
+  if (registryUsername && !registryPassword)
+    reader.problem(
+      'registry-password',
+      'is empty while registry-username is set',
+      'pass the registry password or token from a secret',
+    );
+  if (registryPassword && !registryUsername)
+    reader.problem('registry-username', 'is empty while registry-password is set', 'give the registry username');
   reader.done();
   return {
     ...(signaturePolicy ? { signaturePolicy } : {}),

@@ -1,5 +1,19 @@
 import * as core from '@actions/core';
-import { InputReader, PhaseError, Phases, code, createDeployment, errorMessage, escapeHtml, readGitHubContext, runAction, runUrl, setDeploymentStatus, writeSummary, type GitHubContext } from '@deploy-suite/action-kit';
+import {
+  InputReader,
+  PhaseError,
+  Phases,
+  code,
+  createDeployment,
+  errorMessage,
+  escapeHtml,
+  readGitHubContext,
+  runAction,
+  runUrl,
+  setDeploymentStatus,
+  writeSummary,
+  type GitHubContext,
+} from '@deploy-suite/action-kit';
 import { bluegreenDeploy, createKubeClient, dryRunDeploy, scaleDownPrevious, type AppSpec } from '@deploy-suite/kube';
 import { RegistryClient, RegistryError, parseReference } from '@deploy-suite/oci';
 import type { SignaturePolicy } from '@deploy-suite/supply-chain';
@@ -25,20 +39,34 @@ async function main(): Promise<void> {
   let previewSummary: string | undefined;
   try {
     // Before the lock and before anything is applied: an image that fails the policy changes nothing.
-    const signer = inputs.signaturePolicy ? await phases.run('verify', () => verifySignature(inputs.image, inputs.signaturePolicy!, inputs.registryCredentials)) : undefined;
+    const signer = inputs.signaturePolicy
+      ? await phases.run('verify', () =>
+          verifySignature(inputs.image, inputs.signaturePolicy!, inputs.registryCredentials),
+        )
+      : undefined;
     if (inputs.dryRun) {
       const plan = await phases.run('dry-run', () => dryRunDeploy(client, spec));
       core.setOutput('revision', String(plan.revision));
       core.setOutput('timings', JSON.stringify(phases.toJSON()));
-      const rows = plan.changes.map((c): [string, string] => [`${c.kind} ${c.name}`, c.change === 'update' ? `update<br>${c.fields.map((f) => code(f)).join('<br>')}` : c.change]);
-      await writeSummary(`bluegreen-deploy dry run: ${inputs.app} → ${plan.target}, revision ${plan.revision}`, rows.length ? rows : [['(all objects)', `unchanged: ${escapeHtml(inputs.image)} is already live`]]);
-      for (const c of plan.changes) core.info(`${c.change.padEnd(9)} ${c.kind} ${c.name}${c.fields.length ? `\n  ${c.fields.join('\n  ')}` : ''}`);
+      const rows = plan.changes.map((c): [string, string] => [
+        `${c.kind} ${c.name}`,
+        c.change === 'update' ? `update<br>${c.fields.map((f) => code(f)).join('<br>')}` : c.change,
+      ]);
+      await writeSummary(
+        `bluegreen-deploy dry run: ${inputs.app} → ${plan.target}, revision ${plan.revision}`,
+        rows.length ? rows : [['(all objects)', `unchanged: ${escapeHtml(inputs.image)} is already live`]],
+      );
+      for (const c of plan.changes)
+        core.info(`${c.change.padEnd(9)} ${c.kind} ${c.name}${c.fields.length ? `\n  ${c.fields.join('\n  ')}` : ''}`);
       return;
     }
     const url = runUrl(github);
     const record = inputs.environment ? await githubDeployment(github, inputs, url) : undefined;
     const lockOptions = {
-      holder: github.repository && github.runId ? `${github.repository}/actions/runs/${github.runId}` : `local-${process.pid}`,
+      holder:
+        github.repository && github.runId
+          ? `${github.repository}/actions/runs/${github.runId}`
+          : `local-${process.pid}`,
       lockWaitMs: inputs.lockTimeoutSeconds * 1000,
       leaseSeconds: 30,
       log: (m: string) => core.info(m),
@@ -50,7 +78,9 @@ async function main(): Promise<void> {
         spec,
         {
           ...lockOptions,
-          ...(inputs.previewCheck ? { previewCheck: async () => void (previewSummary = await checkPreview(inputs.previewCheck!)) } : {}),
+          ...(inputs.previewCheck
+            ? { previewCheck: async () => void (previewSummary = await checkPreview(inputs.previewCheck!)) }
+            : {}),
           ...(url ? { runUrl: url } : {}),
         },
         phases,
@@ -62,15 +92,32 @@ async function main(): Promise<void> {
     let scaledDown = 'kept warm';
     if (inputs.scaleDownDelayMs !== undefined && !result.noop && result.previousColour && result.previousDigest) {
       const outcome = await phases.run('scale-down', () =>
-        scaleDownPrevious(client, { namespace: inputs.namespace, app: inputs.app, liveColour: result.liveColour, previousColour: result.previousColour!, previousDigest: result.previousDigest!, revision: result.revision }, inputs.scaleDownDelayMs!, { ...lockOptions, ...(url ? { runUrl: url } : {}) }),
+        scaleDownPrevious(
+          client,
+          {
+            namespace: inputs.namespace,
+            app: inputs.app,
+            liveColour: result.liveColour,
+            previousColour: result.previousColour!,
+            previousDigest: result.previousDigest!,
+            revision: result.revision,
+          },
+          inputs.scaleDownDelayMs!,
+          { ...lockOptions, ...(url ? { runUrl: url } : {}) },
+        ),
       );
-      scaledDown = outcome.scaledDown ? 'scaled down to 0 (a rollback scales it up first)' : `left as it is: ${outcome.reason}`;
+      scaledDown = outcome.scaledDown
+        ? 'scaled down to 0 (a rollback scales it up first)'
+        : `left as it is: ${outcome.reason}`;
       if (!outcome.scaledDown) core.info(`scale-down skipped: ${outcome.reason}`);
       core.setOutput('previous-scaled-down', String(outcome.scaledDown));
     } else {
       core.setOutput('previous-scaled-down', 'false');
     }
-    await record?.status('success', result.noop ? `${result.digest} was already live` : `live on ${result.liveColour}, revision ${result.revision}`);
+    await record?.status(
+      'success',
+      result.noop ? `${result.digest} was already live` : `live on ${result.liveColour}, revision ${result.revision}`,
+    );
     core.setOutput('live-colour', result.liveColour);
     core.setOutput('previous-colour', result.previousColour ?? '');
     core.setOutput('revision', String(result.revision));
@@ -79,16 +126,27 @@ async function main(): Promise<void> {
     core.setOutput('noop', String(result.noop));
     core.setOutput('timings', JSON.stringify(phases.toJSON()));
     core.setOutput('api-requests', String(client.requestCount));
-    await writeSummary(`bluegreen-deploy: ${inputs.app} ${result.noop ? 'unchanged' : `live on ${result.liveColour}`}`, [
-      ['Namespace', inputs.namespace],
-      ['Live', `${result.liveColour}, revision ${result.revision}: ${code(result.digest)}`],
-      ['Previous colour', result.previousColour ? `${result.previousColour}: ${code(result.previousDigest ?? '')}, ${scaledDown}` : '(none: first deploy)'],
-      ['Changed', result.noop ? 'nothing: this digest was already live' : 'yes'],
-      ['Signature', signer ?? 'not checked (no verify-key or certificate identity given)'],
-      ['Preview checks', previewSummary ?? (result.noop ? 'none (nothing changed)' : 'ready endpoints only (no preview-url given)')],
-      ['Kubernetes API requests', String(client.requestCount)],
-      ['Time', phases.timings.map((t) => `${t.name} ${t.seconds.toFixed(2)} s`).join(', ')],
-    ]);
+    await writeSummary(
+      `bluegreen-deploy: ${inputs.app} ${result.noop ? 'unchanged' : `live on ${result.liveColour}`}`,
+      [
+        ['Namespace', inputs.namespace],
+        ['Live', `${result.liveColour}, revision ${result.revision}: ${code(result.digest)}`],
+        [
+          'Previous colour',
+          result.previousColour
+            ? `${result.previousColour}: ${code(result.previousDigest ?? '')}, ${scaledDown}`
+            : '(none: first deploy)',
+        ],
+        ['Changed', result.noop ? 'nothing: this digest was already live' : 'yes'],
+        ['Signature', signer ?? 'not checked (no verify-key or certificate identity given)'],
+        [
+          'Preview checks',
+          previewSummary ?? (result.noop ? 'none (nothing changed)' : 'ready endpoints only (no preview-url given)'),
+        ],
+        ['Kubernetes API requests', String(client.requestCount)],
+        ['Time', phases.timings.map((t) => `${t.name} ${t.seconds.toFixed(2)} s`).join(', ')],
+      ],
+    );
   } finally {
     client.close();
   }
@@ -97,31 +155,48 @@ async function main(): Promise<void> {
 /** The HTTP checks of the preview route: a line for the summary, or an error (failing the preview phase). */
 async function checkPreview(check: HttpCheck): Promise<string> {
   const outcome = await runCheck(check.schedule, () => probeOnce(check.probe), {
-    onMeasurement: (m, i) => core.info(`preview check ${i + 1}/${check.schedule.count} ${check.probe.url}: ${m.ok ? 'ok' : 'FAILED'}, ${m.detail}`),
+    onMeasurement: (m, i) =>
+      core.info(
+        `preview check ${i + 1}/${check.schedule.count} ${check.probe.url}: ${m.ok ? 'ok' : 'FAILED'}, ${m.detail}`,
+      ),
   });
   if (!outcome.passed) {
     const last = outcome.measurements.at(-1);
-    throw new Error(`${outcome.failures} of ${outcome.measurements.length} checks of ${check.probe.url} failed (last: ${last?.detail ?? 'none'}), more than the ${check.schedule.failureLimit} allowed`);
+    throw new Error(
+      `${outcome.failures} of ${outcome.measurements.length} checks of ${check.probe.url} failed (last: ${last?.detail ?? 'none'}), more than the ${check.schedule.failureLimit} allowed`,
+    );
   }
   return `${outcome.measurements.length - outcome.failures} of ${outcome.measurements.length} checks of ${code(check.probe.url)} passed`;
 }
 
 /** Refuses the image unless a signature attached to its digest verifies under the policy. */
-async function verifySignature(image: string, policy: SignaturePolicy, credentials?: { username: string; password: string }): Promise<string> {
+async function verifySignature(
+  image: string,
+  policy: SignaturePolicy,
+  credentials?: { username: string; password: string },
+): Promise<string> {
   // sigstore-js is a megabyte of code: loaded only when a policy asks for it, so deploys without one start fast.
   const { verifyImage } = await import('@deploy-suite/supply-chain');
   const ref = parseReference(image);
-  const client = new RegistryClient(credentials ? { credentials: async (host) => (host === ref.registry ? credentials : undefined) } : {});
+  const client = new RegistryClient(
+    credentials ? { credentials: async (host) => (host === ref.registry ? credentials : undefined) } : {},
+  );
   const result = await verifyImage(client, ref, policy).catch((error: unknown) => {
     const status = error instanceof RegistryError ? error.status : 0;
     throw new PhaseError(
       'verify',
       `cannot read the signatures of ${image} from ${ref.registry} (${errorMessage(error)}). Nothing was applied`,
-      status === 401 || status === 403 ? 'give registry-username and registry-password that can pull the image' : 'check that the registry is reachable from the runner, then re-run: the live release was not touched',
+      status === 401 || status === 403
+        ? 'give registry-username and registry-password that can pull the image'
+        : 'check that the registry is reachable from the runner, then re-run: the live release was not touched',
     );
   });
   if (!result.verified) {
-    throw new PhaseError('verify', `${image} has no valid signature by ${describePolicy(policy)}: ${result.reasons.join('; ')}. Nothing was applied`, 'sign the digest with sbom-and-sign (or cosign sign) using the matching key or workflow identity, or correct the verify inputs');
+    throw new PhaseError(
+      'verify',
+      `${image} has no valid signature by ${describePolicy(policy)}: ${result.reasons.join('; ')}. Nothing was applied`,
+      'sign the digest with sbom-and-sign (or cosign sign) using the matching key or workflow identity, or correct the verify inputs',
+    );
   }
   core.info(`signature verified: ${result.signer} (referrer ${result.manifestDigest})`);
   return `verified: ${escapeHtml(result.signer ?? '')}`;
@@ -142,14 +217,20 @@ async function githubDeployment(github: GitHubContext, inputs: ReturnType<typeof
       payload: { app: inputs.app, namespace: inputs.namespace, image: inputs.image },
     });
     const status = async (state: 'in_progress' | 'success' | 'failure', description: string) => {
-      await setDeploymentStatus(api, github.repository, id, state, { description, logUrl, ...(state === 'success' && inputs.environmentUrl ? { environmentUrl: inputs.environmentUrl } : {}) }).catch((error: unknown) =>
+      await setDeploymentStatus(api, github.repository, id, state, {
+        description,
+        logUrl,
+        ...(state === 'success' && inputs.environmentUrl ? { environmentUrl: inputs.environmentUrl } : {}),
+      }).catch((error: unknown) =>
         core.warning(`could not set the GitHub deployment ${id} to ${state}: ${errorMessage(error)}`),
       );
     };
     await status('in_progress', `deploying ${inputs.app}`);
     return { id, status };
   } catch (error) {
-    core.warning(`could not create a GitHub deployment for environment ${inputs.environment} (${errorMessage(error)}); the deploy goes on. Give the job permissions: deployments: write`);
+    core.warning(
+      `could not create a GitHub deployment for environment ${inputs.environment} (${errorMessage(error)}); the deploy goes on. Give the job permissions: deployments: write`,
+    );
     return undefined;
   }
 }

@@ -15,14 +15,30 @@ users: [{name: u, user: {token: abc123token}}]
 const DIGEST = `r/app@sha256:${'a'.repeat(64)}`;
 const dir = mkdtempSync(join(tmpdir(), 'bg-inputs-'));
 writeFileSync(join(dir, 'svc.yaml'), 'apiVersion: v1\nkind: Service\nmetadata: {name: x}\n');
-writeFileSync(join(dir, 'empty.yaml'), 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\nspec: {template: {spec: {containers: []}}}\n');
+writeFileSync(
+  join(dir, 'empty.yaml'),
+  'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\nspec: {template: {spec: {containers: []}}}\n',
+);
 writeFileSync(join(dir, 'bad.yaml'), 'kind: [unclosed\n');
-writeFileSync(join(dir, 'svc-good.yaml'), 'apiVersion: v1\nkind: Service\nmetadata: {name: x}\nspec: {ports: [{name: http, port: 8080}]}\n');
-writeFileSync(join(dir, 'svc-bad-port.yaml'), 'apiVersion: v1\nkind: Service\nmetadata: {name: x}\nspec: {ports: [{name: http, port: "eighty"}]}\n');
-writeFileSync(join(dir, 'good.yaml'), '---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\nspec: {template: {spec: {containers: [{name: a, image: b}]}}}\n');
+writeFileSync(
+  join(dir, 'svc-good.yaml'),
+  'apiVersion: v1\nkind: Service\nmetadata: {name: x}\nspec: {ports: [{name: http, port: 8080}]}\n',
+);
+writeFileSync(
+  join(dir, 'svc-bad-port.yaml'),
+  'apiVersion: v1\nkind: Service\nmetadata: {name: x}\nspec: {ports: [{name: http, port: "eighty"}]}\n',
+);
+writeFileSync(
+  join(dir, 'good.yaml'),
+  '---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\nspec: {template: {spec: {containers: [{name: a, image: b}]}}}\n',
+);
 
 function read(values: Record<string, string>) {
-  return readBluegreenInputs(new InputReader((name) => ({ kubeconfig, app: 'shop', image: DIGEST, ...values })[name]), dir, { HOME: '/nonexistent' });
+  return readBluegreenInputs(
+    new InputReader((name) => ({ kubeconfig, app: 'shop', image: DIGEST, ...values })[name]),
+    dir,
+    { HOME: '/nonexistent' },
+  );
 }
 
 const problems = (values: Record<string, string>) => inputProblems(() => read(values));
@@ -30,7 +46,16 @@ const problems = (values: Record<string, string>) => inputProblems(() => read(va
 describe('bluegreen-deploy inputs', () => {
   it('defaults, with the namespace from the kubeconfig context', () => {
     const inputs = read({});
-    expect(inputs).toMatchObject({ namespace: 'team-a', app: 'shop', image: DIGEST, replicas: 2, containerPort: 8080, progressDeadlineSeconds: 300, lockTimeoutSeconds: 300, dryRun: false });
+    expect(inputs).toMatchObject({
+      namespace: 'team-a',
+      app: 'shop',
+      image: DIGEST,
+      replicas: 2,
+      containerPort: 8080,
+      progressDeadlineSeconds: 300,
+      lockTimeoutSeconds: 300,
+      dryRun: false,
+    });
     expect(inputs.access?.token).toBe('abc123token');
   });
 
@@ -39,13 +64,22 @@ describe('bluegreen-deploy inputs', () => {
     expect(read({ 'scale-down-delay': 'keep' }).scaleDownDelayMs).toBeUndefined();
     expect(read({ 'scale-down-delay': '0' }).scaleDownDelayMs).toBe(0);
     expect(read({ 'scale-down-delay': '10m' }).scaleDownDelayMs).toBe(600_000);
-    expect(problems({ 'scale-down-delay': 'soon' })).toEqual([expect.objectContaining({ input: 'scale-down-delay', problem: "'soon' is not a duration" })]);
+    expect(problems({ 'scale-down-delay': 'soon' })).toEqual([
+      expect.objectContaining({ input: 'scale-down-delay', problem: "'soon' is not a duration" }),
+    ]);
   });
 
   it('a Service template', () => {
     expect(read({ 'service-template': 'svc-good.yaml' }).serviceTemplate?.kind).toBe('Service');
-    expect(problems({ 'service-template': 'good.yaml' })).toEqual([expect.objectContaining({ input: 'service-template', problem: "'good.yaml' holds no Service" })]);
-    expect(problems({ 'service-template': 'svc-bad-port.yaml' })).toEqual([expect.objectContaining({ input: 'service-template', problem: "the Service in 'svc-bad-port.yaml' has ports without a numeric port" })]);
+    expect(problems({ 'service-template': 'good.yaml' })).toEqual([
+      expect.objectContaining({ input: 'service-template', problem: "'good.yaml' holds no Service" }),
+    ]);
+    expect(problems({ 'service-template': 'svc-bad-port.yaml' })).toEqual([
+      expect.objectContaining({
+        input: 'service-template',
+        problem: "the Service in 'svc-bad-port.yaml' has ports without a numeric port",
+      }),
+    ]);
     expect(problems({ 'service-template': 'bad.yaml' })[0]?.problem).toMatch(/is not valid YAML/);
   });
 

@@ -15,8 +15,23 @@ import {
 } from '@deploy-suite/oci';
 
 /** The build's own settings, as buildx takes them, plus what the action does around the build. */
-export interface BuildImageInputs
-  extends Pick<BuildOptions, 'context' | 'file' | 'target' | 'buildArgs' | 'secretFiles' | 'secretEnvs' | 'platforms' | 'push' | 'load' | 'cacheFrom' | 'cacheTo' | 'noCache' | 'pull' | 'builder'> {
+export interface BuildImageInputs extends Pick<
+  BuildOptions,
+  | 'context'
+  | 'file'
+  | 'target'
+  | 'buildArgs'
+  | 'secretFiles'
+  | 'secretEnvs'
+  | 'platforms'
+  | 'push'
+  | 'load'
+  | 'cacheFrom'
+  | 'cacheTo'
+  | 'noCache'
+  | 'pull'
+  | 'builder'
+> {
   image: ImageReference;
   imageText: string;
   rules: TagRule[];
@@ -41,7 +56,11 @@ const SECRET_LIKE = /(PASSWORD|PASSWD|SECRET|TOKEN|PRIVATE_KEY|API_KEY|CREDENTIA
  * Reads and checks every input before anything runs: a bad input fails the step here, with all
  * problems listed, and nothing is built or pushed. Secrets are masked before any check can print them.
  */
-export function readBuildImageInputs(reader: InputReader, workspace: string, warn: (message: string) => void): BuildImageInputs {
+export function readBuildImageInputs(
+  reader: InputReader,
+  workspace: string,
+  warn: (message: string) => void,
+): BuildImageInputs {
   const password = reader.raw('password');
   maskSecret(password);
   const githubToken = reader.raw('github-token');
@@ -56,7 +75,11 @@ export function readBuildImageInputs(reader: InputReader, workspace: string, war
       image = parseImageName(imageText);
     } catch (error) {
       const reason = error instanceof ReferenceError ? error.reason : String(error);
-      reader.problem('image', `'${imageText}' is not a valid image name: ${reason}`, 'use a name such as ghcr.io/owner/app (lowercase, no tag)');
+      reader.problem(
+        'image',
+        `'${imageText}' is not a valid image name: ${reason}`,
+        'use a name such as ghcr.io/owner/app (lowercase, no tag)',
+      );
     }
   }
 
@@ -80,14 +103,22 @@ export function readBuildImageInputs(reader: InputReader, workspace: string, war
   const context = remoteContext ? contextText : resolve(workspace, contextText);
   const contextMissing = !remoteContext && !(existsSync(context) && statSync(context).isDirectory());
   if (contextMissing) {
-    reader.problem('context', `directory '${contextText}' does not exist (looked in ${context})`, 'give a directory of the checked-out repository (did the job run actions/checkout?)');
+    reader.problem(
+      'context',
+      `directory '${contextText}' does not exist (looked in ${context})`,
+      'give a directory of the checked-out repository (did the job run actions/checkout?)',
+    );
   }
   const fileText = reader.string('file');
   let file: string | undefined;
   if (!remoteContext && !(contextMissing && !fileText)) {
     file = fileText ? (isAbsolute(fileText) ? fileText : resolve(workspace, fileText)) : join(context, 'Dockerfile');
     if (!existsSync(file)) {
-      reader.problem('file', `Dockerfile '${fileText || join(contextText, 'Dockerfile')}' does not exist`, "set 'file' to the Dockerfile's path, relative to the workspace");
+      reader.problem(
+        'file',
+        `Dockerfile '${fileText || join(contextText, 'Dockerfile')}' does not exist`,
+        "set 'file' to the Dockerfile's path, relative to the workspace",
+      );
       file = undefined;
     }
   } else if (fileText) {
@@ -97,30 +128,60 @@ export function readBuildImageInputs(reader: InputReader, workspace: string, war
   if (target && file) {
     const stages = dockerfileStages(readFileSync(file, 'utf8'));
     if (!stages.includes(target.toLowerCase())) {
-      reader.problem('target', `stage '${target}' is not in ${fileText || 'the Dockerfile'}${stages.length ? ` (stages: ${stages.join(', ')})` : ' (it names no stages)'}`, 'use the name after AS in a FROM line');
+      reader.problem(
+        'target',
+        `stage '${target}' is not in ${fileText || 'the Dockerfile'}${stages.length ? ` (stages: ${stages.join(', ')})` : ' (it names no stages)'}`,
+        'use the name after AS in a FROM line',
+      );
     }
   }
 
   const buildArgs = reader.keyValues('build-args');
   for (const [key] of buildArgs) {
-    if (!BUILD_ARG_NAME.test(key)) reader.problem('build-args', `'${key}' is not a valid build-arg name`, 'use letters, digits and _ (not starting with a digit), as ARG does');
-    else if (SECRET_LIKE.test(key)) warn(`build-arg ${key} looks like a secret; build-arg values stay in the image history, pass it through 'secrets' instead`);
+    if (!BUILD_ARG_NAME.test(key))
+      reader.problem(
+        'build-args',
+        `'${key}' is not a valid build-arg name`,
+        'use letters, digits and _ (not starting with a digit), as ARG does',
+      );
+    else if (SECRET_LIKE.test(key))
+      warn(
+        `build-arg ${key} looks like a secret; build-arg values stay in the image history, pass it through 'secrets' instead`,
+      );
   }
-  for (const [id] of secrets) if (!SECRET_ID.test(id)) reader.problem('secrets', `secret id '${id}' has characters other than letters, digits, '.', '_' and '-'`, 'rename the id');
+  for (const [id] of secrets)
+    if (!SECRET_ID.test(id))
+      reader.problem(
+        'secrets',
+        `secret id '${id}' has characters other than letters, digits, '.', '_' and '-'`,
+        'rename the id',
+      );
   const secretFiles = reader.keyValues('secret-files');
   for (const [id, path] of secretFiles) {
     const full = resolve(workspace, path);
-    if (!existsSync(full)) reader.problem('secret-files', `file '${path}' for secret '${id}' does not exist`, 'write the file in an earlier step, or fix the path');
+    if (!existsSync(full))
+      reader.problem(
+        'secret-files',
+        `file '${path}' for secret '${id}' does not exist`,
+        'write the file in an earlier step, or fix the path',
+      );
     else secretFiles.set(id, full);
   }
   const secretEnvs = reader.keyValues('secret-envs');
   for (const [id, variable] of secretEnvs) {
-    if (process.env[variable] === undefined) reader.problem('secret-envs', `variable '${variable}' for secret '${id}' is not set`, `set it in the step's env: (${variable}: \${{ secrets.… }})`);
+    if (process.env[variable] === undefined)
+      reader.problem(
+        'secret-envs',
+        `variable '${variable}' for secret '${id}' is not set`,
+        `set it in the step's env: (${variable}: \${{ secrets.… }})`,
+      );
     else maskSecret(process.env[variable]);
   }
 
   const platforms = reader.list('platforms');
-  for (const p of platforms) if (!PLATFORM.test(p)) reader.problem('platforms', `'${p}' is not os/arch[/variant]`, 'use e.g. linux/amd64 or linux/arm64/v8');
+  for (const p of platforms)
+    if (!PLATFORM.test(p))
+      reader.problem('platforms', `'${p}' is not os/arch[/variant]`, 'use e.g. linux/amd64 or linux/arm64/v8');
 
   const push = reader.boolean('push', true);
   const load = reader.boolean('load', false);
@@ -128,11 +189,20 @@ export function readBuildImageInputs(reader: InputReader, workspace: string, war
   const annotations = reader.keyValues('annotations');
   const cacheFrom = reader.list('cache-from', { separators: 'newline' });
   const cacheTo = reader.list('cache-to', { separators: 'newline' });
-  for (const [name, entries] of [['cache-from', cacheFrom], ['cache-to', cacheTo]] as const) {
+  for (const [name, entries] of [
+    ['cache-from', cacheFrom],
+    ['cache-to', cacheTo],
+  ] as const) {
     for (const entry of entries) {
       const type = /(?:^|,)type=([^,]*)/.exec(entry)?.[1];
-      if (type !== undefined && !CACHE_TYPES.includes(type)) reader.problem(name, `cache type '${type}' is unknown`, `use one of ${CACHE_TYPES.join(', ')}`);
-      if (type === undefined && entry.includes('=')) reader.problem(name, `'${entry}' has no type=`, 'write type=registry,ref=<image>:<tag> (or just the image reference)');
+      if (type !== undefined && !CACHE_TYPES.includes(type))
+        reader.problem(name, `cache type '${type}' is unknown`, `use one of ${CACHE_TYPES.join(', ')}`);
+      if (type === undefined && entry.includes('='))
+        reader.problem(
+          name,
+          `'${entry}' has no type=`,
+          'write type=registry,ref=<image>:<tag> (or just the image reference)',
+        );
     }
   }
   const noCache = reader.boolean('no-cache', false);
@@ -141,9 +211,20 @@ export function readBuildImageInputs(reader: InputReader, workspace: string, war
 
   const username = reader.string('username');
   let login: BuildImageInputs['login'];
-  if (username && !password) reader.problem('password', 'is empty while username is set', 'pass the registry token: password: ${{ secrets.REGISTRY_TOKEN }}');
-  else if (password && !username) reader.problem('username', 'is empty while password is set', 'set username (for GHCR: ${{ github.actor }})');
-  else if (username) login = { registry: reader.string('registry') || (image.registry === 'docker.io' ? 'docker.io' : image.registry), username, password };
+  if (username && !password)
+    reader.problem(
+      'password',
+      'is empty while username is set',
+      'pass the registry token: password: ${{ secrets.REGISTRY_TOKEN }}',
+    );
+  else if (password && !username)
+    reader.problem('username', 'is empty while password is set', 'set username (for GHCR: ${{ github.actor }})');
+  else if (username)
+    login = {
+      registry: reader.string('registry') || (image.registry === 'docker.io' ? 'docker.io' : image.registry),
+      username,
+      password,
+    };
 
   const requireNonRoot = reader.boolean('require-non-root', false);
   reader.done();

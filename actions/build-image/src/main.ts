@@ -1,12 +1,24 @@
 import * as core from '@actions/core';
-import { InputError, InputReader, Phases, code, formatBytes, readGitHubContext, runAction, writeSummary, type SummaryRow } from '@deploy-suite/action-kit';
+import {
+  InputError,
+  InputReader,
+  Phases,
+  code,
+  formatBytes,
+  readGitHubContext,
+  runAction,
+  writeSummary,
+  type SummaryRow,
+} from '@deploy-suite/action-kit';
 import { buildImage, planImage } from '@deploy-suite/image-build';
 import { TagRuleError, gitContextFrom, repositoryName } from '@deploy-suite/oci';
 import { readBuildImageInputs } from './inputs.js';
 import { resolveRepository } from './repository.js';
 
 async function main(): Promise<void> {
-  const inputs = readBuildImageInputs(new InputReader(), process.env.GITHUB_WORKSPACE || process.cwd(), (m) => core.warning(m));
+  const inputs = readBuildImageInputs(new InputReader(), process.env.GITHUB_WORKSPACE || process.cwd(), (m) =>
+    core.warning(m),
+  );
   const github = readGitHubContext();
   const repo = await resolveRepository(github, inputs.githubToken);
   const git = gitContextFrom(github, repo.defaultBranch, new Date());
@@ -15,11 +27,18 @@ async function main(): Promise<void> {
   try {
     plan = planImage(inputs.image, inputs.rules, inputs.flavor, git, repo, inputs.labels, inputs.annotations);
   } catch (error) {
-    if (error instanceof TagRuleError) throw new InputError([{ input: 'tags', problem: error.message, fix: error.fix }]);
+    if (error instanceof TagRuleError)
+      throw new InputError([{ input: 'tags', problem: error.message, fix: error.fix }]);
     throw error;
   }
   if (inputs.push && plan.references.length === 0) {
-    throw new InputError([{ input: 'tags', problem: `no rule produced a tag for this ${github.eventName || 'event'} (ref '${git.ref}')`, fix: 'add a rule that applies here, e.g. type=sha or type=raw,value=<tag>' }]);
+    throw new InputError([
+      {
+        input: 'tags',
+        problem: `no rule produced a tag for this ${github.eventName || 'event'} (ref '${git.ref}')`,
+        fix: 'add a rule that applies here, e.g. type=sha or type=raw,value=<tag>',
+      },
+    ]);
   }
   core.info(`Tags:\n  ${plan.references.join('\n  ') || '(none)'}`);
   for (const note of plan.notes) core.info(note);

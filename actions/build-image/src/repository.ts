@@ -11,11 +11,23 @@ export async function resolveRepository(github: GitHubContext, token: string): P
   if (fromPayload) return fromPayload;
   if (github.repository) {
     try {
-      const repo = await githubRequest<Parameters<typeof repositoryFromApi>[0]>({ apiUrl: github.apiUrl, token }, 'GET', `/repos/${github.repository}`);
+      const repo = await githubRequest<Parameters<typeof repositoryFromApi>[0]>(
+        { apiUrl: github.apiUrl, token },
+        'GET',
+        `/repos/${github.repository}`,
+      );
       return repositoryFromApi(repo);
     } catch (error) {
-      core.warning(`cannot read repository metadata of ${github.repository} (${errorMessage(error)}); tags that depend on the default branch are skipped`);
+      core.warning(
+        `cannot read repository metadata of ${github.repository} (${errorMessage(error)}); tags that depend on the default branch are skipped`,
+      );
     }
   }
-  return { name: github.repository.split('/')[1] ?? '', description: '', htmlUrl: github.repository ? `${github.serverUrl}/${github.repository}` : '', license: '', defaultBranch: '' };
+  return {
+    name: github.repository.split('/')[1] ?? '',
+    description: '',
+    htmlUrl: github.repository ? `${github.serverUrl}/${github.repository}` : '',
+    license: '',
+    defaultBranch: '',
+  };
 }

@@ -59,7 +59,11 @@ describe('build-image inputs', () => {
   });
 
   it('reports several bad inputs at once', () => {
-    expect(problems({ image: 'BAD', context: 'nope', platforms: 'x' }).map((p) => p.input)).toEqual(['image', 'context', 'platforms']);
+    expect(problems({ image: 'BAD', context: 'nope', platforms: 'x' }).map((p) => p.input)).toEqual([
+      'image',
+      'context',
+      'platforms',
+    ]);
   });
 
   it('warns when a build-arg looks like a secret', () => {

@@ -1,5 +1,14 @@
 import * as core from '@actions/core';
-import { InputReader, Phases, PhaseError, code, escapeHtml, runAction, writeSummary, type SummaryRow } from '@deploy-suite/action-kit';
+import {
+  InputReader,
+  Phases,
+  PhaseError,
+  code,
+  escapeHtml,
+  runAction,
+  writeSummary,
+  type SummaryRow,
+} from '@deploy-suite/action-kit';
 import { RegistryClient, privateDockerConfig, speaksPlainHttp } from '@deploy-suite/oci';
 import type { SbomAndSignResult, SigningKey, SigningMethod } from '@deploy-suite/supply-chain';
 import { SEVERITIES } from '@deploy-suite/supply-chain/inputs';
@@ -9,7 +18,11 @@ type Library = typeof import('@deploy-suite/supply-chain');
 
 const BLOCKING_ROWS = 25;
 
-async function signingMethod(library: Library, inputs: SbomAndSignInputs, key: SigningKey | undefined): Promise<SigningMethod | undefined> {
+async function signingMethod(
+  library: Library,
+  inputs: SbomAndSignInputs,
+  key: SigningKey | undefined,
+): Promise<SigningMethod | undefined> {
   if (inputs.signing === 'key') return library.keySigning(key!);
   if (inputs.signing === 'keyless') {
     return library.keylessSigning({
@@ -26,7 +39,9 @@ async function signingMethod(library: Library, inputs: SbomAndSignInputs, key: S
 async function toolPath(library: Library, phases: Phases, name: 'syft' | 'trivy', source: ToolSource): Promise<string> {
   if ('path' in source) return source.path;
   if ('none' in source) return '';
-  return phases.run(`install ${name}`, () => library.installTool({ name, ...source.install, log: (m) => core.info(m) }));
+  return phases.run(`install ${name}`, () =>
+    library.installTool({ name, ...source.install, log: (m) => core.info(m) }),
+  );
 }
 
 async function main(): Promise<void> {
@@ -40,7 +55,9 @@ async function main(): Promise<void> {
   const trivy = await toolPath(library, phases, 'trivy', inputs.trivy);
   const credentials = inputs.registryCredentials;
   const dockerConfig = credentials ? await privateDockerConfig(inputs.image.registry, credentials) : undefined;
-  const client = new RegistryClient(credentials ? { credentials: async (host) => (host === inputs.image.registry ? credentials : undefined) } : {});
+  const client = new RegistryClient(
+    credentials ? { credentials: async (host) => (host === inputs.image.registry ? credentials : undefined) } : {},
+  );
   let method: SigningMethod | undefined;
   let result: SbomAndSignResult;
   try {
@@ -53,7 +70,14 @@ async function main(): Promise<void> {
         ...(dockerConfig ? { dockerConfig: dockerConfig.dir } : {}),
         ...(inputs.sbom ? { sbom: { syft, attest: inputs.attest } } : {}),
         ...(inputs.scan
-          ? { scan: { trivy, cacheDir: inputs.trivyCacheDir, offline: inputs.offline, policy: { failOn: inputs.failOn, ignoreUnfixed: inputs.ignoreUnfixed, ignores: inputs.ignores } } }
+          ? {
+              scan: {
+                trivy,
+                cacheDir: inputs.trivyCacheDir,
+                offline: inputs.offline,
+                policy: { failOn: inputs.failOn, ignoreUnfixed: inputs.ignoreUnfixed, ignores: inputs.ignores },
+              },
+            }
           : {}),
         ...(inputs.signing !== 'none'
           ? {
@@ -82,7 +106,16 @@ async function main(): Promise<void> {
   core.setOutput('gate', decision ? (decision.passed ? 'passed' : 'failed') : 'skipped');
   core.setOutput('findings', JSON.stringify(decision?.counts ?? {}));
   core.setOutput('signature', result.signature?.manifestDigest ?? '');
-  core.setOutput('attestations', JSON.stringify(result.attestations.map((a) => ({ format: a.format, predicateType: a.predicateType, manifest: a.attached.manifestDigest }))));
+  core.setOutput(
+    'attestations',
+    JSON.stringify(
+      result.attestations.map((a) => ({
+        format: a.format,
+        predicateType: a.predicateType,
+        manifest: a.attached.manifestDigest,
+      })),
+    ),
+  );
   core.setOutput('timings', JSON.stringify(phases.toJSON()));
   await summarize(inputs, result, method, phases);
 
@@ -96,36 +129,80 @@ async function main(): Promise<void> {
   }
 }
 
-async function summarize(inputs: SbomAndSignInputs, result: SbomAndSignResult, method: SigningMethod | undefined, phases: Phases): Promise<void> {
+async function summarize(
+  inputs: SbomAndSignInputs,
+  result: SbomAndSignResult,
+  method: SigningMethod | undefined,
+  phases: Phases,
+): Promise<void> {
   const decision = result.scan?.decision;
   const rows: SummaryRow[] = [['Image', code(result.image)]];
-  if (result.sboms) rows.push(['SBOM', `${result.sboms.packages} packages; SPDX ${result.sboms.spdxVersion}, CycloneDX ${result.sboms.cyclonedxVersion}; artifact ${code(`sbom-${result.stem}`)}`]);
+  if (result.sboms)
+    rows.push([
+      'SBOM',
+      `${result.sboms.packages} packages; SPDX ${result.sboms.spdxVersion}, CycloneDX ${result.sboms.cyclonedxVersion}; artifact ${code(`sbom-${result.stem}`)}`,
+    ]);
   if (decision) {
     rows.push(['Vulnerabilities', SEVERITIES.map((s) => `${s.toLowerCase()} ${decision.counts[s]}`).join(', ')]);
-    rows.push(['Gate', `${decision.passed ? 'passed' : '<b>failed</b>'} (fails on ${inputs.failOn.join(', ') || 'nothing'}${inputs.ignoreUnfixed ? '; unfixed ignored' : ''}); ${decision.blocking.length} blocking, ${decision.ignored.length} ignored with a reason, ${decision.unfixed.length} without a fix skipped`]);
-    if (decision.expired.length) rows.push(['Expired ignore entries', decision.expired.map((e) => `${code(e.id)} (expired ${e.expires}): no longer ignored`).join('<br>')]);
-    if (result.scan?.databaseUpdatedAt) rows.push(['Scanner database', `built ${escapeHtml(result.scan.databaseUpdatedAt)}`]);
+    rows.push([
+      'Gate',
+      `${decision.passed ? 'passed' : '<b>failed</b>'} (fails on ${inputs.failOn.join(', ') || 'nothing'}${inputs.ignoreUnfixed ? '; unfixed ignored' : ''}); ${decision.blocking.length} blocking, ${decision.ignored.length} ignored with a reason, ${decision.unfixed.length} without a fix skipped`,
+    ]);
+    if (decision.expired.length)
+      rows.push([
+        'Expired ignore entries',
+        decision.expired.map((e) => `${code(e.id)} (expired ${e.expires}): no longer ignored`).join('<br>'),
+      ]);
+    if (result.scan?.databaseUpdatedAt)
+      rows.push(['Scanner database', `built ${escapeHtml(result.scan.databaseUpdatedAt)}`]);
   }
   if (result.signature) {
-    rows.push(['Signature', `${code(result.signature.manifestDigest)} by ${escapeHtml(method?.describe ?? '')}; ${result.signature.via === 'tag-index' ? `tag index ${code(result.signature.fallbackTag ?? '')}` : 'referrers API'}`]);
+    rows.push([
+      'Signature',
+      `${code(result.signature.manifestDigest)} by ${escapeHtml(method?.describe ?? '')}; ${result.signature.via === 'tag-index' ? `tag index ${code(result.signature.fallbackTag ?? '')}` : 'referrers API'}`,
+    ]);
     for (const a of result.attestations) rows.push([`${a.format} attestation`, code(a.attached.manifestDigest)]);
-    if (inputs.signing === 'key') rows.push(['Verify', code(`cosign verify --key cosign.pub --insecure-ignore-tlog=true ${result.image}`)]);
+    if (inputs.signing === 'key')
+      rows.push(['Verify', code(`cosign verify --key cosign.pub --insecure-ignore-tlog=true ${result.image}`)]);
   } else if (decision && !decision.passed) {
     rows.push(['Signature', 'none: the gate failed, nothing was pushed']);
   } else {
     rows.push(['Signature', 'none (signing: none)']);
   }
   rows.push(['Time', phases.timings.map((t) => `${t.name} ${t.seconds.toFixed(2)} s`).join(', ')]);
-  await writeSummary(`sbom-and-sign: ${decision && !decision.passed ? 'gate failed' : result.signature ? 'signed' : 'checked'}`, rows, (s) => {
-    if (!decision) return;
-    const listed = [...decision.blocking.map((f) => ({ f, note: 'blocking' })), ...decision.ignored.map((i) => ({ f: i.finding, note: `ignored until ${i.entry.expires}: ${i.entry.reason}` }))];
-    if (!listed.length) return;
-    s.addHeading('Findings', 4).addTable([
-      [{ data: 'ID', header: true }, { data: 'Severity', header: true }, { data: 'Package', header: true }, { data: 'Installed', header: true }, { data: 'Fixed in', header: true }, { data: 'Decision', header: true }],
-      ...listed.slice(0, BLOCKING_ROWS).map(({ f, note }) => [f.url ? `<a href="${escapeHtml(f.url)}">${escapeHtml(f.id)}</a>` : escapeHtml(f.id), f.severity, escapeHtml(f.package), escapeHtml(f.installed), escapeHtml(f.fixed || '—'), escapeHtml(note)]),
-    ]);
-    if (listed.length > BLOCKING_ROWS) s.addRaw(`<p>${listed.length - BLOCKING_ROWS} more in the SARIF file.</p>`);
-  });
+  await writeSummary(
+    `sbom-and-sign: ${decision && !decision.passed ? 'gate failed' : result.signature ? 'signed' : 'checked'}`,
+    rows,
+    (s) => {
+      if (!decision) return;
+      const listed = [
+        ...decision.blocking.map((f) => ({ f, note: 'blocking' })),
+        ...decision.ignored.map((i) => ({ f: i.finding, note: `ignored until ${i.entry.expires}: ${i.entry.reason}` })),
+      ];
+      if (!listed.length) return;
+      s.addHeading('Findings', 4).addTable([
+        [
+          { data: 'ID', header: true },
+          { data: 'Severity', header: true },
+          { data: 'Package', header: true },
+          { data: 'Installed', header: true },
+          { data: 'Fixed in', header: true },
+          { data: 'Decision', header: true },
+        ],
+        ...listed
+          .slice(0, BLOCKING_ROWS)
+          .map(({ f, note }) => [
+            f.url ? `<a href="${escapeHtml(f.url)}">${escapeHtml(f.id)}</a>` : escapeHtml(f.id),
+            f.severity,
+            escapeHtml(f.package),
+            escapeHtml(f.installed),
+            escapeHtml(f.fixed || '—'),
+            escapeHtml(note),
+          ]),
+      ]);
+      if (listed.length > BLOCKING_ROWS) s.addRaw(`<p>${listed.length - BLOCKING_ROWS} more in the SARIF file.</p>`);
+    },
+  );
 }
 
 await runAction(main);

@@ -2,10 +2,20 @@ import { existsSync, readFileSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
 import { InputError, InputReader, maskSecret } from '@deploy-suite/action-kit';
 import { ReferenceError, parseReference, type ImageReference } from '@deploy-suite/oci';
-import { KeyError, SEVERITIES, parseIgnoreFile, readCosignPrivateKey, type IgnoreEntry, type SealedKey, type Severity, type SigningKey } from '@deploy-suite/supply-chain/inputs';
+import {
+  KeyError,
+  SEVERITIES,
+  parseIgnoreFile,
+  readCosignPrivateKey,
+  type IgnoreEntry,
+  type SealedKey,
+  type Severity,
+  type SigningKey,
+} from '@deploy-suite/supply-chain/inputs';
 
 export type SigningMode = 'key' | 'keyless' | 'none';
-export type ToolSource = { path: string } | { install: { version: string; sha256: string; releasesUrl: string } } | { none: true };
+export type ToolSource =
+  { path: string } | { install: { version: string; sha256: string; releasesUrl: string } } | { none: true };
 export type SbomAttestation = 'cyclonedx' | 'spdx';
 
 export interface SbomAndSignInputs {
@@ -46,7 +56,11 @@ export async function openSigningKey(inputs: SbomAndSignInputs): Promise<Signing
     if (!(error instanceof KeyError)) throw error;
     throw new InputError([
       error.reason === 'password'
-        ? { input: 'cosign-password', problem: error.message, fix: 'pass the password the key was generated with (COSIGN_PASSWORD), from a secret' }
+        ? {
+            input: 'cosign-password',
+            problem: error.message,
+            fix: 'pass the password the key was generated with (COSIGN_PASSWORD), from a secret',
+          }
         : { input: 'cosign-private-key', problem: error.message, fix: KEY_FIX },
     ]);
   }
@@ -56,18 +70,41 @@ export async function openSigningKey(inputs: SbomAndSignInputs): Promise<Signing
  * Where a tool comes from: the path given, a pinned release (version and the archive's SHA-256) to install,
  * or PATH. A needed tool found nowhere is a problem naming the three ways.
  */
-function readToolSource(reader: InputReader, name: 'syft' | 'trivy', needed: boolean, releasesUrl: string, env: NodeJS.ProcessEnv, fix: string): ToolSource {
+function readToolSource(
+  reader: InputReader,
+  name: 'syft' | 'trivy',
+  needed: boolean,
+  releasesUrl: string,
+  env: NodeJS.ProcessEnv,
+  fix: string,
+): ToolSource {
   const path = reader.string(name);
   const version = reader.string(`${name}-version`);
   const sha256 = reader.string(`${name}-sha256`).toLowerCase();
-  if (path && version) reader.problem(`${name}-version`, `is set together with ${name}`, `give either the path of an installed ${name} or a release to install, not both`);
-  if (version && !/^v?[0-9]+\.[0-9]+\.[0-9]+$/.test(version)) reader.problem(`${name}-version`, `'${version}' is not a release version`, 'use the form 1.2.3');
+  if (path && version)
+    reader.problem(
+      `${name}-version`,
+      `is set together with ${name}`,
+      `give either the path of an installed ${name} or a release to install, not both`,
+    );
+  if (version && !/^v?[0-9]+\.[0-9]+\.[0-9]+$/.test(version))
+    reader.problem(`${name}-version`, `'${version}' is not a release version`, 'use the form 1.2.3');
   if (version && !/^[0-9a-f]{64}$/.test(sha256)) {
-    reader.problem(`${name}-sha256`, sha256 ? `'${sha256}' is not a SHA-256 (64 hex digits)` : `is empty while ${name}-version is set`, `copy the checksum of the linux amd64 archive from the release's checksums file: nothing is run without it`);
+    reader.problem(
+      `${name}-sha256`,
+      sha256 ? `'${sha256}' is not a SHA-256 (64 hex digits)` : `is empty while ${name}-version is set`,
+      `copy the checksum of the linux amd64 archive from the release's checksums file: nothing is run without it`,
+    );
   }
-  if (sha256 && !version) reader.problem(`${name}-version`, `is empty while ${name}-sha256 is set`, `name the release the checksum belongs to`);
+  if (sha256 && !version)
+    reader.problem(
+      `${name}-version`,
+      `is empty while ${name}-sha256 is set`,
+      `name the release the checksum belongs to`,
+    );
   if (path) {
-    if (!existsSync(path)) reader.problem(name, `'${path}' does not exist`, 'give the path of the binary, or leave it empty to use PATH');
+    if (!existsSync(path))
+      reader.problem(name, `'${path}' does not exist`, 'give the path of the binary, or leave it empty to use PATH');
     return { path };
   }
   if (version) return { install: { version, sha256, releasesUrl } };
@@ -90,7 +127,11 @@ export function findTool(name: string, given: string, env: NodeJS.ProcessEnv): s
  * Reads and checks every input before anything is scanned, signed or pushed. Secrets are masked first;
  * the private key is opened here, so a wrong password fails before any work is done.
  */
-export function readSbomAndSignInputs(reader: InputReader, workspace: string, env: NodeJS.ProcessEnv = process.env): SbomAndSignInputs {
+export function readSbomAndSignInputs(
+  reader: InputReader,
+  workspace: string,
+  env: NodeJS.ProcessEnv = process.env,
+): SbomAndSignInputs {
   const privateKeyText = reader.raw('cosign-private-key');
   const password = reader.raw('cosign-password');
   const registryPassword = reader.raw('registry-password');
@@ -104,10 +145,18 @@ export function readSbomAndSignInputs(reader: InputReader, workspace: string, en
     try {
       image = parseReference(imageText);
       if (!image.digest) {
-        reader.problem('image', `'${imageText}' names a tag, not a digest; a tag can move after it is signed, so only a digest is signed`, "pass build-image's 'image' output (name@sha256:…)");
+        reader.problem(
+          'image',
+          `'${imageText}' names a tag, not a digest; a tag can move after it is signed, so only a digest is signed`,
+          "pass build-image's 'image' output (name@sha256:…)",
+        );
       }
     } catch (error) {
-      reader.problem('image', error instanceof ReferenceError ? error.message : String(error), 'pass name@sha256:<64 hex digits>');
+      reader.problem(
+        'image',
+        error instanceof ReferenceError ? error.message : String(error),
+        'pass name@sha256:<64 hex digits>',
+      );
     }
   }
 
@@ -118,26 +167,47 @@ export function readSbomAndSignInputs(reader: InputReader, workspace: string, en
     if (value === 'none') continue;
     if (value === 'cyclonedx' || value === 'spdx') {
       if (!attest.includes(value)) attest.push(value);
-    } else reader.problem('attest-sbom', `'${item}' is not an SBOM format`, 'use cyclonedx, spdx, both separated by a comma, or none');
+    } else
+      reader.problem(
+        'attest-sbom',
+        `'${item}' is not an SBOM format`,
+        'use cyclonedx, spdx, both separated by a comma, or none',
+      );
   }
-  if (attest.length && !sbom) reader.problem('attest-sbom', `asks for ${attest.join(' and ')} attestations while sbom is false`, "set sbom: true, or attest-sbom: none");
+  if (attest.length && !sbom)
+    reader.problem(
+      'attest-sbom',
+      `asks for ${attest.join(' and ')} attestations while sbom is false`,
+      'set sbom: true, or attest-sbom: none',
+    );
 
   const scan = reader.boolean('scan', true);
   const failOn: Severity[] = [];
   for (const item of reader.raw('severity') ? reader.list('severity') : ['CRITICAL', 'HIGH']) {
     const value = item.toUpperCase();
     if ((SEVERITIES as readonly string[]).includes(value)) failOn.push(value as Severity);
-    else reader.problem('severity', `'${item}' is not a severity`, `use any of ${SEVERITIES.join(', ')}, comma-separated`);
+    else
+      reader.problem('severity', `'${item}' is not a severity`, `use any of ${SEVERITIES.join(', ')}, comma-separated`);
   }
   const ignoreUnfixed = reader.boolean('ignore-unfixed', false);
   let ignores: IgnoreEntry[] = [];
   const ignorePath = reader.string('ignore-file');
   if (ignorePath) {
     const full = resolve(workspace, ignorePath);
-    if (!existsSync(full)) reader.problem('ignore-file', `file '${ignorePath}' does not exist`, 'give a path relative to the workspace, or leave it empty');
+    if (!existsSync(full))
+      reader.problem(
+        'ignore-file',
+        `file '${ignorePath}' does not exist`,
+        'give a path relative to the workspace, or leave it empty',
+      );
     else {
       const parsed = parseIgnoreFile(readFileSync(full, 'utf8'));
-      for (const p of parsed.problems) reader.problem('ignore-file', `${ignorePath}: ${p}`, 'each entry needs id, reason and expires (YYYY-MM-DD); see the action docs');
+      for (const p of parsed.problems)
+        reader.problem(
+          'ignore-file',
+          `${ignorePath}: ${p}`,
+          'each entry needs id, reason and expires (YYYY-MM-DD); see the action docs',
+        );
       ignores = parsed.entries;
     }
   }
@@ -146,7 +216,12 @@ export function readSbomAndSignInputs(reader: InputReader, workspace: string, en
   if (signing === 'auto') signing = privateKeyText ? 'key' : env.ACTIONS_ID_TOKEN_REQUEST_URL ? 'keyless' : 'none';
   let sealedKey: SealedKey | undefined;
   if (signing === 'key') {
-    if (!privateKeyText) reader.problem('cosign-private-key', 'is empty while signing is key', 'pass the content of cosign.key from a secret: ${{ secrets.COSIGN_PRIVATE_KEY }}');
+    if (!privateKeyText)
+      reader.problem(
+        'cosign-private-key',
+        'is empty while signing is key',
+        'pass the content of cosign.key from a secret: ${{ secrets.COSIGN_PRIVATE_KEY }}',
+      );
     else {
       try {
         sealedKey = readCosignPrivateKey(privateKeyText);
@@ -156,33 +231,77 @@ export function readSbomAndSignInputs(reader: InputReader, workspace: string, en
       }
     }
   } else if (privateKeyText && signing !== 'none') {
-    reader.problem('cosign-private-key', `is set while signing is ${signing}`, "remove it, or set signing: key");
+    reader.problem('cosign-private-key', `is set while signing is ${signing}`, 'remove it, or set signing: key');
   }
   if (signing === 'keyless' && !env.ACTIONS_ID_TOKEN_REQUEST_URL) {
-    reader.problem('signing', 'is keyless but the job cannot request an OIDC token', 'give the job permissions: id-token: write');
+    reader.problem(
+      'signing',
+      'is keyless but the job cannot request an OIDC token',
+      'give the job permissions: id-token: write',
+    );
   }
   const fulcioUrl = reader.string('fulcio-url', { default: 'https://fulcio.sigstore.dev' });
   const rekorUrl = reader.string('rekor-url', { default: 'https://rekor.sigstore.dev' });
-  for (const [name, url] of [['fulcio-url', fulcioUrl], ['rekor-url', rekorUrl]] as const) {
+  for (const [name, url] of [
+    ['fulcio-url', fulcioUrl],
+    ['rekor-url', rekorUrl],
+  ] as const) {
     if (!/^https?:\/\/[^\s/]+/.test(url)) reader.problem(name, `'${url}' is not an http(s) URL`, 'use https://…');
   }
 
   const releasesUrl = reader.string('tools-mirror', { default: 'https://github.com' });
-  if (!/^https?:\/\/\S+$/.test(releasesUrl)) reader.problem('tools-mirror', `'${releasesUrl}' is not an http(s) URL`, 'give the base URL that serves <owner>/<repo>/releases/download/…, e.g. https://github.com');
-  const syft = readToolSource(reader, 'syft', sbom, releasesUrl, env, 'install it in an earlier step (anchore/sbom-action/download-syft), give its path, or pin a release with syft-version and syft-sha256');
-  const trivy = readToolSource(reader, 'trivy', scan, releasesUrl, env, 'install it in an earlier step (aquasecurity/setup-trivy), give its path, or pin a release with trivy-version and trivy-sha256');
+  if (!/^https?:\/\/\S+$/.test(releasesUrl))
+    reader.problem(
+      'tools-mirror',
+      `'${releasesUrl}' is not an http(s) URL`,
+      'give the base URL that serves <owner>/<repo>/releases/download/…, e.g. https://github.com',
+    );
+  const syft = readToolSource(
+    reader,
+    'syft',
+    sbom,
+    releasesUrl,
+    env,
+    'install it in an earlier step (anchore/sbom-action/download-syft), give its path, or pin a release with syft-version and syft-sha256',
+  );
+  const trivy = readToolSource(
+    reader,
+    'trivy',
+    scan,
+    releasesUrl,
+    env,
+    'install it in an earlier step (aquasecurity/setup-trivy), give its path, or pin a release with trivy-version and trivy-sha256',
+  );
   const trivyCacheDir = reader.string('trivy-cache-dir');
   const offline = reader.boolean('offline', false);
-  if (offline && scan && !trivyCacheDir) reader.problem('trivy-cache-dir', 'is empty while offline is true', "give the folder holding trivy's database (db/trivy.db)");
+  if (offline && scan && !trivyCacheDir)
+    reader.problem(
+      'trivy-cache-dir',
+      'is empty while offline is true',
+      "give the folder holding trivy's database (db/trivy.db)",
+    );
   if (offline && trivyCacheDir && !existsSync(join(resolve(workspace, trivyCacheDir), 'db', 'trivy.db'))) {
-    reader.problem('trivy-cache-dir', `'${trivyCacheDir}' holds no db/trivy.db`, 'run trivy once with network access, or set offline: false');
+    reader.problem(
+      'trivy-cache-dir',
+      `'${trivyCacheDir}' holds no db/trivy.db`,
+      'run trivy once with network access, or set offline: false',
+    );
   }
 
   const username = reader.string('registry-username');
-  if (username && !registryPassword) reader.problem('registry-password', 'is empty while registry-username is set', 'pass the registry password or token from a secret');
-  if (registryPassword && !username) reader.problem('registry-username', 'is empty while registry-password is set', 'give the registry username');
+  if (username && !registryPassword)
+    reader.problem(
+      'registry-password',
+      'is empty while registry-username is set',
+      'pass the registry password or token from a secret',
+    );
+  if (registryPassword && !username)
+    reader.problem('registry-username', 'is empty while registry-password is set', 'give the registry username');
 
-  const outputDir = resolve(workspace, reader.string('output-dir', { default: join(env.RUNNER_TEMP || workspace, 'sbom-and-sign') }));
+  const outputDir = resolve(
+    workspace,
+    reader.string('output-dir', { default: join(env.RUNNER_TEMP || workspace, 'sbom-and-sign') }),
+  );
   reader.done();
   return {
     image: image!,

@@ -25,12 +25,24 @@ const env = { PATH: bin, RUNNER_TEMP: '/runner/tmp' };
 function read(values: Record<string, string>, environment: NodeJS.ProcessEnv = env) {
   return readSbomAndSignInputs(new InputReader((name) => ({ image: IMAGE, ...values })[name]), dir, environment);
 }
-const problems = (values: Record<string, string>, environment?: NodeJS.ProcessEnv) => inputProblems(() => read(values, environment));
+const problems = (values: Record<string, string>, environment?: NodeJS.ProcessEnv) =>
+  inputProblems(() => read(values, environment));
 
 describe('sbom-and-sign inputs', () => {
   it('defaults: SBOM with a CycloneDX attestation, scan failing on critical and high, no signing without key or OIDC', () => {
     const inputs = read({});
-    expect(inputs).toMatchObject({ sbom: true, attest: ['cyclonedx'], scan: true, failOn: ['CRITICAL', 'HIGH'], ignoreUnfixed: false, signing: 'none', syft: { path: join(bin, 'syft') }, trivy: { path: join(bin, 'trivy') }, outputDir: '/runner/tmp/sbom-and-sign', offline: false });
+    expect(inputs).toMatchObject({
+      sbom: true,
+      attest: ['cyclonedx'],
+      scan: true,
+      failOn: ['CRITICAL', 'HIGH'],
+      ignoreUnfixed: false,
+      signing: 'none',
+      syft: { path: join(bin, 'syft') },
+      trivy: { path: join(bin, 'trivy') },
+      outputDir: '/runner/tmp/sbom-and-sign',
+      offline: false,
+    });
     expect(inputs.image.digest).toBe(`sha256:${'a'.repeat(64)}`);
   });
 
@@ -42,7 +54,15 @@ describe('sbom-and-sign inputs', () => {
   });
 
   it('lists, ignore file, registry credentials, offline database', () => {
-    const inputs = read({ 'attest-sbom': 'spdx, cyclonedx, spdx', severity: 'critical', 'ignore-file': 'ignore.yaml', 'registry-username': 'bot', 'registry-password': 'pw', offline: 'true', 'trivy-cache-dir': 'trivy-cache' });
+    const inputs = read({
+      'attest-sbom': 'spdx, cyclonedx, spdx',
+      severity: 'critical',
+      'ignore-file': 'ignore.yaml',
+      'registry-username': 'bot',
+      'registry-password': 'pw',
+      offline: 'true',
+      'trivy-cache-dir': 'trivy-cache',
+    });
     expect(inputs.attest).toEqual(['spdx', 'cyclonedx']);
     expect(inputs.failOn).toEqual(['CRITICAL']);
     expect(inputs.ignores).toEqual([{ id: 'CVE-1', reason: 'unreachable', expires: '2030-01-01' }]);
@@ -62,7 +82,11 @@ describe('sbom-and-sign inputs', () => {
     [{ 'ignore-file': 'bad-ignore.yaml' }, 'ignore-file', /entry 1 \(CVE-1\): 'reason' is missing/],
     [{ signing: 'sometimes' }, 'signing', /'sometimes' is not one of auto, key, keyless, none/],
     [{ signing: 'key' }, 'cosign-private-key', /is empty while signing is key/],
-    [{ 'cosign-private-key': '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----', 'cosign-password': 'x' }, 'cosign-private-key', /'PUBLIC KEY' is not a private key/],
+    [
+      { 'cosign-private-key': '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----', 'cosign-password': 'x' },
+      'cosign-private-key',
+      /'PUBLIC KEY' is not a private key/,
+    ],
     [{ 'cosign-private-key': KEY, signing: 'keyless' }, 'cosign-private-key', /is set while signing is keyless/],
     [{ signing: 'keyless' }, 'signing', /cannot request an OIDC token/],
     [{ 'fulcio-url': 'fulcio.example' }, 'fulcio-url', /not an http\(s\) URL/],
@@ -74,9 +98,17 @@ describe('sbom-and-sign inputs', () => {
     [{ 'ignore-unfixed': 'maybe' }, 'ignore-unfixed', /'maybe' is not a boolean/],
     [{ 'syft-version': '1.57.1' }, 'syft-sha256', /is empty while syft-version is set/],
     [{ 'syft-version': '1.57.1', 'syft-sha256': 'abc' }, 'syft-sha256', /'abc' is not a SHA-256/],
-    [{ 'trivy-version': 'latest', 'trivy-sha256': 'a'.repeat(64) }, 'trivy-version', /'latest' is not a release version/],
+    [
+      { 'trivy-version': 'latest', 'trivy-sha256': 'a'.repeat(64) },
+      'trivy-version',
+      /'latest' is not a release version/,
+    ],
     [{ 'trivy-sha256': 'a'.repeat(64) }, 'trivy-version', /is empty while trivy-sha256 is set/],
-    [{ syft: join(bin, 'syft'), 'syft-version': '1.0.0', 'syft-sha256': 'a'.repeat(64) }, 'syft-version', /is set together with syft/],
+    [
+      { syft: join(bin, 'syft'), 'syft-version': '1.0.0', 'syft-sha256': 'a'.repeat(64) },
+      'syft-version',
+      /is set together with syft/,
+    ],
     [{ 'tools-mirror': 'mirror.local' }, 'tools-mirror', /not an http\(s\) URL/],
   ])('%j is refused naming %s', (values, input, message) => {
     const found = problems(values);
@@ -89,13 +121,25 @@ describe('sbom-and-sign inputs', () => {
     const inputs = read({ 'cosign-private-key': KEY, 'cosign-password': 'nope' });
     const error = await openSigningKey(inputs).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InputError);
-    expect((error as InputError).problems).toEqual([{ input: 'cosign-password', problem: 'the password does not open this key', fix: expect.stringContaining('COSIGN_PASSWORD') }]);
+    expect((error as InputError).problems).toEqual([
+      {
+        input: 'cosign-password',
+        problem: 'the password does not open this key',
+        fix: expect.stringContaining('COSIGN_PASSWORD'),
+      },
+    ]);
     expect(await openSigningKey(read({}))).toBeUndefined();
   });
 
   it('a pinned release is installed rather than taken from PATH', () => {
-    const inputs = read({ 'syft-version': 'v1.57.1', 'syft-sha256': 'A'.repeat(64), 'tools-mirror': 'http://127.0.0.1:1' });
-    expect(inputs.syft).toEqual({ install: { version: 'v1.57.1', sha256: 'a'.repeat(64), releasesUrl: 'http://127.0.0.1:1' } });
+    const inputs = read({
+      'syft-version': 'v1.57.1',
+      'syft-sha256': 'A'.repeat(64),
+      'tools-mirror': 'http://127.0.0.1:1',
+    });
+    expect(inputs.syft).toEqual({
+      install: { version: 'v1.57.1', sha256: 'a'.repeat(64), releasesUrl: 'http://127.0.0.1:1' },
+    });
     expect(inputs.trivy).toEqual({ path: join(bin, 'trivy') });
   });
 

@@ -1,5 +1,12 @@
 import { InputReader, maskSecret, splitList } from '@deploy-suite/action-kit';
-import { builtInMetricChecks, parseMetricCheck, promqlProblem, readHttpCheck, type AnalysisPlan, type MetricCheck } from '@deploy-suite/checks';
+import {
+  builtInMetricChecks,
+  parseMetricCheck,
+  promqlProblem,
+  readHttpCheck,
+  type AnalysisPlan,
+  type MetricCheck,
+} from '@deploy-suite/checks';
 import { readAppTarget, type AppTarget, type RollbackTarget } from '@deploy-suite/kube';
 
 export interface VerifyRollbackInputs extends AppTarget {
@@ -39,26 +46,55 @@ function readNumber(reader: InputReader, name: string, fix: string): number | un
 }
 
 /** Reads and checks every input before anything touches the cluster; the kubeconfig is masked first. */
-export function readVerifyRollbackInputs(reader: InputReader, env: NodeJS.ProcessEnv = process.env): VerifyRollbackInputs {
+export function readVerifyRollbackInputs(
+  reader: InputReader,
+  env: NodeJS.ProcessEnv = process.env,
+): VerifyRollbackInputs {
   const target = readAppTarget(reader, env);
 
   const rollbackText = reader.string('rollback-to');
   let rollbackTo: RollbackTarget | undefined;
   if (rollbackText) {
     if (rollbackText === 'previous') rollbackTo = { kind: 'previous' };
-    else if (/^[0-9]+$/.test(rollbackText) && Number(rollbackText) > 0) rollbackTo = { kind: 'revision', revision: Number(rollbackText) };
-    else if (DIGEST.test(rollbackText.slice(rollbackText.indexOf('@') + 1))) rollbackTo = { kind: 'digest', digest: rollbackText.slice(rollbackText.indexOf('@') + 1) };
-    else reader.problem('rollback-to', `'${rollbackText}' is not previous, a revision number or a digest`, 'use previous, a revision from the deploy history (e.g. 12), or sha256:<64 hex digits>');
+    else if (/^[0-9]+$/.test(rollbackText) && Number(rollbackText) > 0)
+      rollbackTo = { kind: 'revision', revision: Number(rollbackText) };
+    else if (DIGEST.test(rollbackText.slice(rollbackText.indexOf('@') + 1)))
+      rollbackTo = { kind: 'digest', digest: rollbackText.slice(rollbackText.indexOf('@') + 1) };
+    else
+      reader.problem(
+        'rollback-to',
+        `'${rollbackText}' is not previous, a revision number or a digest`,
+        'use previous, a revision from the deploy history (e.g. 12), or sha256:<64 hex digits>',
+      );
   }
   const expectText = reader.string('expect-digest');
   const expectDigest = expectText ? expectText.slice(expectText.indexOf('@') + 1) : undefined;
-  if (expectDigest && !DIGEST.test(expectDigest)) reader.problem('expect-digest', `'${expectText}' is not a digest`, "pass bluegreen-deploy's digest output (sha256:…)");
+  if (expectDigest && !DIGEST.test(expectDigest))
+    reader.problem(
+      'expect-digest',
+      `'${expectText}' is not a digest`,
+      "pass bluegreen-deploy's digest output (sha256:…)",
+    );
 
   const http = readHttpCheck(reader, 'http', { count: 5, intervalSeconds: 5 });
   const prometheusUrl = reader.string('prometheus-url');
-  if (prometheusUrl && !/^https?:\/\/\S+$/.test(prometheusUrl)) reader.problem('prometheus-url', `'${prometheusUrl}' is not an http(s) URL`, 'give the Prometheus base URL, e.g. http://prometheus.monitoring:9090');
-  const errorRateMax = readNumber(reader, 'error-rate-max', 'give the largest acceptable share of 5xx responses, e.g. 0.01 for 1 %');
-  if (errorRateMax !== undefined && errorRateMax > 1) reader.problem('error-rate-max', `${errorRateMax} is more than 1`, 'give a share between 0 and 1, e.g. 0.01 for 1 %');
+  if (prometheusUrl && !/^https?:\/\/\S+$/.test(prometheusUrl))
+    reader.problem(
+      'prometheus-url',
+      `'${prometheusUrl}' is not an http(s) URL`,
+      'give the Prometheus base URL, e.g. http://prometheus.monitoring:9090',
+    );
+  const errorRateMax = readNumber(
+    reader,
+    'error-rate-max',
+    'give the largest acceptable share of 5xx responses, e.g. 0.01 for 1 %',
+  );
+  if (errorRateMax !== undefined && errorRateMax > 1)
+    reader.problem(
+      'error-rate-max',
+      `${errorRateMax} is more than 1`,
+      'give a share between 0 and 1, e.g. 0.01 for 1 %',
+    );
   const p95Text = reader.string('p95-max');
   let p95MaxSeconds: number | undefined;
   if (p95Text) {
@@ -70,27 +106,61 @@ export function readVerifyRollbackInputs(reader: InputReader, env: NodeJS.Proces
   for (const line of splitList(reader.raw('queries'), 'newline')) {
     const check = parseMetricCheck(line);
     const syntax = check && promqlProblem(check.query);
-    if (check && syntax) reader.problem('queries', `'${line}' is not valid PromQL: ${syntax}`, 'fix the query (try it in the Prometheus UI first)');
+    if (check && syntax)
+      reader.problem(
+        'queries',
+        `'${line}' is not valid PromQL: ${syntax}`,
+        'fix the query (try it in the Prometheus UI first)',
+      );
     else if (check) customChecks.push(check);
-    else reader.problem('queries', `'${line}' is not 'name: <PromQL> <op> <number>'`, 'write one check per line, e.g. queue: max(queue_depth{app="shop"}) < 100 (op is <, <=, > or >=)');
+    else
+      reader.problem(
+        'queries',
+        `'${line}' is not 'name: <PromQL> <op> <number>'`,
+        'write one check per line, e.g. queue: max(queue_depth{app="shop"}) < 100 (op is <, <=, > or >=)',
+      );
   }
   const names = customChecks.map((c) => c.name);
-  const duplicate = names.find((n, i) => names.indexOf(n) !== i || n === 'error-rate' || n === 'p95-latency' || n === 'http');
-  if (duplicate) reader.problem('queries', `the name '${duplicate}' is used twice (or is a built-in check's)`, 'give each check its own name');
+  const duplicate = names.find(
+    (n, i) => names.indexOf(n) !== i || n === 'error-rate' || n === 'p95-latency' || n === 'http',
+  );
+  if (duplicate)
+    reader.problem(
+      'queries',
+      `the name '${duplicate}' is used twice (or is a built-in check's)`,
+      'give each check its own name',
+    );
   const needsPrometheus = errorRateMax !== undefined || p95MaxSeconds !== undefined || customChecks.length > 0;
-  if (needsPrometheus && !prometheusUrl) reader.problem('prometheus-url', 'is empty while metric checks are set', 'give the Prometheus base URL');
+  if (needsPrometheus && !prometheusUrl)
+    reader.problem('prometheus-url', 'is empty while metric checks are set', 'give the Prometheus base URL');
   const window = reader.string('metrics-window', { default: '1m' });
-  if (!/^[0-9]+(ms|s|m|h)$/.test(window)) reader.problem('metrics-window', `'${window}' is not a PromQL range`, 'use a range such as 30s, 1m or 5m');
+  if (!/^[0-9]+(ms|s|m|h)$/.test(window))
+    reader.problem('metrics-window', `'${window}' is not a PromQL range`, 'use a range such as 30s, 1m or 5m');
   const metricsSchedule = {
     count: reader.positiveInt('metrics-checks', 5),
     intervalMs: reader.durationMs('metrics-interval', 10_000),
     failureLimit: Number(reader.string('metrics-failure-limit', { default: '0' })),
   };
-  if (!Number.isInteger(metricsSchedule.failureLimit) || metricsSchedule.failureLimit < 0) reader.problem('metrics-failure-limit', `'${reader.raw('metrics-failure-limit')}' is not a whole number`, 'use 0 or more');
-  else if (metricsSchedule.failureLimit >= metricsSchedule.count) reader.problem('metrics-failure-limit', `${metricsSchedule.failureLimit} allows every one of the ${metricsSchedule.count} checks to fail`, 'use less than metrics-checks');
+  if (!Number.isInteger(metricsSchedule.failureLimit) || metricsSchedule.failureLimit < 0)
+    reader.problem(
+      'metrics-failure-limit',
+      `'${reader.raw('metrics-failure-limit')}' is not a whole number`,
+      'use 0 or more',
+    );
+  else if (metricsSchedule.failureLimit >= metricsSchedule.count)
+    reader.problem(
+      'metrics-failure-limit',
+      `${metricsSchedule.failureLimit} allows every one of the ${metricsSchedule.count} checks to fail`,
+      'use less than metrics-checks',
+    );
   const inconclusive = reader.oneOf('inconclusive', ['fail', 'pass'] as const, 'fail');
   const autoRollback = reader.boolean('auto-rollback', true);
-  if (!rollbackTo && !http && !needsPrometheus) reader.problem('http-url', 'no check is set, and rollback-to is empty: there is nothing to do', 'set http-url and/or prometheus-url with error-rate-max, p95-max or queries; or rollback-to for a manual rollback');
+  if (!rollbackTo && !http && !needsPrometheus)
+    reader.problem(
+      'http-url',
+      'no check is set, and rollback-to is empty: there is nothing to do',
+      'set http-url and/or prometheus-url with error-rate-max, p95-max or queries; or rollback-to for a manual rollback',
+    );
   const lockTimeoutMs = reader.durationMs('lock-timeout', 300_000);
   const readyTimeoutMs = reader.durationMs('ready-timeout', 300_000);
   const queryTimeoutMs = reader.durationMs('query-timeout', 5_000);
@@ -122,11 +192,26 @@ export function readVerifyRollbackInputs(reader: InputReader, env: NodeJS.Proces
 /** The analysis for the colour that is live now: built-in checks select it, custom ones are as written. */
 export function analysisPlan(inputs: VerifyRollbackInputs, liveColour: string): AnalysisPlan {
   const metricChecks = [
-    ...builtInMetricChecks({ app: inputs.app, colour: liveColour, window: inputs.metricsWindow, ...(inputs.errorRateMax !== undefined ? { errorRateMax: inputs.errorRateMax } : {}), ...(inputs.p95MaxSeconds !== undefined ? { p95MaxSeconds: inputs.p95MaxSeconds } : {}) }),
+    ...builtInMetricChecks({
+      app: inputs.app,
+      colour: liveColour,
+      window: inputs.metricsWindow,
+      ...(inputs.errorRateMax !== undefined ? { errorRateMax: inputs.errorRateMax } : {}),
+      ...(inputs.p95MaxSeconds !== undefined ? { p95MaxSeconds: inputs.p95MaxSeconds } : {}),
+    }),
     ...inputs.customChecks.map((c) => ({ ...c, query: c.query.replaceAll('{{colour}}', liveColour) })),
   ];
   return {
     ...(inputs.http ? { http: inputs.http } : {}),
-    ...(inputs.prometheusUrl && metricChecks.length ? { metrics: { prometheusUrl: inputs.prometheusUrl, checks: metricChecks, schedule: inputs.metricsSchedule, timeoutMs: inputs.queryTimeoutMs } } : {}),
+    ...(inputs.prometheusUrl && metricChecks.length
+      ? {
+          metrics: {
+            prometheusUrl: inputs.prometheusUrl,
+            checks: metricChecks,
+            schedule: inputs.metricsSchedule,
+            timeoutMs: inputs.queryTimeoutMs,
+          },
+        }
+      : {}),
   };
 }

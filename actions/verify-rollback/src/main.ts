@@ -1,7 +1,25 @@
 import * as core from '@actions/core';
-import { InputReader, PhaseError, Phases, code, escapeHtml, readGitHubContext, runAction, runUrl, writeSummary, type SummaryRow } from '@deploy-suite/action-kit';
+import {
+  InputReader,
+  PhaseError,
+  Phases,
+  code,
+  escapeHtml,
+  readGitHubContext,
+  runAction,
+  runUrl,
+  writeSummary,
+  type SummaryRow,
+} from '@deploy-suite/action-kit';
 import { analyze, type AnalysisReport } from '@deploy-suite/checks';
-import { createKubeClient, readHistory, readLiveState, rollback, type RollbackResult, type RollbackTarget } from '@deploy-suite/kube';
+import {
+  createKubeClient,
+  readHistory,
+  readLiveState,
+  rollback,
+  type RollbackResult,
+  type RollbackTarget,
+} from '@deploy-suite/kube';
 import { analysisPlan, readVerifyRollbackInputs, type VerifyRollbackInputs } from './inputs.js';
 import { markRollback } from './github-status.js';
 import { timeline } from './timeline.js';
@@ -17,7 +35,8 @@ async function main(): Promise<void> {
   const phases = new Phases();
   const url = runUrl(github);
   const lock = {
-    holder: github.repository && github.runId ? `${github.repository}/actions/runs/${github.runId}` : `local-${process.pid}`,
+    holder:
+      github.repository && github.runId ? `${github.repository}/actions/runs/${github.runId}` : `local-${process.pid}`,
     lockWaitMs: inputs.lockTimeoutMs,
     leaseSeconds: 30,
     log: (m: string) => core.info(m),
@@ -28,35 +47,79 @@ async function main(): Promise<void> {
     if (inputs.rollbackTo) {
       // rollback() runs its own phases (lock, read, …): log groups do not nest.
       const result = await rollback(client, inputs, inputs.rollbackTo!, lock, phases);
-      if (inputs.environment && !result.noop) await markRollback(github, inputs.githubToken, inputs.environment, inputs, result, 'manual rollback', url);
+      if (inputs.environment && !result.noop)
+        await markRollback(github, inputs.githubToken, inputs.environment, inputs, result, 'manual rollback', url);
       report(result, 'skipped', undefined);
       await summarize(inputs, phases, 'skipped', undefined, result, inputs.rollbackTo);
       return;
     }
 
-    const state = await phases.run('read', async () => readLiveState(await client.get('v1', 'Service', inputs.namespace, inputs.app)));
-    if (!state) throw new PhaseError('read', `${inputs.app} has no live release in ${inputs.namespace}`, 'run bluegreen-deploy first');
+    const state = await phases.run('read', async () =>
+      readLiveState(await client.get('v1', 'Service', inputs.namespace, inputs.app)),
+    );
+    if (!state)
+      throw new PhaseError(
+        'read',
+        `${inputs.app} has no live release in ${inputs.namespace}`,
+        'run bluegreen-deploy first',
+      );
     if (inputs.expectDigest && state.liveDigest !== inputs.expectDigest) {
-      throw new PhaseError('read', `${state.liveDigest} is live, not ${inputs.expectDigest}: another deploy or rollback happened since`, 'nothing was analysed or rolled back; re-run with the digest that is live');
+      throw new PhaseError(
+        'read',
+        `${state.liveDigest} is live, not ${inputs.expectDigest}: another deploy or rollback happened since`,
+        'nothing was analysed or rolled back; re-run with the digest that is live',
+      );
     }
     const history = await readHistory(client, inputs.namespace, inputs.app);
     const wentLive = history.find((h) => h.revision === state.revision && h.action !== 'scale-down')?.at;
-    const analysis = await phases.run('analysis', () => analyze(analysisPlan(inputs, state.liveColour), (m) => core.info(m)));
-    const rollBack = analysis.verdict === 'failed' || (analysis.verdict === 'inconclusive' && inputs.inconclusive === 'fail');
+    const analysis = await phases.run('analysis', () =>
+      analyze(analysisPlan(inputs, state.liveColour), (m) => core.info(m)),
+    );
+    const rollBack =
+      analysis.verdict === 'failed' || (analysis.verdict === 'inconclusive' && inputs.inconclusive === 'fail');
     let result: RollbackResult | undefined;
     if (rollBack && inputs.autoRollback) {
-      core.warning(`the analysis of ${state.liveDigest} on ${state.liveColour} is ${analysis.verdict}; rolling back to the previous release`);
-      result = await rollback(client, inputs, { kind: 'previous' }, { ...lock, expectLiveDigest: state.liveDigest }, phases);
-      if (inputs.environment && !result.noop) await markRollback(github, inputs.githubToken, inputs.environment, inputs, result, `analysis ${analysis.verdict}`, url);
+      core.warning(
+        `the analysis of ${state.liveDigest} on ${state.liveColour} is ${analysis.verdict}; rolling back to the previous release`,
+      );
+      result = await rollback(
+        client,
+        inputs,
+        { kind: 'previous' },
+        { ...lock, expectLiveDigest: state.liveDigest },
+        phases,
+      );
+      if (inputs.environment && !result.noop)
+        await markRollback(
+          github,
+          inputs.githubToken,
+          inputs.environment,
+          inputs,
+          result,
+          `analysis ${analysis.verdict}`,
+          url,
+        );
     }
     report(result, analysis.verdict, analysis);
-    await summarize(inputs, phases, analysis.verdict, analysis, result, result ? { kind: 'previous' } : undefined, wentLive);
+    await summarize(
+      inputs,
+      phases,
+      analysis.verdict,
+      analysis,
+      result,
+      result ? { kind: 'previous' } : undefined,
+      wentLive,
+    );
     if (rollBack) {
-      const failed = analysis.checks.filter((c) => c.outcome.verdict !== 'passed').map((c) => `${c.name} ${c.outcome.verdict} (${c.outcome.measurements.at(-1)?.detail ?? 'no measurement'})`);
+      const failed = analysis.checks
+        .filter((c) => c.outcome.verdict !== 'passed')
+        .map((c) => `${c.name} ${c.outcome.verdict} (${c.outcome.measurements.at(-1)?.detail ?? 'no measurement'})`);
       throw new PhaseError(
         'analysis',
         `the release ${state.liveDigest} is ${analysis.verdict}: ${failed.join('; ')}${result ? `. Rolled back to ${result.liveDigest} on ${result.liveColour} in ${rollbackSeconds(result)} s` : inputs.autoRollback ? '' : '. auto-rollback is off: it stays live'}`,
-        result ? 'fix the release and deploy again; the previous one is serving' : 'roll back with rollback-to: previous, or fix the release',
+        result
+          ? 'fix the release and deploy again; the previous one is serving'
+          : 'roll back with rollback-to: previous, or fix the release',
       );
     }
   } finally {
@@ -77,25 +140,64 @@ function report(result: RollbackResult | undefined, verdict: string, analysis: A
     core.setOutput('revision', String(result.revision));
     core.setOutput('rollback-seconds', rollbackSeconds(result));
   }
-  if (analysis) core.setOutput('measurements', JSON.stringify(analysis.checks.map((c) => ({ name: c.name, verdict: c.outcome.verdict, values: c.outcome.measurements.map((m) => m.detail) }))));
+  if (analysis)
+    core.setOutput(
+      'measurements',
+      JSON.stringify(
+        analysis.checks.map((c) => ({
+          name: c.name,
+          verdict: c.outcome.verdict,
+          values: c.outcome.measurements.map((m) => m.detail),
+        })),
+      ),
+    );
 }
 
-async function summarize(inputs: VerifyRollbackInputs, phases: Phases, verdict: string, analysis: AnalysisReport | undefined, result: RollbackResult | undefined, target: RollbackTarget | undefined, wentLive?: string): Promise<void> {
+async function summarize(
+  inputs: VerifyRollbackInputs,
+  phases: Phases,
+  verdict: string,
+  analysis: AnalysisReport | undefined,
+  result: RollbackResult | undefined,
+  target: RollbackTarget | undefined,
+  wentLive?: string,
+): Promise<void> {
   const rows: SummaryRow[] = [['App', `${escapeHtml(inputs.app)} in ${escapeHtml(inputs.namespace)}`]];
   if (analysis) rows.push(['Verdict', verdict === 'passed' ? 'passed: the release stays' : `<b>${verdict}</b>`]);
   if (result) {
-    rows.push(['Rollback', result.noop ? `nothing to do: ${code(result.liveDigest)} was live` : `${target?.kind === 'previous' ? 'to the previous release' : `to ${target?.kind} ${target?.kind === 'revision' ? target.revision : ''}`}: ${code(result.liveDigest)} on ${result.liveColour} (${result.how}), revision ${result.revision}, live after ${rollbackSeconds(result)} s`]);
+    rows.push([
+      'Rollback',
+      result.noop
+        ? `nothing to do: ${code(result.liveDigest)} was live`
+        : `${target?.kind === 'previous' ? 'to the previous release' : `to ${target?.kind} ${target?.kind === 'revision' ? target.revision : ''}`}: ${code(result.liveDigest)} on ${result.liveColour} (${result.how}), revision ${result.revision}, live after ${rollbackSeconds(result)} s`,
+    ]);
   }
   rows.push(['Time', phases.timings.map((t) => `${t.name} ${t.seconds.toFixed(2)} s`).join(', ')]);
-  await writeSummary(`verify-rollback: ${inputs.app} ${result && !result.noop ? 'rolled back' : verdict}`, rows, (s) => {
-    if (analysis) {
-      s.addHeading('Measurements', 4).addTable([
-        [{ data: 'Check', header: true }, { data: 'Measured', header: true }, { data: 'Values', header: true }, { data: 'Verdict', header: true }],
-        ...analysis.checks.map((c) => [escapeHtml(c.name), code(c.what), c.outcome.measurements.map((m) => `${m.ok ? '✓' : m.inconclusive ? '?' : '✗'} ${escapeHtml(m.detail)}`).join('<br>'), c.outcome.verdict]),
-      ]);
-      s.addRaw(`\n\n${timeline(analysis, result, started, wentLive)}\n`);
-    }
-  });
+  await writeSummary(
+    `verify-rollback: ${inputs.app} ${result && !result.noop ? 'rolled back' : verdict}`,
+    rows,
+    (s) => {
+      if (analysis) {
+        s.addHeading('Measurements', 4).addTable([
+          [
+            { data: 'Check', header: true },
+            { data: 'Measured', header: true },
+            { data: 'Values', header: true },
+            { data: 'Verdict', header: true },
+          ],
+          ...analysis.checks.map((c) => [
+            escapeHtml(c.name),
+            code(c.what),
+            c.outcome.measurements
+              .map((m) => `${m.ok ? '✓' : m.inconclusive ? '?' : '✗'} ${escapeHtml(m.detail)}`)
+              .join('<br>'),
+            c.outcome.verdict,
+          ]),
+        ]);
+        s.addRaw(`\n\n${timeline(analysis, result, started, wentLive)}\n`);
+      }
+    },
+  );
 }
 
 await runAction(main);

@@ -7,7 +7,12 @@ const clock = (iso: string | number) => new Date(iso).toISOString().slice(11, 19
  * The release as a Mermaid Gantt chart (GitHub renders it in job summaries): each check's measurements
  * over time, and the rollback when there was one.
  */
-export function timeline(analysis: AnalysisReport, result: RollbackResult | undefined, startedAt: number, switchedLiveAt?: string): string {
+export function timeline(
+  analysis: AnalysisReport,
+  result: RollbackResult | undefined,
+  startedAt: number,
+  switchedLiveAt?: string,
+): string {
   const lines = ['```mermaid', 'gantt', '  title Release analysis', '  dateFormat HH:mm:ss', '  axisFormat %H:%M:%S'];
   // When the release analysed went live (its deploy's switch, from the cluster's history).
   if (switchedLiveAt) lines.push('  section deploy', `  switched live :milestone, ${clock(switchedLiveAt)}, 0s`);
@@ -16,11 +21,16 @@ export function timeline(analysis: AnalysisReport, result: RollbackResult | unde
     check.outcome.measurements.forEach((m, i) => {
       const tag = m.inconclusive ? 'active' : m.ok ? 'done' : 'crit';
       const end = new Date(Date.parse(m.at) + Math.max(1000, m.ms)).toISOString();
-      lines.push(`  ${m.ok ? 'ok' : m.inconclusive ? 'inconclusive' : 'failed'} ${i + 1} :${tag}, ${clock(m.at)}, ${clock(end)}`);
+      lines.push(
+        `  ${m.ok ? 'ok' : m.inconclusive ? 'inconclusive' : 'failed'} ${i + 1} :${tag}, ${clock(m.at)}, ${clock(end)}`,
+      );
     });
   }
   if (result && !result.noop && result.switchedAt) {
-    lines.push('  section rollback', `  switched back to ${result.liveColour} :milestone, ${clock(result.switchedAt)}, 0s`);
+    lines.push(
+      '  section rollback',
+      `  switched back to ${result.liveColour} :milestone, ${clock(result.switchedAt)}, 0s`,
+    );
   }
   lines.push(`  section action`, `  started :milestone, ${clock(startedAt)}, 0s`, '```');
   return lines.join('\n');

@@ -11,7 +11,10 @@ current-context: x
 users: [{name: u, user: {token: abc123token}}]
 `;
 const D = `sha256:${'e'.repeat(64)}`;
-const read = (values: Record<string, string>) => readVerifyRollbackInputs(new InputReader((name) => ({ kubeconfig, app: 'shop', ...values })[name]), { HOME: '/nonexistent' });
+const read = (values: Record<string, string>) =>
+  readVerifyRollbackInputs(new InputReader((name) => ({ kubeconfig, app: 'shop', ...values })[name]), {
+    HOME: '/nonexistent',
+  });
 const problems = (values: Record<string, string>) => inputProblems(() => read(values));
 
 describe('verify-rollback inputs', () => {
@@ -23,8 +26,21 @@ describe('verify-rollback inputs', () => {
   });
 
   it('an analysis with built-in and custom metric checks, the colour filled in at run time', () => {
-    const inputs = read({ 'prometheus-url': 'http://prom:9090', 'error-rate-max': '0.01', 'p95-max': '300ms', queries: 'queue: max(queue_depth{app="shop",colour="{{colour}}"}) < 100\n# comment\n', 'http-url': 'https://shop.example/healthz' });
-    expect(inputs).toMatchObject({ namespace: 'team-a', errorRateMax: 0.01, p95MaxSeconds: 0.3, inconclusive: 'fail', autoRollback: true, metricsWindow: '1m' });
+    const inputs = read({
+      'prometheus-url': 'http://prom:9090',
+      'error-rate-max': '0.01',
+      'p95-max': '300ms',
+      queries: 'queue: max(queue_depth{app="shop",colour="{{colour}}"}) < 100\n# comment\n',
+      'http-url': 'https://shop.example/healthz',
+    });
+    expect(inputs).toMatchObject({
+      namespace: 'team-a',
+      errorRateMax: 0.01,
+      p95MaxSeconds: 0.3,
+      inconclusive: 'fail',
+      autoRollback: true,
+      metricsWindow: '1m',
+    });
     const plan = analysisPlan(inputs, 'green');
     expect(plan.metrics?.checks.map((c) => c.name)).toEqual(['error-rate', 'p95-latency', 'queue']);
     expect(plan.metrics?.checks[2]!.query).toBe('max(queue_depth{app="shop",colour="green"})');
@@ -41,10 +57,22 @@ describe('verify-rollback inputs', () => {
     [{ 'prometheus-url': 'http://p', 'error-rate-max': 'low' }, 'error-rate-max', /'low' is not a number/],
     [{ 'prometheus-url': 'http://p', 'error-rate-max': '5' }, 'error-rate-max', /5 is more than 1/],
     [{ 'prometheus-url': 'http://p', 'p95-max': 'fast' }, 'p95-max', /'fast' is not a latency/],
-    [{ 'prometheus-url': 'http://p', queries: 'sum(rate(x[1m])) < 1' }, 'queries', /is not 'name: <PromQL> <op> <number>'/],
+    [
+      { 'prometheus-url': 'http://p', queries: 'sum(rate(x[1m])) < 1' },
+      'queries',
+      /is not 'name: <PromQL> <op> <number>'/,
+    ],
     [{ 'prometheus-url': 'http://p', queries: 'a: x < 1\na: y < 2' }, 'queries', /the name 'a' is used twice/],
-    [{ 'prometheus-url': 'http://p', 'error-rate-max': '0.1', 'metrics-window': '1 minute' }, 'metrics-window', /is not a PromQL range/],
-    [{ 'prometheus-url': 'http://p', 'error-rate-max': '0.1', 'metrics-failure-limit': '5' }, 'metrics-failure-limit', /allows every one of the 5 checks to fail/],
+    [
+      { 'prometheus-url': 'http://p', 'error-rate-max': '0.1', 'metrics-window': '1 minute' },
+      'metrics-window',
+      /is not a PromQL range/,
+    ],
+    [
+      { 'prometheus-url': 'http://p', 'error-rate-max': '0.1', 'metrics-failure-limit': '5' },
+      'metrics-failure-limit',
+      /allows every one of the 5 checks to fail/,
+    ],
     [{ 'http-url': 'http://x/', inconclusive: 'maybe' }, 'inconclusive', /'maybe' is not one of fail, pass/],
     [{ 'http-url': 'http://x/', 'auto-rollback': 'sure' }, 'auto-rollback', /'sure' is not a boolean/],
     [{ 'http-url': 'http://x/', 'lock-timeout': 'forever' }, 'lock-timeout', /'forever' is not a duration/],
@@ -58,19 +86,53 @@ describe('verify-rollback inputs', () => {
 });
 
 describe('timeline', () => {
-  it('draws each check\'s measurements and the rollback as a Mermaid Gantt chart', () => {
+  it("draws each check's measurements and the rollback as a Mermaid Gantt chart", () => {
     const at = '2026-11-27T12:00:00.000Z';
     const chart = timeline(
       {
         verdict: 'failed',
         startedAt: at,
         endedAt: at,
-        checks: [{ name: 'error-rate', what: 'q <= 0.05', outcome: { passed: false, verdict: 'failed', failures: 1, inconclusive: 0, measurements: [{ at, ok: true, detail: '0', ms: 3 }, { at: '2026-11-27T12:00:01.000Z', ok: false, detail: '0.3', ms: 3 }] } }],
+        checks: [
+          {
+            name: 'error-rate',
+            what: 'q <= 0.05',
+            outcome: {
+              passed: false,
+              verdict: 'failed',
+              failures: 1,
+              inconclusive: 0,
+              measurements: [
+                { at, ok: true, detail: '0', ms: 3 },
+                { at: '2026-11-27T12:00:01.000Z', ok: false, detail: '0.3', ms: 3 },
+              ],
+            },
+          },
+        ],
       },
-      { noop: false, liveColour: 'blue', liveDigest: D, revision: 3, how: 'switch', switchedAt: Date.parse('2026-11-27T12:00:02Z') },
+      {
+        noop: false,
+        liveColour: 'blue',
+        liveDigest: D,
+        revision: 3,
+        how: 'switch',
+        switchedAt: Date.parse('2026-11-27T12:00:02Z'),
+      },
       Date.parse('2026-11-27T11:59:59Z'),
       '2026-11-27T11:59:30.000Z',
     );
-    expect(chart.split('\n')).toEqual(expect.arrayContaining(['```mermaid', 'gantt', '  section deploy', '  switched live :milestone, 11:59:30, 0s', '  section error-rate', '  ok 1 :done, 12:00:00, 12:00:01', '  failed 2 :crit, 12:00:01, 12:00:02', '  switched back to blue :milestone, 12:00:02, 0s', '  started :milestone, 11:59:59, 0s']));
+    expect(chart.split('\n')).toEqual(
+      expect.arrayContaining([
+        '```mermaid',
+        'gantt',
+        '  section deploy',
+        '  switched live :milestone, 11:59:30, 0s',
+        '  section error-rate',
+        '  ok 1 :done, 12:00:00, 12:00:01',
+        '  failed 2 :crit, 12:00:01, 12:00:02',
+        '  switched back to blue :milestone, 12:00:02, 0s',
+        '  started :milestone, 11:59:59, 0s',
+      ]),
+    );
   });
 });

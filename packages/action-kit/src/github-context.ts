@@ -41,5 +41,7 @@ export function readGitHubContext(env: NodeJS.ProcessEnv = process.env): GitHubC
 
 /** The URL of the run, for annotations and summaries. */
 export function runUrl(context: GitHubContext): string {
-  return context.repository && context.runId ? `${context.serverUrl}/${context.repository}/actions/runs/${context.runId}` : '';
+  return context.repository && context.runId
+    ? `${context.serverUrl}/${context.repository}/actions/runs/${context.runId}`
+    : '';
 }

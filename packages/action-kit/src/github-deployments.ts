@@ -15,7 +15,11 @@ export interface DeploymentRequest {
  * GitHub's Deployments API (POST /repos/{owner}/{repo}/deployments and …/statuses): a deployment per
  * release, its status following the run. Shapes as GitHub documents them.
  */
-export async function createDeployment(api: GitHubApiOptions, repository: string, request: DeploymentRequest): Promise<{ id: number }> {
+export async function createDeployment(
+  api: GitHubApiOptions,
+  repository: string,
+  request: DeploymentRequest,
+): Promise<{ id: number }> {
   return githubRequest<{ id: number }>(api, 'POST', `/repos/${repository}/deployments`, {
     ref: request.ref,
     environment: request.environment,
@@ -52,6 +56,15 @@ export interface DeploymentRecord {
 }
 
 /** The newest deployments of an environment (GET /repos/{owner}/{repo}/deployments?environment=…). */
-export async function listDeployments(api: GitHubApiOptions, repository: string, environment: string, perPage = 30): Promise<DeploymentRecord[]> {
-  return githubRequest<DeploymentRecord[]>(api, 'GET', `/repos/${repository}/deployments?environment=${encodeURIComponent(environment)}&per_page=${perPage}`);
+export async function listDeployments(
+  api: GitHubApiOptions,
+  repository: string,
+  environment: string,
+  perPage = 30,
+): Promise<DeploymentRecord[]> {
+  return githubRequest<DeploymentRecord[]>(
+    api,
+    'GET',
+    `/repos/${repository}/deployments?environment=${encodeURIComponent(environment)}&per_page=${perPage}`,
+  );
 }

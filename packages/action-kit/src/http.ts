@@ -63,17 +63,38 @@ function responseOf(url: string, status: number, raw: IncomingHttpHeaders, body:
   };
 }
 
-function exchange(url: URL, method: string, headers: Record<string, string>, body: Buffer | undefined, agent: Agent | undefined, deadline: number, timeoutMs: number): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
+function exchange(
+  url: URL,
+  method: string,
+  headers: Record<string, string>,
+  body: Buffer | undefined,
+  agent: Agent | undefined,
+  deadline: number,
+  timeoutMs: number,
+): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
   // node:https (and TLS) loads on the first https URL only: the local registries speak plain HTTP.
   const transport = url.protocol === 'https:' ? process.getBuiltinModule('node:https') : http;
   return new Promise((resolve, reject) => {
-    const request = transport.request(url, { method, headers: body ? { ...headers, 'content-length': String(body.length) } : headers, ...(agent ? { agent } : {}) }, (response: IncomingMessage) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) }));
-      response.on('error', reject);
-    });
-    const timer = setTimeout(() => request.destroy(new HttpTimeoutError(timeoutMs)), Math.max(0, deadline - performance.now()));
+    const request = transport.request(
+      url,
+      {
+        method,
+        headers: body ? { ...headers, 'content-length': String(body.length) } : headers,
+        ...(agent ? { agent } : {}),
+      },
+      (response: IncomingMessage) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () =>
+          resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) }),
+        );
+        response.on('error', reject);
+      },
+    );
+    const timer = setTimeout(
+      () => request.destroy(new HttpTimeoutError(timeoutMs)),
+      Math.max(0, deadline - performance.now()),
+    );
     timer.unref();
     request.on('close', () => clearTimeout(timer));
     request.on('error', reject);
@@ -106,7 +127,8 @@ export async function httpRequest(target: string | URL, options: HttpRequestOpti
       body = undefined;
       headers = Object.fromEntries(Object.entries(headers).filter(([name]) => !/^content-/i.test(name)));
     }
-    if (next.origin !== url.origin) headers = Object.fromEntries(Object.entries(headers).filter(([name]) => name.toLowerCase() !== 'authorization'));
+    if (next.origin !== url.origin)
+      headers = Object.fromEntries(Object.entries(headers).filter(([name]) => name.toLowerCase() !== 'authorization'));
     url = next;
   }
 }

@@ -3,8 +3,7 @@ import { InputError, type InputProblem } from './errors.js';
 /** Where raw input values come from: the runner's INPUT_* variables by default, a map in tests. */
 export type InputSource = (name: string) => string | undefined;
 
-export const runnerInputs: InputSource = (name) =>
-  process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`];
+export const runnerInputs: InputSource = (name) => process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`];
 
 const TRUE = new Set(['true', 'True', 'TRUE']);
 const FALSE = new Set(['false', 'False', 'FALSE']);

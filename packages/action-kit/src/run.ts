@@ -9,7 +9,8 @@ export async function runAction(main: () => Promise<void>): Promise<void> {
     if (error instanceof InputError) {
       // One annotation per problem, titled with the input; the message names it too, as the log shows
       // messages without titles. No summary after them: it would repeat each problem as another annotation.
-      for (const p of error.problems) core.error(`input '${p.input}': ${p.problem}. Fix: ${p.fix}`, { title: `input '${p.input}'` });
+      for (const p of error.problems)
+        core.error(`input '${p.input}': ${p.problem}. Fix: ${p.fix}`, { title: `input '${p.input}'` });
       process.exitCode = 1;
     } else {
       core.setFailed(errorMessage(error));

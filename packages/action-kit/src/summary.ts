@@ -4,10 +4,17 @@ import * as core from '@actions/core';
 export type SummaryRow = [label: string, value: string];
 
 /** A job summary section: a heading and a two-column table of facts, written at once. */
-export async function writeSummary(heading: string, rows: SummaryRow[], extra?: (s: typeof core.summary) => void): Promise<void> {
+export async function writeSummary(
+  heading: string,
+  rows: SummaryRow[],
+  extra?: (s: typeof core.summary) => void,
+): Promise<void> {
   if (!process.env.GITHUB_STEP_SUMMARY) return;
   const summary = core.summary.addHeading(heading, 3).addTable([
-    [{ data: 'Item', header: true }, { data: 'Value', header: true }],
+    [
+      { data: 'Item', header: true },
+      { data: 'Value', header: true },
+    ],
     ...rows.map(([label, value]) => [label, value]),
   ]);
   extra?.(summary);

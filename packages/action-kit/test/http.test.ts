@@ -13,14 +13,22 @@ interface Seen {
   body: string;
 }
 
-async function serve(handler: (req: IncomingMessage, body: string, res: ServerResponse) => void): Promise<{ server: Server; origin: string; seen: Seen[] }> {
+async function serve(
+  handler: (req: IncomingMessage, body: string, res: ServerResponse) => void,
+): Promise<{ server: Server; origin: string; seen: Seen[] }> {
   const seen: Seen[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
-      seen.push({ method: req.method ?? '', url: req.url ?? '', authorization: req.headers.authorization, contentLength: req.headers['content-length'], body });
+      seen.push({
+        method: req.method ?? '',
+        url: req.url ?? '',
+        authorization: req.headers.authorization,
+        contentLength: req.headers['content-length'],
+        body,
+      });
       handler(req, body, res);
     });
   });
@@ -32,10 +40,13 @@ let main: Awaited<ReturnType<typeof serve>>;
 let storage: Awaited<ReturnType<typeof serve>>;
 
 beforeAll(async () => {
-  storage = await serve((_req, _body, res) => res.writeHead(200, { 'content-type': 'application/octet-stream' }).end('blob bytes'));
+  storage = await serve((_req, _body, res) =>
+    res.writeHead(200, { 'content-type': 'application/octet-stream' }).end('blob bytes'),
+  );
   main = await serve((req, body, res) => {
     const url = req.url ?? '';
-    if (url === '/json') return void res.writeHead(200, { 'content-type': 'application/json', 'x-multi': ['a', 'b'] }).end('{"ok":true}');
+    if (url === '/json')
+      return void res.writeHead(200, { 'content-type': 'application/json', 'x-multi': ['a', 'b'] }).end('{"ok":true}');
     if (url === '/echo') return void res.writeHead(201, { location: '/done' }).end(body);
     if (url === '/elsewhere') return void res.writeHead(307, { location: `${storage.origin}/blob` }).end();
     if (url === '/same') return void res.writeHead(302, { location: '/json' }).end();
@@ -67,16 +78,26 @@ describe('httpRequest', () => {
 
   it('sends a body with its length, and a HEAD resolves with an empty body', async () => {
     const body = Buffer.from('{"schemaVersion":2}');
-    const response = await httpRequest(`${main.origin}/echo`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body });
+    const response = await httpRequest(`${main.origin}/echo`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
     expect(response.status).toBe(201);
     expect(response.headers.get('location')).toBe('/done');
-    expect(main.seen.at(-1)).toMatchObject({ method: 'PUT', contentLength: String(body.length), body: body.toString() });
+    expect(main.seen.at(-1)).toMatchObject({
+      method: 'PUT',
+      contentLength: String(body.length),
+      body: body.toString(),
+    });
     const head = await httpRequest(`${main.origin}/json`, { method: 'HEAD' });
     expect([head.status, head.body.length]).toEqual([200, 0]);
   });
 
   it('follows a redirect to another origin without the authorization header', async () => {
-    const response = await httpRequest(`${main.origin}/elsewhere`, { headers: { authorization: 'Bearer registry-token' } });
+    const response = await httpRequest(`${main.origin}/elsewhere`, {
+      headers: { authorization: 'Bearer registry-token' },
+    });
     expect(response.text()).toBe('blob bytes');
     expect(response.url).toBe(`${storage.origin}/blob`);
     expect(main.seen.at(-1)?.authorization).toBe('Bearer registry-token');
@@ -86,7 +107,11 @@ describe('httpRequest', () => {
   it('keeps the authorization within an origin; a 303 turns a POST into a GET without body', async () => {
     await httpRequest(`${main.origin}/same`, { headers: { authorization: 'Basic x' } });
     expect(main.seen.at(-1)).toMatchObject({ method: 'GET', url: '/json', authorization: 'Basic x' });
-    const response = await httpRequest(`${main.origin}/see-other`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: Buffer.from('form') });
+    const response = await httpRequest(`${main.origin}/see-other`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: Buffer.from('form'),
+    });
     expect(response.json()).toEqual({ ok: true });
     expect(main.seen.at(-1)).toMatchObject({ method: 'GET', url: '/json', body: '' });
     expect(main.seen.at(-1)?.contentLength).toBeUndefined();

@@ -13,7 +13,10 @@ describe('InputReader', () => {
     expect(r.oneOf('c', ['blue', 'green'] as const, 'green')).toBe('blue');
     expect(r.positiveInt('n', 3)).toBe(12);
     expect(r.list('l')).toEqual(['a', 'b', 'c', 'd,e']);
-    expect([...r.keyValues('kv')]).toEqual([['A', '1'], ['B', ' two=2']]);
+    expect([...r.keyValues('kv')]).toEqual([
+      ['A', '1'],
+      ['B', ' two=2'],
+    ]);
     expect(() => r.done()).not.toThrow();
   });
 
@@ -58,11 +61,15 @@ describe('InputReader', () => {
 
   it('durations: seconds by default, ms/s/m/h suffixes; whole seconds round up', () => {
     const r = reader({ a: '90', b: '500ms', c: '2m', d: '1h', e: '1500ms', bad: '5 minutes', zero: '0s' });
-    expect([r.durationMs('a', 0), r.durationMs('b', 0), r.durationMs('c', 0), r.durationMs('d', 0)]).toEqual([90_000, 500, 120_000, 3_600_000]);
+    expect([r.durationMs('a', 0), r.durationMs('b', 0), r.durationMs('c', 0), r.durationMs('d', 0)]).toEqual([
+      90_000, 500, 120_000, 3_600_000,
+    ]);
     expect(r.durationSeconds('e', 0)).toBe(2);
     expect(r.durationMs('missing', 1234)).toBe(1234);
     expect(r.durationMs('bad', 7)).toBe(7);
     r.durationSeconds('zero', 1);
-    expect(() => r.done()).toThrow(/input 'bad': '5 minutes' is not a duration\. Fix: use seconds \(90\), or 500ms, 90s, 5m, 1h[\s\S]*input 'zero'/);
+    expect(() => r.done()).toThrow(
+      /input 'bad': '5 minutes' is not a duration\. Fix: use seconds \(90\), or 500ms, 90s, 5m, 1h[\s\S]*input 'zero'/,
+    );
   });
 });

@@ -26,19 +26,42 @@ describe('retry', () => {
 
   it('gives up after the last attempt with the last error', async () => {
     let calls = 0;
-    await expect(retry(async () => { calls++; throw new Error(`fail ${calls}`); }, { attempts: 3, sleep: noSleep })).rejects.toThrow('fail 3');
+    await expect(
+      retry(
+        async () => {
+          calls++;
+          throw new Error(`fail ${calls}`);
+        },
+        { attempts: 3, sleep: noSleep },
+      ),
+    ).rejects.toThrow('fail 3');
     expect(calls).toBe(3);
   });
 
   it('does not retry what is not transient', async () => {
     let calls = 0;
-    await expect(retry(async () => { calls++; throw new Error('bad input'); }, { isTransient: () => false, sleep: noSleep })).rejects.toThrow('bad input');
+    await expect(
+      retry(
+        async () => {
+          calls++;
+          throw new Error('bad input');
+        },
+        { isTransient: () => false, sleep: noSleep },
+      ),
+    ).rejects.toThrow('bad input');
     expect(calls).toBe(1);
   });
 
   it('caps the delay', async () => {
     const delays: number[] = [];
-    await expect(retry(async () => { throw new Error('x'); }, { attempts: 6, baseDelayMs: 1000, maxDelayMs: 2000, sleep: noSleep, onRetry: (_e, _a, d) => delays.push(d) })).rejects.toThrow();
+    await expect(
+      retry(
+        async () => {
+          throw new Error('x');
+        },
+        { attempts: 6, baseDelayMs: 1000, maxDelayMs: 2000, sleep: noSleep, onRetry: (_e, _a, d) => delays.push(d) },
+      ),
+    ).rejects.toThrow();
     expect(Math.max(...delays)).toBeLessThanOrEqual(2500);
   });
 

@@ -14,7 +14,11 @@ describe('maskSecret', () => {
     } finally {
       spy.mockRestore();
     }
-    const masks = writes.join('').split('\n').filter((l) => l.startsWith('::add-mask::')).map((l) => l.slice('::add-mask::'.length));
+    const masks = writes
+      .join('')
+      .split('\n')
+      .filter((l) => l.startsWith('::add-mask::'))
+      .map((l) => l.slice('::add-mask::'.length));
     expect(masks).toContain('abcdEFGH1234');
     expect(masks).toContain('-----BEGIN KEY-----');
     expect(masks).toContain(Buffer.from('-----BEGIN KEY-----\nabcdEFGH1234\n-----END KEY-----').toString('base64'));

@@ -21,13 +21,23 @@ export interface CheckOutcome<M extends { ok: boolean; inconclusive?: boolean }>
 export async function runCheck<M extends { ok: boolean; inconclusive?: boolean }>(
   schedule: CheckSchedule,
   measure: () => Promise<M>,
-  options: { onMeasurement?: (m: M, index: number) => void; signal?: AbortSignal; sleep?: (ms: number) => Promise<void> } = {},
+  options: {
+    onMeasurement?: (m: M, index: number) => void;
+    signal?: AbortSignal;
+    sleep?: (ms: number) => Promise<void>;
+  } = {},
 ): Promise<CheckOutcome<M>> {
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const measurements: M[] = [];
   let failures = 0;
   let inconclusive = 0;
-  const outcome = (verdict: Verdict) => ({ passed: verdict === 'passed', verdict, measurements, failures, inconclusive });
+  const outcome = (verdict: Verdict) => ({
+    passed: verdict === 'passed',
+    verdict,
+    measurements,
+    failures,
+    inconclusive,
+  });
   for (let i = 0; i < schedule.count && !options.signal?.aborted; i++) {
     if (i > 0) await sleep(schedule.intervalMs);
     const m = await measure();

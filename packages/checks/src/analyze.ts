@@ -35,10 +35,18 @@ export function overallVerdict(outcomes: { verdict: Verdict }[]): Verdict {
 export async function analyze(plan: AnalysisPlan, log: (message: string) => void): Promise<AnalysisReport> {
   const startedAt = new Date().toISOString();
   const stop = new AbortController();
-  const run = async (name: string, what: string, schedule: CheckSchedule, measure: () => Promise<Measurement>): Promise<CheckReport> => {
+  const run = async (
+    name: string,
+    what: string,
+    schedule: CheckSchedule,
+    measure: () => Promise<Measurement>,
+  ): Promise<CheckReport> => {
     const outcome = await runCheck(schedule, measure, {
       signal: stop.signal,
-      onMeasurement: (m, i) => log(`${name} ${i + 1}/${schedule.count}: ${m.inconclusive ? 'inconclusive' : m.ok ? 'ok' : 'FAILED'}, ${m.detail}`),
+      onMeasurement: (m, i) =>
+        log(
+          `${name} ${i + 1}/${schedule.count}: ${m.inconclusive ? 'inconclusive' : m.ok ? 'ok' : 'FAILED'}, ${m.detail}`,
+        ),
     });
     if (outcome.verdict === 'failed') stop.abort();
     return { name, what, outcome };
@@ -51,13 +59,20 @@ export async function analyze(plan: AnalysisPlan, log: (message: string) => void
   if (plan.metrics) {
     const { prometheusUrl, schedule, timeoutMs } = plan.metrics;
     for (const check of plan.metrics.checks) {
-      runs.push(run(check.name, `${check.query} ${check.comparison} ${check.limit}`, schedule, async () => {
-        const started = performance.now();
-        const result = await queryInstant(prometheusUrl, check.query, { timeoutMs });
-        return judgeMetric(check, result, performance.now() - started);
-      }));
+      runs.push(
+        run(check.name, `${check.query} ${check.comparison} ${check.limit}`, schedule, async () => {
+          const started = performance.now();
+          const result = await queryInstant(prometheusUrl, check.query, { timeoutMs });
+          return judgeMetric(check, result, performance.now() - started);
+        }),
+      );
     }
   }
   const checks = await Promise.all(runs);
-  return { verdict: overallVerdict(checks.map((c) => c.outcome)), checks, startedAt, endedAt: new Date().toISOString() };
+  return {
+    verdict: overallVerdict(checks.map((c) => c.outcome)),
+    checks,
+    startedAt,
+    endedAt: new Date().toISOString(),
+  };
 }

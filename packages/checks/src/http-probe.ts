@@ -28,14 +28,23 @@ export interface Measurement {
 }
 
 /** Pure: whether a response (or a failure to get one) is healthy under the probe's expectations. */
-export function judgeResponse(probe: HttpProbe, response: ProbeResponse | { error: string }, ms: number, at = new Date()): Measurement {
+export function judgeResponse(
+  probe: HttpProbe,
+  response: ProbeResponse | { error: string },
+  ms: number,
+  at = new Date(),
+): Measurement {
   const base = { at: at.toISOString(), ms: Math.round(ms) };
   if ('error' in response) return { ...base, ok: false, detail: response.error };
   if (!probe.expectStatus.includes(response.status)) {
     return { ...base, ok: false, detail: `status ${response.status}, expected ${probe.expectStatus.join(' or ')}` };
   }
   if (probe.bodyMatch && !probe.bodyMatch.test(response.body)) {
-    return { ...base, ok: false, detail: `status ${response.status} but the body does not match /${probe.bodyMatch.source}/` };
+    return {
+      ...base,
+      ok: false,
+      detail: `status ${response.status} but the body does not match /${probe.bodyMatch.source}/`,
+    };
   }
   return { ...base, ok: true, detail: `status ${response.status} in ${Math.round(ms)} ms` };
 }
@@ -45,7 +54,11 @@ export async function probeOnce(probe: HttpProbe): Promise<Measurement> {
   const started = performance.now();
   try {
     // A redirect is the answer (its status judged), not followed: a health endpoint that redirects is a finding.
-    const response = await httpRequest(probe.url, { headers: probe.headers ?? {}, maxRedirects: 0, timeoutMs: probe.timeoutMs });
+    const response = await httpRequest(probe.url, {
+      headers: probe.headers ?? {},
+      maxRedirects: 0,
+      timeoutMs: probe.timeoutMs,
+    });
     // A health page, not a download: a match looks at its first 64 KiB.
     const body = probe.bodyMatch ? response.body.subarray(0, 64 * 1024).toString('utf8') : '';
     return judgeResponse(probe, { status: response.status, body }, performance.now() - started);

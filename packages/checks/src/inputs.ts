@@ -11,7 +11,11 @@ export interface HttpCheck {
  * The inputs of an HTTP check, named `<prefix>-url`, `-expect-status`, `-body`, `-checks`, `-interval`,
  * `-failure-limit`, `-timeout`; undefined when `<prefix>-url` is empty (no check).
  */
-export function readHttpCheck(reader: InputReader, prefix: string, defaults: { count: number; intervalSeconds: number } = { count: 3, intervalSeconds: 2 }): HttpCheck | undefined {
+export function readHttpCheck(
+  reader: InputReader,
+  prefix: string,
+  defaults: { count: number; intervalSeconds: number } = { count: 3, intervalSeconds: 2 },
+): HttpCheck | undefined {
   const url = reader.string(`${prefix}-url`);
   const statusText = reader.string(`${prefix}-expect-status`, { default: '200' });
   const bodyText = reader.string(`${prefix}-body`);
@@ -26,20 +30,44 @@ export function readHttpCheck(reader: InputReader, prefix: string, defaults: { c
   } catch {
     parsed = undefined;
   }
-  if (!parsed || !/^https?:$/.test(parsed.protocol)) reader.problem(`${prefix}-url`, `'${url}' is not an http(s) URL`, 'give the full URL, e.g. https://preview.shop.example/healthz');
+  if (!parsed || !/^https?:$/.test(parsed.protocol))
+    reader.problem(
+      `${prefix}-url`,
+      `'${url}' is not an http(s) URL`,
+      'give the full URL, e.g. https://preview.shop.example/healthz',
+    );
   const expectStatus = statusText.split(',').map((s) => s.trim());
-  if (expectStatus.some((s) => !/^[1-5][0-9][0-9]$/.test(s))) reader.problem(`${prefix}-expect-status`, `'${statusText}' is not a list of HTTP status codes`, 'use codes such as 200 or 200,204');
+  if (expectStatus.some((s) => !/^[1-5][0-9][0-9]$/.test(s)))
+    reader.problem(
+      `${prefix}-expect-status`,
+      `'${statusText}' is not a list of HTTP status codes`,
+      'use codes such as 200 or 200,204',
+    );
   let bodyMatch: RegExp | undefined;
   if (bodyText) {
     try {
       bodyMatch = new RegExp(bodyText);
     } catch (error) {
-      reader.problem(`${prefix}-body`, `'${bodyText}' is not a regular expression: ${(error as Error).message}`, 'fix the pattern, e.g. "status":"ok"');
+      reader.problem(
+        `${prefix}-body`,
+        `'${bodyText}' is not a regular expression: ${(error as Error).message}`,
+        'fix the pattern, e.g. "status":"ok"',
+      );
     }
   }
   const failureLimit = /^[0-9]+$/.test(limitText) ? Number(limitText) : -1;
-  if (failureLimit < 0) reader.problem(`${prefix}-failure-limit`, `'${limitText}' is not a whole number`, 'use 0 (no failure allowed) or more');
-  else if (failureLimit >= count) reader.problem(`${prefix}-failure-limit`, `${failureLimit} allows every one of the ${count} checks to fail`, `use less than ${prefix}-checks`);
+  if (failureLimit < 0)
+    reader.problem(
+      `${prefix}-failure-limit`,
+      `'${limitText}' is not a whole number`,
+      'use 0 (no failure allowed) or more',
+    );
+  else if (failureLimit >= count)
+    reader.problem(
+      `${prefix}-failure-limit`,
+      `${failureLimit} allows every one of the ${count} checks to fail`,
+      `use less than ${prefix}-checks`,
+    );
   return {
     probe: { url, expectStatus: expectStatus.map(Number), ...(bodyMatch ? { bodyMatch } : {}), timeoutMs },
     schedule: { count, intervalMs, failureLimit: Math.max(0, failureLimit) },

@@ -11,7 +11,11 @@ export interface MetricCheck {
   limit: number;
 }
 
-export type QueryResult = { kind: 'value'; value: number } | { kind: 'no-data' } | { kind: 'unreachable'; error: string } | { kind: 'query-error'; error: string };
+export type QueryResult =
+  | { kind: 'value'; value: number }
+  | { kind: 'no-data' }
+  | { kind: 'unreachable'; error: string }
+  | { kind: 'query-error'; error: string };
 
 const THRESHOLD = /^(.*\S)\s*(<=|>=|<|>)\s*(-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:e[-+]?[0-9]+)?)\s*$/i;
 
@@ -46,7 +50,10 @@ export function promqlProblem(query: string): string | undefined {
     else if (c in closing) open.push(closing[c]!);
     else if (c === ')' || c === ']' || c === '}') {
       const expected = open.pop();
-      if (expected !== c) return expected ? `'${c}' at ${i + 1} closes nothing opened there (expected '${expected}')` : `'${c}' at ${i + 1} closes nothing`;
+      if (expected !== c)
+        return expected
+          ? `'${c}' at ${i + 1} closes nothing opened there (expected '${expected}')`
+          : `'${c}' at ${i + 1} closes nothing`;
     }
   }
   if (quote) return `the string opened with ${quote} is not closed`;
@@ -73,7 +80,11 @@ export function judgeMetric(check: MetricCheck, result: QueryResult, ms: number,
   switch (result.kind) {
     case 'value': {
       const ok = compare(result.value, check.comparison, check.limit);
-      return { ...base, ok, detail: `${formatValue(result.value)} ${ok ? '' : 'not '}${check.comparison} ${check.limit}`.replace('  ', ' ') };
+      return {
+        ...base,
+        ok,
+        detail: `${formatValue(result.value)} ${ok ? '' : 'not '}${check.comparison} ${check.limit}`.replace('  ', ' '),
+      };
     }
     case 'no-data':
       return { ...base, ok: false, inconclusive: true, detail: 'no data' };
@@ -98,7 +109,11 @@ interface PrometheusResponse {
  * An instant query (GET /api/v1/query). A vector must hold exactly one sample (aggregate with sum/max in
  * the query); NaN (0/0, as an error rate with no traffic) counts as no data.
  */
-export async function queryInstant(baseUrl: string, query: string, options: { timeoutMs: number; headers?: Record<string, string> }): Promise<QueryResult> {
+export async function queryInstant(
+  baseUrl: string,
+  query: string,
+  options: { timeoutMs: number; headers?: Record<string, string> },
+): Promise<QueryResult> {
   const url = new URL('api/v1/query', baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
   url.searchParams.set('query', query);
   let response: HttpResponse;
@@ -111,18 +126,25 @@ export async function queryInstant(baseUrl: string, query: string, options: { ti
   try {
     body = response.json<PrometheusResponse>();
   } catch {
-    return response.ok ? { kind: 'query-error', error: 'the answer is not JSON' } : { kind: 'unreachable', error: `HTTP ${response.status}` };
+    return response.ok
+      ? { kind: 'query-error', error: 'the answer is not JSON' }
+      : { kind: 'unreachable', error: `HTTP ${response.status}` };
   }
-  if (body.status !== 'success') return response.status >= 500 && response.status !== 503 ? { kind: 'unreachable', error: `HTTP ${response.status}: ${body.error ?? ''}` } : { kind: 'query-error', error: body.error ?? `HTTP ${response.status}` };
+  if (body.status !== 'success')
+    return response.status >= 500 && response.status !== 503
+      ? { kind: 'unreachable', error: `HTTP ${response.status}: ${body.error ?? ''}` }
+      : { kind: 'query-error', error: body.error ?? `HTTP ${response.status}` };
   const data = body.data;
   let sample: string | undefined;
   if (data?.resultType === 'scalar') sample = (data.result as [number, string])[1];
   else if (data?.resultType === 'vector') {
     const vector = data.result as { value?: [number, string] }[];
     if (vector.length === 0) return { kind: 'no-data' };
-    if (vector.length > 1) return { kind: 'query-error', error: `${vector.length} series; aggregate the query to one (sum, max, …)` };
+    if (vector.length > 1)
+      return { kind: 'query-error', error: `${vector.length} series; aggregate the query to one (sum, max, …)` };
     sample = vector[0]!.value?.[1];
-  } else return { kind: 'query-error', error: `a ${data?.resultType ?? 'missing'} result; use an instant vector or scalar` };
+  } else
+    return { kind: 'query-error', error: `a ${data?.resultType ?? 'missing'} result; use an instant vector or scalar` };
   const value = Number(sample);
   if (sample === undefined || Number.isNaN(value)) return { kind: 'no-data' };
   return { kind: 'value', value };

@@ -38,7 +38,11 @@ export interface BuiltImage {
 export async function buildImage(request: BuildImageRequest, phases: Phases): Promise<BuiltImage> {
   const temp = await mkdtemp(join(tmpdir(), 'deploy-suite-build-'));
   try {
-    const session = request.login ? await phases.run('login', () => loginSession(request.login!.registry, request.login!.username, request.login!.password)) : undefined;
+    const session = request.login
+      ? await phases.run('login', () =>
+          loginSession(request.login!.registry, request.login!.username, request.login!.password),
+        )
+      : undefined;
     try {
       const secretFiles = new Map(request.options.secretFiles);
       for (const [id, value] of request.secrets) {
@@ -56,7 +60,9 @@ export async function buildImage(request: BuildImageRequest, phases: Phases): Pr
       let built;
       if (request.requireNonRoot && options.push) {
         // The gate runs before anything is pushed: build and load first, check, then push from the cache.
-        const loaded = await phases.run('build', () => runBuild({ ...options, push: false, load: true, metadataFile: join(temp, 'loaded.json') }, run));
+        const loaded = await phases.run('build', () =>
+          runBuild({ ...options, push: false, load: true, metadataFile: join(temp, 'loaded.json') }, run),
+        );
         const user = await localImageUser(loaded.metadata.configDigest ?? loaded.metadata.digest ?? '', session?.env);
         if (runsAsRoot(user)) throw rootError(user);
         built = { ...(await phases.run('push', () => runBuild(options, run))), cache: loaded.cache };
@@ -65,7 +71,11 @@ export async function buildImage(request: BuildImageRequest, phases: Phases): Pr
       }
       const digest = built.metadata.digest;
       if (!digest) {
-        throw new PhaseError('build', 'buildx reported no image digest: nothing was pushed or loaded', 'set push: true (or load: true for a local image)');
+        throw new PhaseError(
+          'build',
+          'buildx reported no image digest: nothing was pushed or loaded',
+          'set push: true (or load: true for a local image)',
+        );
       }
       const images = await phases.run('verify', async () => {
         if (options.push) {
@@ -78,7 +88,9 @@ export async function buildImage(request: BuildImageRequest, phases: Phases): Pr
       const rootPlatforms = images.filter((i) => runsAsRoot(i.user));
       if (rootPlatforms.length > 0) {
         if (request.requireNonRoot) throw rootError(rootPlatforms[0]!.user);
-        core.warning(`the image runs as root (${rootPlatforms.map((i) => i.platform).join(', ')}); add a USER instruction with a non-root uid, and set require-non-root: true to enforce it`);
+        core.warning(
+          `the image runs as root (${rootPlatforms.map((i) => i.platform).join(', ')}); add a USER instruction with a non-root uid, and set require-non-root: true to enforce it`,
+        );
       }
       return { digest, metadata: built.metadata, cache: built.cache, attempts: built.attempts, images };
     } finally {

@@ -61,7 +61,9 @@ export function buildxArgs(options: BuildOptions, builder: BuilderCapabilities |
   for (const [key, value] of options.labels) args.push('--label', `${key}=${value}`);
   if (options.annotations.size > 0) {
     if (builder && !builder.annotations) {
-      adjustments.push(`the ${builder.driver} driver cannot write manifest annotations; the same metadata is in the image labels`);
+      adjustments.push(
+        `the ${builder.driver} driver cannot write manifest annotations; the same metadata is in the image labels`,
+      );
     } else {
       for (const [key, value] of options.annotations) args.push('--annotation', `${key}=${value}`);
     }
@@ -71,7 +73,9 @@ export function buildxArgs(options: BuildOptions, builder: BuilderCapabilities |
     if (to === 'type=inline' || to.startsWith('type=inline,')) {
       args.push('--cache-to', to);
     } else if (builder && !builder.cacheExport) {
-      adjustments.push(`cache-to '${to}' skipped: the ${builder.driver} driver cannot export cache (use a docker-container builder, or type=inline)`);
+      adjustments.push(
+        `cache-to '${to}' skipped: the ${builder.driver} driver cannot export cache (use a docker-container builder, or type=inline)`,
+      );
     } else {
       args.push('--cache-to', /(^|,)ignore-error=/.test(to) ? to : `${to},ignore-error=true`);
     }
@@ -86,5 +90,9 @@ export function buildxArgs(options: BuildOptions, builder: BuilderCapabilities |
 
 /** Whether the builder must be inspected first: only when an input depends on what the driver can do. */
 export function needsBuilderInspection(options: BuildOptions): boolean {
-  return options.annotations.size > 0 || options.cacheTo.some((to) => !to.startsWith('type=inline')) || options.platforms.length > 1;
+  return (
+    options.annotations.size > 0 ||
+    options.cacheTo.some((to) => !to.startsWith('type=inline')) ||
+    options.platforms.length > 1
+  );
 }

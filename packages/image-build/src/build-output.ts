@@ -57,7 +57,8 @@ export function classifyFailure(output: string): FailureKind {
     const stepError = /^#(\d+) ERROR:? (.*)$/.exec(line);
     if (stepError) {
       messages.push(stepError[2]!);
-      if (/^(pushing|exporting to image|exporting manifest|writing manifest)/i.test(stepNames.get(stepError[1]!) ?? '')) pushing = true;
+      if (/^(pushing|exporting to image|exporting manifest|writing manifest)/i.test(stepNames.get(stepError[1]!) ?? ''))
+        pushing = true;
     }
     if (/^ERROR\b/.test(line)) {
       messages.push(line);

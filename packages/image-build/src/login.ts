@@ -26,15 +26,23 @@ export async function loginSession(registry: string, username: string, password:
   else await writeFile(join(configDir, 'config.json'), '{}');
   if (existsSync(source)) {
     for (const entry of await readdir(source)) {
-      if (entry === 'buildx' || entry === 'cli-plugins' || entry === 'contexts') await symlink(join(source, entry), join(configDir, entry));
+      if (entry === 'buildx' || entry === 'cli-plugins' || entry === 'contexts')
+        await symlink(join(source, entry), join(configDir, entry));
     }
   }
   const env = { ...process.env, DOCKER_CONFIG: configDir };
   const close = () => rm(configDir, { recursive: true, force: true });
-  const result = await execTool('docker', ['login', '--username', username, '--password-stdin', registry], { input: password, env });
+  const result = await execTool('docker', ['login', '--username', username, '--password-stdin', registry], {
+    input: password,
+    env,
+  });
   if (result.exitCode !== 0) {
     await close();
-    throw new PhaseError('login', `docker login to ${registry} failed: ${result.stderr.trim()}`, "check 'username' and 'password' (a token with push rights) for this registry");
+    throw new PhaseError(
+      'login',
+      `docker login to ${registry} failed: ${result.stderr.trim()}`,
+      "check 'username' and 'password' (a token with push rights) for this registry",
+    );
   }
   return { env, configDir, close };
 }

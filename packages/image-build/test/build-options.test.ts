@@ -45,16 +45,48 @@ describe('buildx arguments', () => {
     );
     expect(adjustments).toEqual([]);
     expect(args).toEqual([
-      'buildx', 'build', '--progress=plain', '--metadata-file', '/tmp/m.json', '--builder', 'ci', '--file', '/src/Dockerfile', '--target', 'runtime',
-      '--build-arg', 'V=1 2', '--secret', 'id=npm,src=/tmp/s', '--secret', 'id=gh,env=GH_TOKEN', '--platform', 'linux/amd64,linux/arm64',
-      '--tag', 'r/app:1', '--label', 'a=b c', '--annotation', 'org.opencontainers.image.title=t',
-      '--cache-from', 'type=registry,ref=r/app:cache', '--cache-to', 'type=registry,ref=r/app:cache,mode=max,ignore-error=true',
-      '--no-cache', '--pull', '--push', '--load', '/src',
+      'buildx',
+      'build',
+      '--progress=plain',
+      '--metadata-file',
+      '/tmp/m.json',
+      '--builder',
+      'ci',
+      '--file',
+      '/src/Dockerfile',
+      '--target',
+      'runtime',
+      '--build-arg',
+      'V=1 2',
+      '--secret',
+      'id=npm,src=/tmp/s',
+      '--secret',
+      'id=gh,env=GH_TOKEN',
+      '--platform',
+      'linux/amd64,linux/arm64',
+      '--tag',
+      'r/app:1',
+      '--label',
+      'a=b c',
+      '--annotation',
+      'org.opencontainers.image.title=t',
+      '--cache-from',
+      'type=registry,ref=r/app:cache',
+      '--cache-to',
+      'type=registry,ref=r/app:cache,mode=max,ignore-error=true',
+      '--no-cache',
+      '--pull',
+      '--push',
+      '--load',
+      '/src',
     ]);
   });
 
   it('cache export never fails the build: ignore-error kept as the user set it', () => {
-    const { args } = buildxArgs(options({ cacheTo: ['type=local,dest=/c,ignore-error=false'] }), capabilitiesOf('docker-container'));
+    const { args } = buildxArgs(
+      options({ cacheTo: ['type=local,dest=/c,ignore-error=false'] }),
+      capabilitiesOf('docker-container'),
+    );
     expect(args).toContain('type=local,dest=/c,ignore-error=false');
   });
 
@@ -81,7 +113,17 @@ describe('buildx arguments', () => {
 });
 
 describe('runsAsRoot', () => {
-  it.each([['', true], ['root', true], ['0', true], ['0:0', true], ['root:staff', true], ['10001', false], ['app', false], ['10001:10001', false], [' 0 ', true]])('%j → %s', (user, root) => {
+  it.each([
+    ['', true],
+    ['root', true],
+    ['0', true],
+    ['0:0', true],
+    ['root:staff', true],
+    ['10001', false],
+    ['app', false],
+    ['10001:10001', false],
+    [' 0 ', true],
+  ])('%j → %s', (user, root) => {
     expect(runsAsRoot(user)).toBe(root);
   });
 });

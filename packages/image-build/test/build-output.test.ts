@@ -3,7 +3,9 @@ import { cacheUse, classifyFailure, failureExcerpt, parseMetadata } from '../src
 
 describe('buildx output', () => {
   it('reads the metadata file', () => {
-    const m = parseMetadata('{"containerimage.digest":"sha256:aa","containerimage.config.digest":"sha256:bb","buildx.build.ref":"x"}');
+    const m = parseMetadata(
+      '{"containerimage.digest":"sha256:aa","containerimage.config.digest":"sha256:bb","buildx.build.ref":"x"}',
+    );
     expect(m.digest).toBe('sha256:aa');
     expect(m.configDigest).toBe('sha256:bb');
     expect(parseMetadata('').digest).toBeUndefined();
@@ -38,13 +40,23 @@ describe('buildx output', () => {
   });
 
   it('a 503 from a RUN step (say, a package mirror) is a build failure, not retried', () => {
-    const output = ['#6 [base 2/3] RUN apt-get update', '#6 ERROR: process "/bin/sh -c apt-get update" did not complete: 503 Service Unavailable', 'ERROR: failed to solve: process "/bin/sh -c apt-get update" did not complete successfully: exit code: 100'].join('\n');
+    const output = [
+      '#6 [base 2/3] RUN apt-get update',
+      '#6 ERROR: process "/bin/sh -c apt-get update" did not complete: 503 Service Unavailable',
+      'ERROR: failed to solve: process "/bin/sh -c apt-get update" did not complete successfully: exit code: 100',
+    ].join('\n');
     expect(classifyFailure(output)).toBe('build');
   });
 
   it.each([
-    ['ERROR: failed to push 127.0.0.1:5000/a:1: received unexpected HTTP status: 503 Service Unavailable', 'registry-transient'],
-    ['ERROR: failed to build: failed to push r/a: failed to do request: Put "https://r/v2/a/blobs/uploads/": read: connection reset by peer', 'registry-transient'],
+    [
+      'ERROR: failed to push 127.0.0.1:5000/a:1: received unexpected HTTP status: 503 Service Unavailable',
+      'registry-transient',
+    ],
+    [
+      'ERROR: failed to build: failed to push r/a: failed to do request: Put "https://r/v2/a/blobs/uploads/": read: connection reset by peer',
+      'registry-transient',
+    ],
     ['ERROR: failed to push ghcr.io/a: unexpected status: 401 Unauthorized', 'registry-auth'],
     ['ERROR: denied: permission_denied: write_package', 'registry-auth'],
     ['ERROR: failed to solve: process "/bin/sh -c make" did not complete successfully: exit code: 2', 'build'],

@@ -27,8 +27,18 @@ export function readAppTarget(reader: InputReader, env: NodeJS.ProcessEnv = proc
     reader.problem('kubeconfig', error.message, error.fix);
   }
   const namespace = reader.string('namespace') || access?.namespace || 'default';
-  if (!DNS_LABEL.test(namespace) || namespace.length > 63) reader.problem('namespace', `'${namespace}' is not a valid namespace name`, 'use lowercase letters, digits and -, at most 63 characters');
+  if (!DNS_LABEL.test(namespace) || namespace.length > 63)
+    reader.problem(
+      'namespace',
+      `'${namespace}' is not a valid namespace name`,
+      'use lowercase letters, digits and -, at most 63 characters',
+    );
   const app = reader.string('app', { required: true });
-  if (app && (!DNS_LABEL.test(app) || app.length > 40)) reader.problem('app', `'${app}' is not a DNS label of at most 40 characters`, 'use lowercase letters, digits and -, starting with a letter (the names <app>-preview and <app>-deploy-history derive from it)');
+  if (app && (!DNS_LABEL.test(app) || app.length > 40))
+    reader.problem(
+      'app',
+      `'${app}' is not a DNS label of at most 40 characters`,
+      'use lowercase letters, digits and -, starting with a letter (the names <app>-preview and <app>-deploy-history derive from it)',
+    );
   return { ...(access ? { access } : {}), namespace, app };
 }

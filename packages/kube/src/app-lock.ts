@@ -14,7 +14,13 @@ export interface LockOptions {
  * The per-app lock every change of an app takes (deploy, scale-down, rollback): the `<app>-deploy` Lease.
  * Waits up to lockWaitMs for another holder; a holder that died stops renewing and its lease expires.
  */
-export async function lockApp(client: KubeClient, namespace: string, app: string, options: LockOptions, phase = 'lock'): Promise<HeldLease> {
+export async function lockApp(
+  client: KubeClient,
+  namespace: string,
+  app: string,
+  options: LockOptions,
+  phase = 'lock',
+): Promise<HeldLease> {
   try {
     return await acquireLease(client, namespace, `${app}-deploy`, options.holder, {
       durationSeconds: options.leaseSeconds,
@@ -23,7 +29,12 @@ export async function lockApp(client: KubeClient, namespace: string, app: string
     });
   } catch (error) {
     if (error instanceof LeaseBusyError) {
-      throw new PhaseError(phase, `another deploy or rollback of ${app} holds the lock (${error.holder})`, 'wait for it to finish, or raise lock-timeout; a lock whose holder died expires by itself', { cause: error });
+      throw new PhaseError(
+        phase,
+        `another deploy or rollback of ${app} holds the lock (${error.holder})`,
+        'wait for it to finish, or raise lock-timeout; a lock whose holder died expires by itself',
+        { cause: error },
+      );
     }
     throw error;
   }

@@ -55,8 +55,19 @@ export type DeployPlan =
 /** First deploy goes blue; a new digest goes to the idle colour; the live digest again changes nothing. */
 export function planDeploy(state: LiveState | undefined, digest: string): DeployPlan {
   if (!state) return { kind: 'deploy', target: 'blue', revision: 1 };
-  if (state.liveDigest === digest) return { kind: 'noop', colour: state.liveColour, revision: state.revision, reason: `${digest} is already live on ${state.liveColour} (revision ${state.revision})` };
-  return { kind: 'deploy', target: otherColour(state.liveColour), revision: state.revision + 1, previous: { colour: state.liveColour, digest: state.liveDigest } };
+  if (state.liveDigest === digest)
+    return {
+      kind: 'noop',
+      colour: state.liveColour,
+      revision: state.revision,
+      reason: `${digest} is already live on ${state.liveColour} (revision ${state.revision})`,
+    };
+  return {
+    kind: 'deploy',
+    target: otherColour(state.liveColour),
+    revision: state.revision + 1,
+    previous: { colour: state.liveColour, digest: state.liveDigest },
+  };
 }
 
 /** The state after the switch to `target`. */
@@ -95,7 +106,16 @@ export function deploymentName(app: string, colour: Colour): string {
 /** The Deployment of one colour, running `image`. */
 export function renderDeployment(spec: AppSpec, colour: Colour, revision: number): KubeObject {
   const labels = { [NAME_LABEL]: spec.app, [COLOUR_LABEL]: colour, 'app.kubernetes.io/managed-by': MANAGED_BY };
-  const template = (spec.deploymentTemplate?.spec as { template?: { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: { containers?: { name: string; image?: string }[] } } } | undefined)?.template;
+  const template = (
+    spec.deploymentTemplate?.spec as
+      | {
+          template?: {
+            metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
+            spec?: { containers?: { name: string; image?: string }[] };
+          };
+        }
+      | undefined
+  )?.template;
   const containers = template?.spec?.containers?.length
     ? template.spec.containers.map((c, i) => (i === 0 ? { ...c, image: spec.image } : c))
     : [{ name: spec.app, image: spec.image, ports: [{ name: 'http', containerPort: spec.containerPort }] }];
@@ -113,7 +133,10 @@ export function renderDeployment(spec: AppSpec, colour: Colour, revision: number
       progressDeadlineSeconds: spec.progressDeadlineSeconds,
       selector: { matchLabels: { [NAME_LABEL]: spec.app, [COLOUR_LABEL]: colour } },
       template: {
-        metadata: { labels: { ...(template?.metadata?.labels ?? {}), ...labels, ...(spec.podLabels ?? {}) }, annotations: template?.metadata?.annotations ?? {} },
+        metadata: {
+          labels: { ...(template?.metadata?.labels ?? {}), ...labels, ...(spec.podLabels ?? {}) },
+          annotations: template?.metadata?.annotations ?? {},
+        },
         spec: { ...(template?.spec ?? {}), containers },
       },
     },
@@ -133,16 +156,38 @@ export function colourSelector(app: string, colour: Colour): Record<string, stri
 
 const SERVICE_FIELDS_NOT_SHARED = new Set(['selector', 'clusterIP', 'clusterIPs', 'externalIPs', 'loadBalancerIP']);
 
-export function renderServices(spec: AppSpec, live: Colour, annotations: Record<string, string>): [KubeObject, KubeObject] {
-  const template = spec.serviceTemplate as (KubeObject & { spec?: Record<string, unknown> & { ports?: unknown[] } }) | undefined;
+export function renderServices(
+  spec: AppSpec,
+  live: Colour,
+  annotations: Record<string, string>,
+): [KubeObject, KubeObject] {
+  const template = spec.serviceTemplate as
+    (KubeObject & { spec?: Record<string, unknown> & { ports?: unknown[] } }) | undefined;
   // Fields that bind one Service to an address cannot be shared by the live and preview ones; the
   // selector is ours.
-  const templateSpec = Object.fromEntries(Object.entries(template?.spec ?? {}).filter(([key]) => !SERVICE_FIELDS_NOT_SHARED.has(key)));
+  const templateSpec = Object.fromEntries(
+    Object.entries(template?.spec ?? {}).filter(([key]) => !SERVICE_FIELDS_NOT_SHARED.has(key)),
+  );
   const service = (name: string, colour: Colour, extra: Record<string, string>): KubeObject => ({
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: { name, namespace: spec.namespace, labels: { ...(template?.metadata.labels ?? {}), [NAME_LABEL]: spec.app, 'app.kubernetes.io/managed-by': MANAGED_BY }, annotations: { ...(template?.metadata.annotations ?? {}), ...extra } },
-    spec: { ...templateSpec, selector: colourSelector(spec.app, colour), ports: template?.spec?.ports?.length ? template.spec.ports : [{ name: 'http', port: 80, targetPort: spec.containerPort }] },
+    metadata: {
+      name,
+      namespace: spec.namespace,
+      labels: {
+        ...(template?.metadata.labels ?? {}),
+        [NAME_LABEL]: spec.app,
+        'app.kubernetes.io/managed-by': MANAGED_BY,
+      },
+      annotations: { ...(template?.metadata.annotations ?? {}), ...extra },
+    },
+    spec: {
+      ...templateSpec,
+      selector: colourSelector(spec.app, colour),
+      ports: template?.spec?.ports?.length
+        ? template.spec.ports
+        : [{ name: 'http', port: 80, targetPort: spec.containerPort }],
+    },
   });
   return [service(spec.app, live, annotations), service(`${spec.app}-preview`, otherColour(live), {})];
 }
@@ -157,7 +202,10 @@ export function renderServices(spec: AppSpec, live: Colour, annotations: Record<
 export function parkedPreview(spec: AppSpec): KubeObject {
   const [, preview] = renderServices(spec, 'blue', {});
   const service = preview as KubeObject & { spec: Record<string, unknown> };
-  return { ...service, spec: { ...service.spec, selector: { [NAME_LABEL]: spec.app, [COLOUR_LABEL]: 'none' } } } as KubeObject;
+  return {
+    ...service,
+    spec: { ...service.spec, selector: { [NAME_LABEL]: spec.app, [COLOUR_LABEL]: 'none' } },
+  } as KubeObject;
 }
 
 export function digestOf(image: string): string {

@@ -10,7 +10,15 @@ const { request: plainRequest } = process.getBuiltinModule('node:http');
 export interface KubeObject {
   apiVersion: string;
   kind: string;
-  metadata: { name: string; namespace?: string; resourceVersion?: string; generation?: number; labels?: Record<string, string>; annotations?: Record<string, string>; [key: string]: unknown };
+  metadata: {
+    name: string;
+    namespace?: string;
+    resourceVersion?: string;
+    generation?: number;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    [key: string]: unknown;
+  };
   [key: string]: unknown;
 }
 
@@ -49,7 +57,12 @@ const RESOURCES: Record<string, string> = {
 /** The REST path of a kind (and, given, one object of it). */
 export function resourcePath(apiVersion: string, kind: string, namespace?: string, name?: string): string {
   const plural = RESOURCES[kind];
-  if (!plural) throw new KubeApiError(0, 'UnsupportedKind', `kind ${kind} is not one the suite manages (${Object.keys(RESOURCES).join(', ')})`);
+  if (!plural)
+    throw new KubeApiError(
+      0,
+      'UnsupportedKind',
+      `kind ${kind} is not one the suite manages (${Object.keys(RESOURCES).join(', ')})`,
+    );
   const base = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
   const ns = namespace && kind !== 'Namespace' ? `/namespaces/${encodeURIComponent(namespace)}` : '';
   return `${base}${ns}/${plural}${name ? `/${encodeURIComponent(name)}` : ''}`;
@@ -98,7 +111,12 @@ export class KubeClient {
     });
   }
 
-  async get<T extends KubeObject>(apiVersion: string, kind: string, namespace: string | undefined, name: string): Promise<T | undefined> {
+  async get<T extends KubeObject>(
+    apiVersion: string,
+    kind: string,
+    namespace: string | undefined,
+    name: string,
+  ): Promise<T | undefined> {
     try {
       return await this.request<T>('GET', resourcePath(apiVersion, kind, namespace, name));
     } catch (error) {
@@ -108,15 +126,33 @@ export class KubeClient {
   }
 
   /** Server-side apply with one field manager; `dryRun` asks the server to validate and answer without persisting. */
-  async apply<T extends KubeObject>(object: KubeObject, options: { fieldManager: string; force?: boolean; dryRun?: boolean }): Promise<T> {
-    return this.request<T>('PATCH', resourcePath(object.apiVersion, object.kind, object.metadata.namespace, object.metadata.name), {
-      body: object,
-      contentType: 'application/apply-patch+yaml',
-      query: { fieldManager: options.fieldManager, force: options.force ?? true, dryRun: options.dryRun ? 'All' : undefined },
-    });
+  async apply<T extends KubeObject>(
+    object: KubeObject,
+    options: { fieldManager: string; force?: boolean; dryRun?: boolean },
+  ): Promise<T> {
+    return this.request<T>(
+      'PATCH',
+      resourcePath(object.apiVersion, object.kind, object.metadata.namespace, object.metadata.name),
+      {
+        body: object,
+        contentType: 'application/apply-patch+yaml',
+        query: {
+          fieldManager: options.fieldManager,
+          force: options.force ?? true,
+          dryRun: options.dryRun ? 'All' : undefined,
+        },
+      },
+    );
   }
 
-  async mergePatch<T extends KubeObject>(apiVersion: string, kind: string, namespace: string | undefined, name: string, patch: unknown, options: { fieldManager?: string; resourceVersion?: string } = {}): Promise<T> {
+  async mergePatch<T extends KubeObject>(
+    apiVersion: string,
+    kind: string,
+    namespace: string | undefined,
+    name: string,
+    patch: unknown,
+    options: { fieldManager?: string; resourceVersion?: string } = {},
+  ): Promise<T> {
     return this.request<T>('PATCH', resourcePath(apiVersion, kind, namespace, name), {
       body: patch,
       contentType: 'application/merge-patch+json',
@@ -125,9 +161,21 @@ export class KubeClient {
   }
 
   /** Deletes an object; with `resourceVersion`, only if nobody changed it since (a 409 otherwise). */
-  async delete(apiVersion: string, kind: string, namespace: string | undefined, name: string, resourceVersion?: string): Promise<void> {
+  async delete(
+    apiVersion: string,
+    kind: string,
+    namespace: string | undefined,
+    name: string,
+    resourceVersion?: string,
+  ): Promise<void> {
     try {
-      await this.request('DELETE', resourcePath(apiVersion, kind, namespace, name), resourceVersion ? { body: { kind: 'DeleteOptions', apiVersion: 'v1', preconditions: { resourceVersion } } } : {});
+      await this.request(
+        'DELETE',
+        resourcePath(apiVersion, kind, namespace, name),
+        resourceVersion
+          ? { body: { kind: 'DeleteOptions', apiVersion: 'v1', preconditions: { resourceVersion } } }
+          : {},
+      );
     } catch (error) {
       if (!(error instanceof KubeApiError && error.status === 404)) throw error;
     }
@@ -175,22 +223,34 @@ export class KubeClient {
       })}`;
       let done = false;
       try {
-        await this.stream(path, (line) => {
-          const event = JSON.parse(line) as { type: WatchEventType; object: T & { code?: number; reason?: string } };
-          if (event.type === 'ERROR') {
-            // 410 Gone: our version is too old; start again from the current state.
-            if (event.object.code === 410) version = undefined;
-            throw new KubeApiError(event.object.code ?? 500, event.object.reason ?? 'WatchError', `watch of ${kind} ${what}: ${JSON.stringify(event.object)}`);
-          }
-          if (event.object.metadata?.resourceVersion) version = event.object.metadata.resourceVersion;
-          if (event.type !== 'BOOKMARK' && onEvent(event.type, event.object)) {
-            done = true;
-            return true;
-          }
-          return false;
-        }, options.signal);
+        await this.stream(
+          path,
+          (line) => {
+            const event = JSON.parse(line) as { type: WatchEventType; object: T & { code?: number; reason?: string } };
+            if (event.type === 'ERROR') {
+              // 410 Gone: our version is too old; start again from the current state.
+              if (event.object.code === 410) version = undefined;
+              throw new KubeApiError(
+                event.object.code ?? 500,
+                event.object.reason ?? 'WatchError',
+                `watch of ${kind} ${what}: ${JSON.stringify(event.object)}`,
+              );
+            }
+            if (event.object.metadata?.resourceVersion) version = event.object.metadata.resourceVersion;
+            if (event.type !== 'BOOKMARK' && onEvent(event.type, event.object)) {
+              done = true;
+              return true;
+            }
+            return false;
+          },
+          options.signal,
+        );
       } catch (error) {
-        if (!(error instanceof KubeApiError) || !(error.status === 0 || error.status === 410 || isTransientStatus(error.status))) throw error;
+        if (
+          !(error instanceof KubeApiError) ||
+          !(error.status === 0 || error.status === 410 || isTransientStatus(error.status))
+        )
+          throw error;
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
       if (done) return true;
@@ -200,7 +260,9 @@ export class KubeClient {
 
   private async once<T>(method: string, path: string, options: RequestOptions): Promise<T> {
     const query = Object.entries(options.query ?? {}).filter(([, v]) => v !== undefined);
-    const fullPath = query.length ? `${path}${path.includes('?') ? '&' : '?'}${new URLSearchParams(query.map(([k, v]): [string, string] => [k, String(v)]))}` : path;
+    const fullPath = query.length
+      ? `${path}${path.includes('?') ? '&' : '?'}${new URLSearchParams(query.map(([k, v]): [string, string] => [k, String(v)]))}`
+      : path;
     const body = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
     this.requestCount++;
     // The API server ends a request at 60 s itself (--request-timeout); watches go through stream().
@@ -272,15 +334,24 @@ export class KubeClient {
     const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'deploy-suite' };
     if (body) headers['content-type'] = contentType ?? 'application/json';
     if (this.access.token) headers.authorization = `Bearer ${this.access.token}`;
-    else if (this.access.username) headers.authorization = `Basic ${Buffer.from(`${this.access.username}:${this.access.password ?? ''}`).toString('base64')}`;
+    else if (this.access.username)
+      headers.authorization = `Basic ${Buffer.from(`${this.access.username}:${this.access.password ?? ''}`).toString('base64')}`;
     return headers;
   }
 
   /** The GET of a watch, streamed (read line by line in stream()); every other request is once()'s httpRequest. */
   private watchRequest(path: string, onResponse: (res: IncomingMessage) => void) {
     const secure = this.url.protocol === 'https:';
-    const requestOptions = { host: this.url.hostname, port: this.url.port || (secure ? 443 : 80), path: `${this.basePath}${path}`, method: 'GET', headers: this.headers(undefined, undefined) };
-    return secure ? httpsRequest({ ...requestOptions, agent: this.agent }, onResponse) : plainRequest(requestOptions, onResponse);
+    const requestOptions = {
+      host: this.url.hostname,
+      port: this.url.port || (secure ? 443 : 80),
+      path: `${this.basePath}${path}`,
+      method: 'GET',
+      headers: this.headers(undefined, undefined),
+    };
+    return secure
+      ? httpsRequest({ ...requestOptions, agent: this.agent }, onResponse)
+      : plainRequest(requestOptions, onResponse);
   }
 }
 

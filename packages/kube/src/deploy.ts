@@ -1,6 +1,18 @@
 import { PhaseError, type Phases } from '@deploy-suite/action-kit';
 import { KubeApiError, type KubeClient, type KubeObject } from './client.js';
-import { digestOf, parkedPreview, planDeploy, readLiveState, renderDeployment, renderServices, stateAnnotations, switchedState, type AppSpec, type Colour, type LiveState } from './bluegreen.js';
+import {
+  digestOf,
+  parkedPreview,
+  planDeploy,
+  readLiveState,
+  renderDeployment,
+  renderServices,
+  stateAnnotations,
+  switchedState,
+  type AppSpec,
+  type Colour,
+  type LiveState,
+} from './bluegreen.js';
 import { readHistory, recordHistory } from './history.js';
 import { lockApp, type LockOptions } from './app-lock.js';
 import type { HeldLease } from './lease.js';
@@ -32,25 +44,55 @@ export interface DeployResult {
  * roll out, check it through the preview Service, switch the live Service, record the revision,
  * unlock. Before the switch nothing touches live traffic, so any failure leaves the live colour serving.
  */
-export async function bluegreenDeploy(client: KubeClient, spec: AppSpec, options: DeployOptions, phases: Phases): Promise<DeployResult> {
+export async function bluegreenDeploy(
+  client: KubeClient,
+  spec: AppSpec,
+  options: DeployOptions,
+  phases: Phases,
+): Promise<DeployResult> {
   const digest = digestOf(spec.image);
-  const lease = options.heldLease ?? (await phases.run('lock', () => lockApp(client, spec.namespace, spec.app, options)));
+  const lease =
+    options.heldLease ?? (await phases.run('lock', () => lockApp(client, spec.namespace, spec.app, options)));
   const action = options.historyAction ?? 'deploy';
   try {
     // Read under the lock, so the history cannot change before this run records its revision.
-    const [live, history] = await phases.run('read', () => Promise.all([client.get('v1', 'Service', spec.namespace, spec.app), readHistory(client, spec.namespace, spec.app)]));
+    const [live, history] = await phases.run('read', () =>
+      Promise.all([
+        client.get('v1', 'Service', spec.namespace, spec.app),
+        readHistory(client, spec.namespace, spec.app),
+      ]),
+    );
     const state = readLiveState(live);
     const plan = planDeploy(state, digest);
     if (plan.kind === 'noop') {
       options.log(plan.reason);
-      const current = await client.get<KubeObject & DeploymentLike>('apps/v1', 'Deployment', spec.namespace, `${spec.app}-${plan.colour}`);
+      const current = await client.get<KubeObject & DeploymentLike>(
+        'apps/v1',
+        'Deployment',
+        spec.namespace,
+        `${spec.app}-${plan.colour}`,
+      );
       if (current && rolloutState(current).phase === 'done') {
         // A run stopped between the switch and the record leaves the revision live but unrecorded, and
         // the preview maybe still on the live colour: both are finished here.
         const [, warmPreview] = renderServices(spec, plan.colour, {});
         await client.apply(warmPreview, { fieldManager: FIELD_MANAGER });
         if (!history.some((h) => h.revision === state!.revision && h.action === 'deploy')) {
-          await recordHistory(client, spec.namespace, spec.app, { revision: state!.revision, digest, colour: plan.colour, action: 'deploy', at: new Date().toISOString(), ...(options.runUrl ? { runUrl: options.runUrl } : {}) }, FIELD_MANAGER, history);
+          await recordHistory(
+            client,
+            spec.namespace,
+            spec.app,
+            {
+              revision: state!.revision,
+              digest,
+              colour: plan.colour,
+              action: 'deploy',
+              at: new Date().toISOString(),
+              ...(options.runUrl ? { runUrl: options.runUrl } : {}),
+            },
+            FIELD_MANAGER,
+            history,
+          );
         }
         return resultOf(state!, true);
       }
@@ -66,7 +108,9 @@ export async function bluegreenDeploy(client: KubeClient, spec: AppSpec, options
       // phase. Both are written at once: the controllers start the rollout milliseconds after the apply.
       const [, deployment] = await Promise.all([
         client.apply(parkedPreview(spec), { fieldManager: FIELD_MANAGER }),
-        client.apply<KubeObject & DeploymentLike>(renderDeployment(spec, target, revision), { fieldManager: FIELD_MANAGER }),
+        client.apply<KubeObject & DeploymentLike>(renderDeployment(spec, target, revision), {
+          fieldManager: FIELD_MANAGER,
+        }),
       ]);
       return deployment;
     });
@@ -79,18 +123,36 @@ export async function bluegreenDeploy(client: KubeClient, spec: AppSpec, options
         let last = rolloutState(applied);
         let loggedAt = 0;
         const timeoutMs = (spec.progressDeadlineSeconds + 30) * 1000;
-        await client.watchObject<KubeObject & DeploymentLike>('apps/v1', 'Deployment', spec.namespace, deploymentName, undefined, (_type, deployment) => {
-          const next = rolloutState(deployment);
-          // The status changes with every few pods at scale: progress is logged once a second at most.
-          if (next.message !== last.message && (next.phase !== 'waiting' || Date.now() - loggedAt >= 1000)) {
-            options.log(`${deploymentName}: ${next.message}`);
-            loggedAt = Date.now();
-          }
-          last = next;
-          return next.phase !== 'waiting';
-        }, { timeoutMs });
-        if (last.phase === 'failed') throw new PhaseError('rollout', `${deploymentName} ${last.message}; live traffic stays on ${state?.liveColour ?? 'nothing (first deploy)'}`, 'look at the pods of the new colour (kubectl describe), fix the image or raise progress-deadline');
-        if (last.phase !== 'done') throw new PhaseError('rollout', `${deploymentName} did not finish rolling out in ${Math.round(timeoutMs / 1000)} s (${last.message}); live traffic stays on ${state?.liveColour ?? 'nothing'}`, 'raise progress-deadline');
+        await client.watchObject<KubeObject & DeploymentLike>(
+          'apps/v1',
+          'Deployment',
+          spec.namespace,
+          deploymentName,
+          undefined,
+          (_type, deployment) => {
+            const next = rolloutState(deployment);
+            // The status changes with every few pods at scale: progress is logged once a second at most.
+            if (next.message !== last.message && (next.phase !== 'waiting' || Date.now() - loggedAt >= 1000)) {
+              options.log(`${deploymentName}: ${next.message}`);
+              loggedAt = Date.now();
+            }
+            last = next;
+            return next.phase !== 'waiting';
+          },
+          { timeoutMs },
+        );
+        if (last.phase === 'failed')
+          throw new PhaseError(
+            'rollout',
+            `${deploymentName} ${last.message}; live traffic stays on ${state?.liveColour ?? 'nothing (first deploy)'}`,
+            'look at the pods of the new colour (kubectl describe), fix the image or raise progress-deadline',
+          );
+        if (last.phase !== 'done')
+          throw new PhaseError(
+            'rollout',
+            `${deploymentName} did not finish rolling out in ${Math.round(timeoutMs / 1000)} s (${last.message}); live traffic stays on ${state?.liveColour ?? 'nothing'}`,
+            'raise progress-deadline',
+          );
       });
 
       await phases.run('preview', async () => {
@@ -102,13 +164,21 @@ export async function bluegreenDeploy(client: KubeClient, spec: AppSpec, options
         // API server restart, say) may take longer: wait what is left of the progress deadline, 30 s at least.
         const waitMs = Math.max(30_000, spec.progressDeadlineSeconds * 1000 - (Date.now() - appliedAt));
         if (!(await waitForReadyEndpoints(client, spec.namespace, preview, spec.replicas, waitMs))) {
-          throw new PhaseError('preview', `${preview} did not get ${spec.replicas} ready endpoints within ${Math.round(waitMs / 1000)} s; live traffic stays on ${state?.liveColour ?? 'nothing'}`, 'check the pods\' readiness and the Service selector');
+          throw new PhaseError(
+            'preview',
+            `${preview} did not get ${spec.replicas} ready endpoints within ${Math.round(waitMs / 1000)} s; live traffic stays on ${state?.liveColour ?? 'nothing'}`,
+            "check the pods' readiness and the Service selector",
+          );
         }
         if (options.previewCheck) {
           try {
             await options.previewCheck(preview);
           } catch (error) {
-            throw new PhaseError('preview', `the new colour ${target} failed its check through ${preview}: ${(error as Error).message}; live traffic stays on ${state?.liveColour ?? 'nothing'}`, 'fix the release; the old colour keeps serving');
+            throw new PhaseError(
+              'preview',
+              `the new colour ${target} failed its check through ${preview}: ${(error as Error).message}; live traffic stays on ${state?.liveColour ?? 'nothing'}`,
+              'fix the release; the old colour keeps serving',
+            );
           }
         }
       });
@@ -118,21 +188,46 @@ export async function bluegreenDeploy(client: KubeClient, spec: AppSpec, options
       throw error;
     }
 
-    const next: LiveState =
-      plan.kind === 'deploy' ? switchedState(plan, digest) : { ...state!, liveDigest: digest };
-    const [liveService, warmPreview] = renderServices(spec, target, stateAnnotations(next, { 'updated-at': new Date().toISOString(), ...(options.runUrl ? { 'run-url': options.runUrl } : {}) }));
+    const next: LiveState = plan.kind === 'deploy' ? switchedState(plan, digest) : { ...state!, liveDigest: digest };
+    const [liveService, warmPreview] = renderServices(
+      spec,
+      target,
+      stateAnnotations(next, {
+        'updated-at': new Date().toISOString(),
+        ...(options.runUrl ? { 'run-url': options.runUrl } : {}),
+      }),
+    );
     await phases.run('switch', () => client.apply(liveService, { fieldManager: FIELD_MANAGER }));
     // After the switch the preview shows the colour kept warm for rollback; independent of the history
     // record, so both are written at once.
     await phases.run('record', () =>
       Promise.all([
         client.apply(warmPreview, { fieldManager: FIELD_MANAGER }),
-        recordHistory(client, spec.namespace, spec.app, { revision: next.revision, digest, colour: target, action, at: new Date().toISOString(), ...(options.runUrl ? { runUrl: options.runUrl } : {}) }, FIELD_MANAGER, history),
+        recordHistory(
+          client,
+          spec.namespace,
+          spec.app,
+          {
+            revision: next.revision,
+            digest,
+            colour: target,
+            action,
+            at: new Date().toISOString(),
+            ...(options.runUrl ? { runUrl: options.runUrl } : {}),
+          },
+          FIELD_MANAGER,
+          history,
+        ),
       ]),
     );
     return resultOf(next, false);
   } finally {
-    if (!options.heldLease) await lease.release().catch((error: unknown) => options.log(`could not release the lock: ${error instanceof KubeApiError ? error.message : String(error)}`));
+    if (!options.heldLease)
+      await lease
+        .release()
+        .catch((error: unknown) =>
+          options.log(`could not release the lock: ${error instanceof KubeApiError ? error.message : String(error)}`),
+        );
   }
 }
 
@@ -152,24 +247,45 @@ interface EndpointSliceList {
   items: (KubeObject & { endpoints?: { conditions?: { ready?: boolean } }[] })[];
 }
 
-const readyIn = (slice: { endpoints?: { conditions?: { ready?: boolean } }[] }) => (slice.endpoints ?? []).filter((e) => e.conditions?.ready !== false).length;
+const readyIn = (slice: { endpoints?: { conditions?: { ready?: boolean } }[] }) =>
+  (slice.endpoints ?? []).filter((e) => e.conditions?.ready !== false).length;
 
 /** Ready endpoints behind a Service now (the zero-downtime sampler reads this). */
 export async function readyEndpoints(client: KubeClient, namespace: string, service: string): Promise<number> {
-  const list = await client.request<EndpointSliceList>('GET', `/apis/discovery.k8s.io/v1/namespaces/${namespace}/endpointslices?labelSelector=${encodeURIComponent(`kubernetes.io/service-name=${service}`)}`);
+  const list = await client.request<EndpointSliceList>(
+    'GET',
+    `/apis/discovery.k8s.io/v1/namespaces/${namespace}/endpointslices?labelSelector=${encodeURIComponent(`kubernetes.io/service-name=${service}`)}`,
+  );
   return list.items.reduce((sum, slice) => sum + readyIn(slice), 0);
 }
 
 /** Waits, by watch, until a Service has at least `count` ready endpoints; false on timeout. */
-export async function waitForReadyEndpoints(client: KubeClient, namespace: string, service: string, count: number, timeoutMs: number): Promise<boolean> {
+export async function waitForReadyEndpoints(
+  client: KubeClient,
+  namespace: string,
+  service: string,
+  count: number,
+  timeoutMs: number,
+): Promise<boolean> {
   const selector = `kubernetes.io/service-name=${service}`;
-  const list = await client.request<EndpointSliceList>('GET', `/apis/discovery.k8s.io/v1/namespaces/${namespace}/endpointslices?labelSelector=${encodeURIComponent(selector)}`);
+  const list = await client.request<EndpointSliceList>(
+    'GET',
+    `/apis/discovery.k8s.io/v1/namespaces/${namespace}/endpointslices?labelSelector=${encodeURIComponent(selector)}`,
+  );
   const ready = new Map(list.items.map((slice) => [slice.metadata.name, readyIn(slice)]));
   const total = () => [...ready.values()].reduce((a, b) => a + b, 0);
   if (total() >= count) return true;
-  return client.watch<KubeObject & { endpoints?: { conditions?: { ready?: boolean } }[] }>('discovery.k8s.io/v1', 'EndpointSlice', namespace, { labelSelector: selector }, list.metadata.resourceVersion, (type, slice) => {
-    if (type === 'DELETED') ready.delete(slice.metadata.name);
-    else ready.set(slice.metadata.name, readyIn(slice));
-    return total() >= count;
-  }, { timeoutMs });
+  return client.watch<KubeObject & { endpoints?: { conditions?: { ready?: boolean } }[] }>(
+    'discovery.k8s.io/v1',
+    'EndpointSlice',
+    namespace,
+    { labelSelector: selector },
+    list.metadata.resourceVersion,
+    (type, slice) => {
+      if (type === 'DELETED') ready.delete(slice.metadata.name);
+      else ready.set(slice.metadata.name, readyIn(slice));
+      return total() >= count;
+    },
+    { timeoutMs },
+  );
 }

@@ -1,5 +1,14 @@
 import type { KubeClient, KubeObject } from './client.js';
-import { digestOf, planDeploy, readLiveState, renderDeployment, renderServices, stateAnnotations, switchedState, type AppSpec } from './bluegreen.js';
+import {
+  digestOf,
+  planDeploy,
+  readLiveState,
+  renderDeployment,
+  renderServices,
+  stateAnnotations,
+  switchedState,
+  type AppSpec,
+} from './bluegreen.js';
 import { FIELD_MANAGER } from './deploy.js';
 
 export interface ObjectChange {
@@ -11,15 +20,17 @@ export interface ObjectChange {
 }
 
 // Fields the server owns or that change on every apply: never part of a diff a person wants to read.
-const IGNORED = /^(metadata\.(managedFields|resourceVersion|uid|creationTimestamp|generation|annotations\.deploy-suite\.dev\/updated-at)|status)(\.|\[|$)/;
+const IGNORED =
+  /^(metadata\.(managedFields|resourceVersion|uid|creationTimestamp|generation|annotations\.deploy-suite\.dev\/updated-at)|status)(\.|\[|$)/;
 
 /** Flattens two objects to `path: before → after` lines. Pure. */
 export function diffObjects(before: unknown, after: unknown, path = ''): string[] {
   if (IGNORED.test(path)) return [];
   if (before !== null && after !== null && typeof before === 'object' && typeof after === 'object') {
-    const keys = Array.isArray(before) || Array.isArray(after)
-      ? [...Array(Math.max((before as unknown[]).length ?? 0, (after as unknown[]).length ?? 0)).keys()].map(String)
-      : [...new Set([...Object.keys(before as object), ...Object.keys(after as object)])].sort();
+    const keys =
+      Array.isArray(before) || Array.isArray(after)
+        ? [...Array(Math.max((before as unknown[]).length ?? 0, (after as unknown[]).length ?? 0)).keys()].map(String)
+        : [...new Set([...Object.keys(before as object), ...Object.keys(after as object)])].sort();
     return keys.flatMap((key) => {
       const child = Array.isArray(after) || Array.isArray(before) ? `${path}[${key}]` : path ? `${path}.${key}` : key;
       return diffObjects((before as Record<string, unknown>)[key], (after as Record<string, unknown>)[key], child);
@@ -34,19 +45,30 @@ export function diffObjects(before: unknown, after: unknown, path = ''): string[
  * What a deploy would change, asked of the API server itself (server-side dry run: admission and
  * validation run, nothing is stored). Nothing in the cluster changes and no lock is taken.
  */
-export async function dryRunDeploy(client: KubeClient, spec: AppSpec): Promise<{ changes: ObjectChange[]; target: string; revision: number }> {
+export async function dryRunDeploy(
+  client: KubeClient,
+  spec: AppSpec,
+): Promise<{ changes: ObjectChange[]; target: string; revision: number }> {
   const state = readLiveState(await client.get('v1', 'Service', spec.namespace, spec.app));
   const digest = digestOf(spec.image);
   const plan = planDeploy(state, digest);
   if (plan.kind === 'noop') return { changes: [], target: plan.colour, revision: plan.revision };
   const next = switchedState(plan, digest);
-  const objects: KubeObject[] = [renderDeployment(spec, plan.target, plan.revision), ...renderServices(spec, plan.target, stateAnnotations(next))];
+  const objects: KubeObject[] = [
+    renderDeployment(spec, plan.target, plan.revision),
+    ...renderServices(spec, plan.target, stateAnnotations(next)),
+  ];
   const changes: ObjectChange[] = [];
   for (const object of objects) {
     const current = await client.get(object.apiVersion, object.kind, object.metadata.namespace, object.metadata.name);
     const result = await client.apply(object, { fieldManager: FIELD_MANAGER, dryRun: true });
     const fields = current ? diffObjects(current, result) : [];
-    changes.push({ kind: object.kind, name: object.metadata.name, change: current ? (fields.length ? 'update' : 'unchanged') : 'create', fields });
+    changes.push({
+      kind: object.kind,
+      name: object.metadata.name,
+      change: current ? (fields.length ? 'update' : 'unchanged') : 'create',
+      fields,
+    });
   }
   return { changes, target: plan.target, revision: plan.revision };
 }

@@ -33,7 +33,15 @@ export class KubeconfigError extends Error {
 interface KubeconfigFile {
   'current-context'?: string;
   contexts?: { name: string; context?: { cluster?: string; user?: string; namespace?: string } }[];
-  clusters?: { name: string; cluster?: { server?: string; 'certificate-authority-data'?: string; 'certificate-authority'?: string; 'insecure-skip-tls-verify'?: boolean } }[];
+  clusters?: {
+    name: string;
+    cluster?: {
+      server?: string;
+      'certificate-authority-data'?: string;
+      'certificate-authority'?: string;
+      'insecure-skip-tls-verify'?: boolean;
+    };
+  }[];
   users?: {
     name: string;
     user?: {
@@ -57,7 +65,10 @@ const decode = (b64: string) => Buffer.from(b64, 'base64').toString('utf8');
  * Parses a kubeconfig given as YAML or as base64 of YAML (as secrets often hold it), resolving its
  * current context (or the one named). Files it names are read relative to `baseDir`.
  */
-export function parseKubeconfig(text: string, options: { context?: string; baseDir?: string; source?: string } = {}): ClusterAccess {
+export function parseKubeconfig(
+  text: string,
+  options: { context?: string; baseDir?: string; source?: string } = {},
+): ClusterAccess {
   const source = options.source ?? 'kubeconfig';
   let body = text.trim();
   if (body !== '' && !/^(apiVersion|kind|clusters|contexts|current-context|users|preferences|\{|#|---)/m.test(body)) {
@@ -68,24 +79,42 @@ export function parseKubeconfig(text: string, options: { context?: string; baseD
   try {
     config = parse(body) as KubeconfigFile;
   } catch (error) {
-    throw new KubeconfigError(`${source} is not valid YAML (${(error as Error).message.split('\n')[0]})`, 'pass the kubeconfig file content, raw or base64-encoded');
+    throw new KubeconfigError(
+      `${source} is not valid YAML (${(error as Error).message.split('\n')[0]})`,
+      'pass the kubeconfig file content, raw or base64-encoded',
+    );
   }
   if (!config || typeof config !== 'object' || !Array.isArray(config.clusters)) {
-    throw new KubeconfigError(`${source} has no clusters`, 'pass a kubeconfig (kubectl config view --raw --minify) rather than a token or a certificate');
+    throw new KubeconfigError(
+      `${source} has no clusters`,
+      'pass a kubeconfig (kubectl config view --raw --minify) rather than a token or a certificate',
+    );
   }
   const contextName = options.context || config['current-context'];
   const context = config.contexts?.find((c) => c.name === contextName);
   if (!context?.context) {
-    throw new KubeconfigError(`${source} has no context '${contextName ?? ''}'`, `set current-context, or name one of: ${(config.contexts ?? []).map((c) => c.name).join(', ') || '(none)'}`);
+    throw new KubeconfigError(
+      `${source} has no context '${contextName ?? ''}'`,
+      `set current-context, or name one of: ${(config.contexts ?? []).map((c) => c.name).join(', ') || '(none)'}`,
+    );
   }
   const cluster = config.clusters.find((c) => c.name === context.context?.cluster)?.cluster;
-  if (!cluster?.server) throw new KubeconfigError(`${source}: cluster '${context.context.cluster}' has no server`, 'add the API server URL (https://…) to the cluster');
-  if (!/^https?:\/\//.test(cluster.server)) throw new KubeconfigError(`${source}: server '${cluster.server}' is not an http(s) URL`, 'use https://host:port');
+  if (!cluster?.server)
+    throw new KubeconfigError(
+      `${source}: cluster '${context.context.cluster}' has no server`,
+      'add the API server URL (https://…) to the cluster',
+    );
+  if (!/^https?:\/\//.test(cluster.server))
+    throw new KubeconfigError(`${source}: server '${cluster.server}' is not an http(s) URL`, 'use https://host:port');
   const user = config.users?.find((u) => u.name === context.context?.user)?.user ?? {};
   if (user.exec || user['auth-provider']) {
-    throw new KubeconfigError(`${source}: user '${context.context.user}' authenticates through an exec plugin or auth provider, which an action cannot run`, 'use a service-account token or client certificate (for clouds, run their login action first and pass its KUBECONFIG)');
+    throw new KubeconfigError(
+      `${source}: user '${context.context.user}' authenticates through an exec plugin or auth provider, which an action cannot run`,
+      'use a service-account token or client certificate (for clouds, run their login action first and pass its KUBECONFIG)',
+    );
   }
-  const file = (path: string) => readFileSync(options.baseDir && !path.startsWith('/') ? join(options.baseDir, path) : path, 'utf8');
+  const file = (path: string) =>
+    readFileSync(options.baseDir && !path.startsWith('/') ? join(options.baseDir, path) : path, 'utf8');
   const access: ClusterAccess = { server: cluster.server.replace(/\/$/, ''), source };
   if (cluster['certificate-authority-data']) access.ca = decode(cluster['certificate-authority-data']);
   else if (cluster['certificate-authority']) access.ca = file(cluster['certificate-authority']);
@@ -99,7 +128,11 @@ export function parseKubeconfig(text: string, options: { context?: string; baseD
   if (user.username) access.username = user.username;
   if (user.password) access.password = user.password;
   if (context.context.namespace) access.namespace = context.context.namespace;
-  if (!!access.clientCert !== !!access.clientKey) throw new KubeconfigError(`${source}: user '${context.context.user}' has a client certificate without its key (or the reverse)`, 'include both client-certificate-data and client-key-data');
+  if (!!access.clientCert !== !!access.clientKey)
+    throw new KubeconfigError(
+      `${source}: user '${context.context.user}' has a client certificate without its key (or the reverse)`,
+      'include both client-certificate-data and client-key-data',
+    );
   return access;
 }
 
@@ -112,7 +145,8 @@ const SERVICE_ACCOUNT = '/var/run/secrets/kubernetes.io/serviceaccount';
 export function loadClusterAccess(input: string, env: NodeJS.ProcessEnv = process.env): ClusterAccess {
   if (input.trim()) return parseKubeconfig(input, { source: "the 'kubeconfig' input" });
   const path = env.KUBECONFIG?.split(':').find((p) => p && existsSync(p));
-  if (path) return parseKubeconfig(readFileSync(path, 'utf8'), { source: `KUBECONFIG (${path})`, baseDir: join(path, '..') });
+  if (path)
+    return parseKubeconfig(readFileSync(path, 'utf8'), { source: `KUBECONFIG (${path})`, baseDir: join(path, '..') });
   const home = join(homedir(), '.kube', 'config');
   if (existsSync(home)) return parseKubeconfig(readFileSync(home, 'utf8'), { source: home, baseDir: join(home, '..') });
   if (env.KUBERNETES_SERVICE_HOST && existsSync(join(SERVICE_ACCOUNT, 'token'))) {
@@ -124,5 +158,8 @@ export function loadClusterAccess(input: string, env: NodeJS.ProcessEnv = proces
       source: 'in-cluster service account',
     };
   }
-  throw new KubeconfigError('no cluster access: the kubeconfig input is empty, KUBECONFIG names no file, there is no ~/.kube/config and this is not a pod', 'pass kubeconfig: ${{ secrets.KUBECONFIG }}, or log in to the cluster in an earlier step');
+  throw new KubeconfigError(
+    'no cluster access: the kubeconfig input is empty, KUBECONFIG names no file, there is no ~/.kube/config and this is not a pod',
+    'pass kubeconfig: ${{ secrets.KUBECONFIG }}, or log in to the cluster in an earlier step',
+  );
 }

@@ -44,14 +44,28 @@ export async function acquireLease(
   options: { durationSeconds: number; waitMs: number; onWait?: (holder: string) => void },
 ): Promise<HeldLease> {
   const deadline = Date.now() + options.waitMs;
-  const spec = () => ({ holderIdentity: holder, leaseDurationSeconds: options.durationSeconds, acquireTime: microTime(new Date()), renewTime: microTime(new Date()) });
+  const spec = () => ({
+    holderIdentity: holder,
+    leaseDurationSeconds: options.durationSeconds,
+    acquireTime: microTime(new Date()),
+    renewTime: microTime(new Date()),
+  });
   let told = false;
   for (;;) {
     let current: LeaseObject | undefined;
     try {
-      current = await client.request<LeaseObject>('POST', `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases`, {
-        body: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace, labels: { 'app.kubernetes.io/managed-by': 'deploy-suite' } }, spec: spec() },
-      });
+      current = await client.request<LeaseObject>(
+        'POST',
+        `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases`,
+        {
+          body: {
+            apiVersion: 'coordination.k8s.io/v1',
+            kind: 'Lease',
+            metadata: { name, namespace, labels: { 'app.kubernetes.io/managed-by': 'deploy-suite' } },
+            spec: spec(),
+          },
+        },
+      );
       return hold(client, namespace, name, holder, current, options.durationSeconds);
     } catch (error) {
       if (!(error instanceof KubeApiError && error.status === 409)) throw error;
@@ -60,9 +74,19 @@ export async function acquireLease(
     if (!current) continue; // released in between: try to create again
     if (current.spec.holderIdentity === holder || leaseExpired(current.spec, new Date())) {
       try {
-        const taken = await client.request<LeaseObject>('PUT', `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases/${name}`, {
-          body: { ...current, spec: { ...spec(), leaseTransitions: ((current.spec as { leaseTransitions?: number }).leaseTransitions ?? 0) + 1 } },
-        });
+        const taken = await client.request<LeaseObject>(
+          'PUT',
+          `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases/${name}`,
+          {
+            body: {
+              ...current,
+              spec: {
+                ...spec(),
+                leaseTransitions: ((current.spec as { leaseTransitions?: number }).leaseTransitions ?? 0) + 1,
+              },
+            },
+          },
+        );
         return hold(client, namespace, name, holder, taken, options.durationSeconds);
       } catch (error) {
         if (!(error instanceof KubeApiError && error.status === 409)) throw error;
@@ -76,20 +100,41 @@ export async function acquireLease(
     // Follow the lease until it changes, is deleted, or would expire.
     const renewed = Date.parse(current.spec.renewTime ?? '') || Date.now();
     const expiresIn = renewed + (current.spec.leaseDurationSeconds ?? 0) * 1000 - Date.now() + 100;
-    await client.watchObject<LeaseObject>('coordination.k8s.io/v1', 'Lease', namespace, name, current.metadata.resourceVersion, (type, lease) => type === 'DELETED' || lease.spec.holderIdentity !== other || leaseExpired(lease.spec, new Date()), {
-      timeoutMs: Math.max(200, Math.min(deadline - Date.now(), expiresIn)),
-    });
+    await client.watchObject<LeaseObject>(
+      'coordination.k8s.io/v1',
+      'Lease',
+      namespace,
+      name,
+      current.metadata.resourceVersion,
+      (type, lease) =>
+        type === 'DELETED' || lease.spec.holderIdentity !== other || leaseExpired(lease.spec, new Date()),
+      {
+        timeoutMs: Math.max(200, Math.min(deadline - Date.now(), expiresIn)),
+      },
+    );
   }
 }
 
-function hold(client: KubeClient, namespace: string, name: string, holder: string, lease: LeaseObject, durationSeconds: number): HeldLease {
+function hold(
+  client: KubeClient,
+  namespace: string,
+  name: string,
+  holder: string,
+  lease: LeaseObject,
+  durationSeconds: number,
+): HeldLease {
   let resourceVersion = lease.metadata.resourceVersion;
-  const timer = setInterval(() => {
-    client
-      .mergePatch<LeaseObject>('coordination.k8s.io/v1', 'Lease', namespace, name, { spec: { renewTime: microTime(new Date()) } })
-      .then((renewed) => (resourceVersion = renewed.metadata.resourceVersion))
-      .catch(() => undefined); // a missed renewal only shortens the lease
-  }, Math.max(1000, (durationSeconds * 1000) / 3));
+  const timer = setInterval(
+    () => {
+      client
+        .mergePatch<LeaseObject>('coordination.k8s.io/v1', 'Lease', namespace, name, {
+          spec: { renewTime: microTime(new Date()) },
+        })
+        .then((renewed) => (resourceVersion = renewed.metadata.resourceVersion))
+        .catch(() => undefined); // a missed renewal only shortens the lease
+    },
+    Math.max(1000, (durationSeconds * 1000) / 3),
+  );
   timer.unref();
   return {
     name: `${namespace}/${name}`,
@@ -97,9 +142,11 @@ function hold(client: KubeClient, namespace: string, name: string, holder: strin
       clearInterval(timer);
       const current = await client.get<LeaseObject>('coordination.k8s.io/v1', 'Lease', namespace, name);
       if (current?.spec.holderIdentity !== holder) return;
-      await client.delete('coordination.k8s.io/v1', 'Lease', namespace, name, current.metadata.resourceVersion ?? resourceVersion).catch((error: unknown) => {
-        if (!(error instanceof KubeApiError && error.status === 409)) throw error;
-      });
+      await client
+        .delete('coordination.k8s.io/v1', 'Lease', namespace, name, current.metadata.resourceVersion ?? resourceVersion)
+        .catch((error: unknown) => {
+          if (!(error instanceof KubeApiError && error.status === 409)) throw error;
+        });
     },
   };
 }

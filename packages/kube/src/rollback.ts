@@ -1,13 +1,23 @@
 import { PhaseError, type Phases } from '@deploy-suite/action-kit';
 import { lockApp, type LockOptions } from './app-lock.js';
-import { colourSelector, deploymentDigest, otherColour, readLiveState, stateAnnotations, type AppSpec, type Colour, type LiveState } from './bluegreen.js';
+import {
+  colourSelector,
+  deploymentDigest,
+  otherColour,
+  readLiveState,
+  stateAnnotations,
+  type AppSpec,
+  type Colour,
+  type LiveState,
+} from './bluegreen.js';
 import { KubeApiError, type KubeClient, type KubeObject } from './client.js';
 import { bluegreenDeploy, FIELD_MANAGER, waitForReadyEndpoints } from './deploy.js';
 import { readHistory, recordHistory } from './history.js';
 import { rolloutState, type DeploymentLike } from './rollout.js';
 import { SCALE_MANAGER } from './scale-down.js';
 
-export type RollbackTarget = { kind: 'previous' } | { kind: 'revision'; revision: number } | { kind: 'digest'; digest: string };
+export type RollbackTarget =
+  { kind: 'previous' } | { kind: 'revision'; revision: number } | { kind: 'digest'; digest: string };
 
 export interface RollbackOptions extends LockOptions {
   runUrl?: string;
@@ -34,7 +44,13 @@ export interface RollbackResult {
 /** The manager of a rollback's selector switch (a merge patch: ports and templates stay the deploy's). */
 const ROLLBACK_MANAGER = 'deploy-suite-rollback';
 
-type Deployment = KubeObject & DeploymentLike & { spec?: { replicas?: number; template?: { spec?: { containers?: { image?: string; ports?: { containerPort?: number }[] }[] } } } };
+type Deployment = KubeObject &
+  DeploymentLike & {
+    spec?: {
+      replicas?: number;
+      template?: { spec?: { containers?: { image?: string; ports?: { containerPort?: number }[] }[] } };
+    };
+  };
 
 /**
  * Puts a former release back on live traffic, under the app's lock: the previous colour (a selector
@@ -42,16 +58,31 @@ type Deployment = KubeObject & DeploymentLike & { spec?: { replicas?: number; te
  * a named revision or digest from history (the same, when a colour still runs it; otherwise deployed to
  * the idle colour the way a deploy does, then switched). Recorded in the state and history.
  */
-export async function rollback(client: KubeClient, app: { namespace: string; app: string }, target: RollbackTarget, options: RollbackOptions, phases: Phases): Promise<RollbackResult> {
+export async function rollback(
+  client: KubeClient,
+  app: { namespace: string; app: string },
+  target: RollbackTarget,
+  options: RollbackOptions,
+  phases: Phases,
+): Promise<RollbackResult> {
   const lease = await phases.run('lock', () => lockApp(client, app.namespace, app.app, options));
   try {
     const { state, liveService } = await phases.run('read', async () => {
       const liveService = await client.get('v1', 'Service', app.namespace, app.app);
       return { liveService, state: readLiveState(liveService) };
     });
-    if (!state || !liveService) throw new PhaseError('read', `${app.app} has no live release in ${app.namespace}`, 'deploy it with bluegreen-deploy first');
+    if (!state || !liveService)
+      throw new PhaseError(
+        'read',
+        `${app.app} has no live release in ${app.namespace}`,
+        'deploy it with bluegreen-deploy first',
+      );
     if (options.expectLiveDigest && state.liveDigest !== options.expectLiveDigest) {
-      throw new PhaseError('read', `${state.liveDigest} is live now, not ${options.expectLiveDigest}: a newer deploy or rollback happened since`, 'nothing was rolled back; check the app before rolling back by hand');
+      throw new PhaseError(
+        'read',
+        `${state.liveDigest} is live now, not ${options.expectLiveDigest}: a newer deploy or rollback happened since`,
+        'nothing was rolled back; check the app before rolling back by hand',
+      );
     }
     const digest = await resolveTarget(client, app, state, target);
     if (digest === state.liveDigest) {
@@ -60,7 +91,12 @@ export async function rollback(client: KubeClient, app: { namespace: string; app
     }
     const idle = otherColour(state.liveColour);
     const idleDeployment = await client.get<Deployment>('apps/v1', 'Deployment', app.namespace, `${app.app}-${idle}`);
-    const liveDeployment = await client.get<Deployment>('apps/v1', 'Deployment', app.namespace, `${app.app}-${state.liveColour}`);
+    const liveDeployment = await client.get<Deployment>(
+      'apps/v1',
+      'Deployment',
+      app.namespace,
+      `${app.app}-${state.liveColour}`,
+    );
     const onIdle = deploymentDigest(idleDeployment) === digest;
 
     if (!onIdle) {
@@ -68,7 +104,12 @@ export async function rollback(client: KubeClient, app: { namespace: string; app
       options.log(`${digest} runs on no colour; deploying it to ${idle}`);
       const image = liveDeployment?.spec?.template?.spec?.containers?.[0]?.image ?? '';
       const repository = image.includes('@') ? image.slice(0, image.indexOf('@')) : image.replace(/:[^:/]+$/, '');
-      if (!repository || !liveDeployment) throw new PhaseError('read', `cannot tell the image repository from ${app.app}-${state.liveColour}`, 'roll back with bluegreen-deploy and the full image reference');
+      if (!repository || !liveDeployment)
+        throw new PhaseError(
+          'read',
+          `cannot tell the image repository from ${app.app}-${state.liveColour}`,
+          'roll back with bluegreen-deploy and the full image reference',
+        );
       const spec: AppSpec = {
         app: app.app,
         namespace: app.namespace,
@@ -79,66 +120,185 @@ export async function rollback(client: KubeClient, app: { namespace: string; app
         deploymentTemplate: liveDeployment,
         serviceTemplate: liveService,
       };
-      const deployed = await bluegreenDeploy(client, spec, { ...options, heldLease: lease, historyAction: 'rollback' }, phases);
-      return { noop: false, liveColour: deployed.liveColour, liveDigest: deployed.digest, revision: deployed.revision, fromColour: state.liveColour, fromDigest: state.liveDigest, how: 'deployed', switchedAt: Date.now() };
+      const deployed = await bluegreenDeploy(
+        client,
+        spec,
+        { ...options, heldLease: lease, historyAction: 'rollback' },
+        phases,
+      );
+      return {
+        noop: false,
+        liveColour: deployed.liveColour,
+        liveDigest: deployed.digest,
+        revision: deployed.revision,
+        fromColour: state.liveColour,
+        fromDigest: state.liveDigest,
+        how: 'deployed',
+        switchedAt: Date.now(),
+      };
     }
 
     const replicas = liveDeployment?.spec?.replicas ?? idleDeployment?.spec?.replicas ?? 1;
     let how: RollbackResult['how'] = 'switch';
     // The preview selects the idle colour: a deploy killed mid-rollout leaves it parked (selecting nothing).
-    await client.mergePatch('v1', 'Service', app.namespace, `${app.app}-preview`, { spec: { selector: colourSelector(app.app, idle) } }, { fieldManager: ROLLBACK_MANAGER }).catch((error: unknown) => {
-      if (!(error instanceof KubeApiError && error.status === 404)) throw error; // no preview: the readiness wait below says so
-    });
+    await client
+      .mergePatch(
+        'v1',
+        'Service',
+        app.namespace,
+        `${app.app}-preview`,
+        { spec: { selector: colourSelector(app.app, idle) } },
+        { fieldManager: ROLLBACK_MANAGER },
+      )
+      .catch((error: unknown) => {
+        if (!(error instanceof KubeApiError && error.status === 404)) throw error; // no preview: the readiness wait below says so
+      });
     if (!(await isServing(client, app, idle, idleDeployment!, replicas))) {
       how = 'scaled-up';
       await phases.run('scale-up', async () => {
-        options.log(`${app.app}-${idle} is not serving (${idleDeployment!.spec?.replicas ?? 0} replicas); scaling it to ${replicas} and waiting for it`);
+        options.log(
+          `${app.app}-${idle} is not serving (${idleDeployment!.spec?.replicas ?? 0} replicas); scaling it to ${replicas} and waiting for it`,
+        );
         if ((idleDeployment!.spec?.replicas ?? 0) < replicas) {
-          await client.mergePatch('apps/v1', 'Deployment', app.namespace, `${app.app}-${idle}`, { spec: { replicas } }, { fieldManager: SCALE_MANAGER });
+          await client.mergePatch(
+            'apps/v1',
+            'Deployment',
+            app.namespace,
+            `${app.app}-${idle}`,
+            { spec: { replicas } },
+            { fieldManager: SCALE_MANAGER },
+          );
         }
         const deadline = Date.now() + options.readyTimeoutMs;
-        await client.watchObject<Deployment>('apps/v1', 'Deployment', app.namespace, `${app.app}-${idle}`, undefined, (_t, d) => rolloutState(d).phase !== 'waiting', { timeoutMs: options.readyTimeoutMs });
+        await client.watchObject<Deployment>(
+          'apps/v1',
+          'Deployment',
+          app.namespace,
+          `${app.app}-${idle}`,
+          undefined,
+          (_t, d) => rolloutState(d).phase !== 'waiting',
+          { timeoutMs: options.readyTimeoutMs },
+        );
         // The preview Service selects the idle colour: its endpoints are the ones the switch will hand traffic to.
-        if (!(await waitForReadyEndpoints(client, app.namespace, `${app.app}-preview`, replicas, Math.max(1000, deadline - Date.now())))) {
-          throw new PhaseError('scale-up', `${app.app}-${idle} did not get ${replicas} ready endpoints within ${Math.round(options.readyTimeoutMs / 1000)} s; live traffic stays on ${state.liveColour}`, 'look at the pods of the old colour, or raise the ready timeout');
+        if (
+          !(await waitForReadyEndpoints(
+            client,
+            app.namespace,
+            `${app.app}-preview`,
+            replicas,
+            Math.max(1000, deadline - Date.now()),
+          ))
+        ) {
+          throw new PhaseError(
+            'scale-up',
+            `${app.app}-${idle} did not get ${replicas} ready endpoints within ${Math.round(options.readyTimeoutMs / 1000)} s; live traffic stays on ${state.liveColour}`,
+            'look at the pods of the old colour, or raise the ready timeout',
+          );
         }
       });
     }
 
-    const next: LiveState = { liveColour: idle, liveDigest: digest, revision: state.revision + 1, previousColour: state.liveColour, previousDigest: state.liveDigest };
+    const next: LiveState = {
+      liveColour: idle,
+      liveDigest: digest,
+      revision: state.revision + 1,
+      previousColour: state.liveColour,
+      previousDigest: state.liveDigest,
+    };
     const switchedAt = await phases.run('switch', async () => {
-      const annotations = stateAnnotations(next, { 'updated-at': new Date().toISOString(), ...(options.runUrl ? { 'run-url': options.runUrl } : {}) });
-      await client.mergePatch('v1', 'Service', app.namespace, app.app, { metadata: { annotations }, spec: { selector: colourSelector(app.app, idle) } }, { fieldManager: ROLLBACK_MANAGER });
+      const annotations = stateAnnotations(next, {
+        'updated-at': new Date().toISOString(),
+        ...(options.runUrl ? { 'run-url': options.runUrl } : {}),
+      });
+      await client.mergePatch(
+        'v1',
+        'Service',
+        app.namespace,
+        app.app,
+        { metadata: { annotations }, spec: { selector: colourSelector(app.app, idle) } },
+        { fieldManager: ROLLBACK_MANAGER },
+      );
       const at = Date.now();
       // The preview now shows the colour rolled away from, still warm.
-      await client.mergePatch('v1', 'Service', app.namespace, `${app.app}-preview`, { spec: { selector: colourSelector(app.app, state.liveColour) } }, { fieldManager: ROLLBACK_MANAGER });
+      await client.mergePatch(
+        'v1',
+        'Service',
+        app.namespace,
+        `${app.app}-preview`,
+        { spec: { selector: colourSelector(app.app, state.liveColour) } },
+        { fieldManager: ROLLBACK_MANAGER },
+      );
       return at;
     });
-    await phases.run('record', () => recordHistory(client, app.namespace, app.app, { revision: next.revision, digest, colour: idle, action: 'rollback', at: new Date().toISOString(), ...(options.runUrl ? { runUrl: options.runUrl } : {}) }, FIELD_MANAGER));
-    return { noop: false, liveColour: idle, liveDigest: digest, revision: next.revision, fromColour: state.liveColour, fromDigest: state.liveDigest, how, switchedAt };
+    await phases.run('record', () =>
+      recordHistory(
+        client,
+        app.namespace,
+        app.app,
+        {
+          revision: next.revision,
+          digest,
+          colour: idle,
+          action: 'rollback',
+          at: new Date().toISOString(),
+          ...(options.runUrl ? { runUrl: options.runUrl } : {}),
+        },
+        FIELD_MANAGER,
+      ),
+    );
+    return {
+      noop: false,
+      liveColour: idle,
+      liveDigest: digest,
+      revision: next.revision,
+      fromColour: state.liveColour,
+      fromDigest: state.liveDigest,
+      how,
+      switchedAt,
+    };
   } finally {
     await lease.release().catch((error: unknown) => options.log(`could not release the lock: ${String(error)}`));
   }
 }
 
 /** The digest a target names; a revision is looked up in the cluster's history. */
-async function resolveTarget(client: KubeClient, app: { namespace: string; app: string }, state: LiveState, target: RollbackTarget): Promise<string> {
+async function resolveTarget(
+  client: KubeClient,
+  app: { namespace: string; app: string },
+  state: LiveState,
+  target: RollbackTarget,
+): Promise<string> {
   if (target.kind === 'digest') return target.digest;
   if (target.kind === 'previous') {
-    if (!state.previousDigest) throw new PhaseError('read', `${app.app} has no previous release to roll back to (revision ${state.revision} is the first)`, 'name a revision or digest, or deploy the release you want');
+    if (!state.previousDigest)
+      throw new PhaseError(
+        'read',
+        `${app.app} has no previous release to roll back to (revision ${state.revision} is the first)`,
+        'name a revision or digest, or deploy the release you want',
+      );
     return state.previousDigest;
   }
   const history = await readHistory(client, app.namespace, app.app);
   const entry = history.find((h) => h.revision === target.revision && h.action !== 'scale-down');
   if (!entry) {
     const known = [...new Set(history.filter((h) => h.action !== 'scale-down').map((h) => h.revision))].join(', ');
-    throw new PhaseError('read', `revision ${target.revision} is not in ${app.app}'s history (it has ${known || 'none'})`, 'name a revision from the history, or the digest itself');
+    throw new PhaseError(
+      'read',
+      `revision ${target.revision} is not in ${app.app}'s history (it has ${known || 'none'})`,
+      'name a revision from the history, or the digest itself',
+    );
   }
   return entry.digest;
 }
 
 /** Whether a colour can take traffic now: its rollout done at the live replica count, with ready endpoints. */
-async function isServing(client: KubeClient, app: { namespace: string; app: string }, colour: Colour, deployment: Deployment, replicas: number): Promise<boolean> {
+async function isServing(
+  client: KubeClient,
+  app: { namespace: string; app: string },
+  colour: Colour,
+  deployment: Deployment,
+  replicas: number,
+): Promise<boolean> {
   if ((deployment.spec?.replicas ?? 0) < replicas || rolloutState(deployment).phase !== 'done') return false;
   return waitForReadyEndpoints(client, app.namespace, `${app.app}-preview`, replicas, 1000);
 }

@@ -13,23 +13,27 @@ export interface DeploymentLike {
 }
 
 export type RolloutState =
-  | { phase: 'waiting'; message: string }
-  | { phase: 'done'; message: string }
-  | { phase: 'failed'; message: string };
+  { phase: 'waiting'; message: string } | { phase: 'done'; message: string } | { phase: 'failed'; message: string };
 
 export function rolloutState(deployment: DeploymentLike): RolloutState {
   const status = deployment.status ?? {};
   const generation = deployment.metadata.generation ?? 0;
-  if ((status.observedGeneration ?? 0) < generation) return { phase: 'waiting', message: 'waiting for the controller to observe the new spec' };
+  if ((status.observedGeneration ?? 0) < generation)
+    return { phase: 'waiting', message: 'waiting for the controller to observe the new spec' };
   const progressing = status.conditions?.find((c) => c.type === 'Progressing');
   if (progressing?.reason === 'ProgressDeadlineExceeded') {
-    return { phase: 'failed', message: `the rollout exceeded its progress deadline (${progressing.message ?? 'no message'})` };
+    return {
+      phase: 'failed',
+      message: `the rollout exceeded its progress deadline (${progressing.message ?? 'no message'})`,
+    };
   }
   const wanted = deployment.spec?.replicas ?? 1;
   const updated = status.updatedReplicas ?? 0;
   const available = status.availableReplicas ?? 0;
   if (updated < wanted) return { phase: 'waiting', message: `${updated} of ${wanted} replicas updated` };
-  if ((status.replicas ?? 0) > updated) return { phase: 'waiting', message: `${(status.replicas ?? 0) - updated} old replicas pending termination` };
-  if (available < updated) return { phase: 'waiting', message: `${available} of ${updated} updated replicas available` };
+  if ((status.replicas ?? 0) > updated)
+    return { phase: 'waiting', message: `${(status.replicas ?? 0) - updated} old replicas pending termination` };
+  if (available < updated)
+    return { phase: 'waiting', message: `${available} of ${updated} updated replicas available` };
   return { phase: 'done', message: `${available} of ${wanted} replicas available` };
 }

@@ -24,7 +24,12 @@ export type ScaleDownOutcome = { scaledDown: true } | { scaledDown: false; reaso
  * state is still the one the deploy left (a newer deploy or a rollback since then wins). A colour scaled
  * down can no longer take traffic back in seconds: a rollback scales it up and waits for it first.
  */
-export async function scaleDownPrevious(client: KubeClient, target: ScaleDownTarget, delayMs: number, options: LockOptions & { sleep?: (ms: number) => Promise<void>; runUrl?: string }): Promise<ScaleDownOutcome> {
+export async function scaleDownPrevious(
+  client: KubeClient,
+  target: ScaleDownTarget,
+  delayMs: number,
+  options: LockOptions & { sleep?: (ms: number) => Promise<void>; runUrl?: string },
+): Promise<ScaleDownOutcome> {
   if (delayMs > 0) {
     options.log(`keeping ${target.previousColour} warm for ${Math.round(delayMs / 1000)} s before scaling it down`);
     await (options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))))(delayMs);
@@ -32,19 +37,52 @@ export async function scaleDownPrevious(client: KubeClient, target: ScaleDownTar
   const lease = await lockApp(client, target.namespace, target.app, options, 'scale-down');
   try {
     const state = readLiveState(await client.get('v1', 'Service', target.namespace, target.app));
-    if (!state || state.liveColour !== target.liveColour || state.previousColour !== target.previousColour || state.revision !== target.revision) {
-      return { scaledDown: false, reason: `the state changed since the deploy (now live: ${state?.liveColour ?? 'none'}, revision ${state?.revision ?? 0}); ${target.previousColour} is left as it is` };
+    if (
+      !state ||
+      state.liveColour !== target.liveColour ||
+      state.previousColour !== target.previousColour ||
+      state.revision !== target.revision
+    ) {
+      return {
+        scaledDown: false,
+        reason: `the state changed since the deploy (now live: ${state?.liveColour ?? 'none'}, revision ${state?.revision ?? 0}); ${target.previousColour} is left as it is`,
+      };
     }
     const name = `${target.app}-${target.previousColour}`;
-    const deployment = await client.get<KubeObject & { spec?: { replicas?: number } }>('apps/v1', 'Deployment', target.namespace, name);
+    const deployment = await client.get<KubeObject & { spec?: { replicas?: number } }>(
+      'apps/v1',
+      'Deployment',
+      target.namespace,
+      name,
+    );
     if (!deployment) return { scaledDown: false, reason: `${name} does not exist` };
     if (deploymentDigest(deployment) !== target.previousDigest) {
       return { scaledDown: false, reason: `${name} no longer runs ${target.previousDigest}` };
     }
     if (deployment.spec?.replicas !== 0) {
-      await client.mergePatch('apps/v1', 'Deployment', target.namespace, name, { spec: { replicas: 0 } }, { fieldManager: SCALE_MANAGER });
+      await client.mergePatch(
+        'apps/v1',
+        'Deployment',
+        target.namespace,
+        name,
+        { spec: { replicas: 0 } },
+        { fieldManager: SCALE_MANAGER },
+      );
     }
-    await recordHistory(client, target.namespace, target.app, { revision: target.revision, digest: target.previousDigest, colour: target.previousColour, action: 'scale-down', at: new Date().toISOString(), ...(options.runUrl ? { runUrl: options.runUrl } : {}) }, FIELD_MANAGER);
+    await recordHistory(
+      client,
+      target.namespace,
+      target.app,
+      {
+        revision: target.revision,
+        digest: target.previousDigest,
+        colour: target.previousColour,
+        action: 'scale-down',
+        at: new Date().toISOString(),
+        ...(options.runUrl ? { runUrl: options.runUrl } : {}),
+      },
+      FIELD_MANAGER,
+    );
     options.log(`${name} scaled down to 0`);
     return { scaledDown: true };
   } finally {

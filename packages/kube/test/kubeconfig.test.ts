@@ -33,7 +33,10 @@ describe('parseKubeconfig', () => {
   });
 
   it('reads client certificates, and a named context', () => {
-    const access = parseKubeconfig(config(`    client-certificate-data: ${b64('CERT')}\n    client-key-data: ${b64('KEY')}`), { context: 'other' });
+    const access = parseKubeconfig(
+      config(`    client-certificate-data: ${b64('CERT')}\n    client-key-data: ${b64('KEY')}`),
+      { context: 'other' },
+    );
     expect(access.clientCert).toBe('CERT');
     expect(access.clientKey).toBe('KEY');
     expect(access.namespace).toBeUndefined();
@@ -61,6 +64,8 @@ describe('parseKubeconfig', () => {
   });
 
   it('with no input, no KUBECONFIG and no pod, says what to pass', () => {
-    expect(() => loadClusterAccess('', { KUBECONFIG: '/nonexistent/config', HOME: '/nonexistent' })).toThrow(/no cluster access/);
+    expect(() => loadClusterAccess('', { KUBECONFIG: '/nonexistent/config', HOME: '/nonexistent' })).toThrow(
+      /no cluster access/,
+    );
   });
 });

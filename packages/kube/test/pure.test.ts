@@ -1,5 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
-import { appendHistory, diffObjects, HISTORY_LIMIT, leaseExpired, resourcePath, type HistoryEntry } from '../src/index.js';
+import {
+  appendHistory,
+  diffObjects,
+  HISTORY_LIMIT,
+  leaseExpired,
+  resourcePath,
+  type HistoryEntry,
+} from '../src/index.js';
 
 describe('leaseExpired', () => {
   const now = new Date('2026-11-27T10:00:30Z');
@@ -15,22 +22,44 @@ describe('leaseExpired', () => {
 });
 
 describe('history', () => {
-  const entry = (revision: number, action = 'deploy'): HistoryEntry => ({ revision, digest: `sha256:${revision}`, colour: revision % 2 ? 'blue' : 'green', action, at: '2026-11-27T00:00:00Z' });
+  const entry = (revision: number, action = 'deploy'): HistoryEntry => ({
+    revision,
+    digest: `sha256:${revision}`,
+    colour: revision % 2 ? 'blue' : 'green',
+    action,
+    at: '2026-11-27T00:00:00Z',
+  });
   it('keeps the newest first, replaces a re-run of the same revision, and is bounded', () => {
     let entries: HistoryEntry[] = [];
     for (let r = 1; r <= HISTORY_LIMIT + 5; r++) entries = appendHistory(entries, entry(r));
     expect(entries).toHaveLength(HISTORY_LIMIT);
     expect(entries[0]!.revision).toBe(HISTORY_LIMIT + 5);
-    expect(appendHistory(entries, { ...entry(HISTORY_LIMIT + 5), digest: 'again' }).filter((e) => e.revision === HISTORY_LIMIT + 5)).toHaveLength(1);
+    expect(
+      appendHistory(entries, { ...entry(HISTORY_LIMIT + 5), digest: 'again' }).filter(
+        (e) => e.revision === HISTORY_LIMIT + 5,
+      ),
+    ).toHaveLength(1);
     expect(appendHistory([entry(3)], entry(3, 'rollback'))).toHaveLength(2);
   });
 });
 
 describe('diffObjects', () => {
   it('lists changed fields by path and ignores what the server owns', () => {
-    const before = { metadata: { name: 'a', resourceVersion: '1', managedFields: [{}], annotations: { x: '1' } }, spec: { replicas: 2, template: { spec: { containers: [{ image: 'a@1' }] } } }, status: { ready: 1 } };
-    const after = { metadata: { name: 'a', resourceVersion: '2', managedFields: [{}, {}], annotations: { x: '2', y: 'new' } }, spec: { replicas: 2, template: { spec: { containers: [{ image: 'a@2' }] } } }, status: { ready: 0 } };
-    expect(diffObjects(before, after)).toEqual(['metadata.annotations.x: "1" → "2"', 'metadata.annotations.y: (none) → "new"', 'spec.template.spec.containers[0].image: "a@1" → "a@2"']);
+    const before = {
+      metadata: { name: 'a', resourceVersion: '1', managedFields: [{}], annotations: { x: '1' } },
+      spec: { replicas: 2, template: { spec: { containers: [{ image: 'a@1' }] } } },
+      status: { ready: 1 },
+    };
+    const after = {
+      metadata: { name: 'a', resourceVersion: '2', managedFields: [{}, {}], annotations: { x: '2', y: 'new' } },
+      spec: { replicas: 2, template: { spec: { containers: [{ image: 'a@2' }] } } },
+      status: { ready: 0 },
+    };
+    expect(diffObjects(before, after)).toEqual([
+      'metadata.annotations.x: "1" → "2"',
+      'metadata.annotations.y: (none) → "new"',
+      'spec.template.spec.containers[0].image: "a@1" → "a@2"',
+    ]);
     expect(diffObjects(before, before)).toEqual([]);
   });
 });

@@ -31,7 +31,10 @@ function configKeys(host: string): string[] {
  * Credentials for a registry, read the way the docker CLI stores them: a credential helper for the
  * host, the global credential store, or base64 `auth` in config.json. Undefined when there are none.
  */
-export async function credentialsFor(host: string, configDir = dockerConfigDir()): Promise<RegistryCredentials | undefined> {
+export async function credentialsFor(
+  host: string,
+  configDir = dockerConfigDir(),
+): Promise<RegistryCredentials | undefined> {
   let config: DockerConfig;
   try {
     config = JSON.parse(readFileSync(join(configDir, 'config.json'), 'utf8')) as DockerConfig;
@@ -42,7 +45,9 @@ export async function credentialsFor(host: string, configDir = dockerConfigDir()
   const helper = keys.map((k) => config.credHelpers?.[k]).find(Boolean) ?? config.credsStore;
   if (helper) {
     for (const key of keys) {
-      const result = await execTool(`docker-credential-${helper}`, ['get'], { input: key, stream: false }).catch(() => undefined);
+      const result = await execTool(`docker-credential-${helper}`, ['get'], { input: key, stream: false }).catch(
+        () => undefined,
+      );
       if (result?.exitCode === 0) {
         const parsed = JSON.parse(result.stdout) as { Username: string; Secret: string };
         return { username: parsed.Username, password: parsed.Secret };
@@ -73,7 +78,10 @@ export interface PrivateDockerConfig {
  * A docker config of this run's own holding one registry's credentials, for tools that read it (syft,
  * trivy) without a docker CLI to log in with. Written 0600 in a 0700 folder; close() removes it.
  */
-export async function privateDockerConfig(host: string, credentials: RegistryCredentials): Promise<PrivateDockerConfig> {
+export async function privateDockerConfig(
+  host: string,
+  credentials: RegistryCredentials,
+): Promise<PrivateDockerConfig> {
   const dir = await mkdtemp(join(tmpdir(), 'deploy-suite-registry-'));
   const auth = Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64');
   await writeFile(join(dir, 'config.json'), JSON.stringify({ auths: { [host]: { auth } } }), { mode: 0o600 });

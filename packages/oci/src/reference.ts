@@ -13,7 +13,8 @@ export interface ImageReference {
 }
 
 const COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
-const DOMAIN = /^(?:localhost|(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:.]+\])(?::[0-9]+)?$/;
+const DOMAIN =
+  /^(?:localhost|(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:.]+\])(?::[0-9]+)?$/;
 export const TAG_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 export const DIGEST_PATTERN = /^sha256:[a-f0-9]{64}$/;
 export const DOCKER_HUB = 'docker.io';
@@ -49,18 +50,25 @@ export function parseReference(text: string): ImageReference {
     tag = rest.slice(lastColon + 1);
     rest = rest.slice(0, lastColon);
     if (!TAG_PATTERN.test(tag)) {
-      throw new ReferenceError(text, `tag '${tag}' must be 1-128 letters, digits, '_', '.' or '-', not starting with '.' or '-'`);
+      throw new ReferenceError(
+        text,
+        `tag '${tag}' must be 1-128 letters, digits, '_', '.' or '-', not starting with '.' or '-'`,
+      );
     }
   }
   const parts = rest.split('/');
   let registry = DOCKER_HUB;
   const first = parts[0] ?? '';
-  if (parts.length > 1 && (first.includes('.') || first.includes(':') || first === 'localhost' || /[A-Z]/.test(first))) {
+  if (
+    parts.length > 1 &&
+    (first.includes('.') || first.includes(':') || first === 'localhost' || /[A-Z]/.test(first))
+  ) {
     if (!DOMAIN.test(first)) throw new ReferenceError(text, `registry host '${first}' is not a valid host[:port]`);
     registry = first;
     parts.shift();
   }
-  if (parts.length === 0 || parts.some((p) => p === '')) throw new ReferenceError(text, 'the repository path is empty or has an empty part');
+  if (parts.length === 0 || parts.some((p) => p === ''))
+    throw new ReferenceError(text, 'the repository path is empty or has an empty part');
   for (const part of parts) {
     if (!COMPONENT.test(part)) {
       throw new ReferenceError(
@@ -71,7 +79,8 @@ export function parseReference(text: string): ImageReference {
   }
   if (registry === DOCKER_HUB && parts.length === 1) parts.unshift('library');
   const repository = parts.join('/');
-  if (registry.length + 1 + repository.length > 255) throw new ReferenceError(text, 'the name is longer than 255 characters');
+  if (registry.length + 1 + repository.length > 255)
+    throw new ReferenceError(text, 'the name is longer than 255 characters');
   return { registry, repository, ...(tag === undefined ? {} : { tag }), ...(digest === undefined ? {} : { digest }) };
 }
 

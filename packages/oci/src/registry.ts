@@ -153,7 +153,12 @@ export class RegistryClient {
    * Uploads a blob (monolithic: POST then PUT), unless the registry already has it. `unique` content
    * (a fresh signature) cannot be there yet: the existence check is skipped.
    */
-  async putBlob(ref: ImageReference, bytes: Buffer, mediaType: string, options: { unique?: boolean } = {}): Promise<Descriptor> {
+  async putBlob(
+    ref: ImageReference,
+    bytes: Buffer,
+    mediaType: string,
+    options: { unique?: boolean } = {},
+  ): Promise<Descriptor> {
     const digest = sha256Digest(bytes);
     if (!options.unique && (await this.hasBlob(ref, digest))) return { mediaType, digest, size: bytes.length };
     return this.finishUpload(ref, await this.startUpload(ref), bytes, mediaType, digest);
@@ -171,7 +176,13 @@ export class RegistryClient {
   }
 
   /** Completes an upload session with the whole blob (PUT …?digest=); `digest`, when the caller has it. */
-  async finishUpload(ref: ImageReference, uploadUrl: string, bytes: Buffer, mediaType: string, digest = sha256Digest(bytes)): Promise<Descriptor> {
+  async finishUpload(
+    ref: ImageReference,
+    uploadUrl: string,
+    bytes: Buffer,
+    mediaType: string,
+    digest = sha256Digest(bytes),
+  ): Promise<Descriptor> {
     const url = new URL(uploadUrl);
     url.searchParams.set('digest', digest);
     await this.request(ref, 'PUT', url.href, { 'content-type': 'application/octet-stream' }, bytes);
@@ -187,9 +198,17 @@ export class RegistryClient {
    * PUTs a manifest. `subjectAccepted` is true when the registry says (OCI-Subject header) that it indexed
    * the manifest's subject for the referrers API; registries without that API leave it false.
    */
-  async putManifest(ref: ImageReference, reference: string, bytes: Buffer, mediaType: string): Promise<{ digest: string; subjectAccepted: boolean }> {
+  async putManifest(
+    ref: ImageReference,
+    reference: string,
+    bytes: Buffer,
+    mediaType: string,
+  ): Promise<{ digest: string; subjectAccepted: boolean }> {
     const response = await this.request(ref, 'PUT', `manifests/${reference}`, { 'content-type': mediaType }, bytes);
-    return { digest: response.headers.get('docker-content-digest') ?? sha256Digest(bytes), subjectAccepted: response.headers.has('oci-subject') };
+    return {
+      digest: response.headers.get('docker-content-digest') ?? sha256Digest(bytes),
+      subjectAccepted: response.headers.has('oci-subject'),
+    };
   }
 
   /**
@@ -241,7 +260,11 @@ export class RegistryClient {
       async () => {
         let response = await this.send(url, method, headers, body, this.tokens.get(`${ref.registry} ${scope}`));
         if (response.status === 401) {
-          const authorization = await this.authorize(ref.registry, scope, response.headers.get('www-authenticate') ?? '');
+          const authorization = await this.authorize(
+            ref.registry,
+            scope,
+            response.headers.get('www-authenticate') ?? '',
+          );
           if (authorization) {
             this.tokens.set(`${ref.registry} ${scope}`, authorization);
             response = await this.send(url, method, headers, body, authorization);
@@ -249,21 +272,36 @@ export class RegistryClient {
         }
         if (!response.ok) {
           const text = response.text().slice(0, 300);
-          throw new RegistryError(response.status, `${method} ${url} answered ${response.status}${text ? `: ${text}` : ''}`);
+          throw new RegistryError(
+            response.status,
+            `${method} ${url} answered ${response.status}${text ? `: ${text}` : ''}`,
+          );
         }
         return response;
       },
       {
         attempts: this.options.attempts ?? 4,
         baseDelayMs: 300,
-        isTransient: (error) => error instanceof RegistryError && (error.status === 0 || isTransientStatus(error.status)),
+        isTransient: (error) =>
+          error instanceof RegistryError && (error.status === 0 || isTransientStatus(error.status)),
       },
     );
   }
 
-  private async send(url: string, method: string, headers: Record<string, string>, body: Buffer | undefined, authorization?: string): Promise<HttpResponse> {
+  private async send(
+    url: string,
+    method: string,
+    headers: Record<string, string>,
+    body: Buffer | undefined,
+    authorization?: string,
+  ): Promise<HttpResponse> {
     try {
-      return await httpRequest(url, { method, headers: { ...headers, ...(authorization ? { authorization } : {}) }, body, timeoutMs: 60_000 });
+      return await httpRequest(url, {
+        method,
+        headers: { ...headers, ...(authorization ? { authorization } : {}) },
+        body,
+        timeoutMs: 60_000,
+      });
     } catch (error) {
       throw new RegistryError(0, `${method} ${url} failed: ${errorMessage(error)}`);
     }
@@ -275,15 +313,24 @@ export class RegistryClient {
     const basic = creds ? `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}` : undefined;
     if (/^basic/i.test(challenge)) return basic;
     if (!/^bearer/i.test(challenge)) return undefined;
-    const params = Object.fromEntries([...challenge.matchAll(/([a-z_]+)="([^"]*)"/gi)].map((m) => [m[1]!.toLowerCase(), m[2]!]));
+    const params = Object.fromEntries(
+      [...challenge.matchAll(/([a-z_]+)="([^"]*)"/gi)].map((m) => [m[1]!.toLowerCase(), m[2]!]),
+    );
     if (!params.realm) return undefined;
     const tokenUrl = new URL(params.realm);
     if (params.service) tokenUrl.searchParams.set('service', params.service);
     tokenUrl.searchParams.set('scope', scope);
-    const response = await httpRequest(tokenUrl, { headers: basic ? { authorization: basic } : {}, timeoutMs: 30_000 }).catch((error: unknown) => {
+    const response = await httpRequest(tokenUrl, {
+      headers: basic ? { authorization: basic } : {},
+      timeoutMs: 30_000,
+    }).catch((error: unknown) => {
       throw new RegistryError(0, `token request to ${tokenUrl.origin} failed: ${errorMessage(error)}`);
     });
-    if (!response.ok) throw new RegistryError(response.status, `token request to ${tokenUrl.origin} answered ${response.status}; check the registry credentials`);
+    if (!response.ok)
+      throw new RegistryError(
+        response.status,
+        `token request to ${tokenUrl.origin} answered ${response.status}; check the registry credentials`,
+      );
     const json = response.json<{ token?: string; access_token?: string }>();
     const token = json.token ?? json.access_token;
     return token ? `Bearer ${token}` : undefined;

@@ -97,35 +97,65 @@ export function parseTagRule(line: string): TagRule {
       attrs.pattern ??= 'nightly';
       break;
     case 'semver':
-      if (!attrs.pattern) throw new TagRuleError(source, 'type=semver needs a pattern', "add pattern={{version}} (or {{major}}.{{minor}}, {{major}}, {{raw}})");
+      if (!attrs.pattern)
+        throw new TagRuleError(
+          source,
+          'type=semver needs a pattern',
+          'add pattern={{version}} (or {{major}}.{{minor}}, {{major}}, {{raw}})',
+        );
       if (!/\{\{\s*(version|major|minor|patch|raw)\s*\}\}/.test(attrs.pattern)) {
-        throw new TagRuleError(source, `pattern '${attrs.pattern}' uses none of {{version}} {{major}} {{minor}} {{patch}} {{raw}}`, 'use pattern={{version}}');
+        throw new TagRuleError(
+          source,
+          `pattern '${attrs.pattern}' uses none of {{version}} {{major}} {{minor}} {{patch}} {{raw}}`,
+          'use pattern={{version}}',
+        );
       }
       break;
     case 'match':
-      if (!attrs.pattern) throw new TagRuleError(source, 'type=match needs a pattern', 'add pattern=<regular expression>');
+      if (!attrs.pattern)
+        throw new TagRuleError(source, 'type=match needs a pattern', 'add pattern=<regular expression>');
       try {
         new RegExp(attrs.pattern);
       } catch (error) {
-        throw new TagRuleError(source, `pattern is not a valid regular expression (${(error as Error).message})`, 'fix the regular expression');
+        throw new TagRuleError(
+          source,
+          `pattern is not a valid regular expression (${(error as Error).message})`,
+          'fix the regular expression',
+        );
       }
       attrs.group ??= '0';
-      if (!/^[0-9]+$/.test(attrs.group)) throw new TagRuleError(source, `group '${attrs.group}' is not a number`, 'use group=0 or the number of a capture group');
+      if (!/^[0-9]+$/.test(attrs.group))
+        throw new TagRuleError(
+          source,
+          `group '${attrs.group}' is not a number`,
+          'use group=0 or the number of a capture group',
+        );
       break;
     case 'ref':
-      if (!attrs.event) throw new TagRuleError(source, 'type=ref needs an event', 'add event=branch, event=tag or event=pr');
+      if (!attrs.event)
+        throw new TagRuleError(source, 'type=ref needs an event', 'add event=branch, event=tag or event=pr');
       if (!['branch', 'tag', 'pr'].includes(attrs.event)) {
-        throw new TagRuleError(source, `event '${attrs.event}' is not branch, tag or pr`, 'use event=branch, event=tag or event=pr');
+        throw new TagRuleError(
+          source,
+          `event '${attrs.event}' is not branch, tag or pr`,
+          'use event=branch, event=tag or event=pr',
+        );
       }
       if (attrs.event === 'pr') attrs.prefix ??= 'pr-';
       break;
     case 'raw':
-      if (attrs.value === undefined || attrs.value === '') throw new TagRuleError(source, 'type=raw needs a value', 'add value=<tag>');
+      if (attrs.value === undefined || attrs.value === '')
+        throw new TagRuleError(source, 'type=raw needs a value', 'add value=<tag>');
       break;
     case 'sha':
       attrs.prefix ??= 'sha-';
       attrs.format ??= 'short';
-      if (!['short', 'long'].includes(attrs.format)) throw new TagRuleError(source, `format '${attrs.format}' is not short or long`, 'use format=short or format=long');
+      if (!['short', 'long'].includes(attrs.format))
+        throw new TagRuleError(
+          source,
+          `format '${attrs.format}' is not short or long`,
+          'use format=short or format=long',
+        );
       break;
     case 'edge':
       break;
@@ -134,7 +164,8 @@ export function parseTagRule(line: string): TagRule {
   delete attrs.enable;
   let priority = DEFAULT_PRIORITY[type];
   if (attrs.priority !== undefined) {
-    if (!/^-?[0-9]+$/.test(attrs.priority)) throw new TagRuleError(source, `priority '${attrs.priority}' is not a number`, 'use a whole number such as 500');
+    if (!/^-?[0-9]+$/.test(attrs.priority))
+      throw new TagRuleError(source, `priority '${attrs.priority}' is not a number`, 'use a whole number such as 500');
     priority = Number(attrs.priority);
   }
   delete attrs.priority;
@@ -144,7 +175,10 @@ export function parseTagRule(line: string): TagRule {
 /** Parses every rule; the error of the first bad line names it. Sorted by priority, highest first (stable). */
 export function parseTagRules(lines: string[]): TagRule[] {
   const rules = (lines.length > 0 ? lines : DEFAULT_TAG_RULES).map(parseTagRule);
-  return rules.map((rule, index) => ({ rule, index })).sort((a, b) => b.rule.priority - a.rule.priority || a.index - b.index).map((x) => x.rule);
+  return rules
+    .map((rule, index) => ({ rule, index }))
+    .sort((a, b) => b.rule.priority - a.rule.priority || a.index - b.index)
+    .map((x) => x.rule);
 }
 
 // Fields are comma-separated; a double-quoted field may hold commas (CSV, as metadata-action reads it).

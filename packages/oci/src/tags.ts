@@ -31,7 +31,12 @@ export function parseFlavor(lines: string[]): Flavor {
     const value = eq < 0 ? '' : line.slice(eq + 1).trim();
     switch (key) {
       case 'latest':
-        if (!['auto', 'true', 'false'].includes(value)) throw new TagRuleError(line, `latest='${value}' is not auto, true or false`, 'use latest=auto, latest=true or latest=false');
+        if (!['auto', 'true', 'false'].includes(value))
+          throw new TagRuleError(
+            line,
+            `latest='${value}' is not auto, true or false`,
+            'use latest=auto, latest=true or latest=false',
+          );
         flavor.latest = value as Flavor['latest'];
         break;
       case 'prefix':
@@ -57,7 +62,11 @@ export function computeTags(rules: TagRule[], context: GitContext, flavor: Flavo
   for (const rule of rules) {
     const enabled = render(rule.enable, rule, context);
     if (enabled !== 'true' && enabled !== 'false') {
-      throw new TagRuleError(rule.source, `enable='${rule.enable}' gives '${enabled}', not true or false`, 'use enable=true, enable=false or enable={{is_default_branch}}');
+      throw new TagRuleError(
+        rule.source,
+        `enable='${rule.enable}' gives '${enabled}', not true or false`,
+        'use enable=true, enable=false or enable={{is_default_branch}}',
+      );
     }
     if (enabled === 'false') continue;
     const result = applyRule(rule, context);
@@ -86,7 +95,9 @@ function applyRule(rule: TagRule, context: GitContext): RuleResult {
   const a = rule.attrs;
   switch (rule.type) {
     case 'schedule':
-      return context.eventName === 'schedule' ? { values: [render(a.pattern ?? 'nightly', rule, context)] } : { values: [] };
+      return context.eventName === 'schedule'
+        ? { values: [render(a.pattern ?? 'nightly', rule, context)] }
+        : { values: [] };
     case 'ref':
       if (a.event === 'branch') {
         const branch = currentBranch(context);
@@ -162,39 +173,50 @@ function sanitize(value: string): string {
 
 function checkTag(tag: string, rule: TagRule): string {
   if (!TAG_PATTERN.test(tag)) {
-    throw new TagRuleError(rule.source, `gives tag '${tag}', which is not a valid tag (1-128 of A-Z a-z 0-9 _ . -, not starting with . or -)`, 'change the value, prefix or suffix');
+    throw new TagRuleError(
+      rule.source,
+      `gives tag '${tag}', which is not a valid tag (1-128 of A-Z a-z 0-9 _ . -, not starting with . or -)`,
+      'change the value, prefix or suffix',
+    );
   }
   return tag;
 }
 
 /** Expands {{branch}} {{tag}} {{sha}} {{base_ref}} {{is_default_branch}} {{date 'FORMAT'}}. */
 export function render(template: string, rule: TagRule, context: GitContext): string {
-  return template.replace(/\{\{\s*([a-z_]+)(?:\s+'([^']*)')?\s*\}\}/g, (whole, name: string, arg: string | undefined) => {
-    switch (name) {
-      case 'branch':
-        return sanitize(currentBranch(context) ?? '');
-      case 'tag':
-        return sanitize(currentTag(context) ?? '');
-      case 'sha':
-        return context.sha.slice(0, 7);
-      case 'base_ref':
-        return sanitize(context.baseRef ?? '');
-      case 'is_default_branch': {
-        const branch = currentBranch(context);
-        return String(branch !== undefined && branch === context.defaultBranch);
+  return template.replace(
+    /\{\{\s*([a-z_]+)(?:\s+'([^']*)')?\s*\}\}/g,
+    (whole, name: string, arg: string | undefined) => {
+      switch (name) {
+        case 'branch':
+          return sanitize(currentBranch(context) ?? '');
+        case 'tag':
+          return sanitize(currentTag(context) ?? '');
+        case 'sha':
+          return context.sha.slice(0, 7);
+        case 'base_ref':
+          return sanitize(context.baseRef ?? '');
+        case 'is_default_branch': {
+          const branch = currentBranch(context);
+          return String(branch !== undefined && branch === context.defaultBranch);
+        }
+        case 'date':
+          return formatDate(context.now, arg ?? 'YYYYMMDD');
+        case 'version':
+        case 'major':
+        case 'minor':
+        case 'patch':
+        case 'raw':
+          return whole; // semver placeholders, expanded by the semver rule
+        default:
+          throw new TagRuleError(
+            rule.source,
+            `unknown expression ${whole}`,
+            "use {{branch}}, {{tag}}, {{sha}}, {{base_ref}}, {{is_default_branch}} or {{date 'YYYYMMDD'}}",
+          );
       }
-      case 'date':
-        return formatDate(context.now, arg ?? 'YYYYMMDD');
-      case 'version':
-      case 'major':
-      case 'minor':
-      case 'patch':
-      case 'raw':
-        return whole; // semver placeholders, expanded by the semver rule
-      default:
-        throw new TagRuleError(rule.source, `unknown expression ${whole}`, "use {{branch}}, {{tag}}, {{sha}}, {{base_ref}}, {{is_default_branch}} or {{date 'YYYYMMDD'}}");
-    }
-  });
+    },
+  );
 }
 
 function formatDate(date: Date, format: string): string {

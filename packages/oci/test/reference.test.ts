@@ -10,7 +10,10 @@ describe('image references', () => {
     ['ghcr.io/acme/shop-api', { registry: 'ghcr.io', repository: 'acme/shop-api' }],
     ['127.0.0.1:5000/demo/app:v1', { registry: '127.0.0.1:5000', repository: 'demo/app', tag: 'v1' }],
     ['localhost/app', { registry: 'localhost', repository: 'app' }],
-    [`registry.example.com:443/a/b/c@${DIGEST}`, { registry: 'registry.example.com:443', repository: 'a/b/c', digest: DIGEST }],
+    [
+      `registry.example.com:443/a/b/c@${DIGEST}`,
+      { registry: 'registry.example.com:443', repository: 'a/b/c', digest: DIGEST },
+    ],
     [`app:1@${DIGEST}`, { registry: 'docker.io', repository: 'library/app', tag: '1', digest: DIGEST }],
     ['a__b/c-d.e_f', { registry: 'docker.io', repository: 'a__b/c-d.e_f' }],
   ])('%s', (text, expected) => {
@@ -36,6 +39,8 @@ describe('image references', () => {
   it('an image name to build has no tag or digest', () => {
     expect(() => parseImageName('ghcr.io/acme/api:latest')).toThrow(/without a tag/);
     expect(formatReference(parseImageName('nginx'))).toBe('nginx');
-    expect(formatReference({ ...parseImageName('ghcr.io/acme/api'), digest: DIGEST })).toBe(`ghcr.io/acme/api@${DIGEST}`);
+    expect(formatReference({ ...parseImageName('ghcr.io/acme/api'), digest: DIGEST })).toBe(
+      `ghcr.io/acme/api@${DIGEST}`,
+    );
   });
 });

@@ -1,6 +1,15 @@
 import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
-import { computeOciLabels, computeTags, gitContextFrom, parseFlavor, parseTagRules, repositoryFromPayload, TagRuleError, type GitContext } from '../src/index.js';
+import {
+  computeOciLabels,
+  computeTags,
+  gitContextFrom,
+  parseFlavor,
+  parseTagRules,
+  repositoryFromPayload,
+  TagRuleError,
+  type GitContext,
+} from '../src/index.js';
 
 const NOW = new Date('2026-11-27T03:04:05Z');
 
@@ -46,20 +55,34 @@ describe('default tag rules on each event', () => {
   });
 
   it('never treats pull_request_target (whose ref is the base branch) as the default branch', () => {
-    expect(tagsFor('pull-request-target', ['type=raw,value=latest,enable={{is_default_branch}}', 'type=ref,event=branch']).tags).toEqual([]);
+    expect(
+      tagsFor('pull-request-target', ['type=raw,value=latest,enable={{is_default_branch}}', 'type=ref,event=branch'])
+        .tags,
+    ).toEqual([]);
   });
 });
 
 describe('rules in metadata-action syntax', () => {
   it('type=schedule with a date pattern only on schedule events', () => {
-    expect(tagsFor('schedule', ["type=schedule,pattern=nightly-{{date 'YYYYMMDD'}}"]).tags).toEqual(['nightly-20261127']);
+    expect(tagsFor('schedule', ["type=schedule,pattern=nightly-{{date 'YYYYMMDD'}}"]).tags).toEqual([
+      'nightly-20261127',
+    ]);
     expect(tagsFor('push-default-branch', ['type=schedule']).tags).toEqual([]);
     expect(tagsFor('schedule', ['type=schedule']).tags).toEqual(['nightly']);
   });
 
   it('semver patterns, with a value override and {{raw}}', () => {
-    expect(tagsFor('push-tag', ['type=semver,pattern={{major}}', 'type=semver,pattern=v{{major}}.{{minor}}.{{patch}}', 'type=semver,pattern={{raw}}']).tags).toEqual(['1', 'v1.2.3', 'latest']);
-    expect(tagsFor('push-default-branch', ['type=semver,pattern={{version}},value=v3.4.5']).tags).toEqual(['3.4.5', 'latest']);
+    expect(
+      tagsFor('push-tag', [
+        'type=semver,pattern={{major}}',
+        'type=semver,pattern=v{{major}}.{{minor}}.{{patch}}',
+        'type=semver,pattern={{raw}}',
+      ]).tags,
+    ).toEqual(['1', 'v1.2.3', 'latest']);
+    expect(tagsFor('push-default-branch', ['type=semver,pattern={{version}},value=v3.4.5']).tags).toEqual([
+      '3.4.5',
+      'latest',
+    ]);
     expect(tagsFor('push-prerelease-tag', ['type=semver,pattern={{raw}}']).tags).toEqual(['v2.0.0-rc.1']);
   });
 
@@ -72,7 +95,10 @@ describe('rules in metadata-action syntax', () => {
 
   it('type=match with a group', () => {
     const context = { ...contextOf('push-tag'), ref: 'refs/tags/api-v4.1.0' };
-    expect(computeTags(parseTagRules(['type=match,pattern=api-v(\\d+\\.\\d+),group=1']), context).tags).toEqual(['4.1', 'latest']);
+    expect(computeTags(parseTagRules(['type=match,pattern=api-v(\\d+\\.\\d+),group=1']), context).tags).toEqual([
+      '4.1',
+      'latest',
+    ]);
     expect(computeTags(parseTagRules(['type=match,pattern=web-(.*),group=1']), context).tags).toEqual([]);
   });
 
@@ -83,11 +109,14 @@ describe('rules in metadata-action syntax', () => {
   });
 
   it('type=sha long, prefixes and suffixes, bare raw values, enable=false', () => {
-    expect(tagsFor('push-default-branch', ['type=sha,format=long,prefix=', 'type=ref,event=branch,suffix=-amd64', 'stable', 'type=raw,value=off,enable=false']).tags).toEqual([
-      'trunk-amd64',
-      'stable',
-      '8f3c2a1b9d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a',
-    ]);
+    expect(
+      tagsFor('push-default-branch', [
+        'type=sha,format=long,prefix=',
+        'type=ref,event=branch,suffix=-amd64',
+        'stable',
+        'type=raw,value=off,enable=false',
+      ]).tags,
+    ).toEqual(['trunk-amd64', 'stable', '8f3c2a1b9d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a']);
   });
 
   it('priority orders tags and picks the version', () => {
@@ -97,15 +126,26 @@ describe('rules in metadata-action syntax', () => {
   });
 
   it('expressions in raw values', () => {
-    expect(tagsFor('push-feature-branch', ['type=raw,value={{branch}}-{{sha}}']).tags).toEqual(['feature-cart-v2-8f3c2a1']);
+    expect(tagsFor('push-feature-branch', ['type=raw,value={{branch}}-{{sha}}']).tags).toEqual([
+      'feature-cart-v2-8f3c2a1',
+    ]);
     expect(tagsFor('pull-request', ['type=raw,value=to-{{base_ref}}']).tags).toEqual(['to-trunk']);
   });
 
   it('flavor: latest=false, latest=true, prefix and suffix', () => {
     expect(tagsFor('push-tag', ['type=semver,pattern={{version}}'], ['latest=false']).tags).toEqual(['1.2.3']);
-    expect(tagsFor('push-feature-branch', ['type=ref,event=branch'], ['latest=true']).tags).toEqual(['feature-cart-v2', 'latest']);
-    expect(tagsFor('push-tag', ['type=semver,pattern={{version}}'], ['prefix=app-', 'suffix=-slim']).tags).toEqual(['app-1.2.3-slim', 'latest']);
-    expect(tagsFor('push-tag', ['type=semver,pattern={{version}}'], ['prefix=app-,onlatest=true']).tags).toEqual(['app-1.2.3', 'app-latest']);
+    expect(tagsFor('push-feature-branch', ['type=ref,event=branch'], ['latest=true']).tags).toEqual([
+      'feature-cart-v2',
+      'latest',
+    ]);
+    expect(tagsFor('push-tag', ['type=semver,pattern={{version}}'], ['prefix=app-', 'suffix=-slim']).tags).toEqual([
+      'app-1.2.3-slim',
+      'latest',
+    ]);
+    expect(tagsFor('push-tag', ['type=semver,pattern={{version}}'], ['prefix=app-,onlatest=true']).tags).toEqual([
+      'app-1.2.3',
+      'app-latest',
+    ]);
   });
 
   it('duplicates collapse', () => {

@@ -19,13 +19,18 @@ export interface VerificationKey {
 }
 
 export function keyHint(publicKey: KeyObject): string {
-  return createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('base64');
+  return createHash('sha256')
+    .update(publicKey.export({ type: 'spki', format: 'der' }))
+    .digest('base64');
 }
 
 function requireSupportedKey(key: KeyObject): void {
   const type = key.asymmetricKeyType;
   if (type === 'ec' || type === 'ed25519' || type === 'rsa') return;
-  throw new KeyError('unsupported', `a ${type ?? 'symmetric'} key cannot sign images; cosign keys are ECDSA P-256, Ed25519 or RSA`);
+  throw new KeyError(
+    'unsupported',
+    `a ${type ?? 'symmetric'} key cannot sign images; cosign keys are ECDSA P-256, Ed25519 or RSA`,
+  );
 }
 
 /** A private key read but not yet opened: its structure is checked, the password not yet. */
@@ -43,7 +48,8 @@ export interface SealedKey {
  */
 export function readCosignPrivateKey(pem: string): SealedKey {
   const block = pemBlock(pem);
-  if (!block) throw new KeyError('malformed', 'no PEM block found (expected -----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----)');
+  if (!block)
+    throw new KeyError('malformed', 'no PEM block found (expected -----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----)');
   if (ENCRYPTED_LABELS.includes(block.label)) {
     const sealed = encryptedBody(block.der);
     return { open: async (password) => signingKey(await decrypt(sealed, password)) };
@@ -68,7 +74,12 @@ export function openCosignPrivateKey(pem: string, password: string): Promise<Sig
 function signingKey(privateKey: KeyObject): SigningKey {
   requireSupportedKey(privateKey);
   const publicKey = createPublicKey(privateKey);
-  return { privateKey, publicKey, publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(), hint: keyHint(publicKey) };
+  return {
+    privateKey,
+    publicKey,
+    publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+    hint: keyHint(publicKey),
+  };
 }
 
 async function decrypt(body: SealedBody, password: string): Promise<KeyObject> {
@@ -89,7 +100,8 @@ async function decrypt(body: SealedBody, password: string): Promise<KeyObject> {
 /** A public key as `cosign.pub` holds it (SPKI PEM). */
 export function readPublicKey(pem: string): VerificationKey {
   const block = pemBlock(pem);
-  if (!block || block.label !== 'PUBLIC KEY') throw new KeyError('malformed', 'expected a PEM block -----BEGIN PUBLIC KEY----- (the content of cosign.pub)');
+  if (!block || block.label !== 'PUBLIC KEY')
+    throw new KeyError('malformed', 'expected a PEM block -----BEGIN PUBLIC KEY----- (the content of cosign.pub)');
   let publicKey: KeyObject;
   try {
     publicKey = createPublicKey({ key: pem, format: 'pem' });

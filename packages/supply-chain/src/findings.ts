@@ -44,7 +44,8 @@ function severityOf(value: string | undefined): Severity {
 /** Reads `trivy image --format json` output (schema 2). Throws when it is not that. */
 export function findingsFromTrivy(report: unknown): Finding[] {
   const r = report as TrivyReport;
-  if (!r || typeof r !== 'object' || r.SchemaVersion !== 2) throw new Error('not a trivy JSON report (SchemaVersion 2)');
+  if (!r || typeof r !== 'object' || r.SchemaVersion !== 2)
+    throw new Error('not a trivy JSON report (SchemaVersion 2)');
   const findings: Finding[] = [];
   for (const result of r.Results ?? []) {
     for (const v of result.Vulnerabilities ?? []) {

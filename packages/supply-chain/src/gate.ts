@@ -49,5 +49,13 @@ export function evaluateGate(findings: Finding[], policy: GatePolicy): GateDecis
       blocking.push(finding);
     }
   }
-  return { passed: blocking.length === 0, blocking, ignored, unfixed, expired, unused: active.filter((e) => !used.has(e)), counts: countBySeverity(findings) };
+  return {
+    passed: blocking.length === 0,
+    blocking,
+    ignored,
+    unfixed,
+    expired,
+    unused: active.filter((e) => !used.has(e)),
+    counts: countBySeverity(findings),
+  };
 }

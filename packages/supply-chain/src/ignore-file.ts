@@ -62,13 +62,23 @@ export function parseIgnoreFile(text: string): IgnoreFile {
     const reason = typeof e.reason === 'string' ? e.reason.trim() : '';
     if (!reason) problems.push(`${label}: 'reason' is missing: say why the risk is accepted`);
     // YAML reads an unquoted 2027-01-31 as a date; accept both forms.
-    const expires = e.expires instanceof Date ? e.expires.toISOString().slice(0, 10) : typeof e.expires === 'string' ? e.expires.trim() : '';
+    const expires =
+      e.expires instanceof Date
+        ? e.expires.toISOString().slice(0, 10)
+        : typeof e.expires === 'string'
+          ? e.expires.trim()
+          : '';
     if (!expires) problems.push(`${label}: 'expires' is missing: give the last day the risk is accepted, YYYY-MM-DD`);
     else if (!validDate(expires)) problems.push(`${label}: 'expires' is '${expires}', not a date YYYY-MM-DD`);
-    if (e.package !== undefined && (typeof e.package !== 'string' || !e.package.trim())) problems.push(`${label}: 'package' must be a package name when given`);
+    if (e.package !== undefined && (typeof e.package !== 'string' || !e.package.trim()))
+      problems.push(`${label}: 'package' must be a package name when given`);
     const unknown = Object.keys(e).filter((k) => !['id', 'package', 'reason', 'expires'].includes(k));
-    if (unknown.length) problems.push(`${label}: unknown field(s) ${unknown.map((k) => `'${k}'`).join(', ')} (allowed: id, package, reason, expires)`);
-    if (problems.length === before) entries.push({ id, reason, expires, ...(typeof e.package === 'string' ? { package: e.package.trim() } : {}) });
+    if (unknown.length)
+      problems.push(
+        `${label}: unknown field(s) ${unknown.map((k) => `'${k}'`).join(', ')} (allowed: id, package, reason, expires)`,
+      );
+    if (problems.length === before)
+      entries.push({ id, reason, expires, ...(typeof e.package === 'string' ? { package: e.package.trim() } : {}) });
   });
   return { entries, problems };
 }

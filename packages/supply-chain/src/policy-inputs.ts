@@ -17,39 +17,76 @@ export function readSignaturePolicy(reader: InputReader, workspace: string): Sig
   const rootPath = reader.string('trusted-root');
   const keyless = Boolean(identity || identityRegexp || issuer || rootPath);
   if (keyText && keyless) {
-    reader.problem('verify-key', 'is set together with certificate inputs', 'give either verify-key (key pair) or certificate-identity + certificate-oidc-issuer (keyless), not both');
+    reader.problem(
+      'verify-key',
+      'is set together with certificate inputs',
+      'give either verify-key (key pair) or certificate-identity + certificate-oidc-issuer (keyless), not both',
+    );
     return undefined;
   }
   if (keyText) {
     // The PEM itself (from a secret or variable), or a file of the workspace such as cosign.pub.
-    const pem = keyText.includes('-----BEGIN') ? keyText : existsSync(resolve(workspace, keyText)) ? readFileSync(resolve(workspace, keyText), 'utf8') : undefined;
+    const pem = keyText.includes('-----BEGIN')
+      ? keyText
+      : existsSync(resolve(workspace, keyText))
+        ? readFileSync(resolve(workspace, keyText), 'utf8')
+        : undefined;
     if (pem === undefined) {
-      reader.problem('verify-key', `'${keyText}' is neither a PEM public key nor a file of the workspace`, 'pass the content of cosign.pub, or its path');
+      reader.problem(
+        'verify-key',
+        `'${keyText}' is neither a PEM public key nor a file of the workspace`,
+        'pass the content of cosign.pub, or its path',
+      );
       return undefined;
     }
     try {
       return { kind: 'key', key: readPublicKey(pem) };
     } catch (error) {
       if (!(error instanceof KeyError)) throw error;
-      reader.problem('verify-key', error.message, 'pass the content of cosign.pub (-----BEGIN PUBLIC KEY-----), not the private key');
+      reader.problem(
+        'verify-key',
+        error.message,
+        'pass the content of cosign.pub (-----BEGIN PUBLIC KEY-----), not the private key',
+      );
       return undefined;
     }
   }
   if (!keyless) return undefined;
-  if (identity && identityRegexp) reader.problem('certificate-identity-regexp', 'is set together with certificate-identity', 'give one of them');
-  if (!identity && !identityRegexp) reader.problem('certificate-identity', 'is empty while other certificate inputs are set', 'give the signing workflow identity, e.g. https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main');
-  if (!issuer) reader.problem('certificate-oidc-issuer', 'is empty while a certificate identity is set', 'use https://token.actions.githubusercontent.com for GitHub Actions');
+  if (identity && identityRegexp)
+    reader.problem('certificate-identity-regexp', 'is set together with certificate-identity', 'give one of them');
+  if (!identity && !identityRegexp)
+    reader.problem(
+      'certificate-identity',
+      'is empty while other certificate inputs are set',
+      'give the signing workflow identity, e.g. https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main',
+    );
+  if (!issuer)
+    reader.problem(
+      'certificate-oidc-issuer',
+      'is empty while a certificate identity is set',
+      'use https://token.actions.githubusercontent.com for GitHub Actions',
+    );
   let pattern: RegExp | undefined;
   if (identityRegexp) {
     try {
       pattern = new RegExp(identityRegexp);
     } catch (error) {
-      reader.problem('certificate-identity-regexp', `'${identityRegexp}' is not a regular expression: ${(error as Error).message}`, 'fix the pattern, e.g. ^https://github.com/acme/');
+      reader.problem(
+        'certificate-identity-regexp',
+        `'${identityRegexp}' is not a regular expression: ${(error as Error).message}`,
+        'fix the pattern, e.g. ^https://github.com/acme/',
+      );
     }
   }
   let trustedRoot: unknown;
-  if (!rootPath) reader.problem('trusted-root', 'is empty while a certificate identity is set', "give the Sigstore trusted root JSON (`cosign trusted-root create`, or the public-good instance's trusted_root.json)");
-  else if (!existsSync(resolve(workspace, rootPath))) reader.problem('trusted-root', `file '${rootPath}' does not exist`, 'give a path relative to the workspace');
+  if (!rootPath)
+    reader.problem(
+      'trusted-root',
+      'is empty while a certificate identity is set',
+      "give the Sigstore trusted root JSON (`cosign trusted-root create`, or the public-good instance's trusted_root.json)",
+    );
+  else if (!existsSync(resolve(workspace, rootPath)))
+    reader.problem('trusted-root', `file '${rootPath}' does not exist`, 'give a path relative to the workspace');
   else {
     try {
       trustedRoot = JSON.parse(readFileSync(resolve(workspace, rootPath), 'utf8'));

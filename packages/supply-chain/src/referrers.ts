@@ -1,9 +1,23 @@
 import type { SerializedBundle } from '@sigstore/bundle';
-import { MEDIA_TYPES, RegistryError, isIndex, sha256Digest, type Descriptor, type ImageIndex, type ImageManifest, type ImageReference, type RegistryClient } from '@deploy-suite/oci';
+import {
+  MEDIA_TYPES,
+  RegistryError,
+  isIndex,
+  sha256Digest,
+  type Descriptor,
+  type ImageIndex,
+  type ImageManifest,
+  type ImageReference,
+  type RegistryClient,
+} from '@deploy-suite/oci';
 
 export const BUNDLE_MEDIA_TYPE = 'application/vnd.dev.sigstore.bundle.v0.3+json';
 const EMPTY_CONFIG_BYTES = Buffer.from('{}');
-const EMPTY_CONFIG: Descriptor = { mediaType: 'application/vnd.oci.empty.v1+json', digest: sha256Digest(EMPTY_CONFIG_BYTES), size: EMPTY_CONFIG_BYTES.length };
+const EMPTY_CONFIG: Descriptor = {
+  mediaType: 'application/vnd.oci.empty.v1+json',
+  digest: sha256Digest(EMPTY_CONFIG_BYTES),
+  size: EMPTY_CONFIG_BYTES.length,
+};
 /** Bundles read per digest at most: each is a manifest and a blob request. */
 const MAX_BUNDLES = 64;
 
@@ -51,7 +65,11 @@ export class ReferrerWriter {
     private readonly sessions: string[],
   ) {}
 
-  static async open(client: RegistryClient, image: ImageReference, options: { subject?: Descriptor; uploads?: number } = {}): Promise<ReferrerWriter> {
+  static async open(
+    client: RegistryClient,
+    image: ImageReference,
+    options: { subject?: Descriptor; uploads?: number } = {},
+  ): Promise<ReferrerWriter> {
     const digest = digestOf(image);
     // All at once: the sessions, the subject, whether the empty config is there, the tag index.
     const opening = Promise.allSettled(Array.from({ length: options.uploads ?? 1 }, () => client.startUpload(image)));
@@ -81,15 +99,26 @@ export class ReferrerWriter {
     // Signatures are randomized: the bundle's bytes are new every time, no existence check.
     const [config, layer] = await Promise.all([
       this.configPresent ? EMPTY_CONFIG : client.putBlob(image, EMPTY_CONFIG_BYTES, EMPTY_CONFIG.mediaType),
-      session ? client.finishUpload(image, session, bundleBytes, BUNDLE_MEDIA_TYPE) : client.putBlob(image, bundleBytes, BUNDLE_MEDIA_TYPE, { unique: true }),
+      session
+        ? client.finishUpload(image, session, bundleBytes, BUNDLE_MEDIA_TYPE)
+        : client.putBlob(image, bundleBytes, BUNDLE_MEDIA_TYPE, { unique: true }),
     ]);
     this.configPresent = true;
     const annotations = {
-      'dev.sigstore.bundle.content': 'dsseEnvelope' in bundle && bundle.dsseEnvelope ? 'dsse-envelope' : 'message-signature',
+      'dev.sigstore.bundle.content':
+        'dsseEnvelope' in bundle && bundle.dsseEnvelope ? 'dsse-envelope' : 'message-signature',
       'dev.sigstore.bundle.predicateType': predicateType,
       'org.opencontainers.image.created': created.toISOString().replace(/\.\d{3}Z$/, 'Z'),
     };
-    const manifest: ImageManifest = { schemaVersion: 2, mediaType: MEDIA_TYPES.ociManifest, artifactType: BUNDLE_MEDIA_TYPE, config, layers: [layer], annotations, subject: this.subject };
+    const manifest: ImageManifest = {
+      schemaVersion: 2,
+      mediaType: MEDIA_TYPES.ociManifest,
+      artifactType: BUNDLE_MEDIA_TYPE,
+      config,
+      layers: [layer],
+      annotations,
+      subject: this.subject,
+    };
     const bytes = Buffer.from(JSON.stringify(manifest));
     const pushed = await client.putManifest(image, sha256Digest(bytes), bytes, MEDIA_TYPES.ociManifest);
     if (pushed.subjectAccepted) return { manifestDigest: pushed.digest, via: 'referrers-api' };
@@ -97,7 +126,19 @@ export class ReferrerWriter {
     const tag = fallbackTag(image.digest);
     const index: ImageIndex = this.index ?? { schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: [] };
     if (!index.manifests.some((m) => m.digest === pushed.digest)) {
-      const updated = { ...index, manifests: [...index.manifests, { mediaType: MEDIA_TYPES.ociManifest, digest: pushed.digest, size: bytes.length, artifactType: BUNDLE_MEDIA_TYPE, annotations }] };
+      const updated = {
+        ...index,
+        manifests: [
+          ...index.manifests,
+          {
+            mediaType: MEDIA_TYPES.ociManifest,
+            digest: pushed.digest,
+            size: bytes.length,
+            artifactType: BUNDLE_MEDIA_TYPE,
+            annotations,
+          },
+        ],
+      };
       await client.putManifest(image, tag, Buffer.from(JSON.stringify(updated)), MEDIA_TYPES.ociIndex);
       this.index = updated;
     }
@@ -132,7 +173,11 @@ export async function attachBundle(
   }
 }
 
-async function readTagIndex(client: RegistryClient, image: ImageReference, tag: string): Promise<ImageIndex | undefined> {
+async function readTagIndex(
+  client: RegistryClient,
+  image: ImageReference,
+  tag: string,
+): Promise<ImageIndex | undefined> {
   try {
     const fetched = await client.getManifest(image, tag);
     return isIndex(fetched.json) ? fetched.json : undefined;
@@ -152,7 +197,10 @@ export async function findBundles(client: RegistryClient, image: ImageReference)
   // cosign writes the fallback entries with the config's artifact type, so the tag index is read unfiltered
   // and each manifest is checked for a bundle layer.
   descriptors ??= (await readTagIndex(client, image, fallbackTag(digest)))?.manifests ?? [];
-  const candidates = descriptors.filter((d) => d.mediaType === MEDIA_TYPES.ociManifest).reverse().slice(0, MAX_BUNDLES);
+  const candidates = descriptors
+    .filter((d) => d.mediaType === MEDIA_TYPES.ociManifest)
+    .reverse()
+    .slice(0, MAX_BUNDLES);
   const found: StoredBundle[] = [];
   for (const descriptor of candidates) {
     const fetched = await client.getManifest(image, descriptor.digest);
@@ -167,7 +215,11 @@ export async function findBundles(client: RegistryClient, image: ImageReference)
     } catch {
       continue;
     }
-    found.push({ manifestDigest: descriptor.digest, predicateType: manifest.annotations?.['dev.sigstore.bundle.predicateType'], bundle });
+    found.push({
+      manifestDigest: descriptor.digest,
+      predicateType: manifest.annotations?.['dev.sigstore.bundle.predicateType'],
+      bundle,
+    });
   }
   return found;
 }

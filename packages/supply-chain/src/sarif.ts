@@ -1,8 +1,20 @@
 import type { Finding, Severity } from './findings.js';
 
 // GitHub code scanning ranks security alerts by this rule property (CVSS-like scale).
-const SECURITY_SEVERITY: Record<Severity, string> = { CRITICAL: '9.5', HIGH: '8.0', MEDIUM: '5.5', LOW: '2.0', UNKNOWN: '0.0' };
-const LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = { CRITICAL: 'error', HIGH: 'error', MEDIUM: 'warning', LOW: 'note', UNKNOWN: 'note' };
+const SECURITY_SEVERITY: Record<Severity, string> = {
+  CRITICAL: '9.5',
+  HIGH: '8.0',
+  MEDIUM: '5.5',
+  LOW: '2.0',
+  UNKNOWN: '0.0',
+};
+const LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = {
+  CRITICAL: 'error',
+  HIGH: 'error',
+  MEDIUM: 'warning',
+  LOW: 'note',
+  UNKNOWN: 'note',
+};
 
 export interface SarifOptions {
   toolName: string;
@@ -29,10 +41,18 @@ export function toSarif(findings: Finding[], options: SarifOptions): object {
               id: finding.id,
               name: 'ImageVulnerability',
               shortDescription: { text: finding.title || finding.id },
-              fullDescription: { text: `${finding.id} in ${finding.package}${finding.title ? `: ${finding.title}` : ''}` },
+              fullDescription: {
+                text: `${finding.id} in ${finding.package}${finding.title ? `: ${finding.title}` : ''}`,
+              },
               ...(finding.url ? { helpUri: finding.url } : {}),
-              help: { text: `Fixed in: ${finding.fixed || 'no fix yet'}`, markdown: `**${finding.id}** (${finding.severity}) in \`${finding.package}\`. Fixed in: ${finding.fixed || 'no fix yet'}` },
-              properties: { 'security-severity': SECURITY_SEVERITY[finding.severity], tags: ['vulnerability', 'security', finding.severity] },
+              help: {
+                text: `Fixed in: ${finding.fixed || 'no fix yet'}`,
+                markdown: `**${finding.id}** (${finding.severity}) in \`${finding.package}\`. Fixed in: ${finding.fixed || 'no fix yet'}`,
+              },
+              properties: {
+                'security-severity': SECURITY_SEVERITY[finding.severity],
+                tags: ['vulnerability', 'security', finding.severity],
+              },
             })),
           },
         },
@@ -40,8 +60,17 @@ export function toSarif(findings: Finding[], options: SarifOptions): object {
           ruleId: f.id,
           ruleIndex: rules.get(f.id)?.index ?? 0,
           level: LEVEL[f.severity],
-          message: { text: `${f.package} ${f.installed} in ${options.image} has ${f.id} (${f.severity}); fixed in: ${f.fixed || 'no fix yet'}` },
-          locations: [{ physicalLocation: { artifactLocation: { uri: (f.path ?? f.target).replace(/^\/+/, '') || 'image', uriBaseId: 'ROOTPATH' }, region: { startLine: 1 } } }],
+          message: {
+            text: `${f.package} ${f.installed} in ${options.image} has ${f.id} (${f.severity}); fixed in: ${f.fixed || 'no fix yet'}`,
+          },
+          locations: [
+            {
+              physicalLocation: {
+                artifactLocation: { uri: (f.path ?? f.target).replace(/^\/+/, '') || 'image', uriBaseId: 'ROOTPATH' },
+                region: { startLine: 1 },
+              },
+            },
+          ],
         })),
       },
     ],

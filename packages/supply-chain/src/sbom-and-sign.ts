@@ -80,34 +80,60 @@ export async function sbomAndSign(request: SbomAndSignRequest, phases: Phases): 
 
   // Reading the signing setup (for a key: scrypt in a worker) runs while the registry answers.
   request.signing?.catch(() => undefined);
-  const subject = await phases.run('resolve', async () => {
-    try {
-      return await client.describeManifest(image, digest);
-    } catch (error) {
-      if (error instanceof RegistryError && error.status === 404) {
-        throw new PhaseError('resolve', `${reference} is not in the registry`, "pass the digest build-image pushed (its 'image' output)");
+  const subject = await phases
+    .run('resolve', async () => {
+      try {
+        return await client.describeManifest(image, digest);
+      } catch (error) {
+        if (error instanceof RegistryError && error.status === 404) {
+          throw new PhaseError(
+            'resolve',
+            `${reference} is not in the registry`,
+            "pass the digest build-image pushed (its 'image' output)",
+          );
+        }
+        throw new PhaseError(
+          'resolve',
+          `cannot read ${reference}: ${(error as Error).message}`,
+          'check the registry credentials (registry-username/registry-password) and that the registry is reachable',
+        );
       }
-      throw new PhaseError('resolve', `cannot read ${reference}: ${(error as Error).message}`, 'check the registry credentials (registry-username/registry-password) and that the registry is reachable');
-    }
-  }).catch(async (error: unknown) => {
-    await request.signing; // an input error (a wrong password) is the one to report first
-    throw error;
-  });
+    })
+    .catch(async (error: unknown) => {
+      await request.signing; // an input error (a wrong password) is the one to report first
+      throw error;
+    });
   request.log(`${reference} is in the registry`);
   // Without a scan, only the key can still stop the signing: the writer's reads and upload sessions run now,
   // while scrypt opens the key (and syft runs). With a scan, nothing is opened before the gate passes.
   const uploads = 1 + (request.sbom?.attest.length ?? 0);
-  let writerOpening: Promise<ReferrerWriter> | undefined = request.signing && !request.scan ? ReferrerWriter.open(client, image, { subject, uploads }) : undefined;
+  let writerOpening: Promise<ReferrerWriter> | undefined =
+    request.signing && !request.scan ? ReferrerWriter.open(client, image, { subject, uploads }) : undefined;
   writerOpening?.catch(() => undefined);
   const writer = () => (writerOpening ??= ReferrerWriter.open(client, image, { subject, uploads }));
   try {
     const signing = await request.signing;
 
     mkdirSync(request.outputDir, { recursive: true }); // synchronous: a thread-pool round trip after the key costs ~2 ms
-    const tools = { image: reference, outDir: request.outputDir, stem, plainHttp: request.plainHttp, ...(request.dockerConfig ? { dockerConfig: request.dockerConfig } : {}) };
-    const sbomRun = request.sbom ? phases.run('sbom', () => generateSboms({ ...tools, syft: request.sbom!.syft })) : undefined;
+    const tools = {
+      image: reference,
+      outDir: request.outputDir,
+      stem,
+      plainHttp: request.plainHttp,
+      ...(request.dockerConfig ? { dockerConfig: request.dockerConfig } : {}),
+    };
+    const sbomRun = request.sbom
+      ? phases.run('sbom', () => generateSboms({ ...tools, syft: request.sbom!.syft }))
+      : undefined;
     const scanRun = request.scan
-      ? phases.run('scan', () => scanImage({ ...tools, trivy: request.scan!.trivy, offline: request.scan!.offline, ...(request.scan!.cacheDir ? { cacheDir: request.scan!.cacheDir } : {}) }))
+      ? phases.run('scan', () =>
+          scanImage({
+            ...tools,
+            trivy: request.scan!.trivy,
+            offline: request.scan!.offline,
+            ...(request.scan!.cacheDir ? { cacheDir: request.scan!.cacheDir } : {}),
+          }),
+        )
       : undefined;
     // Both only read the image; running them side by side saves the shorter one's time.
     const [sboms, scanned] = await Promise.all([sbomRun, scanRun]);
@@ -118,9 +144,13 @@ export async function sbomAndSign(request: SbomAndSignRequest, phases: Phases): 
     if (scanned && request.scan) {
       const decision = evaluateGate(scanned.findings, { ...request.scan.policy, now: request.now ?? new Date() });
       const sarifPath = join(request.outputDir, `${stem}.sarif`);
-      await writeFile(sarifPath, JSON.stringify(toSarif(scanned.findings, { toolName: 'trivy', image: reference }), null, 2));
+      await writeFile(
+        sarifPath,
+        JSON.stringify(toSarif(scanned.findings, { toolName: 'trivy', image: reference }), null, 2),
+      );
       result.scan = { ...scanned, decision, sarifPath };
-      for (const entry of decision.expired) request.log(`ignore entry ${entry.id} expired on ${entry.expires}: it no longer ignores anything`);
+      for (const entry of decision.expired)
+        request.log(`ignore entry ${entry.id} expired on ${entry.expires}: it no longer ignores anything`);
       if (!decision.passed) return result;
     }
 
@@ -133,7 +163,11 @@ export async function sbomAndSign(request: SbomAndSignRequest, phases: Phases): 
           try {
             result.signer = verifyBundle(bundle, digest, policy, PREDICATE_TYPES.signature).signer;
           } catch (error) {
-            throw new PhaseError('sign', `the new signature does not verify: ${(error as Error).message}; nothing was pushed`, 'report this as a bug with the log');
+            throw new PhaseError(
+              'sign',
+              `the new signature does not verify: ${(error as Error).message}; nothing was pushed`,
+              'report this as a bug with the log',
+            );
           }
         }
         try {
@@ -150,7 +184,10 @@ export async function sbomAndSign(request: SbomAndSignRequest, phases: Phases): 
             const path = format === 'cyclonedx' ? result.sboms!.cyclonedx : result.sboms!.spdx;
             const predicateType = PREDICATE_TYPES[format];
             const predicate = JSON.parse(await readFile(path, 'utf8')) as unknown;
-            const bundle = await signStatement(imageStatement(digest, predicateType, predicate, `${image.registry}/${image.repository}`), method);
+            const bundle = await signStatement(
+              imageStatement(digest, predicateType, predicate, `${image.registry}/${image.repository}`),
+              method,
+            );
             const attached = await (await writer()).attach(bundle, predicateType).catch((error: unknown) => {
               throw pushFailure('attest', `the ${format} attestation`, reference, error);
             });
@@ -162,6 +199,9 @@ export async function sbomAndSign(request: SbomAndSignRequest, phases: Phases): 
     }
     return result;
   } finally {
-    await writerOpening?.then((opened) => opened.close(), () => undefined);
+    await writerOpening?.then(
+      (opened) => opened.close(),
+      () => undefined,
+    );
   }
 }

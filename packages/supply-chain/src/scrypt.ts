@@ -58,12 +58,25 @@ function romixModule(): WebAssembly.Module | undefined {
 
 function opensslKey(password: Buffer, salt: Buffer, { N, r, p, keyLength }: ScryptParams): Promise<Buffer> {
   // scrypt needs 128·N·r bytes; Node's default maxmem (32 MiB) is below cosign's N=65536, r=8 (64 MiB).
-  return new Promise((resolve, reject) => opensslScrypt(password, salt, keyLength, { N, r, p, maxmem: 256 * N * r + 1024 * 1024 }, (error, key) => (error ? reject(error) : resolve(key))));
+  return new Promise((resolve, reject) =>
+    opensslScrypt(password, salt, keyLength, { N, r, p, maxmem: 256 * N * r + 1024 * 1024 }, (error, key) =>
+      error ? reject(error) : resolve(key),
+    ),
+  );
 }
 
 /** Which engine takes these parameters. */
 export function scryptEngine({ N, r, p, keyLength }: ScryptParams): ScryptEngine {
-  const valid = Number.isInteger(N) && N > 1 && (N & (N - 1)) === 0 && Number.isInteger(r) && r > 0 && Number.isInteger(p) && p > 0 && Number.isInteger(keyLength) && keyLength > 0;
+  const valid =
+    Number.isInteger(N) &&
+    N > 1 &&
+    (N & (N - 1)) === 0 &&
+    Number.isInteger(r) &&
+    r > 0 &&
+    Number.isInteger(p) &&
+    p > 0 &&
+    Number.isInteger(keyLength) &&
+    keyLength > 0;
   return valid && (N + p + 1) * 128 * r <= WASM_MAX_BYTES && romixModule() ? 'wasm' : 'openssl';
 }
 
@@ -89,7 +102,12 @@ function faultIn(memory: WebAssembly.Memory, from: number): void {
   for (let word = from >> 2; word < words.length; word += 1024) Atomics.compareExchange(words, word, 0, 0);
 }
 
-async function wasmKey(password: Buffer, salt: Buffer, { N, r, p, keyLength }: ScryptParams, module: WebAssembly.Module): Promise<Buffer> {
+async function wasmKey(
+  password: Buffer,
+  salt: Buffer,
+  { N, r, p, keyLength }: ScryptParams,
+  module: WebAssembly.Module,
+): Promise<Buffer> {
   const blockSize = 128 * r;
   const mixed = pbkdf2Sync(password, salt, 1, p * blockSize, 'sha256');
   // [X for each of the p blocks][scratch Y][V: N blocks]
@@ -102,7 +120,10 @@ async function wasmKey(password: Buffer, salt: Buffer, { N, r, p, keyLength }: S
   const salsaBlocks = (p * blockSize) / 64;
   permute(natural, view, salsaBlocks, true);
   const { Worker: WorkerThread } = process.getBuiltinModule('node:worker_threads');
-  const worker: Worker = new WorkerThread(WORKER_SOURCE, { eval: true, workerData: { module, memory, blockSize, scratch, v, N, r, p } });
+  const worker: Worker = new WorkerThread(WORKER_SOURCE, {
+    eval: true,
+    workerData: { module, memory, blockSize, scratch, v, N, r, p },
+  });
   const done = new Promise<void>((resolve, reject) => {
     worker.once('message', () => resolve());
     worker.once('error', reject);
@@ -118,10 +139,16 @@ async function wasmKey(password: Buffer, salt: Buffer, { N, r, p, keyLength }: S
  * scrypt(password, salt, N, r, p) → keyLength bytes. `auto`: WebAssembly in a worker where it can, else (or
  * when the worker fails) OpenSSL. A named engine is used as is, failures included (the tests name it).
  */
-export async function scrypt(password: Buffer, salt: Buffer, params: ScryptParams, engine: ScryptEngine | 'auto' = 'auto'): Promise<Buffer> {
+export async function scrypt(
+  password: Buffer,
+  salt: Buffer,
+  params: ScryptParams,
+  engine: ScryptEngine | 'auto' = 'auto',
+): Promise<Buffer> {
   const module = engine !== 'openssl' && scryptEngine(params) === 'wasm' ? romixModule() : undefined;
   if (!module) {
-    if (engine === 'wasm') throw new Error(`scrypt N=${params.N} r=${params.r} p=${params.p} is not one the WebAssembly engine takes`);
+    if (engine === 'wasm')
+      throw new Error(`scrypt N=${params.N} r=${params.r} p=${params.p} is not one the WebAssembly engine takes`);
     return opensslKey(password, salt, params);
   }
   if (engine === 'wasm') return wasmKey(password, salt, params, module);

@@ -56,7 +56,14 @@ export function encryptedBody(der: Buffer): SealedBody {
     throw new KeyError('unsupported', `cipher '${cipher?.name ?? 'missing'}' is not cosign's nacl/secretbox`);
   }
   const { N, r, p } = kdf.params;
-  return { salt: Buffer.from(kdf.salt, 'base64'), N, r, p, nonce: Buffer.from(cipher.nonce, 'base64'), ciphertext: Buffer.from(ciphertext, 'base64') };
+  return {
+    salt: Buffer.from(kdf.salt, 'base64'),
+    N,
+    r,
+    p,
+    nonce: Buffer.from(cipher.nonce, 'base64'),
+    ciphertext: Buffer.from(ciphertext, 'base64'),
+  };
 }
 
 /** Derivations started in this process, by salt and parameters: each key's scrypt runs once. */

@@ -42,10 +42,16 @@ export async function keylessSigning(options: KeylessOptions): Promise<SigningMe
   const timeout = options.timeoutMs ?? 30_000;
   const module = await import('@sigstore/sign');
   // A CommonJS package: Node names its exports on the namespace, a bundler may put them under default.
-  const { FulcioSigner, RekorWitness } = 'FulcioSigner' in module ? module : (module as unknown as { default: typeof module }).default;
+  const { FulcioSigner, RekorWitness } =
+    'FulcioSigner' in module ? module : (module as unknown as { default: typeof module }).default;
   return {
     kind: 'keyless',
-    signer: new FulcioSigner({ fulcioBaseURL: options.fulcioUrl, identityProvider: options.identityProvider, timeout, retry: 2 }),
+    signer: new FulcioSigner({
+      fulcioBaseURL: options.fulcioUrl,
+      identityProvider: options.identityProvider,
+      timeout,
+      retry: 2,
+    }),
     witnesses: [new RekorWitness({ rekorBaseURL: options.rekorUrl, entryType: 'dsse', timeout, retry: 2 })],
     describe: `keyless (Fulcio ${options.fulcioUrl}, Rekor ${options.rekorUrl})`,
   };

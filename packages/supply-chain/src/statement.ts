@@ -25,7 +25,8 @@ export interface InTotoStatement {
 }
 
 function digestHex(digest: string): string {
-  if (!DIGEST_PATTERN.test(digest) || !digest.startsWith('sha256:')) throw new Error(`'${digest}' is not a sha256 digest`);
+  if (!DIGEST_PATTERN.test(digest) || !digest.startsWith('sha256:'))
+    throw new Error(`'${digest}' is not a sha256 digest`);
   return digest.slice('sha256:'.length);
 }
 
@@ -33,7 +34,12 @@ function digestHex(digest: string): string {
  * An in-toto Statement v1 about one image digest. The signature statement mirrors `cosign sign`
  * byte for byte in shape (no subject name, empty annotations, empty predicate) so both tools read it.
  */
-export function imageStatement(digest: string, predicateType: string, predicate: unknown, subjectName?: string): InTotoStatement {
+export function imageStatement(
+  digest: string,
+  predicateType: string,
+  predicate: unknown,
+  subjectName?: string,
+): InTotoStatement {
   const subject: StatementSubject = subjectName
     ? { name: subjectName, digest: { sha256: digestHex(digest) } }
     : { digest: { sha256: digestHex(digest) }, annotations: {} };
@@ -49,7 +55,13 @@ export function parseStatement(payload: Buffer): InTotoStatement | undefined {
     return undefined;
   }
   const s = value as Partial<InTotoStatement>;
-  if (!s || typeof s !== 'object' || !STATEMENT_TYPES.includes(s._type ?? '') || !Array.isArray(s.subject) || typeof s.predicateType !== 'string') {
+  if (
+    !s ||
+    typeof s !== 'object' ||
+    !STATEMENT_TYPES.includes(s._type ?? '') ||
+    !Array.isArray(s.subject) ||
+    typeof s.predicateType !== 'string'
+  ) {
     return undefined;
   }
   return s as InTotoStatement;

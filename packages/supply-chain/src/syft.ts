@@ -38,15 +38,32 @@ export async function generateSboms(request: SbomRequest): Promise<SbomFiles> {
     ...(request.plainHttp ? { SYFT_REGISTRY_INSECURE_USE_HTTP: 'true' } : {}),
     ...(request.dockerConfig ? { DOCKER_CONFIG: request.dockerConfig } : {}),
   };
-  const result = await execTool(request.syft, ['scan', `registry:${request.image}`, '--quiet', '-o', `spdx-json=${spdx}`, '-o', `cyclonedx-json=${cyclonedx}`], { env, stream: false });
+  const result = await execTool(
+    request.syft,
+    ['scan', `registry:${request.image}`, '--quiet', '-o', `spdx-json=${spdx}`, '-o', `cyclonedx-json=${cyclonedx}`],
+    { env, stream: false },
+  );
   if (result.exitCode !== 0) {
-    throw new PhaseError('sbom', `syft could not read ${request.image}: ${lastLines(result.stderr || result.stdout)}`, 'check that the digest was pushed and the registry credentials (registry-username/registry-password) can pull it');
+    throw new PhaseError(
+      'sbom',
+      `syft could not read ${request.image}: ${lastLines(result.stderr || result.stdout)}`,
+      'check that the digest was pushed and the registry credentials (registry-username/registry-password) can pull it',
+    );
   }
   const spdxDoc = JSON.parse(await readFile(spdx, 'utf8')) as { spdxVersion?: string };
-  const cdxDoc = JSON.parse(await readFile(cyclonedx, 'utf8')) as { specVersion?: string; components?: { type?: string }[] };
+  const cdxDoc = JSON.parse(await readFile(cyclonedx, 'utf8')) as {
+    specVersion?: string;
+    components?: { type?: string }[];
+  };
   // syft lists every file of the image as a component too; packages are the rest.
   const packages = (cdxDoc.components ?? []).filter((c) => c.type !== 'file').length;
-  return { spdx, cyclonedx, packages, spdxVersion: (spdxDoc.spdxVersion ?? '?').replace(/^SPDX-/, ''), cyclonedxVersion: cdxDoc.specVersion ?? '?' };
+  return {
+    spdx,
+    cyclonedx,
+    packages,
+    spdxVersion: (spdxDoc.spdxVersion ?? '?').replace(/^SPDX-/, ''),
+    cyclonedxVersion: cdxDoc.specVersion ?? '?',
+  };
 }
 
 export function lastLines(text: string, count = 6): string {

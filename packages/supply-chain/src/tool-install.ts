@@ -21,8 +21,15 @@ export interface ToolRequest {
 export function releaseArchive(name: ToolName, version: string, releasesUrl: string): { url: string; file: string } {
   const v = version.replace(/^v/, '');
   const base = releasesUrl.replace(/\/+$/, '');
-  if (name === 'syft') return { url: `${base}/anchore/syft/releases/download/v${v}/syft_${v}_linux_amd64.tar.gz`, file: `syft_${v}_linux_amd64.tar.gz` };
-  return { url: `${base}/aquasecurity/trivy/releases/download/v${v}/trivy_${v}_Linux-64bit.tar.gz`, file: `trivy_${v}_Linux-64bit.tar.gz` };
+  if (name === 'syft')
+    return {
+      url: `${base}/anchore/syft/releases/download/v${v}/syft_${v}_linux_amd64.tar.gz`,
+      file: `syft_${v}_linux_amd64.tar.gz`,
+    };
+  return {
+    url: `${base}/aquasecurity/trivy/releases/download/v${v}/trivy_${v}_Linux-64bit.tar.gz`,
+    file: `trivy_${v}_Linux-64bit.tar.gz`,
+  };
 }
 
 async function sha256Of(path: string): Promise<string> {
@@ -51,7 +58,11 @@ export async function installTool(request: ToolRequest): Promise<string> {
   try {
     archive = await tc.downloadTool(url);
   } catch (error) {
-    throw new PhaseError('install', `cannot download ${request.name} ${version} from ${url}: ${(error as Error).message}`, `check ${request.name}-version, or install ${request.name} in an earlier step and leave ${request.name}-version empty`);
+    throw new PhaseError(
+      'install',
+      `cannot download ${request.name} ${version} from ${url}: ${(error as Error).message}`,
+      `check ${request.name}-version, or install ${request.name} in an earlier step and leave ${request.name}-version empty`,
+    );
   }
   // The archive and its unpacked copy sit in RUNNER_TEMP, which a self-hosted runner may keep: only the
   // tool cache keeps the tool.
@@ -62,7 +73,13 @@ export async function installTool(request: ToolRequest): Promise<string> {
   }
 }
 
-async function unpackVerified(tc: typeof import('@actions/tool-cache'), request: ToolRequest, archive: string, url: string, version: string): Promise<string> {
+async function unpackVerified(
+  tc: typeof import('@actions/tool-cache'),
+  request: ToolRequest,
+  archive: string,
+  url: string,
+  version: string,
+): Promise<string> {
   const actual = await sha256Of(archive);
   if (actual !== request.sha256.toLowerCase()) {
     throw new PhaseError(
@@ -72,7 +89,9 @@ async function unpackVerified(tc: typeof import('@actions/tool-cache'), request:
     );
   }
   const extracted = await tc.extractTar(archive);
-  const dir = await tc.cacheDir(extracted, request.name, version).finally(() => rm(extracted, { recursive: true, force: true }));
+  const dir = await tc
+    .cacheDir(extracted, request.name, version)
+    .finally(() => rm(extracted, { recursive: true, force: true }));
   request.log(`${request.name} ${version} installed (sha256 ${actual})`);
   return join(dir, request.name);
 }

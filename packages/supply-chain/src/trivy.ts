@@ -30,12 +30,28 @@ export interface ScanResult {
  */
 export async function scanImage(request: ScanRequest): Promise<ScanResult> {
   const reportPath = join(request.outDir, `${request.stem}.trivy.json`);
-  const args = ['image', '--quiet', '--format', 'json', '--output', reportPath, '--scanners', 'vuln', '--image-src', 'remote', '--skip-version-check', '--disable-telemetry'];
+  const args = [
+    'image',
+    '--quiet',
+    '--format',
+    'json',
+    '--output',
+    reportPath,
+    '--scanners',
+    'vuln',
+    '--image-src',
+    'remote',
+    '--skip-version-check',
+    '--disable-telemetry',
+  ];
   if (request.cacheDir) args.push('--cache-dir', request.cacheDir);
   if (request.offline) args.push('--skip-db-update', '--skip-java-db-update', '--offline-scan');
   if (request.plainHttp) args.push('--insecure');
   args.push(request.image);
-  const env: NodeJS.ProcessEnv = { ...process.env, ...(request.dockerConfig ? { DOCKER_CONFIG: request.dockerConfig } : {}) };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ...(request.dockerConfig ? { DOCKER_CONFIG: request.dockerConfig } : {}),
+  };
   const result = await execTool(request.trivy, args, { env, stream: false });
   if (result.exitCode !== 0) {
     const text = lastLines(result.stderr || result.stdout);
@@ -48,7 +64,9 @@ export async function scanImage(request: ScanRequest): Promise<ScanResult> {
   let databaseUpdatedAt: string | undefined;
   if (request.cacheDir) {
     try {
-      databaseUpdatedAt = (JSON.parse(await readFile(join(request.cacheDir, 'db', 'metadata.json'), 'utf8')) as { UpdatedAt?: string }).UpdatedAt;
+      databaseUpdatedAt = (
+        JSON.parse(await readFile(join(request.cacheDir, 'db', 'metadata.json'), 'utf8')) as { UpdatedAt?: string }
+      ).UpdatedAt;
     } catch {
       databaseUpdatedAt = undefined;
     }

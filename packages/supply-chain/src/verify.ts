@@ -4,7 +4,13 @@ import { Verifier, toSignedEntity, toTrustMaterial, type TrustMaterial } from '@
 import type { ImageReference, RegistryClient } from '@deploy-suite/oci';
 import type { VerificationKey } from './cosign-key.js';
 import { findBundles } from './referrers.js';
-import { IN_TOTO_PAYLOAD_TYPE, PREDICATE_TYPES, parseStatement, statementCovers, type InTotoStatement } from './statement.js';
+import {
+  IN_TOTO_PAYLOAD_TYPE,
+  PREDICATE_TYPES,
+  parseStatement,
+  statementCovers,
+  type InTotoStatement,
+} from './statement.js';
 
 /** Who must have signed: the holder of a public key, or a certificate identity from a trusted Fulcio. */
 export type SignaturePolicy =
@@ -39,22 +45,41 @@ export interface ImageVerification {
   reasons: string[];
 }
 
-const EMPTY_ROOT = { mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1', tlogs: [], certificateAuthorities: [], ctlogs: [], timestampAuthorities: [] };
+const EMPTY_ROOT = {
+  mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
+  tlogs: [],
+  certificateAuthorities: [],
+  ctlogs: [],
+  timestampAuthorities: [],
+};
 
 function verifierFor(policy: SignaturePolicy): Verifier {
   if (policy.kind === 'key') {
     // The bundle's hint only names a key; the policy's key is the one that counts, at any time (offline, no tlog).
-    const trust: TrustMaterial = toTrustMaterial(TrustedRoot.fromJSON(EMPTY_ROOT), () => ({ publicKey: policy.key.publicKey, validFor: () => true }));
+    const trust: TrustMaterial = toTrustMaterial(TrustedRoot.fromJSON(EMPTY_ROOT), () => ({
+      publicKey: policy.key.publicKey,
+      validFor: () => true,
+    }));
     return new Verifier(trust, { tlogThreshold: 0, ctlogThreshold: 0, timestampThreshold: 0 });
   }
-  return new Verifier(toTrustMaterial(TrustedRoot.fromJSON(policy.trustedRoot)), { tlogThreshold: 1, ctlogThreshold: 1, timestampThreshold: 1 });
+  return new Verifier(toTrustMaterial(TrustedRoot.fromJSON(policy.trustedRoot)), {
+    tlogThreshold: 1,
+    ctlogThreshold: 1,
+    timestampThreshold: 1,
+  });
 }
 
 /**
  * Verifies one serialized bundle against the policy and says what it signed. Throws with the reason when
  * it does not verify, does not cover the digest, or carries another predicate type.
  */
-export function verifyBundle(json: unknown, digest: string, policy: SignaturePolicy, predicateType: string, verifier = verifierFor(policy)): VerifiedBundle {
+export function verifyBundle(
+  json: unknown,
+  digest: string,
+  policy: SignaturePolicy,
+  predicateType: string,
+  verifier = verifierFor(policy),
+): VerifiedBundle {
   let bundle: Bundle;
   try {
     bundle = bundleFromJSON(json);
@@ -64,23 +89,32 @@ export function verifyBundle(json: unknown, digest: string, policy: SignaturePol
   if (bundle.content.$case !== 'dsseEnvelope') throw new Error('the bundle signs a message, not an in-toto statement');
   const envelope = bundle.content.dsseEnvelope;
   const material = bundle.verificationMaterial.content;
-  if (policy.kind === 'key' && material.$case !== 'publicKey') throw new Error('signed keyless (certificate), but the policy asks for a key');
-  if (policy.kind === 'identity' && material.$case === 'publicKey') throw new Error('signed with a key, but the policy asks for a certificate identity');
+  if (policy.kind === 'key' && material.$case !== 'publicKey')
+    throw new Error('signed keyless (certificate), but the policy asks for a key');
+  if (policy.kind === 'identity' && material.$case === 'publicKey')
+    throw new Error('signed with a key, but the policy asks for a certificate identity');
   let signer: string;
   try {
     const result = verifier.verify(
       toSignedEntity(bundle),
-      policy.kind === 'identity' ? { subjectAlternativeName: policy.identity, extensions: { issuer: policy.issuer } } : undefined,
+      policy.kind === 'identity'
+        ? { subjectAlternativeName: policy.identity, extensions: { issuer: policy.issuer } }
+        : undefined,
     );
-    signer = policy.kind === 'key' ? `key ${policy.key.hint}` : `${result.identity?.subjectAlternativeName ?? '?'} (issuer ${result.identity?.extensions?.issuer ?? '?'})`;
+    signer =
+      policy.kind === 'key'
+        ? `key ${policy.key.hint}`
+        : `${result.identity?.subjectAlternativeName ?? '?'} (issuer ${result.identity?.extensions?.issuer ?? '?'})`;
   } catch (error) {
     throw new Error(`signature does not verify: ${(error as Error).message}`);
   }
-  if (envelope.payloadType !== IN_TOTO_PAYLOAD_TYPE) throw new Error(`payload type '${envelope.payloadType}' is not an in-toto statement`);
+  if (envelope.payloadType !== IN_TOTO_PAYLOAD_TYPE)
+    throw new Error(`payload type '${envelope.payloadType}' is not an in-toto statement`);
   const statement = parseStatement(envelope.payload);
   if (!statement) throw new Error('the signed payload is not an in-toto statement');
   if (!statementCovers(statement, digest)) throw new Error(`the signed statement names another digest, not ${digest}`);
-  if (statement.predicateType !== predicateType) throw new Error(`predicate type '${statement.predicateType}', expected '${predicateType}'`);
+  if (statement.predicateType !== predicateType)
+    throw new Error(`predicate type '${statement.predicateType}', expected '${predicateType}'`);
   return { statement, signer };
 }
 
@@ -103,13 +137,26 @@ export async function verifyImage(
   for (const candidate of candidates) {
     try {
       const verified = verifyBundle(candidate.bundle, digest, policy, predicateType, verifier);
-      return { verified: true, digest, predicateType, manifestDigest: candidate.manifestDigest, signer: verified.signer, statement: verified.statement, checked: candidates.length, reasons: [] };
+      return {
+        verified: true,
+        digest,
+        predicateType,
+        manifestDigest: candidate.manifestDigest,
+        signer: verified.signer,
+        statement: verified.statement,
+        checked: candidates.length,
+        reasons: [],
+      };
     } catch (error) {
       reasons.push(`${candidate.manifestDigest.slice(0, 19)}: ${(error as Error).message}`);
     }
   }
   if (candidates.length === 0) {
-    reasons.push(stored.length ? `${stored.length} Sigstore bundle(s) attached, none with predicate type ${predicateType}` : `no Sigstore bundle is attached to ${digest}`);
+    reasons.push(
+      stored.length
+        ? `${stored.length} Sigstore bundle(s) attached, none with predicate type ${predicateType}`
+        : `no Sigstore bundle is attached to ${digest}`,
+    );
   }
   return { verified: false, digest, predicateType, checked: candidates.length, reasons };
 }

@@ -1,5 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
-import { evaluateGate, findingsFromTrivy, parseIgnoreFile, toSarif, type Finding, type GatePolicy } from '../src/index.js';
+import {
+  evaluateGate,
+  findingsFromTrivy,
+  parseIgnoreFile,
+  toSarif,
+  type Finding,
+  type GatePolicy,
+} from '../src/index.js';
 
 const finding = (id: string, severity: Finding['severity'], over: Partial<Finding> = {}): Finding => ({
   id,
@@ -15,10 +22,21 @@ const finding = (id: string, severity: Finding['severity'], over: Partial<Findin
   ...over,
 });
 const NOW = new Date('2026-11-27T12:00:00Z');
-const policy = (over: Partial<GatePolicy> = {}): GatePolicy => ({ failOn: ['CRITICAL', 'HIGH'], ignoreUnfixed: false, ignores: [], now: NOW, ...over });
+const policy = (over: Partial<GatePolicy> = {}): GatePolicy => ({
+  failOn: ['CRITICAL', 'HIGH'],
+  ignoreUnfixed: false,
+  ignores: [],
+  now: NOW,
+  ...over,
+});
 
 describe('severity gate', () => {
-  const findings = [finding('CVE-1', 'CRITICAL'), finding('CVE-2', 'HIGH'), finding('CVE-3', 'MEDIUM'), finding('CVE-4', 'HIGH', { fixed: '', package: 'left-pad' })];
+  const findings = [
+    finding('CVE-1', 'CRITICAL'),
+    finding('CVE-2', 'HIGH'),
+    finding('CVE-3', 'MEDIUM'),
+    finding('CVE-4', 'HIGH', { fixed: '', package: 'left-pad' }),
+  ];
 
   it('fails on critical and high by default, counts every severity', () => {
     const d = evaluateGate(findings, policy());
@@ -41,11 +59,23 @@ describe('severity gate', () => {
 
   it('an entry ignores until the end of its expiry day, by id or alias, optionally per package', () => {
     const entry = { id: 'cve-1', reason: 'unreachable', expires: '2026-11-27' };
-    const d = evaluateGate(findings, policy({ ignores: [entry, { id: 'GHSA-x', reason: 'r', expires: '2027-01-01' }, { id: 'CVE-2', package: 'other', reason: 'r', expires: '2027-01-01' }] }));
+    const d = evaluateGate(
+      findings,
+      policy({
+        ignores: [
+          entry,
+          { id: 'GHSA-x', reason: 'r', expires: '2027-01-01' },
+          { id: 'CVE-2', package: 'other', reason: 'r', expires: '2027-01-01' },
+        ],
+      }),
+    );
     expect(d.ignored.map((i) => [i.finding.id, i.entry.reason])).toEqual([['CVE-1', 'unreachable']]);
     expect(d.blocking.map((f) => f.id)).toEqual(['CVE-2', 'CVE-4']);
     expect(d.unused.map((e) => e.id)).toEqual(['GHSA-x', 'CVE-2']);
-    const byAlias = evaluateGate([finding('CVE-9', 'HIGH', { aliases: ['GHSA-abcd-efgh-ijkl'] })], policy({ ignores: [{ id: 'GHSA-abcd-efgh-ijkl', reason: 'r', expires: '2027-01-01' }] }));
+    const byAlias = evaluateGate(
+      [finding('CVE-9', 'HIGH', { aliases: ['GHSA-abcd-efgh-ijkl'] })],
+      policy({ ignores: [{ id: 'GHSA-abcd-efgh-ijkl', reason: 'r', expires: '2027-01-01' }] }),
+    );
     expect(byAlias.passed).toBe(true);
   });
 
@@ -60,7 +90,9 @@ describe('severity gate', () => {
 
 describe('ignore file', () => {
   it('reads entries with id, optional package, reason, expiry (quoted or YAML date)', () => {
-    const file = parseIgnoreFile(`ignores:\n  - id: CVE-2021-23337\n    package: lodash\n    reason: template() never sees user input\n    expires: 2027-01-31\n  - id: GHSA-2222-3333-4444\n    reason: "vendor says not exploitable"\n    expires: "2026-12-31"\n`);
+    const file = parseIgnoreFile(
+      `ignores:\n  - id: CVE-2021-23337\n    package: lodash\n    reason: template() never sees user input\n    expires: 2027-01-31\n  - id: GHSA-2222-3333-4444\n    reason: "vendor says not exploitable"\n    expires: "2026-12-31"\n`,
+    );
     expect(file.problems).toEqual([]);
     expect(file.entries).toEqual([
       { id: 'CVE-2021-23337', package: 'lodash', reason: 'template() never sees user input', expires: '2027-01-31' },
@@ -97,8 +129,23 @@ describe('trivy report and SARIF', () => {
         Class: 'lang-pkgs',
         Type: 'node-pkg',
         Vulnerabilities: [
-          { VulnerabilityID: 'CVE-2019-10744', VendorIDs: ['GHSA-jf85-cpcp-j695'], PkgName: 'lodash', PkgPath: 'app/node_modules/lodash/package.json', InstalledVersion: '4.17.11', FixedVersion: '4.17.12', Severity: 'CRITICAL', Title: 'Prototype Pollution', PrimaryURL: 'https://avd.aquasec.com/nvd/cve-2019-10744' },
-          { VulnerabilityID: 'GHSA-2222-3333-4444', PkgName: 'left-pad', InstalledVersion: '1.3.0', Severity: 'WHATEVER' },
+          {
+            VulnerabilityID: 'CVE-2019-10744',
+            VendorIDs: ['GHSA-jf85-cpcp-j695'],
+            PkgName: 'lodash',
+            PkgPath: 'app/node_modules/lodash/package.json',
+            InstalledVersion: '4.17.11',
+            FixedVersion: '4.17.12',
+            Severity: 'CRITICAL',
+            Title: 'Prototype Pollution',
+            PrimaryURL: 'https://avd.aquasec.com/nvd/cve-2019-10744',
+          },
+          {
+            VulnerabilityID: 'GHSA-2222-3333-4444',
+            PkgName: 'left-pad',
+            InstalledVersion: '1.3.0',
+            Severity: 'WHATEVER',
+          },
         ],
       },
     ],
@@ -107,21 +154,43 @@ describe('trivy report and SARIF', () => {
   it('reads findings with aliases, paths and unknown severities', () => {
     const findings = findingsFromTrivy(report);
     expect(findings).toHaveLength(2);
-    expect(findings[0]).toMatchObject({ id: 'CVE-2019-10744', aliases: ['GHSA-jf85-cpcp-j695'], fixed: '4.17.12', severity: 'CRITICAL', path: 'app/node_modules/lodash/package.json' });
+    expect(findings[0]).toMatchObject({
+      id: 'CVE-2019-10744',
+      aliases: ['GHSA-jf85-cpcp-j695'],
+      fixed: '4.17.12',
+      severity: 'CRITICAL',
+      path: 'app/node_modules/lodash/package.json',
+    });
     expect(findings[1]).toMatchObject({ id: 'GHSA-2222-3333-4444', fixed: '', severity: 'UNKNOWN' });
     expect(() => findingsFromTrivy({ Results: [] })).toThrow(/not a trivy JSON report/);
   });
 
   it('writes SARIF 2.1.0 with one rule per id and GitHub security severities', () => {
-    const sarif = toSarif([...findingsFromTrivy(report), finding('CVE-2019-10744', 'CRITICAL', { package: 'lodash-es' })], { toolName: 'trivy', toolVersion: '0.74.0', image: 'reg/app@sha256:x' }) as {
+    const sarif = toSarif(
+      [...findingsFromTrivy(report), finding('CVE-2019-10744', 'CRITICAL', { package: 'lodash-es' })],
+      { toolName: 'trivy', toolVersion: '0.74.0', image: 'reg/app@sha256:x' },
+    ) as {
       version: string;
-      runs: { tool: { driver: { rules: { id: string; properties: Record<string, unknown> }[] } }; results: { ruleIndex: number; level: string; locations: { physicalLocation: { artifactLocation: { uri: string } } }[] }[] }[];
+      runs: {
+        tool: { driver: { rules: { id: string; properties: Record<string, unknown> }[] } };
+        results: {
+          ruleIndex: number;
+          level: string;
+          locations: { physicalLocation: { artifactLocation: { uri: string } } }[];
+        }[];
+      }[];
     };
     expect(sarif.version).toBe('2.1.0');
     const run = sarif.runs[0]!;
     expect(run.tool.driver.rules.map((r) => r.id)).toEqual(['CVE-2019-10744', 'GHSA-2222-3333-4444']);
     expect(run.tool.driver.rules[0]!.properties['security-severity']).toBe('9.5');
-    expect(run.results.map((r) => [r.ruleIndex, r.level])).toEqual([[0, 'error'], [1, 'note'], [0, 'error']]);
-    expect(run.results[0]!.locations[0]!.physicalLocation.artifactLocation.uri).toBe('app/node_modules/lodash/package.json');
+    expect(run.results.map((r) => [r.ruleIndex, r.level])).toEqual([
+      [0, 'error'],
+      [1, 'note'],
+      [0, 'error'],
+    ]);
+    expect(run.results[0]!.locations[0]!.physicalLocation.artifactLocation.uri).toBe(
+      'app/node_modules/lodash/package.json',
+    );
   });
 });

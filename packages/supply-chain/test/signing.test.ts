@@ -21,7 +21,7 @@ import { DIGEST, KEY, OTHER, OTHER_DIGEST } from './keys.js';
 const keyPolicy = (pem: string): SignaturePolicy => ({ kind: 'key', key: readPublicKey(pem) });
 
 describe('cosign private keys', () => {
-  it('opens the key cosign generate-key-pair wrote; its hint is cosign.pub\'s', async () => {
+  it("opens the key cosign generate-key-pair wrote; its hint is cosign.pub's", async () => {
     const key = await openCosignPrivateKey(KEY.private, KEY.password);
     expect(key.privateKey.asymmetricKeyType).toBe('ec');
     expect(key.hint).toBe(readPublicKey(KEY.public).hint);
@@ -41,14 +41,20 @@ describe('cosign private keys', () => {
     expect(await reason(() => sealed.open('wrong'))).toMatch(/^password:/);
     expect(await reason(() => sealed.open(OTHER.password))).toMatch(/^password:/);
     expect(await reason(() => readCosignPrivateKey('not a key'))).toMatch(/^malformed: no PEM block/);
-    expect(await reason(() => readCosignPrivateKey(KEY.public))).toMatch(/^malformed: .*'PUBLIC KEY' is not a private key/);
+    expect(await reason(() => readCosignPrivateKey(KEY.public))).toMatch(
+      /^malformed: .*'PUBLIC KEY' is not a private key/,
+    );
     const junk = `-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\n${Buffer.from('{"kdf":').toString('base64')}\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----`;
     expect(await reason(() => readCosignPrivateKey(junk))).toMatch(/^malformed: .*not the JSON/);
     const argon = `-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\n${Buffer.from('{"kdf":{"name":"argon2"}}').toString('base64')}\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----`;
     expect(await reason(() => readCosignPrivateKey(argon))).toMatch(/^unsupported: key derivation 'argon2'/);
-    expect(await reason(() => readPublicKey(KEY.private))).toMatch(/^malformed: expected a PEM block -----BEGIN PUBLIC KEY-----/);
+    expect(await reason(() => readPublicKey(KEY.private))).toMatch(
+      /^malformed: expected a PEM block -----BEGIN PUBLIC KEY-----/,
+    );
     const { privateKey } = generateKeyPairSync('x25519');
-    expect(await reason(() => openCosignPrivateKey(privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), ''))).toMatch(/^unsupported: a x25519 key/);
+    expect(
+      await reason(() => openCosignPrivateKey(privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), '')),
+    ).toMatch(/^unsupported: a x25519 key/);
   });
 
   it('an early scrypt (started by the entry) is the one open() uses; a wrong guess or a broken key changes nothing', async () => {
@@ -56,9 +62,16 @@ describe('cosign private keys', () => {
     expect(deriveSecret(body, KEY.password)).toBe(deriveSecret(body, KEY.password));
     expect(deriveSecret(body, 'other')).not.toBe(deriveSecret(body, KEY.password));
     expect(() => startKeyDerivation('not a key', 'x')).not.toThrow();
-    expect(() => startKeyDerivation(`-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\ne30=\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----`, 'x')).not.toThrow();
+    expect(() =>
+      startKeyDerivation(
+        `-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\ne30=\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----`,
+        'x',
+      ),
+    ).not.toThrow();
     startKeyDerivation(KEY.private, 'wrong');
-    await expect(readCosignPrivateKey(KEY.private).open('wrong')).rejects.toThrow('the password does not open this key');
+    await expect(readCosignPrivateKey(KEY.private).open('wrong')).rejects.toThrow(
+      'the password does not open this key',
+    );
     startKeyDerivation(KEY.private, KEY.password);
     expect((await openCosignPrivateKey(KEY.private, KEY.password)).hint).toBe(readPublicKey(KEY.public).hint);
   });
@@ -71,21 +84,25 @@ describe('cosign private keys', () => {
 });
 
 describe('statements', () => {
-  it('the signature statement has cosign sign\'s shape; attestations name the image', () => {
+  it("the signature statement has cosign sign's shape; attestations name the image", () => {
     expect(imageStatement(DIGEST, PREDICATE_TYPES.signature, {})).toEqual({
       _type: 'https://in-toto.io/Statement/v1',
       subject: [{ digest: { sha256: 'a'.repeat(64) }, annotations: {} }],
       predicateType: 'https://sigstore.dev/cosign/sign/v1',
       predicate: {},
     });
-    expect(imageStatement(DIGEST, PREDICATE_TYPES.cyclonedx, { bomFormat: 'CycloneDX' }, 'reg/app').subject).toEqual([{ name: 'reg/app', digest: { sha256: 'a'.repeat(64) } }]);
+    expect(imageStatement(DIGEST, PREDICATE_TYPES.cyclonedx, { bomFormat: 'CycloneDX' }, 'reg/app').subject).toEqual([
+      { name: 'reg/app', digest: { sha256: 'a'.repeat(64) } },
+    ]);
     expect(() => imageStatement('latest', PREDICATE_TYPES.signature, {})).toThrow(/not a sha256 digest/);
   });
 
-  it('reads statements back, v1 and cosign attest\'s v0.1, and refuses other JSON', () => {
+  it("reads statements back, v1 and cosign attest's v0.1, and refuses other JSON", () => {
     const s = imageStatement(DIGEST, PREDICATE_TYPES.spdx, {});
     expect(parseStatement(Buffer.from(JSON.stringify(s)))).toEqual(s);
-    expect(parseStatement(Buffer.from(JSON.stringify({ ...s, _type: 'https://in-toto.io/Statement/v0.1' })))?.predicateType).toBe(PREDICATE_TYPES.spdx);
+    expect(
+      parseStatement(Buffer.from(JSON.stringify({ ...s, _type: 'https://in-toto.io/Statement/v0.1' })))?.predicateType,
+    ).toBe(PREDICATE_TYPES.spdx);
     expect(parseStatement(Buffer.from('{"_type":"x"}'))).toBeUndefined();
     expect(parseStatement(Buffer.from('nope'))).toBeUndefined();
     expect(statementCovers(s, DIGEST)).toBe(true);
@@ -112,13 +129,32 @@ describe('sign and verify a bundle (no registry)', () => {
 
   it('refuses another key, another digest, another predicate, a tampered payload, a keyless policy', async () => {
     const bundle = await signStatement(imageStatement(DIGEST, PREDICATE_TYPES.signature, {}), method);
-    expect(() => verifyBundle(bundle, DIGEST, keyPolicy(OTHER.public), PREDICATE_TYPES.signature)).toThrow(/signature does not verify/);
-    expect(() => verifyBundle(bundle, OTHER_DIGEST, keyPolicy(KEY.public), PREDICATE_TYPES.signature)).toThrow(/names another digest/);
-    expect(() => verifyBundle(bundle, DIGEST, keyPolicy(KEY.public), PREDICATE_TYPES.cyclonedx)).toThrow(/predicate type 'https:\/\/sigstore.dev\/cosign\/sign\/v1'/);
+    expect(() => verifyBundle(bundle, DIGEST, keyPolicy(OTHER.public), PREDICATE_TYPES.signature)).toThrow(
+      /signature does not verify/,
+    );
+    expect(() => verifyBundle(bundle, OTHER_DIGEST, keyPolicy(KEY.public), PREDICATE_TYPES.signature)).toThrow(
+      /names another digest/,
+    );
+    expect(() => verifyBundle(bundle, DIGEST, keyPolicy(KEY.public), PREDICATE_TYPES.cyclonedx)).toThrow(
+      /predicate type 'https:\/\/sigstore.dev\/cosign\/sign\/v1'/,
+    );
     const forged = structuredClone(bundle);
-    forged.dsseEnvelope!.payload = Buffer.from(JSON.stringify(imageStatement(OTHER_DIGEST, PREDICATE_TYPES.signature, {}))).toString('base64');
-    expect(() => verifyBundle(forged, OTHER_DIGEST, keyPolicy(KEY.public), PREDICATE_TYPES.signature)).toThrow(/signature does not verify/);
-    expect(() => verifyBundle(bundle, DIGEST, { kind: 'identity', identity: 'x', issuer: 'y', trustedRoot: {} }, PREDICATE_TYPES.signature)).toThrow(/signed with a key, but the policy asks for a certificate identity/);
-    expect(() => verifyBundle({ mediaType: 'nope' }, DIGEST, keyPolicy(KEY.public), PREDICATE_TYPES.signature)).toThrow(/not a valid Sigstore bundle/);
+    forged.dsseEnvelope!.payload = Buffer.from(
+      JSON.stringify(imageStatement(OTHER_DIGEST, PREDICATE_TYPES.signature, {})),
+    ).toString('base64');
+    expect(() => verifyBundle(forged, OTHER_DIGEST, keyPolicy(KEY.public), PREDICATE_TYPES.signature)).toThrow(
+      /signature does not verify/,
+    );
+    expect(() =>
+      verifyBundle(
+        bundle,
+        DIGEST,
+        { kind: 'identity', identity: 'x', issuer: 'y', trustedRoot: {} },
+        PREDICATE_TYPES.signature,
+      ),
+    ).toThrow(/signed with a key, but the policy asks for a certificate identity/);
+    expect(() => verifyBundle({ mediaType: 'nope' }, DIGEST, keyPolicy(KEY.public), PREDICATE_TYPES.signature)).toThrow(
+      /not a valid Sigstore bundle/,
+    );
   });
 });
