@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { existsSync, readFileSync, readdirSync, realpathSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -501,8 +501,9 @@ describe('installing a pinned syft release into the tool cache', () => {
     expect(JSON.parse(readFileSync(first.outputs['sbom-cyclonedx']!, 'utf8'))).toMatchObject({
       bomFormat: 'CycloneDX',
     });
-    expect(existsSync(join(toolCache, 'syft', '1.57.1', 'x64', 'syft'))).toBe(true);
-    // Only the SBOMs stay in RUNNER_TEMP: the archive and its unpacked copy went once cached.
+    // The cache keeps the verified archive, never a binary run as it is.
+    expect(readdirSync(join(toolCache, 'syft', '1.57.1', 'x64'))).toEqual(['syft_1.57.1_linux_amd64.tar.gz']);
+    // Only the SBOMs stay in RUNNER_TEMP: the run's unpacked copy is removed when it ends.
     expect(first.runnerTemp).toEqual(['sbom-and-sign']);
     const downloadsBefore = releases.downloads.length;
     const second = await runAction('sbom-and-sign', inputs(sha256), await loadEvent('push-default-branch'), {
@@ -510,7 +511,44 @@ describe('installing a pinned syft release into the tool cache', () => {
       RUNNER_TOOL_CACHE: toolCache,
     });
     expect(second.exitCode).toBe(0);
-    expect(visible(second.log)).toContain('syft 1.57.1 from the tool cache');
+    expect(visible(second.log)).toContain(`syft 1.57.1 from the tool cache (sha256 ${sha256}, checked)`);
     expect(releases.downloads.length).toBe(downloadsBefore);
+    expect(second.runnerTemp).toEqual(['sbom-and-sign']);
+  }, 180_000);
+
+  it('never runs what an earlier job planted in the cache: a swapped archive is downloaded again', async () => {
+    // An earlier job on a persistent runner replaces the cached archive (and drops a binary beside it)
+    // with a syft that leaves a mark when run.
+    const planted = await mkdtemp(join(tmpdir(), `${run}-planted-`));
+    const mark = join(planted, 'ran');
+    writeFileSync(join(planted, 'syft'), `#!/bin/sh\ntouch ${mark}\nexit 1\n`, { mode: 0o755 });
+    const cached = join(toolCache, 'syft', '1.57.1', 'x64');
+    mkdirSync(cached, { recursive: true });
+    writeFileSync(join(toolCache, 'syft', '1.57.1', 'x64.complete'), '');
+    const packed = spawnSync('tar', ['-C', planted, '-czf', join(cached, 'syft_1.57.1_linux_amd64.tar.gz'), 'syft'], {
+      encoding: 'utf8',
+    });
+    if (packed.status !== 0) throw new Error(packed.stderr);
+    writeFileSync(join(cached, 'syft'), `#!/bin/sh\ntouch ${mark}\nexit 1\n`, { mode: 0o755 });
+    const downloadsBefore = releases.downloads.length;
+    const result = await runAction('sbom-and-sign', inputs(sha256), await loadEvent('push-default-branch'), {
+      PATH: '/usr/bin:/bin',
+      RUNNER_TOOL_CACHE: toolCache,
+    });
+    expect(visible(result.log)).not.toMatch(/::error/);
+    expect(result.exitCode).toBe(0);
+    expect(visible(result.log)).toMatch(
+      /the cached syft_1\.57\.1_linux_amd64\.tar\.gz has SHA-256 [0-9a-f]{64}, not the pinned/,
+    );
+    expect(releases.downloads.length).toBe(downloadsBefore + 1);
+    expect(existsSync(mark)).toBe(false);
+    expect(
+      createHash('sha256')
+        .update(readFileSync(join(cached, 'syft_1.57.1_linux_amd64.tar.gz')))
+        .digest('hex'),
+    ).toBe(sha256);
+    expect(JSON.parse(readFileSync(result.outputs['sbom-cyclonedx']!, 'utf8'))).toMatchObject({
+      bomFormat: 'CycloneDX',
+    });
   }, 180_000);
 });

@@ -4,8 +4,7 @@ import { parseAllDocuments } from 'yaml';
 import { InputReader, maskSecret } from '@deploy-suite/action-kit';
 import { readAppTarget, type ClusterAccess, type KubeObject } from '@deploy-suite/kube';
 import { ReferenceError, parseReference } from '@deploy-suite/oci';
-import { readSignaturePolicy } from '@deploy-suite/supply-chain/inputs';
-import type { SignaturePolicy } from '@deploy-suite/supply-chain';
+import { readImagePolicy, type ImagePolicy } from '@deploy-suite/supply-chain/inputs';
 import { readHttpCheck, type HttpCheck } from '@deploy-suite/checks';
 
 export interface BluegreenInputs {
@@ -27,9 +26,8 @@ export interface BluegreenInputs {
   scaleDownDelayMs?: number;
   /** HTTP checks of the new colour through its preview route, before the switch. */
   previewCheck?: HttpCheck;
-  /** Who must have signed the image; undefined: signatures are not checked. */
-  signaturePolicy?: SignaturePolicy;
-  registryCredentials?: { username: string; password: string };
+  /** Who must have signed the images, and which images. */
+  imagePolicy: ImagePolicy;
 }
 
 /**
@@ -133,24 +131,12 @@ export function readBluegreenInputs(
     : /^0+$/.test(reader.raw('scale-down-delay'))
       ? 0
       : reader.durationMs('scale-down-delay', 0);
-  const signaturePolicy = readSignaturePolicy(reader, workspace);
-  const registryPassword = reader.raw('registry-password');
-  maskSecret(registryPassword);
-  const registryUsername = reader.string('registry-username');
-  if (registryUsername && !registryPassword)
-    reader.problem(
-      'registry-password',
-      'is empty while registry-username is set',
-      'pass the registry password or token from a secret',
-    );
-  if (registryPassword && !registryUsername)
-    reader.problem('registry-username', 'is empty while registry-password is set', 'give the registry username');
+  const imagePolicy = readImagePolicy(reader, workspace);
   reader.done();
   return {
-    ...(signaturePolicy ? { signaturePolicy } : {}),
+    imagePolicy,
     ...(previewCheck ? { previewCheck } : {}),
     ...(scaleDownDelayMs !== undefined ? { scaleDownDelayMs } : {}),
-    ...(registryUsername ? { registryCredentials: { username: registryUsername, password: registryPassword } } : {}),
     ...(access ? { access } : {}),
     namespace,
     app,

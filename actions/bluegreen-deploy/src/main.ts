@@ -1,7 +1,6 @@
 import * as core from '@actions/core';
 import {
   InputReader,
-  PhaseError,
   Phases,
   code,
   createDeployment,
@@ -14,10 +13,15 @@ import {
   writeSummary,
   type GitHubContext,
 } from '@deploy-suite/action-kit';
-import { bluegreenDeploy, createKubeClient, dryRunDeploy, scaleDownPrevious, type AppSpec } from '@deploy-suite/kube';
-import { RegistryClient, RegistryError, parseReference } from '@deploy-suite/oci';
-import type { SignaturePolicy } from '@deploy-suite/supply-chain';
-import { describePolicy } from '@deploy-suite/supply-chain/inputs';
+import {
+  bluegreenDeploy,
+  createKubeClient,
+  dryRunDeploy,
+  podImages,
+  scaleDownPrevious,
+  type AppSpec,
+} from '@deploy-suite/kube';
+import { signatureGate } from '@deploy-suite/supply-chain/inputs';
 import { probeOnce, runCheck, type HttpCheck } from '@deploy-suite/checks';
 import { readBluegreenInputs } from './inputs.js';
 
@@ -39,10 +43,9 @@ async function main(): Promise<void> {
   let previewSummary: string | undefined;
   try {
     // Before the lock and before anything is applied: an image that fails the policy changes nothing.
-    const signer = inputs.signaturePolicy
-      ? await phases.run('verify', () =>
-          verifySignature(inputs.image, inputs.signaturePolicy!, inputs.registryCredentials),
-        )
+    const gate = signatureGate(inputs.imagePolicy, 'Nothing was applied', (m) => core.info(m));
+    const signers = gate
+      ? await phases.run('verify', () => gate([inputs.image, ...podImages(inputs.deploymentTemplate).slice(1)]))
       : undefined;
     if (inputs.dryRun) {
       const plan = await phases.run('dry-run', () => dryRunDeploy(client, spec));
@@ -138,7 +141,12 @@ async function main(): Promise<void> {
             : '(none: first deploy)',
         ],
         ['Changed', result.noop ? 'nothing: this digest was already live' : 'yes'],
-        ['Signature', signer ?? 'not checked (no verify-key or certificate identity given)'],
+        [
+          'Signature',
+          signers
+            ? `verified: ${signers.map((s) => escapeHtml(s)).join('<br>')}`
+            : 'not checked (no verify-key or certificate identity given)',
+        ],
         [
           'Preview checks',
           previewSummary ?? (result.noop ? 'none (nothing changed)' : 'ready endpoints only (no preview-url given)'),
@@ -167,39 +175,6 @@ async function checkPreview(check: HttpCheck): Promise<string> {
     );
   }
   return `${outcome.measurements.length - outcome.failures} of ${outcome.measurements.length} checks of ${code(check.probe.url)} passed`;
-}
-
-/** Refuses the image unless a signature attached to its digest verifies under the policy. */
-async function verifySignature(
-  image: string,
-  policy: SignaturePolicy,
-  credentials?: { username: string; password: string },
-): Promise<string> {
-  // sigstore-js is a megabyte of code: loaded only when a policy asks for it, so deploys without one start fast.
-  const { verifyImage } = await import('@deploy-suite/supply-chain');
-  const ref = parseReference(image);
-  const client = new RegistryClient(
-    credentials ? { credentials: async (host) => (host === ref.registry ? credentials : undefined) } : {},
-  );
-  const result = await verifyImage(client, ref, policy).catch((error: unknown) => {
-    const status = error instanceof RegistryError ? error.status : 0;
-    throw new PhaseError(
-      'verify',
-      `cannot read the signatures of ${image} from ${ref.registry} (${errorMessage(error)}). Nothing was applied`,
-      status === 401 || status === 403
-        ? 'give registry-username and registry-password that can pull the image'
-        : 'check that the registry is reachable from the runner, then re-run: the live release was not touched',
-    );
-  });
-  if (!result.verified) {
-    throw new PhaseError(
-      'verify',
-      `${image} has no valid signature by ${describePolicy(policy)}: ${result.reasons.join('; ')}. Nothing was applied`,
-      'sign the digest with sbom-and-sign (or cosign sign) using the matching key or workflow identity, or correct the verify inputs',
-    );
-  }
-  core.info(`signature verified: ${result.signer} (referrer ${result.manifestDigest})`);
-  return `verified: ${escapeHtml(result.signer ?? '')}`;
 }
 
 /**

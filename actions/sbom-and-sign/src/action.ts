@@ -10,7 +10,7 @@ import {
   type SummaryRow,
 } from '@deploy-suite/action-kit';
 import { RegistryClient, privateDockerConfig, speaksPlainHttp } from '@deploy-suite/oci';
-import type { SbomAndSignResult, SigningKey, SigningMethod } from '@deploy-suite/supply-chain';
+import type { InstalledTool, SbomAndSignResult, SigningKey, SigningMethod } from '@deploy-suite/supply-chain';
 import { SEVERITIES } from '@deploy-suite/supply-chain/inputs';
 import { openSigningKey, readSbomAndSignInputs, type SbomAndSignInputs, type ToolSource } from './inputs.js';
 
@@ -35,13 +35,21 @@ async function signingMethod(
   return undefined;
 }
 
-/** The tool's path; a pinned release is installed (SHA-256 checked) into the tool cache first. */
-async function toolPath(library: Library, phases: Phases, name: 'syft' | 'trivy', source: ToolSource): Promise<string> {
+/** The tool's path; a pinned release is checked against its SHA-256 and unpacked for this run first. */
+async function toolPath(
+  library: Library,
+  phases: Phases,
+  name: 'syft' | 'trivy',
+  source: ToolSource,
+  installed: InstalledTool[],
+): Promise<string> {
   if ('path' in source) return source.path;
   if ('none' in source) return '';
-  return phases.run(`install ${name}`, () =>
+  const tool = await phases.run(`install ${name}`, () =>
     library.installTool({ name, ...source.install, log: (m) => core.info(m) }),
   );
+  installed.push(tool);
+  return tool.path;
 }
 
 async function main(): Promise<void> {
@@ -51,8 +59,23 @@ async function main(): Promise<void> {
   keyOpening.catch(() => undefined);
   const library = await import('@deploy-suite/supply-chain');
   const phases = new Phases();
-  const syft = await toolPath(library, phases, 'syft', inputs.syft);
-  const trivy = await toolPath(library, phases, 'trivy', inputs.trivy);
+  const installed: InstalledTool[] = [];
+  try {
+    await run(inputs, library, keyOpening, phases, installed);
+  } finally {
+    await Promise.all(installed.map((tool) => tool.remove()));
+  }
+}
+
+async function run(
+  inputs: SbomAndSignInputs,
+  library: Library,
+  keyOpening: ReturnType<typeof openSigningKey>,
+  phases: Phases,
+  installed: InstalledTool[],
+): Promise<void> {
+  const syft = await toolPath(library, phases, 'syft', inputs.syft, installed);
+  const trivy = await toolPath(library, phases, 'trivy', inputs.trivy, installed);
   const credentials = inputs.registryCredentials;
   const dockerConfig = credentials ? await privateDockerConfig(inputs.image.registry, credentials) : undefined;
   const client = new RegistryClient(

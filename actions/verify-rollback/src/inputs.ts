@@ -8,6 +8,7 @@ import {
   type MetricCheck,
 } from '@deploy-suite/checks';
 import { readAppTarget, type AppTarget, type RollbackTarget } from '@deploy-suite/kube';
+import { readImagePolicy, type ImagePolicy } from '@deploy-suite/supply-chain/inputs';
 
 export interface VerifyRollbackInputs extends AppTarget {
   /** Manual rollback (workflow_dispatch); undefined: analyse the live release. */
@@ -30,6 +31,8 @@ export interface VerifyRollbackInputs extends AppTarget {
   /** GitHub environment whose deployments follow a rollback. */
   environment: string;
   githubToken: string;
+  /** Who must have signed what a rollback puts live (manual or automatic). */
+  imagePolicy: ImagePolicy;
 }
 
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
@@ -48,6 +51,7 @@ function readNumber(reader: InputReader, name: string, fix: string): number | un
 /** Reads and checks every input before anything touches the cluster; the kubeconfig is masked first. */
 export function readVerifyRollbackInputs(
   reader: InputReader,
+  workspace: string,
   env: NodeJS.ProcessEnv = process.env,
 ): VerifyRollbackInputs {
   const target = readAppTarget(reader, env);
@@ -167,6 +171,7 @@ export function readVerifyRollbackInputs(
   const githubToken = reader.raw('github-token');
   maskSecret(githubToken);
   const environment = reader.string('environment');
+  const imagePolicy = readImagePolicy(reader, workspace);
   reader.done();
   return {
     ...target,
@@ -186,6 +191,7 @@ export function readVerifyRollbackInputs(
     readyTimeoutMs,
     environment,
     githubToken,
+    imagePolicy,
   };
 }
 

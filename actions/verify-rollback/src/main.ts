@@ -20,6 +20,7 @@ import {
   type RollbackResult,
   type RollbackTarget,
 } from '@deploy-suite/kube';
+import { signatureGate } from '@deploy-suite/supply-chain/inputs';
 import { analysisPlan, readVerifyRollbackInputs, type VerifyRollbackInputs } from './inputs.js';
 import { markRollback } from './github-status.js';
 import { timeline } from './timeline.js';
@@ -29,7 +30,7 @@ import { timeline } from './timeline.js';
 const started = performance.timeOrigin;
 
 async function main(): Promise<void> {
-  const inputs = readVerifyRollbackInputs(new InputReader());
+  const inputs = readVerifyRollbackInputs(new InputReader(), process.env.GITHUB_WORKSPACE || process.cwd());
   const github = readGitHubContext();
   const client = createKubeClient(inputs.access!);
   const phases = new Phases();
@@ -43,10 +44,18 @@ async function main(): Promise<void> {
     readyTimeoutMs: inputs.readyTimeoutMs,
     ...(url ? { runUrl: url } : {}),
   };
+  // The same policy as the deploy's: a rollback puts a digest live too.
+  const gate = signatureGate(inputs.imagePolicy, 'Nothing was rolled back: live traffic stays where it is', (m) =>
+    core.info(m),
+  );
+  const rollbackOptions = {
+    ...lock,
+    ...(gate ? { verifyImages: async (images: string[]) => void (await gate(images)) } : {}),
+  };
   try {
     if (inputs.rollbackTo) {
       // rollback() runs its own phases (lock, read, …): log groups do not nest.
-      const result = await rollback(client, inputs, inputs.rollbackTo!, lock, phases);
+      const result = await rollback(client, inputs, inputs.rollbackTo!, rollbackOptions, phases);
       if (inputs.environment && !result.noop)
         await markRollback(github, inputs.githubToken, inputs.environment, inputs, result, 'manual rollback', url);
       report(result, 'skipped', undefined);
@@ -86,7 +95,7 @@ async function main(): Promise<void> {
         client,
         inputs,
         { kind: 'previous' },
-        { ...lock, expectLiveDigest: state.liveDigest },
+        { ...rollbackOptions, expectLiveDigest: state.liveDigest },
         phases,
       );
       if (inputs.environment && !result.noop)

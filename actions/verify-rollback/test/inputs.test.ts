@@ -12,7 +12,7 @@ users: [{name: u, user: {token: abc123token}}]
 `;
 const D = `sha256:${'e'.repeat(64)}`;
 const read = (values: Record<string, string>) =>
-  readVerifyRollbackInputs(new InputReader((name) => ({ kubeconfig, app: 'shop', ...values })[name]), {
+  readVerifyRollbackInputs(new InputReader((name) => ({ kubeconfig, app: 'shop', ...values })[name]), '/nonexistent', {
     HOME: '/nonexistent',
   });
 const problems = (values: Record<string, string>) => inputProblems(() => read(values));

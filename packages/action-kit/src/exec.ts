@@ -1,8 +1,41 @@
 import { spawn } from 'node:child_process';
 
+// What a tool the suite runs may see of the action's environment: the system's basics, the runner's
+// proxy and CA settings, and the variables of the tools themselves. Never INPUT_* (the action's inputs:
+// keys, passwords, kubeconfigs), nor the runner's tokens (ACTIONS_RUNTIME_TOKEN, ACTIONS_ID_TOKEN_*,
+// GITHUB_TOKEN), nor anything else a workflow put in the step's env.
+const PASSED_TO_TOOLS = new RegExp(
+  '^(?:' +
+    [
+      'PATH|HOME|USER|LOGNAME|SHELL|LANG|LANGUAGE|LC_[A-Z]+|TZ|TERM|TMPDIR|TEMP|TMP|XDG_[A-Z_]+',
+      'RUNNER_TEMP|RUNNER_TOOL_CACHE|RUNNER_OS|RUNNER_ARCH|CI|GITHUB_ACTIONS',
+      '(?:HTTPS?|NO|ALL)_PROXY|(?:https?|no|all)_proxy|SSL_CERT_FILE|SSL_CERT_DIR',
+      // docker, buildx and BuildKit's own; syft's and trivy's configuration variables.
+      'DOCKER_[A-Z_]+|BUILDX_[A-Z_]+|BUILDKIT_[A-Z_]+|SYFT_[A-Z0-9_]+|TRIVY_[A-Z0-9_]+',
+    ].join('|') +
+    ')$',
+);
+
+/**
+ * The environment a child process gets: the passed subset of `from` (the action's own by default), then
+ * `extra` (what the caller means the tool to have, e.g. DOCKER_CONFIG or a build secret it names).
+ */
+export function toolEnvironment(
+  extra: NodeJS.ProcessEnv = {},
+  from: NodeJS.ProcessEnv = process.env,
+): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(from)) {
+    if (value !== undefined && PASSED_TO_TOOLS.test(name)) env[name] = value;
+  }
+  for (const [name, value] of Object.entries(extra)) if (value !== undefined) env[name] = value;
+  return env;
+}
+
 export interface ExecOptions {
   /** Written to the child's stdin, then closed: how passwords reach `docker login`. */
   input?: string;
+  /** Variables the tool needs beyond the passed basics (toolEnvironment): never the whole process.env. */
   env?: NodeJS.ProcessEnv;
   cwd?: string;
   /** Stream the child's output to the log as it comes (default true). */
@@ -26,7 +59,7 @@ export function execTool(command: string, args: string[], options: ExecOptions =
   if (stream) process.stdout.write(`[command]${command} ${args.join(' ')}\n`);
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
-      env: options.env ?? process.env,
+      env: toolEnvironment(options.env),
       cwd: options.cwd,
       stdio: ['pipe', 'pipe', 'pipe'],
     });

@@ -59,6 +59,9 @@ export async function runBuild(options: BuildOptions, run: RunBuildOptions = {})
     );
   }
   const command = buildxArgs(options, builder);
+  // buildx reads `--secret id=…,env=VAR` from its own environment: the variables secret-envs names go to it.
+  const env: NodeJS.ProcessEnv = { ...run.env };
+  for (const variable of options.secretEnvs.values()) env[variable] = process.env[variable];
   for (const note of command.adjustments) core.warning(note);
   let attempts = 0;
   let output = '';
@@ -66,7 +69,7 @@ export async function runBuild(options: BuildOptions, run: RunBuildOptions = {})
     async (attempt) => {
       attempts = attempt;
       await rm(options.metadataFile, { force: true });
-      const result = await execTool('docker', command.args, run.env ? { env: run.env } : {});
+      const result = await execTool('docker', command.args, { env });
       output = result.stdout + result.stderr;
       if (result.exitCode === 0) return;
       const kind = classifyFailure(output);

@@ -30,7 +30,8 @@ export async function loginSession(registry: string, username: string, password:
         await symlink(join(source, entry), join(configDir, entry));
     }
   }
-  const env = { ...process.env, DOCKER_CONFIG: configDir };
+  // Added to the tools' passed environment (execTool): the session's credentials and nothing else.
+  const env = { DOCKER_CONFIG: configDir };
   const close = () => rm(configDir, { recursive: true, force: true });
   const result = await execTool('docker', ['login', '--username', username, '--password-stdin', registry], {
     input: password,

@@ -143,7 +143,19 @@ export function renderDeployment(spec: AppSpec, colour: Colour, revision: number
   };
 }
 
-/** The live Service (selects the live colour) and the preview Service (selects the idle one). */
+/** Every image a pod template runs: containers, init containers and ephemeral containers, in that order. Pure. */
+export function podImages(deployment: KubeObject | undefined): string[] {
+  type Container = { image?: unknown };
+  const pod = (deployment?.spec as { template?: { spec?: Record<string, Container[] | undefined> } } | undefined)
+    ?.template?.spec;
+  return ['containers', 'initContainers', 'ephemeralContainers'].flatMap((field) =>
+    (Array.isArray(pod?.[field]) ? pod[field] : []).map((c) => (typeof c?.image === 'string' ? c.image : '')),
+  );
+}
+
+/** A digest as the suite writes it: sha256 and 64 lower-case hex digits. */
+export const DIGEST_PATTERN = /^sha256:[a-f0-9]{64}$/;
+
 /** The digest a colour's Deployment runs, as the deploy annotated it. */
 export function deploymentDigest(deployment: KubeObject | undefined): string | undefined {
   return deployment?.metadata.annotations?.[`${A}digest`];

@@ -1,8 +1,11 @@
 import { PhaseError, type Phases } from '@deploy-suite/action-kit';
 import { lockApp, type LockOptions } from './app-lock.js';
 import {
+  DIGEST_PATTERN,
   colourSelector,
   deploymentDigest,
+  digestOf,
+  podImages,
   otherColour,
   readLiveState,
   stateAnnotations,
@@ -25,6 +28,11 @@ export interface RollbackOptions extends LockOptions {
   readyTimeoutMs: number;
   /** Only roll back if this digest is still live (an automatic rollback must not undo a newer deploy). */
   expectLiveDigest?: string;
+  /**
+   * The signature gate: given every image of the pod spec that would go live (the app's image first),
+   * throws to refuse them. Called before anything changes; unset: images are not checked.
+   */
+  verifyImages?: (images: string[]) => Promise<void>;
 }
 
 export interface RollbackResult {
@@ -97,9 +105,13 @@ export async function rollback(
       app.namespace,
       `${app.app}-${state.liveColour}`,
     );
-    const onIdle = deploymentDigest(idleDeployment) === digest;
+    // The idle colour counts as running the target only if its pod spec does, not just its annotation.
+    const idleImages = podImages(idleDeployment);
+    const onIdle = deploymentDigest(idleDeployment) === digest && digestOf(idleImages[0] ?? '') === digest;
 
-    if (!onIdle) {
+    if (onIdle) {
+      if (options.verifyImages) await phases.run('verify', () => options.verifyImages!(idleImages));
+    } else {
       // No colour runs it any more: deploy it to the idle colour (same pod spec, ports and replicas as live), then switch.
       options.log(`${digest} runs on no colour; deploying it to ${idle}`);
       const image = liveDeployment?.spec?.template?.spec?.containers?.[0]?.image ?? '';
@@ -110,6 +122,10 @@ export async function rollback(
           `cannot tell the image repository from ${app.app}-${state.liveColour}`,
           'roll back with bluegreen-deploy and the full image reference',
         );
+      if (options.verifyImages) {
+        const images = [`${repository}@${digest}`, ...podImages(liveDeployment).slice(1)];
+        await phases.run('verify', () => options.verifyImages!(images));
+      }
       const spec: AppSpec = {
         app: app.app,
         namespace: app.namespace,
@@ -268,7 +284,7 @@ async function resolveTarget(
   state: LiveState,
   target: RollbackTarget,
 ): Promise<string> {
-  if (target.kind === 'digest') return target.digest;
+  if (target.kind === 'digest') return checkedDigest(target.digest, 'rollback-to');
   if (target.kind === 'previous') {
     if (!state.previousDigest)
       throw new PhaseError(
@@ -276,7 +292,7 @@ async function resolveTarget(
         `${app.app} has no previous release to roll back to (revision ${state.revision} is the first)`,
         'name a revision or digest, or deploy the release you want',
       );
-    return state.previousDigest;
+    return checkedDigest(state.previousDigest, `the previous-digest annotation of Service ${app.namespace}/${app.app}`);
   }
   const history = await readHistory(client, app.namespace, app.app);
   const entry = history.find((h) => h.revision === target.revision && h.action !== 'scale-down');
@@ -288,7 +304,20 @@ async function resolveTarget(
       'name a revision from the history, or the digest itself',
     );
   }
-  return entry.digest;
+  return checkedDigest(
+    entry.digest,
+    `revision ${entry.revision} of ConfigMap ${app.namespace}/${app.app}-deploy-history`,
+  );
+}
+
+/** A digest read from the cluster (or given) is used only in the exact form the suite writes. */
+function checkedDigest(digest: unknown, where: string): string {
+  if (typeof digest === 'string' && DIGEST_PATTERN.test(digest)) return digest;
+  throw new PhaseError(
+    'read',
+    `${where} holds '${String(digest).slice(0, 100)}', not a digest (sha256:<64 hex digits>): it was edited outside the suite. Nothing was rolled back`,
+    'find out who changed it; roll back to a digest you name, after checking it',
+  );
 }
 
 /** Whether a colour can take traffic now: its rollout done at the live replica count, with ready endpoints. */

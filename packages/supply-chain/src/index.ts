@@ -12,3 +12,5 @@ export * from './trivy.js';
 export * from './sbom-and-sign.js';
 export * from './policy-inputs.js';
 export * from './tool-install.js';
+export * from './identity.js';
+export * from './require-signed.js';

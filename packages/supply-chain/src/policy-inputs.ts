@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { InputReader } from '@deploy-suite/action-kit';
+import { maskSecret, type InputReader } from '@deploy-suite/action-kit';
 import { KeyError, readPublicKey } from './cosign-key.js';
+import { GITHUB_CLAIM_FLAGS, type GitHubClaim, type GitHubClaims } from './identity.js';
 import type { SignaturePolicy } from './verify.js';
 
 /**
@@ -15,7 +16,26 @@ export function readSignaturePolicy(reader: InputReader, workspace: string): Sig
   const identityRegexp = reader.string('certificate-identity-regexp');
   const issuer = reader.string('certificate-oidc-issuer');
   const rootPath = reader.string('trusted-root');
-  const keyless = Boolean(identity || identityRegexp || issuer || rootPath);
+  const claims: GitHubClaims = {};
+  for (const [claim, input] of Object.entries(GITHUB_CLAIM_FLAGS) as [GitHubClaim, string][]) {
+    const value = reader.string(input);
+    if (value) claims[claim] = value;
+  }
+  if (claims.repository !== undefined && !/^[\w.-]+\/[\w.-]+$/.test(claims.repository)) {
+    reader.problem(
+      'certificate-github-workflow-repository',
+      `'${claims.repository}' is not owner/name`,
+      'give the repository whose workflow signs, e.g. acme/shop (${{ github.repository }})',
+    );
+  }
+  if (claims.ref !== undefined && !claims.ref.startsWith('refs/')) {
+    reader.problem(
+      'certificate-github-workflow-ref',
+      `'${claims.ref}' is not a full git ref`,
+      'give it as refs/heads/main or refs/tags/v1.2.3',
+    );
+  }
+  const keyless = Boolean(identity || identityRegexp || issuer || rootPath || Object.keys(claims).length);
   if (keyText && keyless) {
     reader.problem(
       'verify-key',
@@ -74,7 +94,7 @@ export function readSignaturePolicy(reader: InputReader, workspace: string): Sig
       reader.problem(
         'certificate-identity-regexp',
         `'${identityRegexp}' is not a regular expression: ${(error as Error).message}`,
-        'fix the pattern, e.g. ^https://github.com/acme/',
+        'fix the pattern, e.g. https://github\\.com/acme/.*',
       );
     }
   }
@@ -95,10 +115,76 @@ export function readSignaturePolicy(reader: InputReader, workspace: string): Sig
     }
   }
   if (!trustedRoot || !issuer || (!identity && !pattern)) return undefined;
-  return { kind: 'identity', identity: pattern ?? identity, issuer, trustedRoot };
+  return {
+    kind: 'identity',
+    identity: pattern ?? identity,
+    issuer,
+    trustedRoot,
+    ...(Object.keys(claims).length ? { claims } : {}),
+  };
+}
+
+/** The signature policy of a consumer of images, with what it needs to apply it. */
+export interface ImagePolicy {
+  /** Who must have signed; undefined: signatures are not checked. */
+  signature?: SignaturePolicy;
+  /** Every image of the pod spec (sidecars, init and ephemeral containers), or the app's image only. */
+  verifyAllImages: boolean;
+  /** Credentials for reading the signatures from the registry. */
+  registryCredentials?: { username: string; password: string };
+}
+
+/**
+ * The policy inputs of every action that makes a digest live (bluegreen-deploy, verify-rollback): the
+ * signature policy, `verify-all-images`, and `registry-username`/`registry-password` to read signatures.
+ */
+export function readImagePolicy(reader: InputReader, workspace: string): ImagePolicy {
+  const signature = readSignaturePolicy(reader, workspace);
+  const verifyAllImages = reader.boolean('verify-all-images', true);
+  const registryPassword = reader.raw('registry-password');
+  maskSecret(registryPassword);
+  const registryUsername = reader.string('registry-username');
+  if (registryUsername && !registryPassword)
+    reader.problem(
+      'registry-password',
+      'is empty while registry-username is set',
+      'pass the registry password or token from a secret',
+    );
+  if (registryPassword && !registryUsername)
+    reader.problem('registry-username', 'is empty while registry-password is set', 'give the registry username');
+  return {
+    verifyAllImages,
+    ...(signature ? { signature } : {}),
+    ...(registryUsername ? { registryCredentials: { username: registryUsername, password: registryPassword } } : {}),
+  };
+}
+
+/**
+ * The signature gate of an image policy: given the images of a pod spec (the app's first), verifies
+ * them all, or the app's only (verify-all-images: false), and says who signed each. Undefined without a
+ * policy. sigstore-js is a megabyte of code: it loads only when a gate runs.
+ */
+export function signatureGate(
+  policy: ImagePolicy,
+  untouched: string,
+  log: (message: string) => void,
+): ((images: string[]) => Promise<string[]>) | undefined {
+  const signature = policy.signature;
+  if (!signature) return undefined;
+  return async (images) => {
+    const { requireSignedImages } = await import('./require-signed.js');
+    return requireSignedImages(policy.verifyAllImages ? images : images.slice(0, 1), signature, {
+      untouched,
+      log,
+      ...(policy.registryCredentials ? { credentials: policy.registryCredentials } : {}),
+    });
+  };
 }
 
 /** For logs and summaries: who the policy trusts. */
 export function describePolicy(policy: SignaturePolicy): string {
-  return policy.kind === 'key' ? `key ${policy.key.hint}` : `identity ${String(policy.identity)} from ${policy.issuer}`;
+  if (policy.kind === 'key') return `key ${policy.key.hint}`;
+  const identity = typeof policy.identity === 'string' ? policy.identity : `^(?:${policy.identity.source})$`;
+  const claims = Object.entries(policy.claims ?? {}).map(([claim, value]) => `${claim} ${String(value)}`);
+  return `identity ${identity} from ${policy.issuer}${claims.length ? ` (${claims.join(', ')})` : ''}`;
 }

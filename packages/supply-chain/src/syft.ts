@@ -33,7 +33,6 @@ export async function generateSboms(request: SbomRequest): Promise<SbomFiles> {
   const spdx = join(request.outDir, `${request.stem}.spdx.json`);
   const cyclonedx = join(request.outDir, `${request.stem}.cyclonedx.json`);
   const env: NodeJS.ProcessEnv = {
-    ...process.env,
     SYFT_CHECK_FOR_APP_UPDATE: 'false',
     ...(request.plainHttp ? { SYFT_REGISTRY_INSECURE_USE_HTTP: 'true' } : {}),
     ...(request.dockerConfig ? { DOCKER_CONFIG: request.dockerConfig } : {}),

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { createReadStream, existsSync } from 'node:fs';
+import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PhaseError } from '@deploy-suite/action-kit';
 
@@ -38,60 +39,67 @@ async function sha256Of(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
+export interface InstalledTool {
+  /** The binary, unpacked for this run from the verified archive. */
+  path: string;
+  /** Removes this run's unpacked copy (the tool cache keeps the archive). */
+  remove(): Promise<void>;
+}
+
 /**
- * Installs a pinned release of syft or trivy into the runner's tool cache, checking the archive's SHA-256
- * before anything in it is unpacked or run; a later job on the same runner finds it cached. Returns the
- * binary's path.
+ * A pinned release of syft or trivy, checked against its SHA-256 on every use. The tool cache keeps the
+ * release archive, never a binary that is run as it is: on a persistent self-hosted runner an earlier job
+ * could have planted one. Each run copies the cached archive into a folder of its own, hashes the copy,
+ * and unpacks the binary from it; a cached archive that is not the pin is downloaded again (and checked).
  */
-export async function installTool(request: ToolRequest): Promise<string> {
+export async function installTool(request: ToolRequest): Promise<InstalledTool> {
   // @actions/tool-cache (and its HTTP client) only load when a tool is installed.
   const tc = await import('@actions/tool-cache');
   const version = request.version.replace(/^v/, '');
-  const cached = tc.find(request.name, version);
-  if (cached) {
-    request.log(`${request.name} ${version} from the tool cache`);
-    return join(cached, request.name);
-  }
-  const { url } = releaseArchive(request.name, version, request.releasesUrl);
-  request.log(`downloading ${url}`);
-  let archive: string;
+  const pin = request.sha256.toLowerCase();
+  const { url, file } = releaseArchive(request.name, version, request.releasesUrl);
+  // A folder only this run uses (mkdtemp: mode 0700): what is hashed is what is unpacked.
+  const work = await mkdtemp(join(process.env.RUNNER_TEMP || tmpdir(), `deploy-suite-${request.name}-`));
+  const remove = () => rm(work, { recursive: true, force: true });
   try {
-    archive = await tc.downloadTool(url);
-  } catch (error) {
-    throw new PhaseError(
-      'install',
-      `cannot download ${request.name} ${version} from ${url}: ${(error as Error).message}`,
-      `check ${request.name}-version, or install ${request.name} in an earlier step and leave ${request.name}-version empty`,
-    );
-  }
-  // The archive and its unpacked copy sit in RUNNER_TEMP, which a self-hosted runner may keep: only the
-  // tool cache keeps the tool.
-  try {
-    return await unpackVerified(tc, request, archive, url, version);
-  } finally {
+    const archive = join(work, file);
+    const cached = tc.find(request.name, version);
+    let verified = false;
+    if (cached && existsSync(join(cached, file))) {
+      await copyFile(join(cached, file), archive);
+      const actual = await sha256Of(archive);
+      verified = actual === pin;
+      if (verified) request.log(`${request.name} ${version} from the tool cache (sha256 ${actual}, checked)`);
+      else request.log(`the cached ${file} has SHA-256 ${actual}, not the pinned ${pin}: downloading it again`);
+    }
+    if (!verified) {
+      await rm(archive, { force: true });
+      request.log(`downloading ${url}`);
+      try {
+        await tc.downloadTool(url, archive);
+      } catch (error) {
+        throw new PhaseError(
+          'install',
+          `cannot download ${request.name} ${version} from ${url}: ${(error as Error).message}`,
+          `check ${request.name}-version, or install ${request.name} in an earlier step and leave ${request.name}-version empty`,
+        );
+      }
+      const actual = await sha256Of(archive);
+      if (actual !== pin) {
+        throw new PhaseError(
+          'install',
+          `${url} has SHA-256 ${actual}, not the pinned ${pin}; it was not unpacked or run`,
+          `set ${request.name}-sha256 to the checksum the ${request.name} release lists for this archive (its checksums file), after checking where the difference comes from`,
+        );
+      }
+      await tc.cacheFile(archive, file, request.name, version);
+      request.log(`${request.name} ${version} installed (sha256 ${actual})`);
+    }
+    const dir = await tc.extractTar(archive, join(work, 'unpacked'));
     await rm(archive, { force: true });
+    return { path: join(dir, request.name), remove };
+  } catch (error) {
+    await remove();
+    throw error;
   }
-}
-
-async function unpackVerified(
-  tc: typeof import('@actions/tool-cache'),
-  request: ToolRequest,
-  archive: string,
-  url: string,
-  version: string,
-): Promise<string> {
-  const actual = await sha256Of(archive);
-  if (actual !== request.sha256.toLowerCase()) {
-    throw new PhaseError(
-      'install',
-      `${url} has SHA-256 ${actual}, not the pinned ${request.sha256.toLowerCase()}; it was not unpacked or run`,
-      `set ${request.name}-sha256 to the checksum the ${request.name} release lists for this archive (its checksums file), after checking where the difference comes from`,
-    );
-  }
-  const extracted = await tc.extractTar(archive);
-  const dir = await tc
-    .cacheDir(extracted, request.name, version)
-    .finally(() => rm(extracted, { recursive: true, force: true }));
-  request.log(`${request.name} ${version} installed (sha256 ${actual})`);
-  return join(dir, request.name);
 }

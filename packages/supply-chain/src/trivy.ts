@@ -49,7 +49,6 @@ export async function scanImage(request: ScanRequest): Promise<ScanResult> {
   if (request.plainHttp) args.push('--insecure');
   args.push(request.image);
   const env: NodeJS.ProcessEnv = {
-    ...process.env,
     ...(request.dockerConfig ? { DOCKER_CONFIG: request.dockerConfig } : {}),
   };
   const result = await execTool(request.trivy, args, { env, stream: false });

@@ -3,6 +3,7 @@ import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { Verifier, toSignedEntity, toTrustMaterial, type TrustMaterial } from '@sigstore/verify';
 import type { ImageReference, RegistryClient } from '@deploy-suite/oci';
 import type { VerificationKey } from './cosign-key.js';
+import { extensionText, identityMismatch, type CertificateIdentity, type IdentityPolicy } from './identity.js';
 import { findBundles } from './referrers.js';
 import {
   IN_TOTO_PAYLOAD_TYPE,
@@ -15,15 +16,11 @@ import {
 /** Who must have signed: the holder of a public key, or a certificate identity from a trusted Fulcio. */
 export type SignaturePolicy =
   | { kind: 'key'; key: VerificationKey }
-  | {
+  | (IdentityPolicy & {
       kind: 'identity';
-      /** The certificate's subject alternative name: exact string, or a RegExp (cosign's --certificate-identity-regexp). */
-      identity: string | RegExp;
-      /** The OIDC issuer the certificate names, e.g. https://token.actions.githubusercontent.com */
-      issuer: string;
       /** Sigstore trusted root (JSON, as `cosign trusted-root create` or TUF deliver it). */
       trustedRoot: unknown;
-    };
+    });
 
 export interface VerifiedBundle {
   statement: InTotoStatement;
@@ -94,19 +91,33 @@ export function verifyBundle(
   if (policy.kind === 'identity' && material.$case === 'publicKey')
     throw new Error('signed with a key, but the policy asks for a certificate identity');
   let signer: string;
+  let identity: CertificateIdentity | undefined;
   try {
-    const result = verifier.verify(
-      toSignedEntity(bundle),
-      policy.kind === 'identity'
-        ? { subjectAlternativeName: policy.identity, extensions: { issuer: policy.issuer } }
-        : undefined,
-    );
+    // The certificate chain, SCT and log entry only: the identity is decided below, exactly (sigstore-js
+    // matches a subject policy as an unanchored regular expression).
+    const result = verifier.verify(toSignedEntity(bundle));
+    identity = {
+      ...(result.identity?.subjectAlternativeName !== undefined
+        ? { subjectAlternativeName: result.identity.subjectAlternativeName }
+        : {}),
+      ...(result.identity?.extensions?.issuer !== undefined ? { issuer: result.identity.extensions.issuer } : {}),
+      extensions: Object.fromEntries(
+        (result.identity?.oids ?? []).map((o) => {
+          const oid = (o.oid?.id ?? []).join('.');
+          return [oid, extensionText(oid, o.value)];
+        }),
+      ),
+    };
     signer =
       policy.kind === 'key'
         ? `key ${policy.key.hint}`
-        : `${result.identity?.subjectAlternativeName ?? '?'} (issuer ${result.identity?.extensions?.issuer ?? '?'})`;
+        : `${identity.subjectAlternativeName ?? '?'} (issuer ${identity.issuer ?? '?'})`;
   } catch (error) {
     throw new Error(`signature does not verify: ${(error as Error).message}`);
+  }
+  if (policy.kind === 'identity') {
+    const mismatch = identityMismatch(policy, identity);
+    if (mismatch) throw new Error(`untrusted signer: ${mismatch}`);
   }
   if (envelope.payloadType !== IN_TOTO_PAYLOAD_TYPE)
     throw new Error(`payload type '${envelope.payloadType}' is not an in-toto statement`);

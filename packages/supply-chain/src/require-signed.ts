@@ -1,0 +1,68 @@
+import { PhaseError, errorMessage } from '@deploy-suite/action-kit';
+import { RegistryClient, RegistryError, parseReference } from '@deploy-suite/oci';
+import { describePolicy } from './policy-inputs.js';
+import { verifyImage, type SignaturePolicy } from './verify.js';
+
+export interface RequireSignedOptions {
+  /** Registry credentials for reading the signatures (the host they are for is checked). */
+  credentials?: { username: string; password: string };
+  /** What was left untouched when an image is refused, for the message (e.g. "Nothing was applied"). */
+  untouched: string;
+  log: (message: string) => void;
+}
+
+/**
+ * The gate every path that makes a digest live goes through (deploy, manual and automatic rollback):
+ * each image must be named by digest and carry a signature that verifies under the policy. Throws a
+ * `verify` PhaseError naming the first image refused; returns one line per image verified.
+ */
+export async function requireSignedImages(
+  images: string[],
+  policy: SignaturePolicy,
+  options: RequireSignedOptions,
+): Promise<string[]> {
+  const signers: string[] = [];
+  for (const image of [...new Set(images)]) {
+    let ref;
+    try {
+      ref = parseReference(image);
+    } catch (error) {
+      throw new PhaseError(
+        'verify',
+        `'${image}' is not an image reference (${errorMessage(error)}). ${options.untouched}`,
+        'name every image of the pod spec as registry/repository@sha256:…',
+      );
+    }
+    if (!ref.digest) {
+      throw new PhaseError(
+        'verify',
+        `${image} is named by tag, not by digest: a tag can move after it is verified. ${options.untouched}`,
+        'pin it as name@sha256:… (and sign it), or set verify-all-images: false to verify the app image only',
+      );
+    }
+    const { credentials } = options;
+    const client = new RegistryClient(
+      credentials ? { credentials: async (host) => (host === ref.registry ? credentials : undefined) } : {},
+    );
+    const result = await verifyImage(client, ref, policy).catch((error: unknown) => {
+      const status = error instanceof RegistryError ? error.status : 0;
+      throw new PhaseError(
+        'verify',
+        `cannot read the signatures of ${image} from ${ref.registry} (${errorMessage(error)}). ${options.untouched}`,
+        status === 401 || status === 403
+          ? 'give registry-username and registry-password that can pull the image'
+          : 'check that the registry is reachable from the runner, then re-run: the live release was not touched',
+      );
+    });
+    if (!result.verified) {
+      throw new PhaseError(
+        'verify',
+        `${image} has no valid signature by ${describePolicy(policy)}: ${result.reasons.join('; ')}. ${options.untouched}`,
+        'sign the digest with sbom-and-sign (or cosign sign) using the matching key or workflow identity, or correct the verify inputs',
+      );
+    }
+    options.log(`signature verified for ${image}: ${result.signer} (referrer ${result.manifestDigest})`);
+    signers.push(`${image}: ${result.signer ?? ''}`);
+  }
+  return signers;
+}

@@ -1,0 +1,227 @@
+// Keyless identity policy: the pure matcher, then real keyless bundles (sigstore's mock Fulcio, CT log and
+// Rekor on 127.0.0.1) through the verifier, for every way a subject or claim could be made to pass.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { SerializedBundle } from '@sigstore/bundle';
+import {
+  GITHUB_CLAIM_OIDS,
+  PREDICATE_TYPES,
+  anchored,
+  extensionText,
+  identityMismatch,
+  imageStatement,
+  keylessSigning,
+  signStatement,
+  verifyBundle,
+  type CertificateIdentity,
+  type SignaturePolicy,
+} from '../src/index.js';
+import { GITHUB_ISSUER, startSigstoreDoubles, type SigstoreDoubles } from '../../../test/support/sigstore-doubles.js';
+import { DIGEST } from './keys.js';
+
+const MAIN = 'https://github.com/acme/shop/.github/workflows/release.yml@refs/heads/main';
+const SHARED = 'https://github.com/acme/deploy-suite/.github/workflows/release.yml@refs/tags/v1';
+
+const signer = (san: string | undefined, extra: Partial<CertificateIdentity> = {}): CertificateIdentity => ({
+  ...(san !== undefined ? { subjectAlternativeName: san } : {}),
+  issuer: GITHUB_ISSUER,
+  extensions: {},
+  ...extra,
+});
+
+describe('identityMismatch (pure)', () => {
+  it.each([
+    ['the same identity', MAIN, undefined],
+    ['a branch that starts with main', `${MAIN}-attacker`, /is not/],
+    ['maintenance', MAIN.replace('main', 'maintenance'), /is not/],
+    ['a prefix before it', `https://evil.example/${MAIN}`, /is not/],
+    ['only its beginning', MAIN.slice(0, -5), /is not/],
+    ['another case', MAIN.toUpperCase(), /is not/],
+  ])('an exact identity against %s', (_name, san, expected) => {
+    const result = identityMismatch({ identity: MAIN, issuer: GITHUB_ISSUER }, signer(san));
+    if (expected) expect(result).toMatch(expected);
+    else expect(result).toBeUndefined();
+  });
+
+  it('an exact identity is never read as a pattern (dots, question marks)', () => {
+    const policy = {
+      identity: 'https://github.com/a/b/.github/workflows/x.yml@refs/heads/main',
+      issuer: GITHUB_ISSUER,
+    };
+    expect(identityMismatch(policy, signer('https://githubXcom/a/b/.github/workflows/xXyml@refs/heads/main'))).toMatch(
+      /is not/,
+    );
+  });
+
+  it.each([
+    ['the whole identity', /https:\/\/github\.com\/acme\/shop\/.*@refs\/heads\/main/, MAIN, undefined],
+    [
+      'a longer branch',
+      /https:\/\/github\.com\/acme\/shop\/.*@refs\/heads\/main/,
+      `${MAIN}-attacker`,
+      /does not match/,
+    ],
+    [
+      'a prefix',
+      /https:\/\/github\.com\/acme\/.*/,
+      `https://evil.example/?https://github.com/acme/x`,
+      /does not match/,
+    ],
+    ['the first of two alternatives', /x@refs\/heads\/main|y@refs\/tags\/v1/, 'x@refs/heads/main', undefined],
+    ['the second of two alternatives', /x@refs\/heads\/main|y@refs\/tags\/v1/, 'y@refs/tags/v1', undefined],
+    ['an alternative with text after it', /x@refs\/heads\/main|y@refs\/tags\/v1/, 'x@refs/heads/main-evil', /does not/],
+    ['an alternative with text before it', /x@refs\/heads\/main|y@refs\/tags\/v1/, 'evil-y@refs/tags/v1', /does not/],
+    ['a pattern the user anchored already', /^https:\/\/github\.com\/acme\/shop\/.*$/, MAIN, undefined],
+  ])('a pattern against %s', (_name, pattern, san, expected) => {
+    const result = identityMismatch({ identity: pattern, issuer: GITHUB_ISSUER }, signer(san));
+    if (expected) expect(result).toMatch(expected);
+    else expect(result).toBeUndefined();
+  });
+
+  it('a global or sticky pattern is anchored without its state (lastIndex cannot skip a check)', () => {
+    const pattern = /acme/g;
+    expect(anchored(pattern).flags).toBe('');
+    expect(identityMismatch({ identity: pattern, issuer: GITHUB_ISSUER }, signer('acme'))).toBeUndefined();
+    expect(identityMismatch({ identity: pattern, issuer: GITHUB_ISSUER }, signer('acme'))).toBeUndefined();
+  });
+
+  it('refuses a certificate with no subject, another issuer, or an issuer that only starts the same', () => {
+    expect(identityMismatch({ identity: MAIN, issuer: GITHUB_ISSUER }, signer(undefined))).toMatch(/no subject/);
+    expect(
+      identityMismatch(
+        { identity: MAIN, issuer: GITHUB_ISSUER },
+        signer(MAIN, { issuer: 'https://accounts.google.com' }),
+      ),
+    ).toMatch(/issuer/);
+    expect(
+      identityMismatch({ identity: MAIN, issuer: GITHUB_ISSUER }, signer(MAIN, { issuer: `${GITHUB_ISSUER}.evil` })),
+    ).toMatch(/issuer/);
+    expect(
+      identityMismatch({ identity: MAIN, issuer: GITHUB_ISSUER }, { subjectAlternativeName: MAIN, extensions: {} }),
+    ).toMatch(/issuer '\(none\)'/);
+  });
+
+  it('requires each claim the policy names, exactly; claims it does not name are not looked at', () => {
+    const claims = { [GITHUB_CLAIM_OIDS.repository]: 'acme/shop', [GITHUB_CLAIM_OIDS.ref]: 'refs/heads/main' };
+    const policy = {
+      identity: SHARED,
+      issuer: GITHUB_ISSUER,
+      claims: { repository: 'acme/shop', ref: 'refs/heads/main' },
+    };
+    expect(identityMismatch(policy, signer(SHARED, { extensions: claims }))).toBeUndefined();
+    expect(
+      identityMismatch(
+        policy,
+        signer(SHARED, { extensions: { ...claims, [GITHUB_CLAIM_OIDS.repository]: 'evil/shop' } }),
+      ),
+    ).toMatch(/repository 'evil\/shop' is not 'acme\/shop' \(certificate-github-workflow-repository\)/);
+    expect(
+      identityMismatch(
+        policy,
+        signer(SHARED, { extensions: { ...claims, [GITHUB_CLAIM_OIDS.repository]: 'acme/shop-x' } }),
+      ),
+    ).toMatch(/repository/);
+    expect(
+      identityMismatch(policy, signer(SHARED, { extensions: { [GITHUB_CLAIM_OIDS.repository]: 'acme/shop' } })),
+    ).toMatch(/ref '\(none\)'/);
+    expect(
+      identityMismatch(
+        { identity: SHARED, issuer: GITHUB_ISSUER, claims: { sha: 'abc' } },
+        signer(SHARED, { extensions: claims }),
+      ),
+    ).toMatch(/sha '\(none\)' is not 'abc'/);
+  });
+
+  it('reads raw legacy extensions and DER UTF8Strings (short and long form)', () => {
+    expect(extensionText(GITHUB_CLAIM_OIDS.repository, Buffer.from('acme/shop'))).toBe('acme/shop');
+    // A legacy value is never unwrapped, even if it happened to start with a UTF8String tag.
+    expect(extensionText(GITHUB_CLAIM_OIDS.ref, Buffer.from([0x0c, 0x01, 0x41]))).toBe('\u000c\u0001A');
+    expect(extensionText('1.3.6.1.4.1.57264.1.12', Buffer.from([0x0c, 0x03, 0x61, 0x62, 0x63]))).toBe('abc');
+    const long = 'x'.repeat(300);
+    expect(
+      extensionText(
+        '1.3.6.1.4.1.57264.1.12',
+        Buffer.concat([Buffer.from([0x0c, 0x82, 0x01, 0x2c]), Buffer.from(long)]),
+      ),
+    ).toBe(long);
+    expect(extensionText('1.3.6.1.4.1.57264.1.12', Buffer.from('plain'))).toBe('plain');
+  });
+});
+
+describe('keyless bundles from the mock Fulcio through the verifier', () => {
+  let doubles: SigstoreDoubles;
+  const bundles = new Map<string, SerializedBundle>();
+  const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const jwt = (claims: Record<string, string>) =>
+    `${b64({ alg: 'RS256', typ: 'JWT' })}.${b64({ iss: GITHUB_ISSUER, aud: 'sigstore', ...claims })}.c2ln`;
+  const sign = async (name: string, claims: Record<string, string>) => {
+    const method = await keylessSigning({
+      fulcioUrl: doubles.fulcioUrl,
+      rekorUrl: doubles.rekorUrl,
+      identityProvider: { getToken: async () => jwt(claims) },
+    });
+    bundles.set(name, await signStatement(imageStatement(DIGEST, PREDICATE_TYPES.signature, {}), method));
+  };
+  const verdict = (
+    name: string,
+    policy: Omit<Extract<SignaturePolicy, { kind: 'identity' }>, 'kind' | 'trustedRoot'>,
+  ) => {
+    try {
+      return verifyBundle(
+        bundles.get(name),
+        DIGEST,
+        { kind: 'identity', trustedRoot: doubles.trustedRoot, ...policy },
+        PREDICATE_TYPES.signature,
+      ).signer;
+    } catch (error) {
+      return (error as Error).message;
+    }
+  };
+
+  beforeAll(async () => {
+    doubles = await startSigstoreDoubles();
+    await sign('main', { sub: MAIN, repository: 'acme/shop', ref: 'refs/heads/main', sha: 'a1', event_name: 'push' });
+    await sign('attacker', { sub: `${MAIN}-attacker`, repository: 'acme/shop', ref: 'refs/heads/main-attacker' });
+    await sign('maintenance', { sub: MAIN.replace('/main', '/maintenance'), repository: 'acme/shop' });
+    // Two repositories calling the same reusable workflow: the same subject, another repository claim.
+    await sign('shared-shop', { sub: SHARED, repository: 'acme/shop', ref: 'refs/heads/main' });
+    await sign('shared-other', { sub: SHARED, repository: 'someone/else', ref: 'refs/heads/main' });
+  }, 60_000);
+  afterAll(() => doubles.close());
+
+  it('an exact identity accepts its own run only, not a branch whose name starts the same', () => {
+    expect(verdict('main', { identity: MAIN, issuer: GITHUB_ISSUER })).toBe(`${MAIN} (issuer ${GITHUB_ISSUER})`);
+    expect(verdict('attacker', { identity: MAIN, issuer: GITHUB_ISSUER })).toMatch(/^untrusted signer: .* is not/);
+    expect(verdict('maintenance', { identity: MAIN, issuer: GITHUB_ISSUER })).toMatch(/^untrusted signer/);
+  });
+
+  it('a pattern must match the whole identity', () => {
+    const pattern = /https:\/\/github\.com\/acme\/shop\/\.github\/workflows\/release\.yml@refs\/heads\/main/;
+    expect(verdict('main', { identity: pattern, issuer: GITHUB_ISSUER })).toMatch(/^https:/);
+    expect(verdict('attacker', { identity: pattern, issuer: GITHUB_ISSUER })).toMatch(/does not match/);
+    expect(
+      verdict('maintenance', { identity: /.*@refs\/heads\/main|.*@refs\/tags\/.*/, issuer: GITHUB_ISSUER }),
+    ).toMatch(/does not match/);
+  });
+
+  it('the repository claim tells two callers of one reusable workflow apart', () => {
+    const policy = { identity: SHARED, issuer: GITHUB_ISSUER, claims: { repository: 'acme/shop' } };
+    expect(verdict('shared-shop', policy)).toMatch(/^https:/);
+    expect(verdict('shared-other', policy)).toMatch(/repository 'someone\/else' is not 'acme\/shop'/);
+    // Without the claim the identity alone cannot tell them apart: both pass.
+    expect(verdict('shared-other', { identity: SHARED, issuer: GITHUB_ISSUER })).toMatch(/^https:/);
+  });
+
+  it('checks the ref, commit and trigger claims of the signing run', () => {
+    expect(
+      verdict('main', {
+        identity: MAIN,
+        issuer: GITHUB_ISSUER,
+        claims: { ref: 'refs/heads/main', sha: 'a1', trigger: 'push' },
+      }),
+    ).toMatch(/^https:/);
+    expect(
+      verdict('main', { identity: MAIN, issuer: GITHUB_ISSUER, claims: { trigger: 'workflow_dispatch' } }),
+    ).toMatch(/trigger 'push' is not 'workflow_dispatch'/);
+    expect(verdict('main', { identity: MAIN, issuer: 'https://accounts.google.com' })).toMatch(/issuer/);
+  });
+});
