@@ -323,11 +323,12 @@ describe('the vulnerability gate on real scanner output', () => {
   }, 180_000);
 
   it('passes when every blocking finding is ignored with a reason or has no fix (ignore-unfixed)', async () => {
+    const soon = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
     const dir = await mkdtemp(join(tmpdir(), `${run}-ignore-`));
     const ignoreFile = join(dir, 'ignore.yaml');
     await writeFile(
       ignoreFile,
-      'ignores:\n  - id: CVE-2019-10744\n    reason: merge() never sees user input\n    expires: 2099-12-31\n  - id: GHSA-35jh-r3h4-6jhm\n    package: lodash\n    reason: template() is unused\n    expires: 2099-12-31\n',
+      `ignores:\n  - id: CVE-2019-10744\n    reason: merge() never sees user input\n    expires: ${soon}\n  - id: GHSA-35jh-r3h4-6jhm\n    package: lodash\n    reason: template() is unused\n    expires: ${soon}\n`,
     );
     const result = await runAction(
       'sbom-and-sign',

@@ -3,6 +3,7 @@ import { delimiter, join, resolve } from 'node:path';
 import { InputError, InputReader, maskSecret } from '@deploy-suite/action-kit';
 import { ReferenceError, parseReference, type ImageReference } from '@deploy-suite/oci';
 import {
+  DEFAULT_IGNORE_MAX_DAYS,
   KeyError,
   SEVERITIES,
   parseIgnoreFile,
@@ -192,6 +193,7 @@ export function readSbomAndSignInputs(
   const ignoreUnfixed = reader.boolean('ignore-unfixed', false);
   let ignores: IgnoreEntry[] = [];
   const ignorePath = reader.string('ignore-file');
+  const ignoreMaxDays = reader.positiveInt('ignore-max-days', DEFAULT_IGNORE_MAX_DAYS);
   if (ignorePath) {
     const full = resolve(workspace, ignorePath);
     if (!existsSync(full))
@@ -201,7 +203,7 @@ export function readSbomAndSignInputs(
         'give a path relative to the workspace, or leave it empty',
       );
     else {
-      const parsed = parseIgnoreFile(readFileSync(full, 'utf8'));
+      const parsed = parseIgnoreFile(readFileSync(full, 'utf8'), { now: new Date(), maxDays: ignoreMaxDays });
       for (const p of parsed.problems)
         reader.problem(
           'ignore-file',

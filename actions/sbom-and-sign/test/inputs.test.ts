@@ -58,6 +58,7 @@ describe('sbom-and-sign inputs', () => {
       'attest-sbom': 'spdx, cyclonedx, spdx',
       severity: 'critical',
       'ignore-file': 'ignore.yaml',
+      'ignore-max-days': '3650',
       'registry-username': 'bot',
       'registry-password': 'pw',
       offline: 'true',
@@ -80,6 +81,8 @@ describe('sbom-and-sign inputs', () => {
     [{ severity: 'HIGH,SEVERE' }, 'severity', /'SEVERE' is not a severity/],
     [{ 'ignore-file': 'missing.yaml' }, 'ignore-file', /file 'missing.yaml' does not exist/],
     [{ 'ignore-file': 'bad-ignore.yaml' }, 'ignore-file', /entry 1 \(CVE-1\): 'reason' is missing/],
+    [{ 'ignore-file': 'ignore.yaml' }, 'ignore-file', /'expires' is 2030-01-01, more than 365 days ahead/],
+    [{ 'ignore-file': 'ignore.yaml', 'ignore-max-days': '0' }, 'ignore-max-days', /./],
     [{ signing: 'sometimes' }, 'signing', /'sometimes' is not one of auto, key, keyless, none/],
     [{ signing: 'key' }, 'cosign-private-key', /is empty while signing is key/],
     [

@@ -1,4 +1,5 @@
 import { httpFailure, httpRequest } from '@deploy-suite/action-kit';
+import { BODY_MATCH_TIMEOUT_MS, boundedMatch } from './bounded-match.js';
 
 /** One HTTP probe: what to ask and what counts as healthy. */
 export interface HttpProbe {
@@ -39,11 +40,19 @@ export function judgeResponse(
   if (!probe.expectStatus.includes(response.status)) {
     return { ...base, ok: false, detail: `status ${response.status}, expected ${probe.expectStatus.join(' or ')}` };
   }
-  if (probe.bodyMatch && !probe.bodyMatch.test(response.body)) {
+  const matched = probe.bodyMatch ? boundedMatch(probe.bodyMatch, response.body) : true;
+  if (matched === 'timeout') {
     return {
       ...base,
       ok: false,
-      detail: `status ${response.status} but the body does not match /${probe.bodyMatch.source}/`,
+      detail: `status ${response.status} but matching the body against /${probe.bodyMatch!.source}/ took over ${BODY_MATCH_TIMEOUT_MS} ms (stopped): simplify the pattern (no nested repetition such as (a+)*)`,
+    };
+  }
+  if (!matched) {
+    return {
+      ...base,
+      ok: false,
+      detail: `status ${response.status} but the body does not match /${probe.bodyMatch!.source}/`,
     };
   }
   return { ...base, ok: true, detail: `status ${response.status} in ${Math.round(ms)} ms` };

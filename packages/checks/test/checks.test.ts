@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { InputReader } from '@deploy-suite/action-kit';
 import { inputProblems } from '../../../test/support/input-problems.js';
 import { judgeResponse, probeOnce, readHttpCheck, runCheck, type HttpProbe } from '../src/index.js';
+import { boundedMatch } from '../src/bounded-match.js';
 
 const probe: HttpProbe = { url: 'http://x/healthz', expectStatus: [200, 204], timeoutMs: 1000 };
 
@@ -25,6 +26,28 @@ describe('judging a response', () => {
       detail: 'status 200 but the body does not match /"status":"ok"/',
     });
     expect(judgeResponse(probe, { error: 'ECONNREFUSED' }, 1)).toMatchObject({ ok: false, detail: 'ECONNREFUSED' });
+  });
+
+  it('stops a body match that backtracks (ReDoS) after its bound and fails the measurement', () => {
+    // 28 bytes: this pattern backtracks for seconds unbounded (2 s measured before the bound).
+    const redos = { ...probe, bodyMatch: /^(\w+\s?)*$/ };
+    const started = performance.now();
+    const measurement = judgeResponse(redos, { status: 200, body: 'aaaaaaaaaaaaaaaaaaaaaaaaaaa!' }, 1);
+    const took = performance.now() - started;
+    expect(measurement.ok).toBe(false);
+    expect(measurement.detail).toMatch(/took over 200 ms \(stopped\): simplify the pattern/);
+    expect(took).toBeLessThan(1500); // stopped, not run to its end
+    // The same pattern on a body it matches at once is an ordinary pass; a global pattern is matched afresh each time.
+    expect(judgeResponse(redos, { status: 200, body: 'all good here' }, 1).ok).toBe(true);
+    const global = { ...probe, bodyMatch: /ok/g };
+    expect(judgeResponse(global, { status: 200, body: 'ok' }, 1).ok).toBe(true);
+    expect(judgeResponse(global, { status: 200, body: 'ok' }, 1).ok).toBe(true);
+  });
+
+  it('bounds the match with its own time limit', () => {
+    expect(boundedMatch(/^(a+)+$/, `${'a'.repeat(40)}!`, 50)).toBe('timeout');
+    expect(boundedMatch(/^(a+)+$/, 'aaaa', 50)).toBe(true);
+    expect(boundedMatch(/b/, 'aaaa', 50)).toBe(false);
   });
 });
 

@@ -1,6 +1,6 @@
 import { PhaseError } from '@deploy-suite/action-kit';
 import type { KubeClient } from './client.js';
-import { acquireLease, LeaseBusyError, type HeldLease } from './lease.js';
+import { acquireLease, LeaseBusyError, LeaseLostError, type HeldLease } from './lease.js';
 
 export interface LockOptions {
   /** Who holds the lock: the workflow run, so a re-run of the same run takes it back at once. */
@@ -37,5 +37,23 @@ export async function lockApp(
       );
     }
     throw error;
+  }
+}
+
+/**
+ * Stops a run that no longer surely holds the app's lock before it touches live traffic: another deploy
+ * or rollback may be under way, and two switches must never race.
+ */
+export function assertLockHeld(lease: HeldLease, app: string, phase: string): void {
+  try {
+    lease.assertHeld();
+  } catch (error) {
+    if (!(error instanceof LeaseLostError)) throw error;
+    throw new PhaseError(
+      phase,
+      `the deploy lock of ${app} was lost (${error.message}); another deploy or rollback may be running, so live traffic was not switched`,
+      'look at the other run; re-run this one when it is done (check that the API server is reachable and the runner is not starved)',
+      { cause: error },
+    );
   }
 }

@@ -14,7 +14,7 @@ import {
   type LiveState,
 } from './bluegreen.js';
 import { readHistory, recordHistory } from './history.js';
-import { lockApp, type LockOptions } from './app-lock.js';
+import { assertLockHeld, lockApp, type LockOptions } from './app-lock.js';
 import type { HeldLease } from './lease.js';
 import { rolloutState, type DeploymentLike } from './rollout.js';
 
@@ -197,7 +197,10 @@ export async function bluegreenDeploy(
         ...(options.runUrl ? { 'run-url': options.runUrl } : {}),
       }),
     );
-    await phases.run('switch', () => client.apply(liveService, { fieldManager: FIELD_MANAGER }));
+    await phases.run('switch', () => {
+      assertLockHeld(lease, spec.app, 'switch');
+      return client.apply(liveService, { fieldManager: FIELD_MANAGER });
+    });
     // After the switch the preview shows the colour kept warm for rollback; independent of the history
     // record, so both are written at once.
     await phases.run('record', () =>

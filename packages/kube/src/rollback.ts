@@ -1,5 +1,5 @@
 import { PhaseError, type Phases } from '@deploy-suite/action-kit';
-import { lockApp, type LockOptions } from './app-lock.js';
+import { assertLockHeld, lockApp, type LockOptions } from './app-lock.js';
 import {
   DIGEST_PATTERN,
   colourSelector,
@@ -222,6 +222,7 @@ export async function rollback(
       previousDigest: state.liveDigest,
     };
     const switchedAt = await phases.run('switch', async () => {
+      assertLockHeld(lease, app.app, 'switch');
       const annotations = stateAnnotations(next, {
         'updated-at': new Date().toISOString(),
         ...(options.runUrl ? { 'run-url': options.runUrl } : {}),

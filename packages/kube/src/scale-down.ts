@@ -1,6 +1,6 @@
 import type { KubeClient, KubeObject } from './client.js';
 import { deploymentDigest, readLiveState, type Colour } from './bluegreen.js';
-import { lockApp, type LockOptions } from './app-lock.js';
+import { assertLockHeld, lockApp, type LockOptions } from './app-lock.js';
 import { FIELD_MANAGER } from './deploy.js';
 import { recordHistory } from './history.js';
 
@@ -60,6 +60,7 @@ export async function scaleDownPrevious(
       return { scaledDown: false, reason: `${name} no longer runs ${target.previousDigest}` };
     }
     if (deployment.spec?.replicas !== 0) {
+      assertLockHeld(lease, target.app, 'scale-down');
       await client.mergePatch(
         'apps/v1',
         'Deployment',

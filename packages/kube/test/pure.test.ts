@@ -3,21 +3,44 @@ import {
   appendHistory,
   diffObjects,
   HISTORY_LIMIT,
-  leaseExpired,
+  leaseLapsed,
   resourcePath,
   type HistoryEntry,
 } from '../src/index.js';
 
-describe('leaseExpired', () => {
-  const now = new Date('2026-11-27T10:00:30Z');
+describe('leaseLapsed: by the local time since the lease was last seen to change', () => {
+  const seen = 1_000_000;
   it.each([
-    [{ holderIdentity: 'a', leaseDurationSeconds: 30, renewTime: '2026-11-27T10:00:10.000000Z' }, false],
-    [{ holderIdentity: 'a', leaseDurationSeconds: 10, renewTime: '2026-11-27T10:00:10.000000Z' }, true],
-    [{ holderIdentity: 'a', leaseDurationSeconds: 30, acquireTime: '2026-11-27T10:00:10.000000Z' }, false],
-    [{ leaseDurationSeconds: 30, renewTime: '2026-11-27T10:00:29.000000Z' }, true],
-    [{ holderIdentity: 'a', leaseDurationSeconds: 30 }, true],
-  ])('%j → %s', (spec, expired) => {
-    expect(leaseExpired(spec, now)).toBe(expired);
+    ['renewed by its holder just now', { holderIdentity: 'a', leaseDurationSeconds: 30 }, seen + 29_999, false],
+    ['unchanged for exactly its duration', { holderIdentity: 'a', leaseDurationSeconds: 30 }, seen + 30_000, true],
+    ['unchanged for longer', { holderIdentity: 'a', leaseDurationSeconds: 10 }, seen + 60_000, true],
+    [
+      'a holder clock far behind (renewTime long past) but seen just now',
+      { holderIdentity: 'a', leaseDurationSeconds: 30, renewTime: '2000-01-01T00:00:00.000000Z' },
+      seen + 1,
+      false,
+    ],
+    [
+      'a holder clock far ahead (renewTime in the future) and unchanged',
+      { holderIdentity: 'a', leaseDurationSeconds: 30, renewTime: '2999-01-01T00:00:00.000000Z' },
+      seen + 30_000,
+      true,
+    ],
+    [
+      'both acquireTime and renewTime, seen just now',
+      {
+        holderIdentity: 'a',
+        leaseDurationSeconds: 30,
+        acquireTime: '2000-01-01T00:00:00.000000Z',
+        renewTime: '2000-01-01T00:00:01.000000Z',
+      },
+      seen,
+      false,
+    ],
+    ['no holder', { leaseDurationSeconds: 30 }, seen, true],
+    ['no duration', { holderIdentity: 'a' }, seen, true],
+  ])('%s', (_name, spec, now, lapsed) => {
+    expect(leaseLapsed(spec, seen, now)).toBe(lapsed);
   });
 });
 

@@ -34,7 +34,20 @@ function validDate(text: string): boolean {
  *       expires: 2027-01-31
  * Every entry needs a reason and an expiry date: an accepted risk is a decision with an owner and an end.
  */
-export function parseIgnoreFile(text: string): IgnoreFile {
+export interface IgnoreLimits {
+  /** Today, for the limit below. */
+  now: Date;
+  /** How far ahead an entry may expire, in days: an accepted risk is decided again at least this often. */
+  maxDays: number;
+}
+
+export const DEFAULT_IGNORE_MAX_DAYS = 365;
+
+export function parseIgnoreFile(
+  text: string,
+  limits: IgnoreLimits = { now: new Date(), maxDays: DEFAULT_IGNORE_MAX_DAYS },
+): IgnoreFile {
+  const latest = new Date(limits.now.getTime() + limits.maxDays * 86_400_000).toISOString().slice(0, 10);
   let doc: unknown;
   try {
     doc = parse(text, { prettyErrors: false });
@@ -70,6 +83,10 @@ export function parseIgnoreFile(text: string): IgnoreFile {
           : '';
     if (!expires) problems.push(`${label}: 'expires' is missing: give the last day the risk is accepted, YYYY-MM-DD`);
     else if (!validDate(expires)) problems.push(`${label}: 'expires' is '${expires}', not a date YYYY-MM-DD`);
+    else if (expires > latest)
+      problems.push(
+        `${label}: 'expires' is ${expires}, more than ${limits.maxDays} days ahead (the latest allowed is ${latest}): set an earlier date, or raise ignore-max-days`,
+      );
     if (e.package !== undefined && (typeof e.package !== 'string' || !e.package.trim()))
       problems.push(`${label}: 'package' must be a package name when given`);
     const unknown = Object.keys(e).filter((k) => !['id', 'package', 'reason', 'expires'].includes(k));

@@ -89,9 +89,11 @@ describe('severity gate', () => {
 });
 
 describe('ignore file', () => {
+  const limits = { now: new Date('2026-11-27T12:00:00Z'), maxDays: 365 };
   it('reads entries with id, optional package, reason, expiry (quoted or YAML date)', () => {
     const file = parseIgnoreFile(
       `ignores:\n  - id: CVE-2021-23337\n    package: lodash\n    reason: template() never sees user input\n    expires: 2027-01-31\n  - id: GHSA-2222-3333-4444\n    reason: "vendor says not exploitable"\n    expires: "2026-12-31"\n`,
+      limits,
     );
     expect(file.problems).toEqual([]);
     expect(file.entries).toEqual([
@@ -99,6 +101,14 @@ describe('ignore file', () => {
       { id: 'GHSA-2222-3333-4444', reason: 'vendor says not exploitable', expires: '2026-12-31' },
     ]);
     expect(parseIgnoreFile('')).toEqual({ entries: [], problems: [] });
+  });
+
+  it('accepts an entry up to the last allowed day, and a longer horizon when ignore-max-days raises it', () => {
+    const text = 'ignores:\n  - id: CVE-1\n    reason: r\n    expires: 2027-11-27\n';
+    expect(parseIgnoreFile(text, limits).problems).toEqual([]);
+    const far = 'ignores:\n  - id: CVE-1\n    reason: r\n    expires: 2030-01-01\n';
+    expect(parseIgnoreFile(far, limits).problems).toHaveLength(1);
+    expect(parseIgnoreFile(far, { ...limits, maxDays: 5 * 365 }).problems).toEqual([]);
   });
 
   it.each([
@@ -111,8 +121,13 @@ describe('ignore file', () => {
     ['ignores:\n  - id: CVE-1\n    reason: r\n    expires: "2027-02-30"', /'expires' is '2027-02-30', not a date/],
     ['ignores:\n  - id: CVE-1\n    reason: r\n    expires: next year', /not a date YYYY-MM-DD/],
     ['ignores:\n  - id: CVE-1\n    reason: r\n    expires: 2027-01-01\n    until: x', /unknown field\(s\) 'until'/],
+    [
+      'ignores:\n  - id: CVE-1\n    reason: r\n    expires: 9999-12-31',
+      /'expires' is 9999-12-31, more than 365 days ahead \(the latest allowed is 2027-11-27\): set an earlier date, or raise ignore-max-days/,
+    ],
+    ['ignores:\n  - id: CVE-1\n    reason: r\n    expires: 2027-11-28', /more than 365 days ahead/],
   ])('%j is refused: %s', (text, problem) => {
-    const file = parseIgnoreFile(text);
+    const file = parseIgnoreFile(text, limits);
     expect(file.problems.join('\n')).toMatch(problem);
     expect(file.entries).toEqual([]);
   });
