@@ -19,6 +19,8 @@ export interface BluegreenInputs {
   progressDeadlineSeconds: number;
   lockTimeoutSeconds: number;
   dryRun: boolean;
+  /** A first deploy takes over objects other field managers wrote. */
+  force: boolean;
   environment: string;
   environmentUrl: string;
   githubToken: string;
@@ -112,6 +114,7 @@ export function readBluegreenInputs(
   const progressDeadlineSeconds = reader.durationSeconds('progress-deadline', 300);
   const lockTimeoutSeconds = reader.durationSeconds('lock-timeout', 300);
   const dryRun = reader.boolean('dry-run', false);
+  const force = reader.boolean('force', false);
   const githubToken = reader.raw('github-token');
   maskSecret(githubToken);
   const environment = reader.string('environment');
@@ -148,6 +151,7 @@ export function readBluegreenInputs(
     progressDeadlineSeconds,
     lockTimeoutSeconds,
     dryRun,
+    force,
     environment,
     environmentUrl,
     githubToken,

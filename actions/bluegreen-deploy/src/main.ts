@@ -48,7 +48,7 @@ async function main(): Promise<void> {
       ? await phases.run('verify', () => gate([inputs.image, ...podImages(inputs.deploymentTemplate).slice(1)]))
       : undefined;
     if (inputs.dryRun) {
-      const plan = await phases.run('dry-run', () => dryRunDeploy(client, spec));
+      const plan = await phases.run('dry-run', () => dryRunDeploy(client, spec, inputs.force));
       core.setOutput('revision', String(plan.revision));
       core.setOutput('timings', JSON.stringify(phases.toJSON()));
       const rows = plan.changes.map((c): [string, string] => [
@@ -81,6 +81,7 @@ async function main(): Promise<void> {
         spec,
         {
           ...lockOptions,
+          force: inputs.force,
           ...(inputs.previewCheck
             ? { previewCheck: async () => void (previewSummary = await checkPreview(inputs.previewCheck!)) }
             : {}),

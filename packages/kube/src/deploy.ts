@@ -14,11 +14,10 @@ import {
   type LiveState,
 } from './bluegreen.js';
 import { readHistory, recordHistory } from './history.js';
+import { FIELD_MANAGER, checkFirstDeployOwnership } from './ownership.js';
 import { assertLockHeld, lockApp, type LockOptions } from './app-lock.js';
 import type { HeldLease } from './lease.js';
 import { rolloutState, type DeploymentLike } from './rollout.js';
-
-export const FIELD_MANAGER = 'deploy-suite';
 
 export interface DeployOptions extends LockOptions {
   runUrl?: string;
@@ -26,6 +25,8 @@ export interface DeployOptions extends LockOptions {
   heldLease?: HeldLease;
   /** What the history calls this change (default deploy). */
   historyAction?: 'deploy' | 'rollback';
+  /** A first deploy takes over objects other managers wrote (otherwise it stops and names them). */
+  force?: boolean;
   /** Checks the idle colour through its preview Service before the switch; throws to refuse it. */
   previewCheck?: (previewService: string) => Promise<void>;
 }
@@ -63,6 +64,7 @@ export async function bluegreenDeploy(
       ]),
     );
     const state = readLiveState(live);
+    if (!state) await phases.run('read', () => checkFirstDeployOwnership(client, spec, live, options.force ?? false));
     const plan = planDeploy(state, digest);
     if (plan.kind === 'noop') {
       options.log(plan.reason);

@@ -9,7 +9,7 @@ import {
   switchedState,
   type AppSpec,
 } from './bluegreen.js';
-import { FIELD_MANAGER } from './deploy.js';
+import { FIELD_MANAGER, checkFirstDeployOwnership } from './ownership.js';
 
 export interface ObjectChange {
   kind: string;
@@ -48,8 +48,12 @@ export function diffObjects(before: unknown, after: unknown, path = ''): string[
 export async function dryRunDeploy(
   client: KubeClient,
   spec: AppSpec,
+  force = false,
 ): Promise<{ changes: ObjectChange[]; target: string; revision: number }> {
-  const state = readLiveState(await client.get('v1', 'Service', spec.namespace, spec.app));
+  const live = await client.get('v1', 'Service', spec.namespace, spec.app);
+  const state = readLiveState(live);
+  // A PR check says it too when the first deploy would stop on objects someone else owns.
+  if (!state) await checkFirstDeployOwnership(client, spec, live, force);
   const digest = digestOf(spec.image);
   const plan = planDeploy(state, digest);
   if (plan.kind === 'noop') return { changes: [], target: plan.colour, revision: plan.revision };

@@ -10,3 +10,4 @@ export * from './deploy.js';
 export * from './scale-down.js';
 export * from './rollback.js';
 export * from './dry-run.js';
+export * from './ownership.js';

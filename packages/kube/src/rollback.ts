@@ -14,10 +14,10 @@ import {
   type LiveState,
 } from './bluegreen.js';
 import { KubeApiError, type KubeClient, type KubeObject } from './client.js';
-import { bluegreenDeploy, FIELD_MANAGER, waitForReadyEndpoints } from './deploy.js';
+import { bluegreenDeploy, waitForReadyEndpoints } from './deploy.js';
 import { readHistory, recordHistory } from './history.js';
 import { rolloutState, type DeploymentLike } from './rollout.js';
-import { SCALE_MANAGER } from './scale-down.js';
+import { FIELD_MANAGER, ROLLBACK_MANAGER, SCALE_MANAGER } from './ownership.js';
 
 export type RollbackTarget =
   { kind: 'previous' } | { kind: 'revision'; revision: number } | { kind: 'digest'; digest: string };
@@ -48,9 +48,6 @@ export interface RollbackResult {
   /** When the live selector pointed at the target (epoch ms), for the rollback duration. */
   switchedAt?: number;
 }
-
-/** The manager of a rollback's selector switch (a merge patch: ports and templates stay the deploy's). */
-const ROLLBACK_MANAGER = 'deploy-suite-rollback';
 
 type Deployment = KubeObject &
   DeploymentLike & {

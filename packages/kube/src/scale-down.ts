@@ -1,11 +1,8 @@
 import type { KubeClient, KubeObject } from './client.js';
 import { deploymentDigest, readLiveState, type Colour } from './bluegreen.js';
 import { assertLockHeld, lockApp, type LockOptions } from './app-lock.js';
-import { FIELD_MANAGER } from './deploy.js';
+import { FIELD_MANAGER, SCALE_MANAGER } from './ownership.js';
 import { recordHistory } from './history.js';
-
-/** The manager of `spec.replicas` when a colour is scaled down or up outside a deploy; the next deploy's apply takes it back. */
-export const SCALE_MANAGER = 'deploy-suite-scale-down';
 
 export interface ScaleDownTarget {
   namespace: string;

@@ -3,6 +3,7 @@ import {
   appendHistory,
   diffObjects,
   HISTORY_LIMIT,
+  foreignOwners,
   leaseLapsed,
   resourcePath,
   type HistoryEntry,
@@ -41,6 +42,44 @@ describe('leaseLapsed: by the local time since the lease was last seen to change
     ['no duration', { holderIdentity: 'a' }, seen, true],
   ])('%s', (_name, spec, now, lapsed) => {
     expect(leaseLapsed(spec, seen, now)).toBe(lapsed);
+  });
+});
+
+describe('foreignOwners: objects a first deploy must not take over', () => {
+  const object = (labels: Record<string, string> | undefined, managedFields?: object[]) => ({
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'shop', ...(labels ? { labels } : {}), ...(managedFields ? { managedFields } : {}) },
+  });
+  it.each([
+    ['no object', undefined, undefined],
+    [
+      'one the suite made',
+      object({ 'app.kubernetes.io/managed-by': 'deploy-suite' }, [{ manager: 'kubectl-edit' }]),
+      undefined,
+    ],
+    [
+      'one kubectl applied',
+      object({ app: 'shop' }, [{ manager: 'kubectl-client-side-apply', operation: 'Update' }]),
+      ['kubectl-client-side-apply'],
+    ],
+    [
+      'one with status written by a controller',
+      object(undefined, [
+        { manager: 'helm' },
+        { manager: 'kube-controller-manager', subresource: 'status' },
+        { manager: 'helm' },
+      ]),
+      ['helm'],
+    ],
+    [
+      'one labelled by another tool',
+      object({ 'app.kubernetes.io/managed-by': 'Helm' }, [{ manager: 'helm' }]),
+      ['helm'],
+    ],
+    ['one with no managed fields', object(undefined), ['(unknown)']],
+  ])('%s', (_name, input, owners) => {
+    expect(foreignOwners(input as never)).toEqual(owners);
   });
 });
 
