@@ -475,10 +475,10 @@ describe('signature policy', () => {
       { kubeconfig, namespace, app: 'signed', replicas: '2', image, 'verify-key': publicKey },
       await loadEvent('push-default-branch'),
     );
-    expect(run.log).toMatch(/signature verified: key /);
+    expect(run.log).toMatch(/signature verified for .*@sha256:[0-9a-f]{64}: key /);
     expect(run.exitCode).toBe(0);
     expect(run.outputs['live-colour']).toBe('blue');
-    expect(run.summary).toContain('verified: key ');
+    expect(run.summary).toMatch(/verified: .*@sha256:[0-9a-f]{64}: key /);
     expect(JSON.parse(run.outputs.timings!)).toHaveProperty('verify');
   });
 
@@ -513,6 +513,53 @@ describe('signature policy', () => {
     expect(await client.get('coordination.k8s.io/v1', 'Lease', namespace, 'signed-deploy')).toBeUndefined();
   });
 
+  it('verifies every image of the pod spec: a sidecar by tag or unsigned is refused, unless verify-all-images is false', async () => {
+    const image = await freshImage(repository, `${namespace}-app`);
+    await signWith('cosign.key', 'fixture-password', image);
+    const unsignedSidecar = await freshImage(`${namespace}/sidecar`, `${namespace}-sidecar`);
+    const dir = mkdtempSync(join(tmpdir(), 'sidecar-'));
+    const template = (sidecar: string) => {
+      const path = join(dir, `${sidecar.replace(/\W+/g, '-')}.yaml`);
+      writeFileSync(
+        path,
+        `apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\nspec:\n  template:\n    spec:\n      containers:\n        - {name: app, image: placeholder}\n        - {name: proxy, image: "${sidecar}"}\n      initContainers:\n        - {name: init, image: "${image}"}\n`,
+      );
+      return path;
+    };
+    const deployWith = async (sidecar: string, extra: Record<string, string> = {}) =>
+      runAction(
+        'bluegreen-deploy',
+        {
+          kubeconfig,
+          namespace,
+          app: 'sidecars',
+          replicas: '1',
+          image,
+          'verify-key': publicKey,
+          'deployment-template': template(sidecar),
+          ...extra,
+        },
+        await loadEvent('push-default-branch'),
+      );
+    const byTag = await deployWith('127.0.0.1:5000/mesh/proxy:latest');
+    expect(byTag.exitCode).toBe(1);
+    expect(byTag.log).toMatch(
+      /::error::verify: 127\.0\.0\.1:5000\/mesh\/proxy:latest is named by tag, not by digest.*Nothing was applied\. Fix: pin it as name@sha256/,
+    );
+    const unsigned = await deployWith(unsignedSidecar);
+    expect(unsigned.exitCode).toBe(1);
+    expect(unsigned.log).toMatch(/sidecar@sha256:[0-9a-f]{64} has no valid signature by key/);
+    expect(await client.get('apps/v1', 'Deployment', namespace, 'sidecars-blue')).toBeUndefined();
+    // The app's image alone, on purpose: the sidecar goes unverified.
+    const appOnly = await deployWith(unsignedSidecar, { 'verify-all-images': 'false' });
+    expect(appOnly.log).not.toMatch(/::error/);
+    expect(appOnly.exitCode).toBe(0);
+    const deployed = await client.get<
+      KubeObject & { spec: { template: { spec: { containers: { image: string }[] } } } }
+    >('apps/v1', 'Deployment', namespace, 'sidecars-blue');
+    expect(deployed?.spec.template.spec.containers.map((c) => c.image)).toEqual([image, unsignedSidecar]);
+  });
+
   it('refuses a private key given as verify-key, and a half keyless policy, as input errors', async () => {
     const image = digest(1);
     const privateKey = await runAction(
@@ -542,6 +589,51 @@ describe('signature policy', () => {
       /title=input 'certificate-oidc-issuer'::input 'certificate-oidc-issuer': is empty while a certificate identity is set/,
     );
     expect(halfKeyless.log).toMatch(/title=input 'trusted-root'::input 'trusted-root': is empty/);
+  });
+});
+
+describe('a first deploy over objects someone else owns', () => {
+  it('stops before applying anything and names them; force: true takes them over', async () => {
+    const existing = await client.apply(
+      {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'legacy', namespace, labels: { app: 'legacy' } },
+        spec: { selector: { app: 'legacy' }, ports: [{ name: 'web', port: 80, targetPort: 3000 }] },
+      },
+      { fieldManager: 'kubectl-client-side-apply' },
+    );
+    const inputs = { kubeconfig, namespace, app: 'legacy', replicas: '1', image: digest(7) };
+    const stopped = await runAction('bluegreen-deploy', inputs, await loadEvent('push-default-branch'));
+    expect(stopped.exitCode).toBe(1);
+    expect(stopped.log).toMatch(
+      new RegExp(
+        `::error::read: the first deploy of legacy would take over objects another manager owns: Service ${namespace}/legacy \\(written by kubectl-client-side-apply\\)\\. Nothing was applied\\. Fix: .*set force: true`,
+      ),
+    );
+    expect((await client.get('v1', 'Service', namespace, 'legacy'))?.metadata.resourceVersion).toBe(
+      existing.metadata.resourceVersion,
+    );
+    expect(await client.get('apps/v1', 'Deployment', namespace, 'legacy-blue')).toBeUndefined();
+    expect(await client.get('v1', 'Service', namespace, 'legacy-preview')).toBeUndefined();
+    expect(await client.get('coordination.k8s.io/v1', 'Lease', namespace, 'legacy-deploy')).toBeUndefined();
+    // The PR check's dry run says the same.
+    const dryRun = await runAction(
+      'bluegreen-deploy',
+      { ...inputs, 'dry-run': 'true' },
+      await loadEvent('push-default-branch'),
+    );
+    expect(dryRun.exitCode).toBe(1);
+    expect(dryRun.log).toMatch(/would take over objects another manager owns/);
+    // On purpose: taken over.
+    const forced = await runAction(
+      'bluegreen-deploy',
+      { ...inputs, force: 'true' },
+      await loadEvent('push-default-branch'),
+    );
+    expect(forced.log).not.toMatch(/::error/);
+    expect(forced.exitCode).toBe(0);
+    expect(await liveSelector('legacy')).toBe('blue');
   });
 });
 

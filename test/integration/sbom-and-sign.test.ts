@@ -12,9 +12,17 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { RegistryClient, parseReference } from '@deploy-suite/oci';
 import type { SerializedBundle } from '@sigstore/bundle';
-import { PREDICATE_TYPES, attachBundle, findBundles, readPublicKey, verifyImage } from '@deploy-suite/supply-chain';
+import {
+  GITHUB_CLAIM_FLAGS,
+  PREDICATE_TYPES,
+  attachBundle,
+  findBundles,
+  readPublicKey,
+  verifyImage,
+  type GitHubClaims,
+} from '@deploy-suite/supply-chain';
 import { loadEvent, repoRoot, runAction, type ActionRun } from '../support/action-runner.js';
-import { listTags, openUploads, registryHost } from '../support/registry-api.js';
+import { freshImage, listTags, openUploads, registryHost } from '../support/registry-api.js';
 import { GITHUB_ISSUER, startOidcTokenService, startSigstoreDoubles } from '../support/sigstore-doubles.js';
 
 const run = `s${randomBytes(4).toString('hex')}`;
@@ -285,6 +293,114 @@ describe('keyless signing through the GitHub OIDC token (local Fulcio and Rekor 
       await oidc.close();
     }
   }, 180_000);
+});
+
+describe('keyless identity policy: the suite and the real cosign verify agree on every case', () => {
+  // Signed for real by the action (mock Fulcio, CT log and Rekor), one image per signing run.
+  const MAIN = 'https://github.com/acme/shop/.github/workflows/release.yml@refs/heads/main';
+  const SHARED = 'https://github.com/acme/deploy-suite/.github/workflows/release.yml@refs/tags/v1';
+  const runs: Record<string, Record<string, string>> = {
+    main: { sub: MAIN, repository: 'acme/shop', ref: 'refs/heads/main', event_name: 'push' },
+    attacker: { sub: `${MAIN}-attacker`, repository: 'acme/shop', ref: 'refs/heads/main-attacker' },
+    maintenance: { sub: MAIN.replace('/main', '/maintenance'), repository: 'acme/shop', ref: 'refs/heads/maintenance' },
+    // Two repositories calling the same reusable workflow: one subject, two repository claims.
+    'shared-shop': { sub: SHARED, repository: 'acme/shop', ref: 'refs/heads/main' },
+    'shared-other': { sub: SHARED, repository: 'someone/else', ref: 'refs/heads/main' },
+  };
+  const images: Record<string, string> = {};
+  let sigstore: Awaited<ReturnType<typeof startSigstoreDoubles>>;
+  let rootFile: string;
+
+  beforeAll(async () => {
+    sigstore = await startSigstoreDoubles();
+    const dir = await mkdtemp(join(tmpdir(), `${run}-identity-`));
+    rootFile = join(dir, 'trusted_root.json');
+    await writeFile(rootFile, JSON.stringify(sigstore.trustedRoot));
+    for (const [name, claims] of Object.entries(runs)) {
+      const oidc = await startOidcTokenService(claims);
+      try {
+        const image = await freshImage(`${run}/identity`, `${run}-${name}`);
+        const result = await runAction(
+          'sbom-and-sign',
+          {
+            image,
+            signing: 'keyless',
+            'fulcio-url': sigstore.fulcioUrl,
+            'rekor-url': sigstore.rekorUrl,
+            sbom: 'false',
+            'attest-sbom': 'none',
+            scan: 'false',
+          },
+          await loadEvent('push-default-branch'),
+          { ACTIONS_ID_TOKEN_REQUEST_URL: oidc.requestUrl, ACTIONS_ID_TOKEN_REQUEST_TOKEN: oidc.requestToken },
+        );
+        if (result.exitCode !== 0) throw new Error(result.log.slice(-2000));
+        images[name] = image;
+      } finally {
+        await oidc.close();
+      }
+    }
+  }, 180_000);
+  afterAll(() => sigstore.close());
+
+  type Case = [string, string, { identity?: string; regexp?: string; claims?: GitHubClaims }, boolean];
+  const cases: Case[] = [
+    ['exact identity, its own run', 'main', { identity: MAIN }, true],
+    ['exact identity, a branch that starts with main', 'attacker', { identity: MAIN }, false],
+    ['exact identity, maintenance', 'maintenance', { identity: MAIN }, false],
+    ['regexp, the whole identity', 'main', { regexp: 'https://github\\.com/acme/shop/.*@refs/heads/main' }, true],
+    ['regexp, a longer branch', 'attacker', { regexp: 'https://github\\.com/acme/shop/.*@refs/heads/main' }, false],
+    [
+      'regexp alternation, a prefix of one side',
+      'maintenance',
+      { regexp: `.*@refs/heads/main|.*@refs/tags/v.*` },
+      false,
+    ],
+    [
+      'shared workflow, the caller named',
+      'shared-shop',
+      { identity: SHARED, claims: { repository: 'acme/shop' } },
+      true,
+    ],
+    [
+      'shared workflow, another caller',
+      'shared-other',
+      { identity: SHARED, claims: { repository: 'acme/shop' } },
+      false,
+    ],
+    ['shared workflow, ref claim', 'shared-shop', { identity: SHARED, claims: { ref: 'refs/heads/main' } }, true],
+    ['exact identity, another trigger', 'main', { identity: MAIN, claims: { trigger: 'workflow_dispatch' } }, false],
+  ];
+
+  it.each(cases)('%s', async (_name, signed, policy, accepted) => {
+    const image = images[signed]!;
+    const identity = policy.identity ?? new RegExp(policy.regexp!);
+    const suite = await verifyImage(new RegistryClient(), parseReference(image), {
+      kind: 'identity',
+      identity,
+      issuer: GITHUB_ISSUER,
+      trustedRoot: sigstore.trustedRoot,
+      ...(policy.claims ? { claims: policy.claims } : {}),
+    });
+    expect(suite.verified).toBe(accepted);
+    if (!accepted) expect(suite.reasons.join()).toMatch(/untrusted signer/);
+    // cosign's regexp is unanchored: it is given the anchored form the suite applies.
+    const flags = [
+      ...(policy.identity
+        ? ['--certificate-identity', policy.identity]
+        : ['--certificate-identity-regexp', `^(?:${policy.regexp})$`]),
+      '--certificate-oidc-issuer',
+      GITHUB_ISSUER,
+      ...Object.entries(policy.claims ?? {}).flatMap(([claim, value]) => [
+        `--${GITHUB_CLAIM_FLAGS[claim as keyof GitHubClaims]}`,
+        String(value),
+      ]),
+    ];
+    const cosignResult = runCosign(['verify', '--trusted-root', rootFile, ...flags, image]);
+    expect({ accepted: cosignResult.status === 0, output: cosignResult.output.slice(0, 600) }).toMatchObject({
+      accepted,
+    });
+  });
 });
 
 describe('the vulnerability gate on real scanner output', () => {

@@ -13,7 +13,17 @@ import {
   type KubeClient,
   type KubeObject,
 } from '@deploy-suite/kube';
+import { RegistryClient, parseReference } from '@deploy-suite/oci';
+import {
+  PREDICATE_TYPES,
+  attachBundle,
+  imageStatement,
+  keySigning,
+  openCosignPrivateKey,
+  signStatement,
+} from '@deploy-suite/supply-chain';
 import { loadEvent, repoRoot, runAction, type ActionRun } from '../support/action-runner.js';
+import { freshImage } from '../support/registry-api.js';
 import { startGitHubApi } from '../support/github-api-double.js';
 import { playRelease, waitForSamples } from '../support/metrics.js';
 
@@ -402,5 +412,132 @@ describe('a deploy killed mid-rollout', () => {
     expect(run.outputs).toMatchObject({ 'rolled-back': 'true', 'live-colour': 'blue' });
     expect(await readyEndpoints(client, namespace, app)).toBe(3);
     expect(await previewColour()).toBe('green');
+  });
+});
+
+describe('the signature policy on every rollback path', () => {
+  // Three real images in the registry: A and B signed with the fixture key, C never signed.
+  const app = 'policy';
+  const fixtures = new URL('../fixtures/cosign/', import.meta.url);
+  const publicKey = readFileSync(new URL('cosign.pub', fixtures), 'utf8');
+  const policy = { 'verify-key': publicKey };
+  const images: Record<'a' | 'b' | 'c', string> = { a: '', b: '', c: '' };
+  const digestOf = (image: string) => image.slice(image.indexOf('@') + 1);
+  const patchService = (annotations: Record<string, string>) =>
+    client.mergePatch('v1', 'Service', namespace, app, { metadata: { annotations } }, { fieldManager: 'intruder' });
+  const patchHistory = async (edit: (entries: { revision: number; digest: string }[]) => void) => {
+    const map = await client.get<KubeObject & { data: { history: string } }>(
+      'v1',
+      'ConfigMap',
+      namespace,
+      `${app}-deploy-history`,
+    );
+    const entries = JSON.parse(map!.data.history) as { revision: number; digest: string }[];
+    edit(entries);
+    await client.mergePatch(
+      'v1',
+      'ConfigMap',
+      namespace,
+      `${app}-deploy-history`,
+      { data: { history: JSON.stringify(entries) } },
+      { fieldManager: 'intruder' },
+    );
+  };
+  /** What a refused rollback must leave: the live selector and state exactly as they were. */
+  const liveState = async () => {
+    const service = (await client.get('v1', 'Service', namespace, app)) as unknown as {
+      metadata: { annotations: Record<string, string> };
+      spec: { selector: Record<string, string> };
+    };
+    return { selector: service.spec.selector, annotations: service.metadata.annotations };
+  };
+
+  beforeAll(async () => {
+    const key = await openCosignPrivateKey(readFileSync(new URL('cosign.key', fixtures), 'utf8'), 'fixture-password');
+    for (const name of ['a', 'b', 'c'] as const) {
+      images[name] = await freshImage(`${namespace}/policy`, `${namespace}-${name}`);
+      if (name === 'c') continue;
+      const ref = parseReference(images[name]);
+      const bundle = await signStatement(imageStatement(ref.digest!, PREDICATE_TYPES.signature, {}), keySigning(key));
+      await attachBundle(new RegistryClient(), ref, bundle, PREDICATE_TYPES.signature);
+    }
+    for (const name of ['a', 'b'] as const) {
+      const run = await runAction(
+        'bluegreen-deploy',
+        { kubeconfig, namespace, app, replicas: '2', image: images[name], ...policy },
+        await loadEvent('push-default-branch'),
+      );
+      if (run.exitCode !== 0) throw new Error(run.log.slice(-2000));
+    }
+  }, 180_000);
+
+  it('refuses a previous-digest annotation edited to an unsigned image; live untouched', async () => {
+    await patchService({ 'deploy-suite.dev/previous-digest': digestOf(images.c) });
+    try {
+      const before = await liveState();
+      const run = await verify(app, { 'rollback-to': 'previous', ...policy });
+      expect(run.exitCode).toBe(1);
+      expect(run.log).toMatch(
+        /::error::verify: .*@sha256:[0-9a-f]{64} has no valid signature by key .*Nothing was rolled back/,
+      );
+      expect(await liveState()).toEqual(before);
+      expect(await client.get('coordination.k8s.io/v1', 'Lease', namespace, `${app}-deploy`)).toBeUndefined();
+    } finally {
+      await patchService({ 'deploy-suite.dev/previous-digest': digestOf(images.a) });
+    }
+  });
+
+  it('refuses a history entry edited to an unsigned image, and an entry that is not a digest at all', async () => {
+    await patchHistory((entries) => (entries.find((e) => e.revision === 1)!.digest = digestOf(images.c)));
+    const before = await liveState();
+    const unsigned = await verify(app, { 'rollback-to': '1', ...policy });
+    expect(unsigned.exitCode).toBe(1);
+    expect(unsigned.log).toMatch(/has no valid signature/);
+    expect(await liveState()).toEqual(before);
+    // Not a digest: refused by its form, policy or not.
+    await patchHistory((entries) => (entries.find((e) => e.revision === 1)!.digest = 'sha256:../../other-repo'));
+    const malformed = await verify(app, { 'rollback-to': '1' });
+    expect(malformed.exitCode).toBe(1);
+    expect(malformed.log).toMatch(
+      /revision 1 of ConfigMap .*policy-deploy-history holds 'sha256:..\/..\/other-repo', not a digest .*Nothing was rolled back/,
+    );
+    expect(await liveState()).toEqual(before);
+    await patchHistory((entries) => (entries.find((e) => e.revision === 1)!.digest = digestOf(images.a)));
+  });
+
+  it('refuses rollback-to an unsigned digest of the same repository', async () => {
+    const before = await liveState();
+    const run = await verify(app, { 'rollback-to': digestOf(images.c), ...policy });
+    expect(run.exitCode).toBe(1);
+    expect(run.log).toMatch(/has no valid signature/);
+    expect(await liveState()).toEqual(before);
+  });
+
+  it('refuses an automatic rollback to an unsigned previous release: the failing release stays, and says why', async () => {
+    await patchService({ 'deploy-suite.dev/previous-digest': digestOf(images.c) });
+    try {
+      const before = await liveState();
+      const run = await verify(app, {
+        'http-url': 'http://127.0.0.1:9/health',
+        'http-checks': '1',
+        'http-interval': '1s',
+        ...policy,
+      });
+      expect(run.exitCode).toBe(1);
+      expect(run.log).toMatch(/rolling back to the previous release/);
+      expect(run.log).toMatch(/::error::verify: .* has no valid signature/);
+      expect(await liveState()).toEqual(before);
+    } finally {
+      await patchService({ 'deploy-suite.dev/previous-digest': digestOf(images.a) });
+    }
+  });
+
+  it('rolls back to the signed previous release, verified first', async () => {
+    const run = await verify(app, { 'rollback-to': 'previous', ...policy });
+    expect(run.log).not.toMatch(/::error/);
+    expect(run.exitCode).toBe(0);
+    expect(run.log).toMatch(new RegExp(`signature verified for .*${digestOf(images.a)}: key `));
+    expect(run.outputs).toMatchObject({ 'rolled-back': 'true', 'live-digest': digestOf(images.a) });
+    expect((await liveState()).annotations['deploy-suite.dev/live-digest']).toBe(digestOf(images.a));
   });
 });
