@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
-import { InputError, InputReader, maskSecret } from '@deploy-suite/action-kit';
+import { InputError, InputReader, maskSecret, readRegistryCredentials } from '@deploy-suite/action-kit';
 import { ReferenceError, parseReference, type ImageReference } from '@deploy-suite/oci';
 import {
   DEFAULT_IGNORE_MAX_DAYS,
@@ -135,10 +135,9 @@ export function readSbomAndSignInputs(
 ): SbomAndSignInputs {
   const privateKeyText = reader.raw('cosign-private-key');
   const password = reader.raw('cosign-password');
-  const registryPassword = reader.raw('registry-password');
   maskSecret(privateKeyText);
   maskSecret(password);
-  maskSecret(registryPassword);
+  const registryCredentials = readRegistryCredentials(reader);
 
   const imageText = reader.string('image', { required: true });
   let image: ImageReference | undefined;
@@ -290,16 +289,6 @@ export function readSbomAndSignInputs(
     );
   }
 
-  const username = reader.string('registry-username');
-  if (username && !registryPassword)
-    reader.problem(
-      'registry-password',
-      'is empty while registry-username is set',
-      'pass the registry password or token from a secret',
-    );
-  if (registryPassword && !username)
-    reader.problem('registry-username', 'is empty while registry-password is set', 'give the registry username');
-
   const outputDir = resolve(
     workspace,
     reader.string('output-dir', { default: join(env.RUNNER_TEMP || workspace, 'sbom-and-sign') }),
@@ -324,6 +313,6 @@ export function readSbomAndSignInputs(
     trivy,
     trivyCacheDir: trivyCacheDir ? resolve(workspace, trivyCacheDir) : '',
     offline,
-    ...(username ? { registryCredentials: { username, password: registryPassword } } : {}),
+    ...(registryCredentials ? { registryCredentials } : {}),
   };
 }

@@ -1,4 +1,5 @@
 import { InputError, type InputProblem } from './errors.js';
+import { maskSecret } from './secrets.js';
 
 /** Where raw input values come from: the runner's INPUT_* variables by default, a map in tests. */
 export type InputSource = (name: string) => string | undefined;
@@ -133,4 +134,23 @@ function splitCommas(line: string): string[] {
 // Values in KEY=value inputs may be secrets: show only the key in errors.
 function redactValue(line: string): string {
   return line.length > 24 ? `${line.slice(0, 12)}…` : line;
+}
+
+/**
+ * `registry-username` and `registry-password` (masked at once), both or neither: the credentials an action
+ * reads a registry with. Undefined when neither is given (the runner's docker credentials then apply).
+ */
+export function readRegistryCredentials(reader: InputReader): { username: string; password: string } | undefined {
+  const password = reader.raw('registry-password');
+  maskSecret(password);
+  const username = reader.string('registry-username');
+  if (username && !password)
+    reader.problem(
+      'registry-password',
+      'is empty while registry-username is set',
+      'pass the registry password or token from a secret',
+    );
+  if (password && !username)
+    reader.problem('registry-username', 'is empty while registry-password is set', 'give the registry username');
+  return username && password ? { username, password } : undefined;
 }

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { maskSecret, type InputReader } from '@deploy-suite/action-kit';
+import { readRegistryCredentials, type InputReader } from '@deploy-suite/action-kit';
 import { KeyError, readPublicKey } from './cosign-key.js';
 import { GITHUB_CLAIM_FLAGS, type GitHubClaim, type GitHubClaims } from './identity.js';
 import type { SignaturePolicy } from './verify.js';
@@ -141,21 +141,11 @@ export interface ImagePolicy {
 export function readImagePolicy(reader: InputReader, workspace: string): ImagePolicy {
   const signature = readSignaturePolicy(reader, workspace);
   const verifyAllImages = reader.boolean('verify-all-images', true);
-  const registryPassword = reader.raw('registry-password');
-  maskSecret(registryPassword);
-  const registryUsername = reader.string('registry-username');
-  if (registryUsername && !registryPassword)
-    reader.problem(
-      'registry-password',
-      'is empty while registry-username is set',
-      'pass the registry password or token from a secret',
-    );
-  if (registryPassword && !registryUsername)
-    reader.problem('registry-username', 'is empty while registry-password is set', 'give the registry username');
+  const registryCredentials = readRegistryCredentials(reader);
   return {
     verifyAllImages,
     ...(signature ? { signature } : {}),
-    ...(registryUsername ? { registryCredentials: { username: registryUsername, password: registryPassword } } : {}),
+    ...(registryCredentials ? { registryCredentials } : {}),
   };
 }
 
