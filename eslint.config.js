@@ -26,6 +26,39 @@ export default tseslint.config(
       '@typescript-eslint/no-non-null-assertion': 'off',
     },
   },
+  // Start-up rules of the actions' own code (each action starts on every job: its first milliseconds are
+  // everyone's). The reasons are in the messages, where a newcomer meets them.
+  {
+    files: ['packages/*/src/**/*.ts', 'actions/*/src/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: ['node:http', 'http'].map((name) => ({
+            name,
+            allowTypeImports: true,
+            message:
+              "take it with process.getBuiltinModule('node:http'): imported as an ES module, its namespace loads undici, ~20 ms of every action's start (test/integration/bundle.test.ts fails if undici is bundled)",
+          })),
+          patterns: [
+            {
+              group: ['@sigstore/sign/dist/*'],
+              message:
+                "only supply-chain's sign.ts imports @sigstore/sign's bundler directly (its index loads the keyless HTTP stack, 0.9 MB); go through sign.ts",
+            },
+          ],
+        },
+      ],
+      'no-restricted-globals': [
+        'error',
+        {
+          name: 'fetch',
+          message:
+            "use action-kit's httpRequest: one HTTP path with one set of proxy and TLS rules; fetch also loads undici (~20 ms) and costs 2-5 ms of CPU per request",
+        },
+      ],
+    },
+  },
   // Last: Prettier's layout (.prettierrc.json) is a lint error, and the style rules it replaces are off.
   prettierRecommended,
 );

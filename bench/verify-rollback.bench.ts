@@ -1,12 +1,23 @@
 // Rollback time: verify-rollback (bundled, run as the runner runs it, `rollback-to: previous`, the old
 // colour warm) from the action's process start to the live selector switched back (its rollback-seconds), against `kubectl patch` of the
 // same selector, interleaved ABBA in one run. Each run flips the app back to its other colour. Also the
-// automatic path: an analysis that fails on its first measurement, then the switch.
+// automatic path: an analysis that fails on its first measurement, then the switch; and the manual one
+// under a signature policy.
 //   node --experimental-transform-types --import ./scripts/ts-resolve.mjs bench/verify-rollback.bench.ts [runs]   (or all: bash bench/run.sh)
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { RegistryClient, parseReference } from '@deploy-suite/oci';
+import {
+  PREDICATE_TYPES,
+  attachBundle,
+  imageStatement,
+  keySigning,
+  openCosignPrivateKey,
+  signStatement,
+} from '@deploy-suite/supply-chain';
 import { loadEvent, repoRoot, runAction } from '../test/support/action-runner.ts';
+import { freshImage } from '../test/support/registry-api.ts';
 import { median } from './median.ts';
 
 const runs = Number(process.argv[2] ?? 9);
@@ -119,6 +130,34 @@ for (let i = 0; i < Math.max(3, Math.ceil(runs / 3)); i++) {
   if (run.outputs['rolled-back'] !== 'true') throw new Error(run.log.slice(-2000));
   automatic.push(Number(run.outputs['rollback-seconds']));
 }
+// The same rollback under a signature policy (verify-key): two signed images, each rollback verifies the
+// target's signature in the registry before the switch. What the policy costs a user pressing the button.
+const signedApp = 'signed';
+const fixtures = join(repoRoot, 'test/fixtures/cosign');
+const key = await openCosignPrivateKey(readFileSync(join(fixtures, 'cosign.key'), 'utf8'), 'fixture-password');
+for (const n of [1, 2]) {
+  const image = await freshImage(`${ns}/signed`, `${ns}-${n}`);
+  const ref = parseReference(image);
+  const bundle = await signStatement(imageStatement(ref.digest!, PREDICATE_TYPES.signature, {}), keySigning(key));
+  await attachBundle(new RegistryClient(), ref, bundle, PREDICATE_TYPES.signature);
+  const run = await runAction(
+    'bluegreen-deploy',
+    { kubeconfig, namespace: ns, app: signedApp, replicas: '3', image },
+    deployEvent,
+  );
+  if (run.exitCode !== 0) throw new Error(run.log.slice(-2000));
+}
+const verifyKey = readFileSync(join(fixtures, 'cosign.pub'), 'utf8');
+const signed: number[] = [];
+for (let i = 0; i < Math.max(3, Math.ceil(runs / 3)); i++) {
+  const run = await runAction(
+    'verify-rollback',
+    { kubeconfig, namespace: ns, app: signedApp, 'rollback-to': 'previous', 'verify-key': verifyKey },
+    dispatch,
+  );
+  if (run.outputs['rolled-back'] !== 'true') throw new Error(run.log.slice(-2000));
+  signed.push(Number(run.outputs['rollback-seconds']));
+}
 spawnSync('kubectl', ['--kubeconfig', kubeconfigPath, 'delete', 'namespace', ns, '--wait=false']);
 
 const result = {
@@ -129,10 +168,12 @@ const result = {
   oursWholeRunMedianSeconds: Number(median(wall).toFixed(3)),
   ratio: Number((median(toSwitch) / median(kubectlTimes)).toFixed(3)),
   automaticToSwitchMedianSeconds: Number(median(automatic).toFixed(3)),
+  signedToSwitchMedianSeconds: Number(median(signed).toFixed(3)),
   goal: 'rollback <= 2 s',
   kubectl: kubectlTimes,
   oursToSwitch: toSwitch,
   automatic,
+  signed,
   node: process.version,
 };
 console.log(
@@ -140,6 +181,9 @@ console.log(
 );
 console.log(
   `automatic rollback (failed analysis → switched): median ${result.automaticToSwitchMedianSeconds.toFixed(3)} s`,
+);
+console.log(
+  `under a signature policy (verify-key, the target verified first): median ${result.signedToSwitchMedianSeconds.toFixed(3)} s, against ${result.oursToSwitchMedianSeconds.toFixed(3)} s without`,
 );
 mkdirSync(join(repoRoot, 'bench/results'), { recursive: true });
 writeFileSync(join(repoRoot, 'bench/results/verify-rollback.json'), `${JSON.stringify(result, null, 2)}\n`);

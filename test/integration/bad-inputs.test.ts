@@ -182,6 +182,18 @@ const rows: Row[] = [
   },
   {
     action: 'sbom-and-sign',
+    what: 'an ignore entry that never expires (9999-12-31)',
+    inputs: { 'ignore-file': scratchPath('forever.yaml') },
+    input: 'ignore-file',
+  },
+  {
+    action: 'sbom-and-sign',
+    what: 'an ignore horizon that is not a number of days',
+    inputs: { 'ignore-max-days': 'a year' },
+    input: 'ignore-max-days',
+  },
+  {
+    action: 'sbom-and-sign',
     what: 'a syft version that is not x.y.z',
     inputs: { syft: '', 'syft-version': '1.2' },
     input: 'syft-version',
@@ -292,6 +304,40 @@ const rows: Row[] = [
       'trusted-root': 'missing-root.json',
     },
     input: 'certificate-identity-regexp',
+  },
+  {
+    action: 'bluegreen-deploy',
+    what: 'a signing repository that is not owner/name',
+    inputs: {
+      'certificate-identity': 'https://github.com/acme/deploy-suite/.github/workflows/release.yml@refs/tags/v1',
+      'certificate-oidc-issuer': 'https://token.actions.githubusercontent.com',
+      'certificate-github-workflow-repository': 'https://github.com/acme/shop',
+      'trusted-root': 'missing-root.json',
+    },
+    input: 'certificate-github-workflow-repository',
+  },
+  {
+    action: 'bluegreen-deploy',
+    what: 'a signing ref that is not a full ref',
+    inputs: {
+      'certificate-identity': 'https://github.com/acme/shop/.github/workflows/release.yml@refs/heads/main',
+      'certificate-oidc-issuer': 'https://token.actions.githubusercontent.com',
+      'certificate-github-workflow-ref': 'main',
+      'trusted-root': 'missing-root.json',
+    },
+    input: 'certificate-github-workflow-ref',
+  },
+  {
+    action: 'bluegreen-deploy',
+    what: 'force that is not a boolean',
+    inputs: { force: 'please' },
+    input: 'force',
+  },
+  {
+    action: 'verify-rollback',
+    what: 'a rollback policy key that is not a key',
+    inputs: { 'rollback-to': 'previous', 'verify-key': 'not-a-key' },
+    input: 'verify-key',
   },
   {
     action: 'bluegreen-deploy',
@@ -469,6 +515,10 @@ beforeAll(async () => {
   event = await loadEvent('push-default-branch');
   mkdirSync(join(scratch, 'empty'), { recursive: true });
   writeFileSync(join(scratch, 'ignores.yaml'), 'ignore:\n  - id: CVE-2024-0001\n');
+  writeFileSync(
+    join(scratch, 'forever.yaml'),
+    'ignores:\n  - id: CVE-2024-0001\n    reason: r\n    expires: 9999-12-31\n',
+  );
   writeFileSync(
     join(scratch, 'service.yaml'),
     'apiVersion: v1\nkind: Service\nmetadata: {name: x}\nspec: {ports: [{port: 80}]}\n',

@@ -133,7 +133,7 @@ describe('the release workflow, then a bad version, then the rollback button', (
         'deploy-suite.dev/revision': '1',
       });
     }
-    expect(result.log.match(/signature verified: key /g)).toHaveLength(2);
+    expect(result.log.match(/signature verified for \S+: key /g)).toHaveLength(2);
     expect(result.log).toMatch(/error-rate 2\/2: ok/);
     // The SBOM artifact, named after the image and digest.
     const artifact = readdirSync(artifacts).find((name) => name === `sbom-${run}-release-${first.slice(7, 19)}`);

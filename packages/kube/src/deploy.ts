@@ -1,6 +1,7 @@
 import { PhaseError, type Phases } from '@deploy-suite/action-kit';
 import { KubeApiError, type KubeClient, type KubeObject } from './client.js';
 import {
+  deploymentName,
   digestOf,
   parkedPreview,
   planDeploy,
@@ -57,14 +58,16 @@ export async function bluegreenDeploy(
   const action = options.historyAction ?? 'deploy';
   try {
     // Read under the lock, so the history cannot change before this run records its revision.
-    const [live, history] = await phases.run('read', () =>
-      Promise.all([
+    const [live, history] = await phases.run('read', async () => {
+      const read = await Promise.all([
         client.get('v1', 'Service', spec.namespace, spec.app),
         readHistory(client, spec.namespace, spec.app),
-      ]),
-    );
+      ]);
+      // A first deploy: nothing of the app's names may belong to someone else.
+      if (!readLiveState(read[0])) await checkFirstDeployOwnership(client, spec, read[0], options.force ?? false);
+      return read;
+    });
     const state = readLiveState(live);
-    if (!state) await phases.run('read', () => checkFirstDeployOwnership(client, spec, live, options.force ?? false));
     const plan = planDeploy(state, digest);
     if (plan.kind === 'noop') {
       options.log(plan.reason);
@@ -72,7 +75,7 @@ export async function bluegreenDeploy(
         'apps/v1',
         'Deployment',
         spec.namespace,
-        `${spec.app}-${plan.colour}`,
+        deploymentName(spec.app, plan.colour),
       );
       if (current && rolloutState(current).phase === 'done') {
         // A run stopped between the switch and the record leaves the revision live but unrecorded, and
@@ -102,7 +105,7 @@ export async function bluegreenDeploy(
     }
     const target: Colour = plan.kind === 'deploy' ? plan.target : plan.colour;
     const revision = plan.revision;
-    const deploymentName = `${spec.app}-${target}`;
+    const targetName = deploymentName(spec.app, target);
 
     const appliedAt = Date.now();
     const applied = await phases.run('apply', async () => {
@@ -129,13 +132,13 @@ export async function bluegreenDeploy(
           'apps/v1',
           'Deployment',
           spec.namespace,
-          deploymentName,
+          targetName,
           undefined,
           (_type, deployment) => {
             const next = rolloutState(deployment);
             // The status changes with every few pods at scale: progress is logged once a second at most.
             if (next.message !== last.message && (next.phase !== 'waiting' || Date.now() - loggedAt >= 1000)) {
-              options.log(`${deploymentName}: ${next.message}`);
+              options.log(`${targetName}: ${next.message}`);
               loggedAt = Date.now();
             }
             last = next;
@@ -146,13 +149,13 @@ export async function bluegreenDeploy(
         if (last.phase === 'failed')
           throw new PhaseError(
             'rollout',
-            `${deploymentName} ${last.message}; live traffic stays on ${state?.liveColour ?? 'nothing (first deploy)'}`,
+            `${targetName} ${last.message}; live traffic stays on ${state?.liveColour ?? 'nothing (first deploy)'}`,
             'look at the pods of the new colour (kubectl describe), fix the image or raise progress-deadline',
           );
         if (last.phase !== 'done')
           throw new PhaseError(
             'rollout',
-            `${deploymentName} did not finish rolling out in ${Math.round(timeoutMs / 1000)} s (${last.message}); live traffic stays on ${state?.liveColour ?? 'nothing'}`,
+            `${targetName} did not finish rolling out in ${Math.round(timeoutMs / 1000)} s (${last.message}); live traffic stays on ${state?.liveColour ?? 'nothing'}`,
             'raise progress-deadline',
           );
       });

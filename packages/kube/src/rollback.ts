@@ -4,6 +4,7 @@ import {
   DIGEST_PATTERN,
   colourSelector,
   deploymentDigest,
+  deploymentName,
   digestOf,
   podImages,
   otherColour,
@@ -95,13 +96,10 @@ export async function rollback(
       return { noop: true, liveColour: state.liveColour, liveDigest: digest, revision: state.revision, how: 'none' };
     }
     const idle = otherColour(state.liveColour);
-    const idleDeployment = await client.get<Deployment>('apps/v1', 'Deployment', app.namespace, `${app.app}-${idle}`);
-    const liveDeployment = await client.get<Deployment>(
-      'apps/v1',
-      'Deployment',
-      app.namespace,
-      `${app.app}-${state.liveColour}`,
-    );
+    const idleName = deploymentName(app.app, idle);
+    const liveName = deploymentName(app.app, state.liveColour);
+    const idleDeployment = await client.get<Deployment>('apps/v1', 'Deployment', app.namespace, idleName);
+    const liveDeployment = await client.get<Deployment>('apps/v1', 'Deployment', app.namespace, liveName);
     // The idle colour counts as running the target only if its pod spec does, not just its annotation.
     const idleImages = podImages(idleDeployment);
     const onIdle = deploymentDigest(idleDeployment) === digest && digestOf(idleImages[0] ?? '') === digest;
@@ -116,7 +114,7 @@ export async function rollback(
       if (!repository || !liveDeployment)
         throw new PhaseError(
           'read',
-          `cannot tell the image repository from ${app.app}-${state.liveColour}`,
+          `cannot tell the image repository from ${liveName}`,
           'roll back with bluegreen-deploy and the full image reference',
         );
       if (options.verifyImages) {
@@ -170,14 +168,14 @@ export async function rollback(
       how = 'scaled-up';
       await phases.run('scale-up', async () => {
         options.log(
-          `${app.app}-${idle} is not serving (${idleDeployment!.spec?.replicas ?? 0} replicas); scaling it to ${replicas} and waiting for it`,
+          `${idleName} is not serving (${idleDeployment!.spec?.replicas ?? 0} replicas); scaling it to ${replicas} and waiting for it`,
         );
         if ((idleDeployment!.spec?.replicas ?? 0) < replicas) {
           await client.mergePatch(
             'apps/v1',
             'Deployment',
             app.namespace,
-            `${app.app}-${idle}`,
+            idleName,
             { spec: { replicas } },
             { fieldManager: SCALE_MANAGER },
           );
@@ -187,7 +185,7 @@ export async function rollback(
           'apps/v1',
           'Deployment',
           app.namespace,
-          `${app.app}-${idle}`,
+          idleName,
           undefined,
           (_t, d) => rolloutState(d).phase !== 'waiting',
           { timeoutMs: options.readyTimeoutMs },
@@ -204,7 +202,7 @@ export async function rollback(
         ) {
           throw new PhaseError(
             'scale-up',
-            `${app.app}-${idle} did not get ${replicas} ready endpoints within ${Math.round(options.readyTimeoutMs / 1000)} s; live traffic stays on ${state.liveColour}`,
+            `${idleName} did not get ${replicas} ready endpoints within ${Math.round(options.readyTimeoutMs / 1000)} s; live traffic stays on ${state.liveColour}`,
             'look at the pods of the old colour, or raise the ready timeout',
           );
         }

@@ -1,5 +1,5 @@
 import type { KubeClient, KubeObject } from './client.js';
-import { deploymentDigest, readLiveState, type Colour } from './bluegreen.js';
+import { deploymentDigest, deploymentName, readLiveState, type Colour } from './bluegreen.js';
 import { assertLockHeld, lockApp, type LockOptions } from './app-lock.js';
 import { FIELD_MANAGER, SCALE_MANAGER } from './ownership.js';
 import { recordHistory } from './history.js';
@@ -45,7 +45,7 @@ export async function scaleDownPrevious(
         reason: `the state changed since the deploy (now live: ${state?.liveColour ?? 'none'}, revision ${state?.revision ?? 0}); ${target.previousColour} is left as it is`,
       };
     }
-    const name = `${target.app}-${target.previousColour}`;
+    const name = deploymentName(target.app, target.previousColour);
     const deployment = await client.get<KubeObject & { spec?: { replicas?: number } }>(
       'apps/v1',
       'Deployment',

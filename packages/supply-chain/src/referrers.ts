@@ -35,7 +35,7 @@ export interface StoredBundle {
   bundle: unknown;
 }
 
-function digestOf(image: ImageReference): string {
+function subjectDigest(image: ImageReference): string {
   if (!image.digest) throw new Error(`${image.repository} has no digest: signatures attach to a digest, never a tag`);
   return image.digest;
 }
@@ -70,7 +70,7 @@ export class ReferrerWriter {
     image: ImageReference,
     options: { subject?: Descriptor; uploads?: number } = {},
   ): Promise<ReferrerWriter> {
-    const digest = digestOf(image);
+    const digest = subjectDigest(image);
     // All at once: the sessions, the subject, whether the empty config is there, the tag index.
     const opening = Promise.allSettled(Array.from({ length: options.uploads ?? 1 }, () => client.startUpload(image)));
     const reading = Promise.all([
@@ -192,7 +192,7 @@ async function readTagIndex(
  * registry has one, else from the tag index. Entries are not trusted here: the verifier checks each.
  */
 export async function findBundles(client: RegistryClient, image: ImageReference): Promise<StoredBundle[]> {
-  const digest = digestOf(image);
+  const digest = subjectDigest(image);
   let descriptors: Descriptor[] | undefined = await client.getReferrers(image, digest, BUNDLE_MEDIA_TYPE);
   // cosign writes the fallback entries with the config's artifact type, so the tag index is read unfiltered
   // and each manifest is checked for a bundle layer.

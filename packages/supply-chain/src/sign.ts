@@ -3,6 +3,7 @@ import { bundleToJSON, type SerializedBundle } from '@sigstore/bundle';
 import type { IdentityProvider, Signer, Witness } from '@sigstore/sign';
 // The bundler alone: @sigstore/sign's index also loads its HTTP stack (make-fetch-happen, iconv-lite,
 // cacache: 0.9 MB), which only keyless signing needs, so that part is imported when it is used.
+// eslint-disable-next-line @typescript-eslint/no-restricted-imports -- the one deliberate deep import (above)
 import { DSSEBundleBuilder } from '@sigstore/sign/dist/bundler/dsse.js';
 import type { SigningKey } from './cosign-key.js';
 import { IN_TOTO_PAYLOAD_TYPE, type InTotoStatement } from './statement.js';
