@@ -6,7 +6,14 @@ import * as core from '@actions/core';
  */
 export function maskSecret(value: string | undefined): void {
   if (!value) return;
-  const forms = new Set<string>([value, Buffer.from(value).toString('base64')]);
+  // A secret pasted with its trailing newline (a token file, a key): a tool may print the base64 of
+  // either form, so both are masked.
+  const trimmed = value.trim();
+  const forms = new Set<string>([
+    value,
+    Buffer.from(value).toString('base64'),
+    Buffer.from(trimmed).toString('base64'),
+  ]);
   for (const line of value.split(/\r?\n/)) {
     if (line.trim().length >= 4) forms.add(line.trim());
   }

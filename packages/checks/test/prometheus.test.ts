@@ -115,6 +115,27 @@ describe('verdicts with inconclusive measurements', () => {
       ).verdict,
     ).toBe('passed');
   });
+
+  it('one inconclusive measurement among passes makes the check inconclusive, not passed; it is no failure either', async () => {
+    const outcome = await runCheck(
+      { count: 3, intervalMs: 0, failureLimit: 0 },
+      seq([{ ok: true }, { ok: false, inconclusive: true }, { ok: true }]),
+      { sleep: noSleep },
+    );
+    expect(outcome).toMatchObject({ verdict: 'inconclusive', passed: false, failures: 0, inconclusive: 1 });
+    expect(outcome.measurements).toHaveLength(3);
+  });
+
+  it('an aborted schedule is inconclusive however its measurements went', async () => {
+    const controller = new AbortController();
+    const outcome = await runCheck({ count: 3, intervalMs: 0, failureLimit: 0 }, seq([{ ok: true }, { ok: true }]), {
+      sleep: noSleep,
+      onMeasurement: () => controller.abort(),
+      signal: controller.signal,
+    });
+    expect(outcome).toMatchObject({ verdict: 'inconclusive', passed: false });
+    expect(outcome.measurements).toHaveLength(1);
+  });
 });
 
 describe('PromQL read before any query is sent', () => {

@@ -1,5 +1,5 @@
 import { PhaseError } from '@deploy-suite/action-kit';
-import type { KubeClient } from './client.js';
+import type { KubeApi } from './client.js';
 import { acquireLease, LeaseBusyError, LeaseLostError, type HeldLease } from './lease.js';
 
 export interface LockOptions {
@@ -15,7 +15,7 @@ export interface LockOptions {
  * Waits up to lockWaitMs for another holder; a holder that died stops renewing and its lease expires.
  */
 export async function lockApp(
-  client: KubeClient,
+  client: KubeApi,
   namespace: string,
   app: string,
   options: LockOptions,

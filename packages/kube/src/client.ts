@@ -79,6 +79,12 @@ export interface RequestOptions {
  * certificates or bearer tokens from a kubeconfig, retries on throttling, server errors and a
  * restarting API server, and a count of requests (the benchmarks report it).
  */
+/**
+ * The Kubernetes API as the orchestration uses it: what deploy, rollback, the lock and the history take.
+ * KubeClient is the real one; tests of phase order and failure paths pass an in-memory one.
+ */
+export type KubeApi = Pick<KubeClient, 'request' | 'get' | 'apply' | 'mergePatch' | 'delete' | 'watch' | 'watchObject'>;
+
 export class KubeClient {
   requestCount = 0;
   private readonly agent: Agent;

@@ -1,5 +1,5 @@
 import { PhaseError, type Phases } from '@deploy-suite/action-kit';
-import { KubeApiError, type KubeClient, type KubeObject } from './client.js';
+import { KubeApiError, type KubeApi, type KubeObject } from './client.js';
 import {
   deploymentName,
   digestOf,
@@ -47,7 +47,7 @@ export interface DeployResult {
  * unlock. Before the switch nothing touches live traffic, so any failure leaves the live colour serving.
  */
 export async function bluegreenDeploy(
-  client: KubeClient,
+  client: KubeApi,
   spec: AppSpec,
   options: DeployOptions,
   phases: Phases,
@@ -259,7 +259,7 @@ const readyIn = (slice: { endpoints?: { conditions?: { ready?: boolean } }[] }) 
   (slice.endpoints ?? []).filter((e) => e.conditions?.ready !== false).length;
 
 /** Ready endpoints behind a Service now (the zero-downtime sampler reads this). */
-export async function readyEndpoints(client: KubeClient, namespace: string, service: string): Promise<number> {
+export async function readyEndpoints(client: KubeApi, namespace: string, service: string): Promise<number> {
   const list = await client.request<EndpointSliceList>(
     'GET',
     `/apis/discovery.k8s.io/v1/namespaces/${namespace}/endpointslices?labelSelector=${encodeURIComponent(`kubernetes.io/service-name=${service}`)}`,
@@ -269,7 +269,7 @@ export async function readyEndpoints(client: KubeClient, namespace: string, serv
 
 /** Waits, by watch, until a Service has at least `count` ready endpoints; false on timeout. */
 export async function waitForReadyEndpoints(
-  client: KubeClient,
+  client: KubeApi,
   namespace: string,
   service: string,
   count: number,

@@ -1,4 +1,4 @@
-import type { KubeClient, KubeObject } from './client.js';
+import type { KubeApi, KubeObject } from './client.js';
 import {
   digestOf,
   planDeploy,
@@ -46,7 +46,7 @@ export function diffObjects(before: unknown, after: unknown, path = ''): string[
  * validation run, nothing is stored). Nothing in the cluster changes and no lock is taken.
  */
 export async function dryRunDeploy(
-  client: KubeClient,
+  client: KubeApi,
   spec: AppSpec,
   force = false,
 ): Promise<{ changes: ObjectChange[]; target: string; revision: number }> {

@@ -1,4 +1,4 @@
-import type { KubeClient, KubeObject } from './client.js';
+import type { KubeApi, KubeObject } from './client.js';
 import type { Colour } from './bluegreen.js';
 
 export interface HistoryEntry {
@@ -25,7 +25,7 @@ export function appendHistory(entries: HistoryEntry[], entry: HistoryEntry): His
   );
 }
 
-export async function readHistory(client: KubeClient, namespace: string, app: string): Promise<HistoryEntry[]> {
+export async function readHistory(client: KubeApi, namespace: string, app: string): Promise<HistoryEntry[]> {
   const map = await client.get<KubeObject & { data?: Record<string, string> }>(
     'v1',
     'ConfigMap',
@@ -41,7 +41,7 @@ export async function readHistory(client: KubeClient, namespace: string, app: st
 
 /** `current`: the history as read under the app's lock, when the caller has it (saves reading it again). */
 export async function recordHistory(
-  client: KubeClient,
+  client: KubeApi,
   namespace: string,
   app: string,
   entry: HistoryEntry,

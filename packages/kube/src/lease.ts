@@ -1,4 +1,4 @@
-import { KubeApiError, type KubeClient, type KubeObject } from './client.js';
+import { KubeApiError, type KubeApi, type KubeObject } from './client.js';
 
 interface LeaseObject extends KubeObject {
   spec: {
@@ -70,7 +70,7 @@ export function leaseLapsed(spec: LeaseObject['spec'], observedAt: number, now: 
  * 409, never an overwrite). Renewed while held.
  */
 export async function acquireLease(
-  client: KubeClient,
+  client: KubeApi,
   namespace: string,
   name: string,
   holder: string,
@@ -152,7 +152,7 @@ export async function acquireLease(
 }
 
 function hold(
-  client: KubeClient,
+  client: KubeApi,
   namespace: string,
   name: string,
   holder: string,

@@ -1,6 +1,6 @@
 import { PhaseError } from '@deploy-suite/action-kit';
 import { MANAGED_BY, deploymentName, type AppSpec } from './bluegreen.js';
-import type { KubeClient, KubeObject } from './client.js';
+import type { KubeApi, KubeObject } from './client.js';
 import { historyName } from './history.js';
 
 /**
@@ -34,7 +34,7 @@ export function foreignOwners(object: KubeObject | undefined): string[] | undefi
  * would silently take over an existing Service named like the app. `force` takes them over on purpose.
  */
 export async function checkFirstDeployOwnership(
-  client: KubeClient,
+  client: KubeApi,
   spec: AppSpec,
   live: KubeObject | undefined,
   force: boolean,

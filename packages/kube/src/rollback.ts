@@ -14,7 +14,7 @@ import {
   type Colour,
   type LiveState,
 } from './bluegreen.js';
-import { KubeApiError, type KubeClient, type KubeObject } from './client.js';
+import { KubeApiError, type KubeApi, type KubeObject } from './client.js';
 import { bluegreenDeploy, waitForReadyEndpoints } from './deploy.js';
 import { readHistory, recordHistory } from './history.js';
 import { rolloutState, type DeploymentLike } from './rollout.js';
@@ -65,7 +65,7 @@ type Deployment = KubeObject &
  * the idle colour the way a deploy does, then switched). Recorded in the state and history.
  */
 export async function rollback(
-  client: KubeClient,
+  client: KubeApi,
   app: { namespace: string; app: string },
   target: RollbackTarget,
   options: RollbackOptions,
@@ -275,7 +275,7 @@ export async function rollback(
 
 /** The digest a target names; a revision is looked up in the cluster's history. */
 async function resolveTarget(
-  client: KubeClient,
+  client: KubeApi,
   app: { namespace: string; app: string },
   state: LiveState,
   target: RollbackTarget,
@@ -318,7 +318,7 @@ function checkedDigest(digest: unknown, where: string): string {
 
 /** Whether a colour can take traffic now: its rollout done at the live replica count, with ready endpoints. */
 async function isServing(
-  client: KubeClient,
+  client: KubeApi,
   app: { namespace: string; app: string },
   colour: Colour,
   deployment: Deployment,

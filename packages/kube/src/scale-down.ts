@@ -1,4 +1,4 @@
-import type { KubeClient, KubeObject } from './client.js';
+import type { KubeApi, KubeObject } from './client.js';
 import { deploymentDigest, deploymentName, readLiveState, type Colour } from './bluegreen.js';
 import { assertLockHeld, lockApp, type LockOptions } from './app-lock.js';
 import { FIELD_MANAGER, SCALE_MANAGER } from './ownership.js';
@@ -22,7 +22,7 @@ export type ScaleDownOutcome = { scaledDown: true } | { scaledDown: false; reaso
  * down can no longer take traffic back in seconds: a rollback scales it up and waits for it first.
  */
 export async function scaleDownPrevious(
-  client: KubeClient,
+  client: KubeApi,
   target: ScaleDownTarget,
   delayMs: number,
   options: LockOptions & { sleep?: (ms: number) => Promise<void>; runUrl?: string },

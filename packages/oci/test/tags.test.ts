@@ -43,6 +43,18 @@ describe('default tag rules on each event', () => {
     expect(result.version).toBe(version);
   });
 
+  it.each(['v2.0.0-rc1', 'v2.0.0-beta', 'v2.0.0-0', 'v2.0.0-alpha.3+build.7'])(
+    'a pre-release tag %s is no release: no latest, no major.minor',
+    (tag) => {
+      const context = { ...contextOf('push-prerelease-tag'), ref: `refs/tags/${tag}` };
+      const result = computeTags(parseTagRules([]), context);
+      const version = tag.slice(1).replace(/\+.*$/, '');
+      expect(result.tags).toEqual([version, 'sha-8f3c2a1']);
+      expect(result.tags).not.toContain('latest');
+      expect(result.tags).not.toContain('2.0');
+    },
+  );
+
   it('uses the default branch the repository declares, not main', () => {
     const context = { ...contextOf('push-default-branch'), ref: 'refs/heads/main' };
     expect(computeTags(parseTagRules([]), context).tags).not.toContain('latest');
