@@ -24,13 +24,12 @@ function merge(target: unknown, patch: unknown): unknown {
     Array.isArray(target)
   )
     return clone(patch);
-  const out: Record<string, unknown> = { ...(target as Record<string, unknown>) };
-  for (const [k, v] of Object.entries(patch as Record<string, unknown>)) {
-    const merged = merge(out[k], v);
-    if (merged === undefined) delete out[k];
-    else out[k] = merged;
-  }
-  return out;
+  // A merge patch: null removes a key, maps merge, anything else replaces.
+  const merged = Object.entries(patch as Record<string, unknown>).map(
+    ([k, v]) => [k, merge((target as Record<string, unknown>)[k], v)] as const,
+  );
+  const kept = Object.entries(target as Record<string, unknown>).filter(([k]) => !(k in (patch as object)));
+  return Object.fromEntries([...kept, ...merged.filter(([, v]) => v !== undefined)]);
 }
 
 export class FakeKubeApi implements KubeApi {
