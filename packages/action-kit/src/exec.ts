@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 // What a tool the suite runs may see of the action's environment: the system's basics, the runner's
 // proxy and CA settings, and the variables of the tools themselves. Never INPUT_* (the action's inputs:
 // keys, passwords, kubeconfigs), nor the runner's tokens (ACTIONS_RUNTIME_TOKEN, ACTIONS_ID_TOKEN_*,
-// GITHUB_TOKEN), nor anything else a workflow put in the step's env.
+// GITHUB_TOKEN), nor any other variable a workflow put in the step's env.
 const PASSED_TO_TOOLS = new RegExp(
   '^(?:' +
     [
@@ -12,6 +12,11 @@ const PASSED_TO_TOOLS = new RegExp(
       '(?:HTTPS?|NO|ALL)_PROXY|(?:https?|no|all)_proxy|SSL_CERT_FILE|SSL_CERT_DIR',
       // docker, buildx and BuildKit's own; syft's and trivy's configuration variables.
       'DOCKER_[A-Z_]+|BUILDX_[A-Z_]+|BUILDKIT_[A-Z_]+|SYFT_[A-Z0-9_]+|TRIVY_[A-Z0-9_]+',
+      // Cloud registries: what the credential helpers (docker-credential-ecr-login, -gcloud, -acr-env) and
+      // the scanners read, set by the user's own login step (aws-actions/configure-aws-credentials, …).
+      'AWS_[A-Z0-9_]+|GOOGLE_APPLICATION_CREDENTIALS|CLOUDSDK_[A-Z0-9_]+|AZURE_[A-Z0-9_]+',
+      // buildx's --ssh default forwards the runner's agent.
+      'SSH_AUTH_SOCK',
     ].join('|') +
     ')$',
 );
