@@ -2,6 +2,7 @@
 // cases with real certificates (sigstore's mock Fulcio) and the real cosign: test/integration/sbom-and-sign.
 import { describe, expect, it } from '@jest/globals';
 import {
+  GITHUB_CLAIM_FLAGS,
   GITHUB_CLAIM_OIDS,
   anchored,
   extensionText,
@@ -121,6 +122,31 @@ describe('identityMismatch (pure)', () => {
         signer(SHARED, { extensions: claims }),
       ),
     ).toMatch(/sha '\(none\)' is not 'abc'/);
+  });
+
+  it("names Fulcio's GitHub extensions by the OIDs cosign checks, and cosign's flag for each", () => {
+    // A wrong OID would compare the policy with another claim: spelled out here, from Fulcio's OID list.
+    expect(GITHUB_CLAIM_OIDS).toEqual({
+      trigger: '1.3.6.1.4.1.57264.1.2',
+      sha: '1.3.6.1.4.1.57264.1.3',
+      name: '1.3.6.1.4.1.57264.1.4',
+      repository: '1.3.6.1.4.1.57264.1.5',
+      ref: '1.3.6.1.4.1.57264.1.6',
+    });
+    expect(GITHUB_CLAIM_FLAGS).toEqual({
+      repository: 'certificate-github-workflow-repository',
+      ref: 'certificate-github-workflow-ref',
+      sha: 'certificate-github-workflow-sha',
+      trigger: 'certificate-github-workflow-trigger',
+      name: 'certificate-github-workflow-name',
+    });
+  });
+
+  it('an empty claim in the policy asks for nothing (an input left empty), a set one for exactly it', () => {
+    const policy = { identity: SHARED, issuer: GITHUB_ISSUER, claims: { repository: '', ref: 'refs/heads/main' } };
+    const extensions = { [GITHUB_CLAIM_OIDS.ref]: 'refs/heads/main' };
+    expect(identityMismatch(policy, signer(SHARED, { extensions }))).toBeUndefined();
+    expect(identityMismatch(policy, signer(SHARED, { extensions: {} }))).toMatch(/ref '\(none\)'/);
   });
 
   it('reads raw legacy extensions and DER UTF8Strings (short and long form)', () => {
