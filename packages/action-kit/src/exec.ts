@@ -93,6 +93,11 @@ export function execTool(command: string, args: string[], options: ExecOptions =
         stderr: Buffer.concat(stderr).toString('utf8'),
       });
     });
+    // A tool that exits without reading its input closes the pipe first: EPIPE says nothing about the
+    // tool's outcome (its exit code does), so it is not an error of the run.
+    child.stdin.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') reject(new Error(`cannot write to ${command}: ${error.message}`));
+    });
     child.stdin.end(options.input ?? '');
   });
 }

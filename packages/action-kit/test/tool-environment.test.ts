@@ -47,6 +47,13 @@ describe('toolEnvironment: what a tool sees', () => {
     expect(env.INPUT_PASSWORD).toBeUndefined();
   });
 
+  it('a tool that exits without reading its input is no error (EPIPE on its stdin): its exit code tells', async () => {
+    for (let i = 0; i < 20; i++) {
+      const result = await execTool('/bin/sh', ['-c', 'exit 3'], { stream: false, input: 'x'.repeat(256 * 1024) });
+      expect(result.exitCode).toBe(3);
+    }
+  });
+
   it('is what execTool gives the child', async () => {
     const saved = process.env.INPUT_SECRET_PROBE;
     process.env.INPUT_SECRET_PROBE = 'must-not-reach-the-child';
