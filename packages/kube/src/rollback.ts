@@ -16,7 +16,7 @@ import {
 } from './bluegreen.js';
 import { KubeApiError, type KubeApi, type KubeObject } from './client.js';
 import { bluegreenDeploy, waitForReadyEndpoints } from './deploy.js';
-import { readHistory, recordHistory } from './history.js';
+import { historyName, readHistory, recordHistory } from './history.js';
 import { rolloutState, type DeploymentLike } from './rollout.js';
 import { FIELD_MANAGER, ROLLBACK_MANAGER, SCALE_MANAGER } from './ownership.js';
 
@@ -302,7 +302,7 @@ async function resolveTarget(
   }
   return checkedDigest(
     entry.digest,
-    `revision ${entry.revision} of ConfigMap ${app.namespace}/${app.app}-deploy-history`,
+    `revision ${entry.revision} of ConfigMap ${app.namespace}/${historyName(app.app)}`,
   );
 }
 

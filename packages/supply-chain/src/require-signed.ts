@@ -11,6 +11,14 @@ export interface RequireSignedOptions {
   log: (message: string) => void;
 }
 
+function registryOf(image: string): string | undefined {
+  try {
+    return parseReference(image).registry;
+  } catch {
+    return undefined; // refused with its reason below
+  }
+}
+
 /**
  * The gate every path that makes a digest live goes through (deploy, manual and automatic rollback):
  * each image must be named by digest and carry a signature that verifies under the policy. Throws a
@@ -22,6 +30,13 @@ export async function requireSignedImages(
   options: RequireSignedOptions,
 ): Promise<string[]> {
   const signers: string[] = [];
+  // The credentials are for the app image's registry (the first image): a sidecar from another registry
+  // is read without them, never handed someone else's password. One client: tokens are reused.
+  const home = images[0] ? registryOf(images[0]) : undefined;
+  const { credentials } = options;
+  const client = new RegistryClient(
+    credentials ? { credentials: async (host) => (host === home ? credentials : undefined) } : {},
+  );
   for (const image of [...new Set(images)]) {
     let ref;
     try {
@@ -40,10 +55,6 @@ export async function requireSignedImages(
         'pin it as name@sha256:… (and sign it), or set verify-all-images: false to verify the app image only',
       );
     }
-    const { credentials } = options;
-    const client = new RegistryClient(
-      credentials ? { credentials: async (host) => (host === ref.registry ? credentials : undefined) } : {},
-    );
     const result = await verifyImage(client, ref, policy).catch((error: unknown) => {
       const status = error instanceof RegistryError ? error.status : 0;
       throw new PhaseError(
