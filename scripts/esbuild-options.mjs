@@ -34,6 +34,49 @@ const lazyHttpClient = {
   },
 };
 
+// @kubernetes/client-node's config module, which the suite takes for kubeconfig loading and
+// authentication (applyOptions), also imports what only the library's own API client and SOCKS proxies
+// use: undici (1 MiB), the generated API (330 KiB of models) and socks. Loading them cost ~150 ms of every
+// deploy action's start. Inside client-node they are stand-ins that say so if anything ever uses them:
+// the suite sends requests through its own transport and refuses a SOCKS proxy-url up front.
+const notBundled = (what) =>
+  `(() => { throw new Error('${what} is not bundled: the suite sends Kubernetes requests through its own transport'); })`;
+const KUBE_CLIENT_STAND_INS = [
+  {
+    filter: /^undici$/,
+    contents: `export class Agent { constructor() { ${notBundled('undici.Agent')}(); } }
+export class ProxyAgent { constructor() { ${notBundled('undici.ProxyAgent')}(); } }
+export const fetch = () => ${notBundled('undici.fetch')}();`,
+  },
+  {
+    filter: /\/gen\/index\.js$/,
+    contents: `export const createConfiguration = () => ${notBundled('the generated API client')}();
+export class ServerConfiguration { constructor() { ${notBundled('the generated API client')}(); } }`,
+  },
+  {
+    filter: /^socks(-proxy-agent)?$/,
+    contents: `export class SocksProxyAgent { constructor() { ${notBundled('a SOCKS proxy')}(); } }
+export const SocksClient = { createConnection: () => ${notBundled('a SOCKS proxy')}() };`,
+  },
+];
+const kubeClientStandIns = {
+  name: 'kube-client-stand-ins',
+  setup(b) {
+    KUBE_CLIENT_STAND_INS.forEach(({ filter }, index) => {
+      b.onResolve({ filter }, (args) =>
+        /@kubernetes\/client-node\/dist\/config\.js$/.test(args.importer)
+          ? { path: `stand-in-${index}`, namespace: 'kube-client-stand-in' }
+          : undefined,
+      );
+    });
+    b.onLoad({ filter: /.*/, namespace: 'kube-client-stand-in' }, (args) => ({
+      contents: KUBE_CLIENT_STAND_INS[Number(args.path.split('-').pop())].contents,
+      resolveDir: root,
+      loader: 'js',
+    }));
+  },
+};
+
 /** esbuild options for one action: ESM for Node 24, minified, the lazy HTTP client split out. */
 export function actionBuildOptions(entry, outdir) {
   return {
@@ -42,7 +85,7 @@ export function actionBuildOptions(entry, outdir) {
     entryNames: 'index',
     chunkNames: '[name]-[hash]',
     splitting: true,
-    plugins: [lazyHttpClient],
+    plugins: [lazyHttpClient, kubeClientStandIns],
     bundle: true,
     platform: 'node',
     format: 'esm',

@@ -443,7 +443,7 @@ describe('bluegreen-deploy on the local control plane', () => {
 
   it('masks the kubeconfig and its key material', async () => {
     const run = await deploy({ image: digest(5) });
-    const key = parseKubeconfig(kubeconfigText).clientKey!;
+    const key = parseKubeconfig(kubeconfigText).secrets.find((secret) => secret.includes('PRIVATE KEY'))!;
     const keyLine = key.split('\n')[1]!;
     expect(run.log).toContain(`::add-mask::${keyLine}`);
     const visible = run.log

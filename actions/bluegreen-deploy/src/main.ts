@@ -14,8 +14,10 @@ import {
   type GitHubContext,
 } from '@deploy-suite/action-kit';
 import {
+  APP_ACCESS,
   bluegreenDeploy,
   createKubeClient,
+  preflight,
   dryRunDeploy,
   podImages,
   scaleDownPrevious,
@@ -29,6 +31,8 @@ async function main(): Promise<void> {
   const inputs = readBluegreenInputs(new InputReader(), process.env.GITHUB_WORKSPACE || process.cwd());
   const github = readGitHubContext();
   const client = createKubeClient(inputs.access!);
+  // Before any phase: the credential (an exec plugin runs here), the namespace and every right the run uses.
+  await preflight(client, inputs.namespace, APP_ACCESS);
   const spec: AppSpec = {
     app: inputs.app,
     namespace: inputs.namespace,

@@ -44,7 +44,7 @@ function read(values: Record<string, string>) {
 const problems = (values: Record<string, string>) => inputProblems(() => read(values));
 
 describe('bluegreen-deploy inputs', () => {
-  it('defaults, with the namespace from the kubeconfig context', () => {
+  it('defaults, with the namespace from the kubeconfig context', async () => {
     const inputs = read({});
     expect(inputs).toMatchObject({
       namespace: 'team-a',
@@ -56,7 +56,8 @@ describe('bluegreen-deploy inputs', () => {
       lockTimeoutSeconds: 300,
       dryRun: false,
     });
-    expect(inputs.access?.token).toBe('abc123token');
+    expect(inputs.access?.secrets).toContain('abc123token');
+    expect((await inputs.access!.credentials()).headers.authorization).toBe('Bearer abc123token');
   });
 
   it('scale-down delay: kept warm by default, or a duration', () => {

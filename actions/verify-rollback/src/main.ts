@@ -13,7 +13,10 @@ import {
 } from '@deploy-suite/action-kit';
 import { analyze, type AnalysisReport } from '@deploy-suite/checks';
 import {
+  APP_ACCESS,
+  READ_ACCESS,
   createKubeClient,
+  preflight,
   readHistory,
   readLiveState,
   rollback,
@@ -33,6 +36,8 @@ async function main(): Promise<void> {
   const inputs = readVerifyRollbackInputs(new InputReader(), process.env.GITHUB_WORKSPACE || process.cwd());
   const github = readGitHubContext();
   const client = createKubeClient(inputs.access!);
+  // Before any phase: the credential, the namespace, and the rights of what this run may do.
+  await preflight(client, inputs.namespace, inputs.rollbackTo || inputs.autoRollback ? APP_ACCESS : READ_ACCESS);
   const phases = new Phases();
   const url = runUrl(github);
   const lock = {

@@ -1,4 +1,5 @@
 import type { Agent, IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { agentFor, type TlsOptions } from './agents.js';
 
 // node:http and node:https taken as plain modules: imported as ES modules, Node builds their namespaces by
 // reading the lazy WebSocket exports, which load the whole fetch stack (undici, ~20 ms of a run). And a
@@ -13,8 +14,10 @@ export interface HttpRequestOptions {
   /** The whole exchange, redirects and body included. */
   timeoutMs?: number;
   maxRedirects?: number;
-  /** A caller's own agent (client certificates, a private CA); Node's global agents otherwise. */
-  agent?: Agent;
+  /** TLS options for the target's origin (a private CA, a client certificate, a TLS name); not sent on to a redirect's other origin. */
+  tls?: TlsOptions;
+  /** A proxy for this request that overrides the environment's (kubeconfig proxy-url); HTTPS_PROXY/NO_PROXY otherwise. */
+  proxy?: string;
 }
 
 /** A response read to its end: the callers here all want the whole (small) body, and a read body frees the socket. */
@@ -103,7 +106,8 @@ function exchange(
 }
 
 /**
- * One HTTP exchange over node:http(s) with keep-alive (Node's global agents), following redirects as fetch
+ * One HTTP exchange over node:http(s) with keep-alive, through the proxy the runner's environment names for
+ * the URL (agents.ts: @actions/http-client's rules), following redirects as fetch
  * does: a 303, or a 301/302 of a POST, becomes a GET without body; the authorization header is dropped when
  * the redirect leaves the origin (a registry sending a blob GET on to its storage). Network errors keep
  * Node's codes (ECONNREFUSED, ECONNRESET, ETIMEDOUT) for the retry helper to recognise.
@@ -112,11 +116,14 @@ export async function httpRequest(target: string | URL, options: HttpRequestOpti
   const timeoutMs = options.timeoutMs ?? 60_000;
   const deadline = performance.now() + timeoutMs;
   let url = new URL(target);
+  const origin = url.origin;
   let method = options.method ?? 'GET';
   let headers = { ...options.headers };
   let body = options.body;
   for (let redirects = 0; ; redirects++) {
-    const answer = await exchange(url, method, headers, body, options.agent, deadline, timeoutMs);
+    const sameOrigin = url.origin === origin;
+    const agent = agentFor(url, sameOrigin ? options.tls : undefined, sameOrigin ? options.proxy : undefined);
+    const answer = await exchange(url, method, headers, body, agent, deadline, timeoutMs);
     const location = answer.headers.location;
     if (!REDIRECTS.has(answer.status) || !location || redirects >= (options.maxRedirects ?? 5)) {
       return responseOf(url.href, answer.status, answer.headers, answer.body);

@@ -9,4 +9,5 @@ export * from './exec.js';
 export * from './github-context.js';
 export * from './github-api.js';
 export * from './http.js';
+export * from './agents.js';
 export * from './github-deployments.js';

@@ -11,20 +11,24 @@ const DNS_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 
 /**
  * The inputs every action that changes an app shares: `kubeconfig` (masked before anything can print
- * it, with the token, key and password inside it), `namespace` (default: the context's) and `app`.
+ * it, with the token, key and password inside it), `context` (default: the current one), `namespace`
+ * (default: the context's) and `app`.
  */
 export function readAppTarget(reader: InputReader, env: NodeJS.ProcessEnv = process.env): AppTarget {
   const kubeconfig = reader.raw('kubeconfig');
   maskSecret(kubeconfig);
+  const context = reader.string('context');
   let access: ClusterAccess | undefined;
   try {
-    access = loadClusterAccess(kubeconfig, env);
-    maskSecret(access.token);
-    maskSecret(access.clientKey);
-    maskSecret(access.password);
+    access = loadClusterAccess(kubeconfig, env, { context });
+    for (const secret of access.secrets) maskSecret(secret);
   } catch (error) {
     if (!(error instanceof KubeconfigError)) throw error;
-    reader.problem('kubeconfig', error.message, error.fix);
+    reader.problem(
+      context && /has no context/.test(error.message) ? 'context' : 'kubeconfig',
+      error.message,
+      error.fix,
+    );
   }
   const namespace = reader.string('namespace') || access?.namespace || 'default';
   if (!DNS_LABEL.test(namespace) || namespace.length > 63)

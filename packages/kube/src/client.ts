@@ -1,11 +1,6 @@
-import { Agent, request as httpsRequest } from 'node:https';
 import type { IncomingMessage } from 'node:http';
-import { httpRequest, isTransientStatus, retry } from '@deploy-suite/action-kit';
-import type { ClusterAccess } from './kubeconfig.js';
-
-// node:http imported as an ES module costs ~20 ms of every run: the namespace Node builds for it reads its
-// lazy WebSocket exports, which load the whole fetch stack (undici). The plain module does not.
-const { request: plainRequest } = process.getBuiltinModule('node:http');
+import { agentFor, httpRequest, isTransientStatus, retry } from '@deploy-suite/action-kit';
+import type { ClusterAccess, Credentials } from './kubeconfig.js';
 
 export interface KubeObject {
   apiVersion: string;
@@ -75,19 +70,19 @@ export interface RequestOptions {
 }
 
 /**
- * The suite's one Kubernetes client: the REST API over node:https with keep-alive, TLS client
- * certificates or bearer tokens from a kubeconfig, retries on throttling, server errors and a
- * restarting API server, and a count of requests (the benchmarks report it).
- */
-/**
  * The Kubernetes API as the orchestration uses it: what deploy, rollback, the lock and the history take.
  * KubeClient is the real one; tests of phase order and failure paths pass an in-memory one.
  */
 export type KubeApi = Pick<KubeClient, 'request' | 'get' | 'apply' | 'mergePatch' | 'delete' | 'watch' | 'watchObject'>;
 
+/**
+ * The suite's one Kubernetes client: the REST API over the suite's HTTP transport (keep-alive, the
+ * runner's proxy rules or the cluster's proxy-url), authenticated by @kubernetes/client-node from the
+ * kubeconfig request by request (an exec plugin's credential renewed when it expires), retries on
+ * throttling, server errors and a restarting API server, and a count of requests (the benchmarks report it).
+ */
 export class KubeClient {
   requestCount = 0;
-  private readonly agent: Agent;
   private readonly url: URL;
   /** The server URL's path (a proxy may serve the API under one), without its trailing slash. */
   private readonly basePath: string;
@@ -95,18 +90,10 @@ export class KubeClient {
   constructor(readonly access: ClusterAccess) {
     this.url = new URL(access.server);
     this.basePath = this.url.pathname.replace(/\/$/, '');
-    this.agent = new Agent({
-      keepAlive: true,
-      maxSockets: 16,
-      ...(access.ca ? { ca: access.ca } : {}),
-      ...(access.clientCert ? { cert: access.clientCert, key: access.clientKey } : {}),
-      rejectUnauthorized: !access.insecureSkipTlsVerify,
-    });
   }
 
-  close(): void {
-    this.agent.destroy();
-  }
+  /** Kept for callers that end a client: connections belong to the shared agents (action-kit closeAgents). */
+  close(): void {}
 
   async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
     return retry(() => this.once<T>(method, path, options), {
@@ -270,17 +257,19 @@ export class KubeClient {
       ? `${path}${path.includes('?') ? '&' : '?'}${new URLSearchParams(query.map(([k, v]): [string, string] => [k, String(v)]))}`
       : path;
     const body = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
+    const credentials = await this.access.credentials();
     this.requestCount++;
     // The API server ends a request at 60 s itself (--request-timeout); watches go through stream().
     const response = await httpRequest(`${this.url.origin}${this.basePath}${fullPath}`, {
       method,
-      headers: this.headers(body, options.contentType),
+      headers: this.headers(credentials, body, options.contentType),
       body,
       maxRedirects: 0,
       timeoutMs: 60_000,
-      ...(this.url.protocol === 'https:' ? { agent: this.agent } : {}),
+      tls: credentials.tls,
+      ...(this.access.proxyUrl ? { proxy: this.access.proxyUrl } : {}),
     }).catch((error: unknown) => {
-      throw new KubeApiError(0, 'ConnectionFailed', `${method} ${this.url.origin}${path}: ${(error as Error).message}`);
+      throw connectionError(error, `${method} ${this.url.origin}${path}`);
     });
     const text = response.text();
     if (response.status >= 400) throw statusError(response.status, text, method, path);
@@ -291,10 +280,11 @@ export class KubeClient {
     }
   }
 
-  private stream(path: string, onLine: (line: string) => boolean, signal?: AbortSignal): Promise<void> {
+  private async stream(path: string, onLine: (line: string) => boolean, signal?: AbortSignal): Promise<void> {
+    const credentials = await this.access.credentials();
     return new Promise<void>((resolve, reject) => {
       this.requestCount++;
-      const req = this.watchRequest(path, (res) => {
+      const req = this.watchRequest(path, credentials, (res) => {
         if ((res.statusCode ?? 500) >= 400) {
           let text = '';
           res.on('data', (c: Buffer) => (text += c.toString()));
@@ -328,37 +318,68 @@ export class KubeClient {
       signal?.addEventListener('abort', abort, { once: true });
       req.on('error', (error) => {
         if (signal?.aborted) return;
-        reject(new KubeApiError(0, 'ConnectionFailed', `watch ${path}: ${error.message}`));
+        reject(connectionError(error, `watch ${this.url.origin}${path}`));
       });
       req.on('close', () => signal?.removeEventListener('abort', abort));
       req.end();
     });
   }
 
-  /** Headers of every request: JSON, and the kubeconfig's token or basic credentials (content-length is the transport's). */
-  private headers(body: Buffer | undefined, contentType: string | undefined): Record<string, string> {
-    const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'deploy-suite' };
+  /** Headers of every request: JSON, and the kubeconfig user's credentials (content-length is the transport's). */
+  private headers(credentials: Credentials, body: Buffer | undefined, contentType: string | undefined) {
+    const headers: Record<string, string> = {
+      accept: 'application/json',
+      'user-agent': 'deploy-suite',
+      ...credentials.headers,
+    };
     if (body) headers['content-type'] = contentType ?? 'application/json';
-    if (this.access.token) headers.authorization = `Bearer ${this.access.token}`;
-    else if (this.access.username)
-      headers.authorization = `Basic ${Buffer.from(`${this.access.username}:${this.access.password ?? ''}`).toString('base64')}`;
     return headers;
   }
 
   /** The GET of a watch, streamed (read line by line in stream()); every other request is once()'s httpRequest. */
-  private watchRequest(path: string, onResponse: (res: IncomingMessage) => void) {
-    const secure = this.url.protocol === 'https:';
-    const requestOptions = {
-      host: this.url.hostname,
-      port: this.url.port || (secure ? 443 : 80),
-      path: `${this.basePath}${path}`,
-      method: 'GET',
-      headers: this.headers(undefined, undefined),
-    };
-    return secure
-      ? httpsRequest({ ...requestOptions, agent: this.agent }, onResponse)
-      : plainRequest(requestOptions, onResponse);
+  private watchRequest(path: string, credentials: Credentials, onResponse: (res: IncomingMessage) => void) {
+    // A URL rather than host and port: an IPv6 server ([::1]) keeps its brackets out of the host name.
+    const target = new URL(`${this.url.origin}${this.basePath}${path}`);
+    const agent = agentFor(target, credentials.tls, this.access.proxyUrl);
+    const transport = process.getBuiltinModule(target.protocol === 'https:' ? 'node:https' : 'node:http');
+    return transport.request(
+      target,
+      { method: 'GET', headers: this.headers(credentials, undefined, undefined), ...(agent ? { agent } : {}) },
+      onResponse,
+    );
   }
+}
+
+const UNTRUSTED = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_GET_ISSUER_CERT',
+]);
+
+/**
+ * A request that never got an answer. TLS failures are not transient (status -1, no retry) and say which
+ * kubeconfig field fixes them; others (refused, reset) are status 0, retried.
+ */
+function connectionError(error: unknown, what: string): KubeApiError {
+  const code = (error as { code?: string }).code ?? '';
+  const message = (error as Error).message;
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID')
+    return new KubeApiError(
+      -1,
+      'TlsNameMismatch',
+      `${what}: the API server's certificate does not name this host (${message}). Fix: set the cluster's tls-server-name in the kubeconfig to a name the certificate carries, or use that name in server`,
+    );
+  if (UNTRUSTED.has(code))
+    return new KubeApiError(
+      -1,
+      'TlsUntrusted',
+      `${what}: the API server's certificate is not signed by a CA the kubeconfig trusts (${code}). Fix: put the cluster's CA in certificate-authority-data (kubectl config view --raw shows the one that works)`,
+    );
+  if (code === 'CERT_HAS_EXPIRED')
+    return new KubeApiError(-1, 'TlsExpired', `${what}: the API server's certificate has expired (${code})`);
+  return new KubeApiError(0, 'ConnectionFailed', `${what}: ${message}`);
 }
 
 function statusError(status: number, text: string, method: string, path: string): KubeApiError {

@@ -11,3 +11,4 @@ export * from './scale-down.js';
 export * from './rollback.js';
 export * from './dry-run.js';
 export * from './ownership.js';
+export * from './preflight.js';

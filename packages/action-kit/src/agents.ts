@@ -1,0 +1,66 @@
+import type { Agent } from 'node:http';
+import { createHash } from 'node:crypto';
+import { getProxyUrl } from '@actions/http-client/lib/proxy';
+import { HttpProxyAgent, HttpsProxyAgent } from 'hpagent';
+
+/** What a caller adds to the system's trust for one server: a private CA, a client certificate, a TLS name. */
+export interface TlsOptions {
+  /** PEM (one or more certificates): as in Node, these replace the default roots (pass tls.rootCertificates too to add). */
+  ca?: string | Buffer | (string | Buffer)[];
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  /** The name the server's certificate must carry when it differs from the URL's host (kubeconfig tls-server-name). */
+  servername?: string;
+  rejectUnauthorized?: boolean;
+}
+
+/** The proxy a request to `url` goes through, or undefined: an explicit one, else the runner's environment. */
+export function proxyFor(url: URL, explicit?: string): URL | undefined {
+  if (explicit) return new URL(explicit);
+  // @actions/http-client's rules, as every action on a runner applies them: https_proxy/HTTPS_PROXY for https,
+  // http_proxy/HTTP_PROXY for http, NO_PROXY by host, host:port and domain suffix, loopback never proxied.
+  return getProxyUrl(url);
+}
+
+const agents = new Map<string, Agent>();
+
+const digest = (value: TlsOptions[keyof TlsOptions]) =>
+  value === undefined ? '' : createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 16);
+
+/**
+ * The agent of one request: keep-alive, through the proxy the environment (or `proxy`) names for this URL,
+ * with the caller's TLS options. Undefined when Node's global agents do (no proxy, no TLS options). Agents
+ * are shared by everything with the same route and TLS options, so connections are reused across clients.
+ */
+export function agentFor(url: URL, tls: TlsOptions = {}, proxy?: string): Agent | undefined {
+  const via = proxyFor(url, proxy);
+  const secure = url.protocol === 'https:';
+  const tlsSet = secure && Object.values(tls).some((value) => value !== undefined);
+  if (!via && !tlsSet) return undefined;
+  const key = [
+    url.protocol,
+    via?.href ?? '',
+    ...(secure
+      ? [digest(tls.ca), digest(tls.cert), digest(tls.key), tls.servername ?? '', tls.rejectUnauthorized]
+      : []),
+  ].join('|');
+  let agent = agents.get(key);
+  if (!agent) {
+    const options = { keepAlive: true, maxSockets: 16, ...(secure ? definedOnly(tls) : {}) };
+    if (via)
+      agent = secure ? new HttpsProxyAgent({ ...options, proxy: via }) : new HttpProxyAgent({ ...options, proxy: via });
+    else agent = new (process.getBuiltinModule('node:https').Agent)(options);
+    agents.set(key, agent);
+  }
+  return agent;
+}
+
+/** Closes every agent's idle sockets (end of a run, or a test that checks nothing is left open). */
+export function closeAgents(): void {
+  for (const agent of agents.values()) agent.destroy();
+  agents.clear();
+}
+
+function definedOnly(tls: TlsOptions): TlsOptions {
+  return Object.fromEntries(Object.entries(tls).filter(([, value]) => value !== undefined)) as TlsOptions;
+}

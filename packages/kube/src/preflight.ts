@@ -1,0 +1,150 @@
+import { InputError } from '@deploy-suite/action-kit';
+import { KubeApiError, type KubeClient } from './client.js';
+
+/** One right a run needs in the app's namespace: a verb on a resource of an API group ('' is the core group). */
+export interface AccessNeed {
+  group: string;
+  resource: string;
+  verbs: string[];
+}
+
+/**
+ * What a deploy or a rollback does in the namespace: the rules of actions/bluegreen-deploy/rbac.yaml,
+ * which a unit test keeps equal to this list.
+ */
+export const APP_ACCESS: AccessNeed[] = [
+  { group: 'apps', resource: 'deployments', verbs: ['get', 'list', 'watch', 'create', 'patch'] },
+  { group: '', resource: 'services', verbs: ['get', 'create', 'patch'] },
+  { group: '', resource: 'configmaps', verbs: ['get', 'create', 'patch'] },
+  { group: 'discovery.k8s.io', resource: 'endpointslices', verbs: ['get', 'list', 'watch'] },
+  {
+    group: 'coordination.k8s.io',
+    resource: 'leases',
+    verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'],
+  },
+];
+
+/** What reading an app's state takes (an analysis that may not roll back). */
+export const READ_ACCESS: AccessNeed[] = APP_ACCESS.map((need) => ({
+  ...need,
+  verbs: need.verbs.filter((verb) => ['get', 'list', 'watch'].includes(verb)),
+}));
+
+interface AccessReview {
+  status?: { allowed?: boolean; denied?: boolean; reason?: string };
+}
+
+const resourceName = ({ group, resource }: AccessNeed) => (group ? `${resource}.${group}` : resource);
+
+/** The rights `needs` names that the reviews did not allow, as `verb resource.group`. */
+export function missingRights(needs: AccessNeed[], allowed: (need: AccessNeed, verb: string) => boolean): string[] {
+  return needs.flatMap((need) =>
+    need.verbs.filter((verb) => !allowed(need, verb)).map((verb) => `${verb} ${resourceName(need)}`),
+  );
+}
+
+/**
+ * Checks, before anything changes, what would otherwise fail half-way: the kubeconfig's credential (an exec
+ * plugin runs here; the cluster accepts it), the namespace exists, and the identity may do each verb the
+ * run needs (one SelfSubjectAccessReview per verb, in parallel). Each failure is an input error naming the
+ * input and the fix. A cluster that does not answer reviews (403 on the review itself) is not refused here:
+ * the run then finds out at the request, as before.
+ */
+export async function preflight(
+  client: KubeClient,
+  namespace: string,
+  needs: AccessNeed[],
+  options: { rbacFile: string } = { rbacFile: 'actions/bluegreen-deploy/rbac.yaml' },
+): Promise<void> {
+  const { access } = client;
+  await access.credentials();
+  const who = `user '${access.user || '(none)'}' of context '${access.context}'`;
+  try {
+    if (!(await namespaceExists(client, namespace)))
+      throw new InputError([
+        {
+          input: 'namespace',
+          problem: `namespace '${namespace}' does not exist in the cluster of context '${access.context}'`,
+          fix: `create it (kubectl create namespace ${namespace}) and apply ${options.rbacFile} in it, or set namespace to the app's namespace`,
+        },
+      ]);
+    const denied = await deniedRights(client, namespace, needs);
+    const all = needs.reduce((sum, need) => sum + need.verbs.length, 0);
+    if (denied.length > 0)
+      throw new InputError([
+        {
+          input: 'kubeconfig',
+          problem:
+            denied.length === all
+              ? `${who} may do nothing the run needs in namespace '${namespace}' (an identity with rights in one namespace sees a namespace that does not exist the same way); nothing was changed`
+              : `${who} may not ${denied.join(', ')} in namespace '${namespace}'; nothing was changed`,
+          fix: `apply the suite's Role there and bind it to this identity: kubectl apply -n ${namespace} -f ${options.rbacFile} (it names the service account deploy-suite)`,
+        },
+      ]);
+  } catch (error) {
+    if (error instanceof KubeApiError && error.status === 401)
+      throw new InputError([
+        {
+          input: 'kubeconfig',
+          problem: `the cluster refused the credential of ${who} (401 Unauthorized): it has expired, was revoked, or is for another cluster`,
+          fix: 'give a fresh token (kubectl create token deploy-suite -n <namespace>), or run the cloud login step again before this one',
+        },
+      ]);
+    throw error;
+  }
+}
+
+/** One SelfSubjectAccessReview per verb, in parallel; none when the cluster does not answer reviews (403/404 on them). */
+async function deniedRights(client: KubeClient, namespace: string, needs: AccessNeed[]): Promise<string[]> {
+  const reviews = needs.flatMap((need) =>
+    need.verbs.map(async (verb) => {
+      const review = await client.request<AccessReview>(
+        'POST',
+        '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
+        {
+          body: {
+            apiVersion: 'authorization.k8s.io/v1',
+            kind: 'SelfSubjectAccessReview',
+            spec: { resourceAttributes: { namespace, verb, group: need.group, resource: need.resource } },
+          },
+        },
+      );
+      return { need, verb, allowed: review?.status?.allowed === true };
+    }),
+  );
+  try {
+    const results = await Promise.all(reviews);
+    return missingRights(needs, (need, verb) => results.some((r) => r.need === need && r.verb === verb && r.allowed));
+  } catch (error) {
+    // An API server that does not serve or allow reviews: the requests themselves will tell.
+    if (error instanceof KubeApiError && (error.status === 403 || error.status === 404)) return [];
+    throw error;
+  }
+}
+
+/**
+ * Whether the namespace exists, asked in a way a namespaced Role can answer: a GET of the namespace needs
+ * a cluster-wide right, so on 403 a dry-run create of a ConfigMap tells (404 names the missing namespace).
+ */
+async function namespaceExists(client: KubeClient, namespace: string): Promise<boolean> {
+  try {
+    await client.request('GET', `/api/v1/namespaces/${encodeURIComponent(namespace)}`);
+    return true;
+  } catch (error) {
+    if (!(error instanceof KubeApiError)) throw error;
+    if (error.status === 404) return false;
+    if (error.status !== 403) throw error;
+  }
+  try {
+    await client.request('POST', `/api/v1/namespaces/${encodeURIComponent(namespace)}/configmaps`, {
+      body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { generateName: 'deploy-suite-preflight-' } },
+      query: { dryRun: 'All' },
+    });
+    return true;
+  } catch (error) {
+    if (error instanceof KubeApiError && error.status === 404) return false;
+    // 403: no right to create ConfigMaps, which the access review reports with the fix.
+    if (error instanceof KubeApiError && error.status === 403) return true;
+    throw error;
+  }
+}

@@ -1,0 +1,48 @@
+// The rights a run checks before it changes anything are the rights the shipped Role grants: neither a
+// check the Role cannot pass, nor a right the Role grants that nothing checks.
+import { describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import { parseAllDocuments } from 'yaml';
+import { APP_ACCESS, READ_ACCESS, missingRights } from '../src/index.js';
+
+const rbac = new URL('../../../actions/bluegreen-deploy/rbac.yaml', import.meta.url);
+
+describe('preflight rights', () => {
+  it('are the rules of actions/bluegreen-deploy/rbac.yaml', () => {
+    const role = parseAllDocuments(readFileSync(rbac, 'utf8'))
+      .map(
+        (doc) =>
+          doc.toJS() as { kind: string; rules?: { apiGroups: string[]; resources: string[]; verbs: string[] }[] },
+      )
+      .find((doc) => doc.kind === 'Role')!;
+    const granted = role.rules!.flatMap((rule) =>
+      rule.apiGroups.flatMap((group) =>
+        rule.resources.flatMap((resource) => rule.verbs.map((verb) => `${verb} ${resource}.${group}`)),
+      ),
+    );
+    const checked = APP_ACCESS.flatMap((need) => need.verbs.map((verb) => `${verb} ${need.resource}.${need.group}`));
+    expect(checked.sort()).toEqual(granted.sort());
+  });
+
+  it('reading needs only get, list and watch', () => {
+    expect(new Set(READ_ACCESS.flatMap((need) => need.verbs))).toEqual(new Set(['get', 'list', 'watch']));
+  });
+
+  it('names what is missing as verb resource.group (the core group bare)', () => {
+    const missing = missingRights(
+      APP_ACCESS,
+      (need, verb) => !(need.resource === 'services' && verb === 'patch') && need.group !== 'coordination.k8s.io',
+    );
+    expect(missing).toEqual([
+      'patch services',
+      'get leases.coordination.k8s.io',
+      'list leases.coordination.k8s.io',
+      'watch leases.coordination.k8s.io',
+      'create leases.coordination.k8s.io',
+      'update leases.coordination.k8s.io',
+      'patch leases.coordination.k8s.io',
+      'delete leases.coordination.k8s.io',
+    ]);
+    expect(missingRights(APP_ACCESS, () => true)).toEqual([]);
+  });
+});
