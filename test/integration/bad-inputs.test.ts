@@ -2,11 +2,13 @@
 // each must fail with an error that names the input and gives the fix, and must change nothing — the
 // registry and the cluster (where an app is live) are compared before and after every run.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createKubeClient, parseKubeconfig, type KubeClient } from '@deploy-suite/kube';
 import { loadEvent, repoRoot, runAction, type EventFixture } from '../support/action-runner.js';
 import { freshImage, listTags, registryHost } from '../support/registry-api.js';
+import { makeTestCa } from '../support/test-ca.js';
 
 const stamp = Date.now().toString(36);
 const namespace = `bad-inputs-${stamp}`;
@@ -55,6 +57,21 @@ const base = (action: Action, row: number): Record<string, string> => {
 };
 
 const digestLike = () => digestRef.split('@')[0]!;
+
+// Kubeconfig variants: the admin one with another user or more cluster fields, and credential plugins.
+const withUser = (user: string) =>
+  kubeconfig.replace(/users:\n- name: user\n {2}user:\n( {4}.*\n)+/, `users:\n- name: user\n  user:\n${user}`);
+const withCluster = (extra: string) => kubeconfig.replace(/( {4}server: .*\n)/, `$1${extra}`);
+const execUser = (command: string) =>
+  `    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: ${command}\n      interactiveMode: Never\n`;
+const plugins = mkdtempSync(join(tmpdir(), 'bad-inputs-plugins-'));
+function plugin(name: string, body: string): string {
+  const path = join(plugins, name);
+  writeFileSync(path, `#!/bin/sh\n${body}\n`);
+  chmodSync(path, 0o755);
+  return path;
+}
+const otherCa = makeTestCa(mkdtempSync(join(tmpdir(), 'bad-inputs-ca-')), 'not the cluster CA');
 const rows: Row[] = [
   // build-image: names, tag rules, build settings, credentials
   { action: 'build-image', what: 'an image name in capitals', inputs: { image: 'Ghcr.io/Acme/Shop' }, input: 'image' },
@@ -253,6 +270,120 @@ const rows: Row[] = [
     what: 'a kubeconfig without a current context',
     inputs: { kubeconfig: 'apiVersion: v1\nkind: Config\nclusters: []\nusers: []\ncontexts: []\n' },
     input: 'kubeconfig',
+  },
+  // kubeconfigs as cloud logins write them, and what goes wrong with them (each refused before any phase)
+  {
+    action: 'bluegreen-deploy',
+    what: 'an exec plugin that fails (an expired cloud login)',
+    inputs: {
+      kubeconfig: withUser(
+        execUser(plugin('expired-login', 'echo "error: token expired: run aws sso login" >&2; exit 1')),
+      ),
+    },
+    input: 'kubeconfig',
+  },
+  {
+    action: 'verify-rollback',
+    what: 'an exec plugin that prints a device-login prompt instead of JSON',
+    inputs: {
+      kubeconfig: withUser(
+        execUser(plugin('device-login', 'echo "To sign in, open https://microsoft.com/devicelogin"')),
+      ),
+    },
+    input: 'kubeconfig',
+  },
+  {
+    action: 'bluegreen-deploy',
+    what: 'an exec plugin that prints a credential without a token',
+    inputs: {
+      kubeconfig: withUser(
+        execUser(
+          plugin(
+            'no-token',
+            `echo '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{}}'`,
+          ),
+        ),
+      ),
+    },
+    input: 'kubeconfig',
+  },
+  {
+    action: 'bluegreen-deploy',
+    what: 'an exec plugin command that is not installed',
+    inputs: { kubeconfig: withUser(execUser('gke-gcloud-auth-plugin-not-installed')) },
+    input: 'kubeconfig',
+  },
+  {
+    action: 'verify-rollback',
+    what: 'an exec plugin of a removed apiVersion (v1alpha1)',
+    inputs: { kubeconfig: withUser(execUser('sh').replace('/v1\n', '/v1alpha1\n')) },
+    input: 'kubeconfig',
+  },
+  {
+    action: 'bluegreen-deploy',
+    what: 'an exec plugin that needs a terminal (interactiveMode: Always)',
+    inputs: { kubeconfig: withUser(execUser('sh').replace('Never', 'Always')) },
+    input: 'kubeconfig',
+  },
+  {
+    action: 'bluegreen-deploy',
+    what: 'the removed gcp auth provider',
+    inputs: { kubeconfig: withUser('    auth-provider: {name: gcp, config: {cmd-path: gcloud}}\n') },
+    input: 'kubeconfig',
+  },
+  {
+    action: 'bluegreen-deploy',
+    what: 'a token the cluster refuses (expired or revoked)',
+    inputs: { kubeconfig: withUser('    token: eyJhbGciOiJSUzI1NiJ9.expired.signature\n') },
+    input: 'kubeconfig',
+  },
+  {
+    action: 'verify-rollback',
+    what: 'a context the kubeconfig does not have',
+    inputs: { context: 'eks-prod' },
+    input: 'context',
+  },
+  {
+    action: 'bluegreen-deploy',
+    what: 'KUBECONFIG naming only files that do not exist',
+    inputs: { kubeconfig: '' },
+    env: { KUBECONFIG: '/nonexistent/eks.yaml:/nonexistent/aks.yaml' },
+    input: 'kubeconfig',
+  },
+  {
+    action: 'bluegreen-deploy',
+    what: 'a proxy-url that is not a URL',
+    inputs: { kubeconfig: withCluster('    proxy-url: "proxy corp 3128"\n') },
+    input: 'kubeconfig',
+  },
+  {
+    action: 'bluegreen-deploy',
+    what: 'a SOCKS proxy-url',
+    inputs: { kubeconfig: withCluster('    proxy-url: socks5://127.0.0.1:1080\n') },
+    input: 'kubeconfig',
+  },
+  {
+    action: 'bluegreen-deploy',
+    what: 'an API server certificate from a CA the kubeconfig does not trust',
+    inputs: {
+      kubeconfig: kubeconfig.replace(
+        /certificate-authority-data: .*/,
+        `certificate-authority-data: ${Buffer.from(otherCa.cert).toString('base64')}`,
+      ),
+    },
+    input: 'kubeconfig',
+  },
+  {
+    action: 'verify-rollback',
+    what: 'a tls-server-name the API server certificate does not carry',
+    inputs: { kubeconfig: withCluster('    tls-server-name: kube.example.internal\n') },
+    input: 'kubeconfig',
+  },
+  {
+    action: 'bluegreen-deploy',
+    what: 'a namespace that does not exist in the cluster',
+    inputs: { namespace: `${namespace}-absent` },
+    input: 'namespace',
   },
   {
     action: 'bluegreen-deploy',

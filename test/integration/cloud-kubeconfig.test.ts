@@ -8,7 +8,13 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import {
+  connect,
+  createServer as createTcpServer,
+  type AddressInfo,
+  type Server as TcpServer,
+  type Socket,
+} from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseKubeconfig } from '@deploy-suite/kube';
@@ -24,6 +30,9 @@ let apiCa = '';
 let token = '';
 let front: Server;
 let frontPort = 0;
+let ipv6: TcpServer;
+let ipv6Port = 0;
+const forwarded = new Set<Socket>();
 
 function kubectl(args: string[]): string {
   const result = spawnSync('kubectl', ['--kubeconfig', admin, ...args], { encoding: 'utf8' });
@@ -105,10 +114,25 @@ beforeAll(async () => {
       },
     );
     forward.on('error', () => res.destroy());
+    // A watch the client ends must end upstream too, or the front holds the API server's socket open.
+    res.on('close', () => forward.destroy());
     req.pipe(forward);
   });
   await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
   frontPort = (front.address() as AddressInfo).port;
+
+  // The API server on an IPv6 address, as an IPv6 cluster's in-cluster address is: a TCP forwarder on [::1].
+  const upstreamPort = Number(new URL(server).port);
+  ipv6 = createTcpServer((socket) => {
+    const to = connect(upstreamPort, '127.0.0.1');
+    forwarded.add(socket).add(to);
+    socket.pipe(to).pipe(socket);
+    const close = () => (socket.destroy(), to.destroy());
+    socket.on('error', close);
+    to.on('error', close);
+  });
+  await new Promise<void>((resolve) => ipv6.listen(0, '::1', resolve));
+  ipv6Port = (ipv6.address() as AddressInfo).port;
 
   // Split as `aws eks update-kubeconfig` plus a team's own file would be: clusters and contexts in one,
   // users in another; the current context points elsewhere and the context input picks the cloud one.
@@ -123,6 +147,8 @@ beforeAll(async () => {
 afterAll(async () => {
   kubectl(['delete', 'namespace', namespace, '--wait=false']);
   front.closeAllConnections();
+  for (const socket of forwarded) socket.destroy();
+  await new Promise((resolve) => ipv6.close(resolve));
   await new Promise((resolve) => front.close(resolve));
   rmSync(dir, { recursive: true, force: true });
 });
@@ -218,5 +244,20 @@ describe('kubeconfigs that cloud logins write', () => {
     );
     expect(named.exitCode).toBe(0);
     expect(named.outputs['live-colour']).toBe('blue');
+  });
+
+  it('an API server at an IPv6 address ([::1]): requests and the rollout watch both reach it', async () => {
+    const { path } = tokenPlugin('ipv6-token', 600);
+    const cluster = `server: https://[::1]:${ipv6Port}\n    certificate-authority-data: ${b64(apiCa)}\n    tls-server-name: localhost`;
+    const run = await runAction(
+      'bluegreen-deploy',
+      { kubeconfig: singleKubeconfig(execUser(path), cluster), app: 'ipv6-app', image: image(5) },
+      await loadEvent('push-default-branch'),
+    );
+    expect(run.log).not.toMatch(/::error/);
+    expect(run.exitCode).toBe(0);
+    // The rollout phase follows the Deployment by watch: it ended because the watch saw it ready.
+    expect(run.outputs['live-colour']).toBe('blue');
+    expect(Number(run.outputs['api-requests'])).toBeGreaterThan(0);
   });
 });

@@ -5,6 +5,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/lib.sh"
 . "$here/cluster.sh"
 kube_down
+stop_daemon squid
 stop_daemon prometheus
 stop_daemon metrics-emitter
 stop_daemon registry

@@ -6,6 +6,7 @@ import {
   createDeployment,
   errorMessage,
   escapeHtml,
+  githubFailureFix,
   readGitHubContext,
   runAction,
   runUrl,
@@ -209,7 +210,7 @@ async function githubDeployment(github: GitHubContext, inputs: ReturnType<typeof
     return { id, status };
   } catch (error) {
     core.warning(
-      `could not create a GitHub deployment for environment ${inputs.environment} (${errorMessage(error)}); the deploy goes on. Give the job permissions: deployments: write`,
+      `could not create a GitHub deployment for environment ${inputs.environment} (${errorMessage(error)}); the deploy goes on. Fix: ${githubFailureFix(error, github.apiUrl)}`,
     );
     return undefined;
   }

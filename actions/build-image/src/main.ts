@@ -6,6 +6,7 @@ import {
   code,
   formatBytes,
   readGitHubContext,
+  requireRunner,
   runAction,
   writeSummary,
   type SummaryRow,
@@ -16,6 +17,11 @@ import { readBuildImageInputs } from './inputs.js';
 import { resolveRepository } from './repository.js';
 
 async function main(): Promise<void> {
+  requireRunner('build-image', {
+    platforms: ['linux'],
+    arches: ['x64', 'arm64'],
+    because: 'it drives docker buildx, which GitHub provides',
+  });
   const inputs = readBuildImageInputs(new InputReader(), process.env.GITHUB_WORKSPACE || process.cwd(), (m) =>
     core.warning(m),
   );

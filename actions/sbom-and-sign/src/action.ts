@@ -5,6 +5,7 @@ import {
   PhaseError,
   code,
   escapeHtml,
+  requireRunner,
   runAction,
   writeSummary,
   type SummaryRow,
@@ -53,6 +54,11 @@ async function toolPath(
 }
 
 async function main(): Promise<void> {
+  requireRunner('sbom-and-sign', {
+    platforms: ['linux'],
+    arches: ['x64', 'arm64'],
+    because: 'it runs syft and trivy release binaries',
+  });
   const inputs = readSbomAndSignInputs(new InputReader(), process.env.GITHUB_WORKSPACE || process.cwd());
   // scrypt opens the key in a worker while sigstore-js (a megabyte) loads and the registry answers.
   const keyOpening = openSigningKey(inputs);
@@ -78,9 +84,12 @@ async function run(
   const trivy = await toolPath(library, phases, 'trivy', inputs.trivy, installed);
   const credentials = inputs.registryCredentials;
   const dockerConfig = credentials ? await privateDockerConfig(inputs.image.registry, credentials) : undefined;
-  const client = new RegistryClient(
-    credentials ? { credentials: async (host) => (host === inputs.image.registry ? credentials : undefined) } : {},
-  );
+  const client = new RegistryClient({
+    ...(credentials
+      ? { credentials: async (host: string) => (host === inputs.image.registry ? credentials : undefined) }
+      : {}),
+    insecureHosts: inputs.insecureRegistries,
+  });
   let method: SigningMethod | undefined;
   let result: SbomAndSignResult;
   try {
@@ -89,7 +98,7 @@ async function run(
         client,
         image: inputs.image,
         outputDir: inputs.outputDir,
-        plainHttp: speaksPlainHttp(inputs.image.registry),
+        plainHttp: speaksPlainHttp(inputs.image.registry, inputs.insecureRegistries),
         ...(dockerConfig ? { dockerConfig: dockerConfig.dir } : {}),
         ...(inputs.sbom ? { sbom: { syft, attest: inputs.attest } } : {}),
         ...(inputs.scan

@@ -1,6 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
-import { InputError, InputReader, maskSecret, readRegistryCredentials } from '@deploy-suite/action-kit';
+import {
+  InputError,
+  InputReader,
+  maskSecret,
+  readInsecureRegistries,
+  readRegistryCredentials,
+} from '@deploy-suite/action-kit';
 import { ReferenceError, parseReference, type ImageReference } from '@deploy-suite/oci';
 import {
   DEFAULT_IGNORE_MAX_DAYS,
@@ -41,6 +47,8 @@ export interface SbomAndSignInputs {
   trivyCacheDir: string;
   offline: boolean;
   registryCredentials?: { username: string; password: string };
+  /** Registries spoken to over plain HTTP (insecure-registries). */
+  insecureRegistries: string[];
 }
 
 const KEY_FIX = 'pass the whole cosign.key file written by cosign generate-key-pair, PEM lines included';
@@ -138,6 +146,7 @@ export function readSbomAndSignInputs(
   maskSecret(privateKeyText);
   maskSecret(password);
   const registryCredentials = readRegistryCredentials(reader);
+  const insecureRegistries = readInsecureRegistries(reader);
 
   const imageText = reader.string('image', { required: true });
   let image: ImageReference | undefined;
@@ -314,5 +323,6 @@ export function readSbomAndSignInputs(
     trivyCacheDir: trivyCacheDir ? resolve(workspace, trivyCacheDir) : '',
     offline,
     ...(registryCredentials ? { registryCredentials } : {}),
+    insecureRegistries,
   };
 }

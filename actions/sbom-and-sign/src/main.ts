@@ -1,4 +1,4 @@
-// The entry. A cosign key opens with scrypt (~0.15 s, in a worker; see supply-chain's scrypt.ts): it
+// The entry. A cosign key opens with scrypt (~0.15 s, node:crypto's, on libuv's thread pool; see supply-chain's scrypt.ts): it
 // starts here, before the action's code loads (~35 ms of modules on Node 24), and action.ts finds it under
 // way when it reads the key. Only the input reader and the scrypt load first.
 // bench/sbom-and-sign.bench.ts measures the run.

@@ -1,5 +1,11 @@
 import * as core from '@actions/core';
-import { errorMessage, listDeployments, setDeploymentStatus, type GitHubContext } from '@deploy-suite/action-kit';
+import {
+  errorMessage,
+  githubFailureFix,
+  listDeployments,
+  setDeploymentStatus,
+  type GitHubContext,
+} from '@deploy-suite/action-kit';
 import type { RollbackResult } from '@deploy-suite/kube';
 
 /** The digest a deployment's payload names (bluegreen-deploy writes {app, namespace, image}). */
@@ -50,7 +56,7 @@ export async function markRollback(
     );
   } catch (error) {
     core.warning(
-      `could not update the GitHub deployments of ${environment} (${errorMessage(error)}); the rollback is done. Give the job permissions: deployments: write`,
+      `could not update the GitHub deployments of ${environment} (${errorMessage(error)}); the rollback is done. Fix: ${githubFailureFix(error, github.apiUrl)}`,
     );
   }
 }

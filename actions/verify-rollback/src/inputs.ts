@@ -17,6 +17,8 @@ export interface VerifyRollbackInputs extends AppTarget {
   expectDigest?: string;
   http?: AnalysisPlan['http'];
   prometheusUrl?: string;
+  /** Headers of every Prometheus query: the bearer token and extra headers of a managed Prometheus. */
+  prometheusHeaders: Record<string, string>;
   /** Metric checks other than the built-in ones (these need the live colour, known only at run time). */
   customChecks: MetricCheck[];
   errorRateMax?: number;
@@ -88,6 +90,7 @@ export function readVerifyRollbackInputs(
       `'${prometheusUrl}' is not an http(s) URL`,
       'give the Prometheus base URL, e.g. http://prometheus.monitoring:9090',
     );
+  const prometheusHeaders = readPrometheusHeaders(reader);
   const errorRateMax = readNumber(
     reader,
     'error-rate-max',
@@ -179,6 +182,7 @@ export function readVerifyRollbackInputs(
     ...(expectDigest ? { expectDigest } : {}),
     ...(http ? { http } : {}),
     ...(prometheusUrl ? { prometheusUrl } : {}),
+    prometheusHeaders,
     customChecks,
     ...(errorRateMax !== undefined ? { errorRateMax } : {}),
     ...(p95MaxSeconds !== undefined ? { p95MaxSeconds } : {}),
@@ -213,6 +217,7 @@ export function analysisPlan(inputs: VerifyRollbackInputs, liveColour: string): 
       ? {
           metrics: {
             prometheusUrl: inputs.prometheusUrl,
+            headers: inputs.prometheusHeaders,
             checks: metricChecks,
             schedule: inputs.metricsSchedule,
             timeoutMs: inputs.queryTimeoutMs,
@@ -220,4 +225,43 @@ export function analysisPlan(inputs: VerifyRollbackInputs, liveColour: string): 
         }
       : {}),
   };
+}
+
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const SECRET_HEADER = /authorization|token|key|secret|password|cookie/i;
+
+/**
+ * `prometheus-token` (a bearer token, masked) and `prometheus-headers` (`Name: value` lines: a tenant
+ * header such as X-Scope-OrgID, an API key) for managed Prometheus services. Values of headers whose
+ * names say they are credentials are masked too.
+ */
+function readPrometheusHeaders(reader: InputReader): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const token = reader.string('prometheus-token');
+  maskSecret(token);
+  for (const line of reader.list('prometheus-headers', { separators: 'newline' })) {
+    const colon = line.indexOf(':');
+    const name = colon > 0 ? line.slice(0, colon).trim() : '';
+    const value = colon > 0 ? line.slice(colon + 1).trim() : '';
+    if (!HEADER_NAME.test(name) || !value) {
+      reader.problem(
+        'prometheus-headers',
+        `'${name || line.slice(0, 40)}' is not a header line`,
+        'write one Name: value per line, e.g. X-Scope-OrgID: team-a',
+      );
+      continue;
+    }
+    if (SECRET_HEADER.test(name)) maskSecret(value);
+    headers[name.toLowerCase()] = value;
+  }
+  if (token) {
+    if (headers.authorization)
+      reader.problem(
+        'prometheus-token',
+        'is set while prometheus-headers has an Authorization header too',
+        'give the token in one of them: prometheus-token for Bearer, the header for another scheme',
+      );
+    else headers.authorization = `Bearer ${token}`;
+  }
+  return headers;
 }

@@ -135,4 +135,42 @@ describe('timeline', () => {
       ]),
     );
   });
+
+  it('a managed Prometheus: a bearer token and extra headers on every query, credentials masked', () => {
+    const lines: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string) => (lines.push(String(chunk)), true)) as typeof process.stdout.write;
+    let inputs;
+    try {
+      inputs = read({
+        'prometheus-url': 'https://prometheus.grafana.net/api/prom',
+        queries: 'up: count(up) >= 1',
+        'prometheus-token': 'glc_secret_token_1',
+        'prometheus-headers': 'X-Scope-OrgID: team-a\nX-Api-Key: key-value-2',
+      });
+    } finally {
+      process.stdout.write = write;
+    }
+    expect(inputs.prometheusHeaders).toEqual({
+      authorization: 'Bearer glc_secret_token_1',
+      'x-scope-orgid': 'team-a',
+      'x-api-key': 'key-value-2',
+    });
+    expect(analysisPlan(inputs, 'blue').metrics?.headers).toEqual(inputs.prometheusHeaders);
+    const masks = lines.join('');
+    expect(masks).toContain('::add-mask::glc_secret_token_1');
+    expect(masks).toContain('::add-mask::key-value-2');
+    expect(masks).not.toContain('::add-mask::team-a');
+  });
+
+  it.each([
+    [{ 'prometheus-headers': 'no colon here' }, 'prometheus-headers'],
+    [{ 'prometheus-headers': 'X Bad Name: v' }, 'prometheus-headers'],
+    [{ 'prometheus-headers': 'X-Empty:' }, 'prometheus-headers'],
+    [{ 'prometheus-token': 't', 'prometheus-headers': 'Authorization: Basic eA==' }, 'prometheus-token'],
+  ])('refuses Prometheus credentials it cannot send: %j', (values, input) => {
+    expect(problems({ 'prometheus-url': 'http://prom:9090', queries: 'up: count(up) >= 1', ...values })).toEqual([
+      expect.objectContaining({ input }),
+    ]);
+  });
 });

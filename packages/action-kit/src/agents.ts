@@ -24,8 +24,18 @@ export function proxyFor(url: URL, explicit?: string): URL | undefined {
 
 const agents = new Map<string, Agent>();
 
-const digest = (value: TlsOptions[keyof TlsOptions]) =>
-  value === undefined ? '' : createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 16);
+// A CA list can be the system bundle (~300 KB): hashed once per object, not once per request.
+const digests = new WeakMap<object, string>();
+function digest(value: TlsOptions[keyof TlsOptions]): string {
+  if (value === undefined || typeof value === 'boolean') return String(value ?? '');
+  const cached = typeof value === 'object' ? digests.get(value) : undefined;
+  if (cached) return cached;
+  const hash = createHash('sha256');
+  for (const part of Array.isArray(value) ? value : [value]) hash.update(part).update('\0');
+  const hex = hash.digest('hex').slice(0, 16);
+  if (typeof value === 'object') digests.set(value, hex);
+  return hex;
+}
 
 /**
  * The agent of one request: keep-alive, through the proxy the environment (or `proxy`) names for this URL,

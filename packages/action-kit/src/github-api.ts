@@ -68,3 +68,13 @@ export async function githubRequest<T>(
     },
   );
 }
+
+/** What to do about a failed GitHub call, by its cause: the network, the token, or the job's permissions. */
+export function githubFailureFix(error: unknown, apiUrl: string): string {
+  const status = error instanceof GitHubApiError ? error.status : 0;
+  if (status === 0)
+    return `check that ${apiUrl} is reachable from the runner (a runner behind a proxy needs HTTPS_PROXY, and NO_PROXY must not name it)`;
+  if (status === 401) return 'the token is not valid for this repository: pass github-token (default: the job token)';
+  if (status === 403 || status === 404) return 'give the job permissions: deployments: write';
+  return 'GitHub answered with an error; the deploy does not depend on it';
+}

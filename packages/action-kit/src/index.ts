@@ -11,3 +11,4 @@ export * from './github-api.js';
 export * from './http.js';
 export * from './agents.js';
 export * from './github-deployments.js';
+export * from './runner.js';

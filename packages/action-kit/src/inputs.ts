@@ -154,3 +154,21 @@ export function readRegistryCredentials(reader: InputReader): { username: string
     reader.problem('registry-username', 'is empty while registry-password is set', 'give the registry username');
   return username && password ? { username, password } : undefined;
 }
+
+/**
+ * `insecure-registries`: registries (host or host:port) reached over plain HTTP, as docker's
+ * insecure-registries names them, for a lab registry without TLS. Any other host is TLS only; loopback
+ * always speaks plain HTTP, as docker assumes.
+ */
+export function readInsecureRegistries(reader: InputReader): string[] {
+  const hosts = reader.list('insecure-registries');
+  for (const host of hosts) {
+    if (!/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?$/i.test(host) && !/^\[[0-9a-f:]+\](:[0-9]{1,5})?$/i.test(host))
+      reader.problem(
+        'insecure-registries',
+        `'${host}' is not a registry host`,
+        'give host or host:port, without http:// or a path (e.g. harbor.lab:8080)',
+      );
+  }
+  return hosts;
+}

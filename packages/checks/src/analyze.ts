@@ -4,7 +4,14 @@ import { judgeMetric, queryInstant, type MetricCheck } from './prometheus.js';
 
 export interface AnalysisPlan {
   http?: { probe: HttpProbe; schedule: CheckSchedule };
-  metrics?: { prometheusUrl: string; checks: MetricCheck[]; schedule: CheckSchedule; timeoutMs: number };
+  metrics?: {
+    prometheusUrl: string;
+    /** Sent with every query (a managed Prometheus's bearer token, tenant header). */
+    headers?: Record<string, string>;
+    checks: MetricCheck[];
+    schedule: CheckSchedule;
+    timeoutMs: number;
+  };
 }
 
 export interface CheckReport {
@@ -57,12 +64,12 @@ export async function analyze(plan: AnalysisPlan, log: (message: string) => void
     runs.push(run('http', probe.url, schedule, () => probeOnce(probe)));
   }
   if (plan.metrics) {
-    const { prometheusUrl, schedule, timeoutMs } = plan.metrics;
+    const { prometheusUrl, schedule, timeoutMs, headers } = plan.metrics;
     for (const check of plan.metrics.checks) {
       runs.push(
         run(check.name, `${check.query} ${check.comparison} ${check.limit}`, schedule, async () => {
           const started = performance.now();
-          const result = await queryInstant(prometheusUrl, check.query, { timeoutMs });
+          const result = await queryInstant(prometheusUrl, check.query, { timeoutMs, ...(headers ? { headers } : {}) });
           return judgeMetric(check, result, performance.now() - started);
         }),
       );

@@ -122,6 +122,11 @@ export async function queryInstant(
   } catch (error) {
     return { kind: 'unreachable', error: httpFailure(error) };
   }
+  if (response.status === 401 || response.status === 403)
+    return {
+      kind: 'unreachable',
+      error: `HTTP ${response.status}: the Prometheus refused the query's credentials (check prometheus-token and prometheus-headers)`,
+    };
   let body: PrometheusResponse;
   try {
     body = response.json<PrometheusResponse>();

@@ -90,6 +90,13 @@ export async function preflight(
           fix: 'give a fresh token (kubectl create token deploy-suite -n <namespace>), or run the cloud login step again before this one',
         },
       ]);
+    // The server's certificate (name or CA) is the kubeconfig's to fix: its message says which field.
+    if (error instanceof KubeApiError && error.status === -1) {
+      const [problem, fix] = error.message.split('. Fix: ');
+      throw new InputError([
+        { input: 'kubeconfig', problem: problem!, fix: fix ?? 'fix the cluster entry of the kubeconfig' },
+      ]);
+    }
     throw error;
   }
 }

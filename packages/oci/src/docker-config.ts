@@ -7,7 +7,15 @@ import { execTool } from '@deploy-suite/action-kit';
 export interface RegistryCredentials {
   username: string;
   password: string;
+  /**
+   * An OAuth2 refresh token (config.json's `identitytoken`, as `az acr login` writes it, or a credential
+   * helper's answer with Username `<token>`): exchanged at the registry's token endpoint, never sent as Basic.
+   */
+  identityToken?: string;
 }
+
+/** Docker's marker: a helper answering this username hands out an identity token, not a password. */
+const TOKEN_USER = '<token>';
 
 interface DockerConfig {
   auths?: Record<string, { auth?: string; username?: string; password?: string; identitytoken?: string }>;
@@ -50,6 +58,7 @@ export async function credentialsFor(
       );
       if (result?.exitCode === 0) {
         const parsed = JSON.parse(result.stdout) as { Username: string; Secret: string };
+        if (parsed.Username === TOKEN_USER) return { username: TOKEN_USER, password: '', identityToken: parsed.Secret };
         return { username: parsed.Username, password: parsed.Secret };
       }
     }
@@ -57,7 +66,8 @@ export async function credentialsFor(
   for (const key of keys) {
     const entry = config.auths?.[key];
     if (!entry) continue;
-    if (entry.identitytoken) return { username: '<token>', password: entry.identitytoken };
+    if (entry.identitytoken)
+      return { username: entry.username || TOKEN_USER, password: '', identityToken: entry.identitytoken };
     if (entry.auth) {
       const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
       const colon = decoded.indexOf(':');
@@ -83,7 +93,9 @@ export async function privateDockerConfig(
   credentials: RegistryCredentials,
 ): Promise<PrivateDockerConfig> {
   const dir = await mkdtemp(join(tmpdir(), 'deploy-suite-registry-'));
-  const auth = Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64');
-  await writeFile(join(dir, 'config.json'), JSON.stringify({ auths: { [host]: { auth } } }), { mode: 0o600 });
+  const entry = credentials.identityToken
+    ? { identitytoken: credentials.identityToken }
+    : { auth: Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64') };
+  await writeFile(join(dir, 'config.json'), JSON.stringify({ auths: { [host]: entry } }), { mode: 0o600 });
   return { dir, close: () => rm(dir, { recursive: true, force: true }) };
 }

@@ -5,3 +5,4 @@ export * from './tags.js';
 export * from './labels.js';
 export * from './docker-config.js';
 export * from './registry.js';
+export * from './registry-trust.js';

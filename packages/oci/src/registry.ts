@@ -1,6 +1,14 @@
 import { createHash } from 'node:crypto';
-import { errorMessage, httpRequest, isTransientStatus, retry, type HttpResponse } from '@deploy-suite/action-kit';
+import {
+  errorMessage,
+  httpRequest,
+  isTransientStatus,
+  retry,
+  type HttpResponse,
+  type TlsOptions,
+} from '@deploy-suite/action-kit';
 import { credentialsFor, type RegistryCredentials } from './docker-config.js';
+import { registryConnectionError, registryTls } from './registry-trust.js';
 import { DIGEST_PATTERN, DOCKER_HUB, type ImageReference } from './reference.js';
 
 export const MEDIA_TYPES = {
@@ -79,6 +87,8 @@ export interface RegistryClientOptions {
   attempts?: number;
   /** Hosts spoken to over plain HTTP. Loopback always is, as docker does. */
   insecureHosts?: string[];
+  /** Where trust is read from (SSL_CERT_FILE, …): the process's environment by default. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /**
@@ -240,6 +250,12 @@ export class RegistryClient {
     return { mediaType: manifest.mediaType, digest, size: manifest.bytes.length };
   }
 
+  /** The trust for one host: docker's certs.d for it, SSL_CERT_FILE/SSL_CERT_DIR, NODE_EXTRA_CA_CERTS. */
+  private tlsFor(host: string): { tls?: TlsOptions } {
+    const tls = registryTls(host, this.options.env);
+    return tls ? { tls } : {};
+  }
+
   private baseUrl(ref: ImageReference): string {
     const host = ref.registry === DOCKER_HUB ? 'registry-1.docker.io' : ref.registry;
     const plain = speaksPlainHttp(host, this.options.insecureHosts);
@@ -301,16 +317,20 @@ export class RegistryClient {
         headers: { ...headers, ...(authorization ? { authorization } : {}) },
         body,
         timeoutMs: 60_000,
+        ...this.tlsFor(new URL(url).host),
       });
     } catch (error) {
-      throw new RegistryError(0, `${method} ${url} failed: ${errorMessage(error)}`);
+      throw registryConnectionError(error, `${method} ${url}`, new URL(url).host, this.options.env);
     }
   }
 
   /** Answers a 401 challenge: a Bearer token from the realm (with Basic credentials when we have them), or Basic. */
   private async authorize(host: string, scope: string, challenge: string): Promise<string | undefined> {
     const creds = await this.credentials(host);
-    const basic = creds ? `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}` : undefined;
+    const basic =
+      creds && !creds.identityToken
+        ? `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`
+        : undefined;
     if (/^basic/i.test(challenge)) return basic;
     if (!/^bearer/i.test(challenge)) return undefined;
     const params = Object.fromEntries(
@@ -318,11 +338,29 @@ export class RegistryClient {
     );
     if (!params.realm) return undefined;
     const tokenUrl = new URL(params.realm);
-    if (params.service) tokenUrl.searchParams.set('service', params.service);
-    tokenUrl.searchParams.set('scope', scope);
+    // An identity token is an OAuth2 refresh token: POSTed to the realm as docker does (the registry token
+    // spec's OAuth2 flow). Otherwise a GET with Basic credentials, or anonymous.
+    const oauth = creds?.identityToken
+      ? Buffer.from(
+          new URLSearchParams({
+            grant_type: 'refresh_token',
+            refresh_token: creds.identityToken,
+            client_id: 'deploy-suite',
+            scope,
+            ...(params.service ? { service: params.service } : {}),
+          }).toString(),
+        )
+      : undefined;
+    if (!oauth) {
+      if (params.service) tokenUrl.searchParams.set('service', params.service);
+      tokenUrl.searchParams.set('scope', scope);
+    }
     const response = await httpRequest(tokenUrl, {
-      headers: basic ? { authorization: basic } : {},
+      method: oauth ? 'POST' : 'GET',
+      headers: oauth ? { 'content-type': 'application/x-www-form-urlencoded' } : basic ? { authorization: basic } : {},
+      ...(oauth ? { body: oauth } : {}),
       timeoutMs: 30_000,
+      ...this.tlsFor(tokenUrl.host),
     }).catch((error: unknown) => {
       throw new RegistryError(0, `token request to ${tokenUrl.origin} failed: ${errorMessage(error)}`);
     });

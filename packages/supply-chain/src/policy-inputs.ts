@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { readRegistryCredentials, type InputReader } from '@deploy-suite/action-kit';
+import { readInsecureRegistries, readRegistryCredentials, type InputReader } from '@deploy-suite/action-kit';
 import { KeyError, readPublicKey } from './cosign-key.js';
 import { GITHUB_CLAIM_FLAGS, type GitHubClaim, type GitHubClaims } from './identity.js';
 import type { SignaturePolicy } from './verify.js';
@@ -132,6 +132,8 @@ export interface ImagePolicy {
   verifyAllImages: boolean;
   /** Credentials for reading the signatures from the registry. */
   registryCredentials?: { username: string; password: string };
+  /** Registries read over plain HTTP (insecure-registries). */
+  insecureRegistries: string[];
 }
 
 /**
@@ -142,8 +144,10 @@ export function readImagePolicy(reader: InputReader, workspace: string): ImagePo
   const signature = readSignaturePolicy(reader, workspace);
   const verifyAllImages = reader.boolean('verify-all-images', true);
   const registryCredentials = readRegistryCredentials(reader);
+  const insecureRegistries = readInsecureRegistries(reader);
   return {
     verifyAllImages,
+    insecureRegistries,
     ...(signature ? { signature } : {}),
     ...(registryCredentials ? { registryCredentials } : {}),
   };
@@ -167,6 +171,7 @@ export function signatureGate(
       untouched,
       log,
       ...(policy.registryCredentials ? { credentials: policy.registryCredentials } : {}),
+      insecureRegistries: policy.insecureRegistries,
     });
   };
 }

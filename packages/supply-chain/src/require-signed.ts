@@ -9,6 +9,8 @@ export interface RequireSignedOptions {
   /** What was left untouched when an image is refused, for the message (e.g. "Nothing was applied"). */
   untouched: string;
   log: (message: string) => void;
+  /** Registries read over plain HTTP. */
+  insecureRegistries?: string[];
 }
 
 function registryOf(image: string): string | undefined {
@@ -34,9 +36,10 @@ export async function requireSignedImages(
   // is read without them, never handed someone else's password. One client: tokens are reused.
   const home = images[0] ? registryOf(images[0]) : undefined;
   const { credentials } = options;
-  const client = new RegistryClient(
-    credentials ? { credentials: async (host) => (host === home ? credentials : undefined) } : {},
-  );
+  const client = new RegistryClient({
+    ...(credentials ? { credentials: async (host: string) => (host === home ? credentials : undefined) } : {}),
+    insecureHosts: options.insecureRegistries ?? [],
+  });
   for (const image of [...new Set(images)]) {
     let ref;
     try {

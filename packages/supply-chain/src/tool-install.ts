@@ -18,19 +18,31 @@ export interface ToolRequest {
   log: (message: string) => void;
 }
 
-/** The archive of a tool's Linux x86-64 release, at the path its project publishes it under. */
-export function releaseArchive(name: ToolName, version: string, releasesUrl: string): { url: string; file: string } {
+/** The names each project gives its Linux archives, by Node's process.arch. */
+const ARCHIVE_ARCH: Record<ToolName, Record<string, string>> = {
+  syft: { x64: 'linux_amd64', arm64: 'linux_arm64' },
+  trivy: { x64: 'Linux-64bit', arm64: 'Linux-ARM64' },
+};
+
+/** The archive of a tool's Linux release for this runner's architecture, at the path its project publishes it under. */
+export function releaseArchive(
+  name: ToolName,
+  version: string,
+  releasesUrl: string,
+  arch: string = process.arch,
+): { url: string; file: string } {
   const v = version.replace(/^v/, '');
   const base = releasesUrl.replace(/\/+$/, '');
-  if (name === 'syft')
-    return {
-      url: `${base}/anchore/syft/releases/download/v${v}/syft_${v}_linux_amd64.tar.gz`,
-      file: `syft_${v}_linux_amd64.tar.gz`,
-    };
-  return {
-    url: `${base}/aquasecurity/trivy/releases/download/v${v}/trivy_${v}_Linux-64bit.tar.gz`,
-    file: `trivy_${v}_Linux-64bit.tar.gz`,
-  };
+  const suffix = ARCHIVE_ARCH[name][arch];
+  if (!suffix)
+    throw new PhaseError(
+      'install',
+      `${name} publishes Linux releases for x64 and arm64, not ${arch}`,
+      `give the path of a ${name} binary built for this runner (input ${name})`,
+    );
+  const file = name === 'syft' ? `syft_${v}_${suffix}.tar.gz` : `trivy_${v}_${suffix}.tar.gz`;
+  const project = name === 'syft' ? 'anchore/syft' : 'aquasecurity/trivy';
+  return { url: `${base}/${project}/releases/download/v${v}/${file}`, file };
 }
 
 async function sha256Of(path: string): Promise<string> {
