@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, request, type Server } from 'node:https';
+import { createServer, type Server } from 'node:https';
 import {
   connect,
   createServer as createTcpServer,
@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseKubeconfig } from '@deploy-suite/kube';
 import { loadEvent, repoRoot, runAction } from '../support/action-runner.js';
+import { forwardTo } from '../support/forward.js';
 import { makeTestCa } from '../support/test-ca.js';
 
 const admin = process.env.DEPLOY_SUITE_KUBECONFIG!;
@@ -97,27 +98,7 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'front-ca.crt'), ca.cert);
   const { cert, key } = ca.issue('front', { dns: ['kube.deploy-suite.test'] });
   const upstream = new URL(server);
-  front = createServer({ cert, key }, (req, res) => {
-    const forward = request(
-      {
-        host: upstream.hostname,
-        port: upstream.port,
-        path: req.url,
-        method: req.method,
-        headers: req.headers,
-        ca: apiCa,
-        agent: false,
-      },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
-    forward.on('error', () => res.destroy());
-    // A watch the client ends must end upstream too, or the front holds the API server's socket open.
-    res.on('close', () => forward.destroy());
-    req.pipe(forward);
-  });
+  front = createServer({ cert, key }, forwardTo(upstream, { ca: apiCa }));
   await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
   frontPort = (front.address() as AddressInfo).port;
 

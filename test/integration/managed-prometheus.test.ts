@@ -5,9 +5,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer, request, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadEvent, runAction } from '../support/action-runner.js';
+import { forwardTo } from '../support/forward.js';
 import { useNamespace } from '../support/namespace.js';
 
 const token = `glc_${randomBytes(18).toString('hex')}`;
@@ -19,22 +20,14 @@ let authUrl = '';
 const seen: { authorization?: string; tenant?: string }[] = [];
 
 beforeAll(async () => {
+  const forward = forwardTo(prometheus);
   auth = createServer((req, res) => {
     seen.push({ authorization: req.headers.authorization, tenant: req.headers['x-scope-orgid'] as string | undefined });
     if (req.headers.authorization !== `Bearer ${token}` || req.headers['x-scope-orgid'] !== 'team-a') {
       res.writeHead(401, { 'content-type': 'text/plain' }).end('invalid authentication credentials');
       return;
     }
-    const forward = request(
-      { host: prometheus.hostname, port: prometheus.port, path: req.url, method: req.method, agent: false },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
-    forward.on('error', () => res.destroy());
-    res.on('close', () => forward.destroy());
-    req.pipe(forward);
+    forward(req, res);
   });
   await new Promise<void>((resolve) => auth.listen(0, '127.0.0.1', resolve));
   authUrl = `http://127.0.0.1:${(auth.address() as AddressInfo).port}`;

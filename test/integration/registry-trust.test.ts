@@ -59,7 +59,8 @@ beforeAll(async () => {
   process.env.HTTP_PROXY = proxy;
   delete process.env.NO_PROXY;
   for (let i = 0; i < 50; i++) {
-    if (!(await reach({ SSL_CERT_FILE: join(dir, 'ca.crt') })).includes('ECONNREFUSED')) break;
+    // Up when it answers over TLS (through squid, a registry not listening yet is a 503 from the proxy).
+    if ((await reach({ SSL_CERT_FILE: join(dir, 'ca.crt') })) === 'not found') break;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 });

@@ -44,6 +44,26 @@ export class HttpTimeoutError extends Error {
   }
 }
 
+const UNTRUSTED_CERTIFICATE = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_GET_ISSUER_CERT',
+]);
+
+/**
+ * Which kind of TLS failure an exchange met, by Node's code: the server's certificate from a CA not
+ * trusted, not naming the host, expired; undefined for anything else (refused, reset, timeout).
+ */
+export function tlsFailure(error: unknown): 'untrusted' | 'name' | 'expired' | undefined {
+  const code = (error as { code?: string }).code ?? '';
+  if (UNTRUSTED_CERTIFICATE.has(code)) return 'untrusted';
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return 'name';
+  if (code === 'CERT_HAS_EXPIRED') return 'expired';
+  return undefined;
+}
+
 /** The short reason of a failed exchange: `timeout after N ms`, Node's code (ECONNREFUSED, …), else the message. */
 export function httpFailure(error: unknown): string {
   if (error instanceof HttpTimeoutError) return `timeout after ${error.timeoutMs} ms`;

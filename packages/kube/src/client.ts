@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { agentFor, httpRequest, isTransientStatus, retry } from '@deploy-suite/action-kit';
+import { agentFor, httpRequest, isTransientStatus, retry, tlsFailure } from '@deploy-suite/action-kit';
 import type { ClusterAccess, Credentials } from './kubeconfig.js';
 
 export interface KubeObject {
@@ -350,14 +350,6 @@ export class KubeClient {
   }
 }
 
-const UNTRUSTED = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'UNABLE_TO_GET_ISSUER_CERT',
-]);
-
 /**
  * A request that never got an answer. TLS failures are not transient (status -1, no retry) and say which
  * kubeconfig field fixes them; others (refused, reset) are status 0, retried.
@@ -365,19 +357,20 @@ const UNTRUSTED = new Set([
 function connectionError(error: unknown, what: string): KubeApiError {
   const code = (error as { code?: string }).code ?? '';
   const message = (error as Error).message;
-  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID')
+  const tls = tlsFailure(error);
+  if (tls === 'name')
     return new KubeApiError(
       -1,
       'TlsNameMismatch',
       `${what}: the API server's certificate does not name this host (${message}). Fix: set the cluster's tls-server-name in the kubeconfig to a name the certificate carries, or use that name in server`,
     );
-  if (UNTRUSTED.has(code))
+  if (tls === 'untrusted')
     return new KubeApiError(
       -1,
       'TlsUntrusted',
       `${what}: the API server's certificate is not signed by a CA the kubeconfig trusts (${code}). Fix: put the cluster's CA in certificate-authority-data (kubectl config view --raw shows the one that works)`,
     );
-  if (code === 'CERT_HAS_EXPIRED')
+  if (tls === 'expired')
     return new KubeApiError(-1, 'TlsExpired', `${what}: the API server's certificate has expired (${code})`);
   return new KubeApiError(0, 'ConnectionFailed', `${what}: ${message}`);
 }

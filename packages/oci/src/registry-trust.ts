@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { rootCertificates } from 'node:tls';
 import { RegistryError } from './registry.js';
-import type { TlsOptions } from '@deploy-suite/action-kit';
+import { tlsFailure, type TlsOptions } from '@deploy-suite/action-kit';
 
 // What docker, syft and trivy in the same job trust for a registry, so the suite's registry client trusts
 // it too: docker's per-registry folder (/etc/docker/certs.d/<host>/, or rootless docker's
@@ -109,14 +109,6 @@ export function registryTls(host: string, env: NodeJS.ProcessEnv = process.env):
   return registryTrust(host, env).tls;
 }
 
-const UNTRUSTED = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'UNABLE_TO_GET_ISSUER_CERT',
-]);
-
 /** A request to a registry that got no answer; a certificate this runner does not trust says where trust comes from. */
 export function registryConnectionError(
   error: unknown,
@@ -126,14 +118,15 @@ export function registryConnectionError(
 ): RegistryError {
   const code = (error as { code?: string }).code ?? '';
   const message = error instanceof Error ? error.message : String(error);
-  if (UNTRUSTED.has(code)) {
+  const tls = tlsFailure(error);
+  if (tls === 'untrusted') {
     const { sources } = registryTrust(host, env);
     return new RegistryError(
       -1,
       `${what} failed: the registry's certificate is not signed by a CA this runner trusts (${code}; trusted beyond Node's roots: ${sources.join(', ') || 'nothing'}). Fix: put the registry's CA in /etc/docker/certs.d/${host}/ca.crt (where docker reads it), or name it in SSL_CERT_FILE, SSL_CERT_DIR or NODE_EXTRA_CA_CERTS`,
     );
   }
-  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID')
+  if (tls === 'name')
     return new RegistryError(-1, `${what} failed: the registry's certificate does not name ${host} (${message})`);
   if (code === 'EPROTO' && /wrong version number|packet length too long/i.test(message))
     return new RegistryError(
