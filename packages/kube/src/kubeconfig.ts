@@ -5,7 +5,7 @@ import type { RequestOptions } from 'node:https';
 import { parse } from 'yaml';
 // The config module alone: the package's index also loads the generated API client (~300 KB) the suite never uses.
 import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
-import type { User } from '@kubernetes/client-node/dist/config_types.js';
+import { newClusters, newContexts, newUsers, type User } from '@kubernetes/client-node/dist/config_types.js';
 import { InputError, maskSecret, type TlsOptions } from '@deploy-suite/action-kit';
 
 /** What one request to the cluster carries: its authorization headers and the TLS options of its connection. */
@@ -334,7 +334,14 @@ function accessOf(
 function loadRaw(config: RawConfig, source: string): KubeConfig {
   const kc = new KubeConfig();
   try {
-    kc.loadFromString(JSON.stringify(config));
+    // The library's own readers of each list, on the object already parsed (loadFromString would parse
+    // the text again with js-yaml).
+    kc.loadFromOptions({
+      clusters: newClusters(config.clusters),
+      users: newUsers(config.users),
+      contexts: newContexts(config.contexts),
+      currentContext: config['current-context'],
+    });
   } catch (error) {
     throw new KubeconfigError(
       `${source}: ${(error as Error).message}`,

@@ -46,7 +46,7 @@ export function missingRights(needs: AccessNeed[], allowed: (need: AccessNeed, v
 /**
  * Checks, before anything changes, what would otherwise fail half-way: the kubeconfig's credential (an exec
  * plugin runs here; the cluster accepts it), the namespace exists, and the identity may do each verb the
- * run needs (one SelfSubjectAccessReview per verb, in parallel). Each failure is an input error naming the
+ * run needs (deniedRights: the namespace's rules, and a SelfSubjectAccessReview per verb they leave open). Each failure is an input error naming the
  * input and the fix. A cluster that does not answer reviews (403 on the review itself) is not refused here:
  * the run then finds out at the request, as before.
  */
@@ -101,29 +101,78 @@ export async function preflight(
   }
 }
 
-/** One SelfSubjectAccessReview per verb, in parallel; none when the cluster does not answer reviews (403/404 on them). */
-async function deniedRights(client: KubeClient, namespace: string, needs: AccessNeed[]): Promise<string[]> {
-  const reviews = needs.flatMap((need) =>
-    need.verbs.map(async (verb) => {
-      const review = await client.request<AccessReview>(
-        'POST',
-        '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
-        {
-          body: {
-            apiVersion: 'authorization.k8s.io/v1',
-            kind: 'SelfSubjectAccessReview',
-            spec: { resourceAttributes: { namespace, verb, group: need.group, resource: need.resource } },
-          },
-        },
-      );
-      return { need, verb, allowed: review?.status?.allowed === true };
-    }),
+/** A rule of a SelfSubjectRulesReview, as the API server returns it. */
+export interface ResourceRule {
+  verbs: string[];
+  apiGroups?: string[];
+  resources?: string[];
+  resourceNames?: string[];
+}
+
+/**
+ * Whether a rule grants a verb on every object of a resource: rules restricted to named objects grant
+ * less than a run needs (it creates objects). '*' matches anything, as RBAC reads it.
+ */
+export function ruleGrants(rule: ResourceRule, need: AccessNeed, verb: string): boolean {
+  const has = (list: string[] | undefined, value: string) => !!list && (list.includes('*') || list.includes(value));
+  return (
+    has(rule.verbs, verb) &&
+    has(rule.apiGroups, need.group) &&
+    has(rule.resources, need.resource) &&
+    !(rule.resourceNames && rule.resourceNames.length > 0)
   );
+}
+
+interface RulesReview {
+  status?: { resourceRules?: ResourceRule[]; incomplete?: boolean };
+}
+
+/**
+ * The rights a run needs that the identity lacks. One SelfSubjectRulesReview lists what RBAC grants in the
+ * namespace (one request, not twenty); a right the rules do not show is asked again by a
+ * SelfSubjectAccessReview when the list is incomplete (a webhook authorizer, as on EKS or AKS, may grant
+ * what RBAC does not list), and is missing when the list is complete. None when the cluster answers
+ * neither review (403/404 on them): the requests themselves will tell.
+ */
+async function deniedRights(client: KubeClient, namespace: string, needs: AccessNeed[]): Promise<string[]> {
+  let rules: ResourceRule[] = [];
+  let incomplete = true;
   try {
-    const results = await Promise.all(reviews);
-    return missingRights(needs, (need, verb) => results.some((r) => r.need === need && r.verb === verb && r.allowed));
+    const review = await client.request<RulesReview>('POST', '/apis/authorization.k8s.io/v1/selfsubjectrulesreviews', {
+      body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectRulesReview', spec: { namespace } },
+    });
+    rules = review?.status?.resourceRules ?? [];
+    incomplete = review?.status?.incomplete !== false;
   } catch (error) {
-    // An API server that does not serve or allow reviews: the requests themselves will tell.
+    if (!(error instanceof KubeApiError && (error.status === 403 || error.status === 404))) throw error;
+  }
+  const byRules = (need: AccessNeed, verb: string) => rules.some((rule) => ruleGrants(rule, need, verb));
+  const unseen = needs.flatMap((need) =>
+    need.verbs.filter((verb) => !byRules(need, verb)).map((verb) => ({ need, verb })),
+  );
+  if (unseen.length === 0 || !incomplete) return missingRights(needs, byRules);
+  try {
+    const reviews = await Promise.all(
+      unseen.map(async ({ need, verb }) => {
+        const review = await client.request<AccessReview>(
+          'POST',
+          '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
+          {
+            body: {
+              apiVersion: 'authorization.k8s.io/v1',
+              kind: 'SelfSubjectAccessReview',
+              spec: { resourceAttributes: { namespace, verb, group: need.group, resource: need.resource } },
+            },
+          },
+        );
+        return { need, verb, allowed: review?.status?.allowed === true };
+      }),
+    );
+    return missingRights(
+      needs,
+      (need, verb) => byRules(need, verb) || reviews.some((r) => r.need === need && r.verb === verb && r.allowed),
+    );
+  } catch (error) {
     if (error instanceof KubeApiError && (error.status === 403 || error.status === 404)) return [];
     throw error;
   }

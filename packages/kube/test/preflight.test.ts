@@ -3,7 +3,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
-import { APP_ACCESS, READ_ACCESS, missingRights } from '../src/index.js';
+import { APP_ACCESS, READ_ACCESS, missingRights, ruleGrants } from '../src/index.js';
 
 const rbac = new URL('../../../actions/bluegreen-deploy/rbac.yaml', import.meta.url);
 
@@ -44,5 +44,31 @@ describe('preflight rights', () => {
       'delete leases.coordination.k8s.io',
     ]);
     expect(missingRights(APP_ACCESS, () => true)).toEqual([]);
+  });
+
+  it('reads RBAC rules as RBAC does: wildcards match, named objects only grant less', () => {
+    const deployments = APP_ACCESS[0]!;
+    const services = APP_ACCESS[1]!;
+    expect(ruleGrants({ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }, deployments, 'patch')).toBe(true);
+    expect(
+      ruleGrants({ verbs: ['patch'], apiGroups: ['apps'], resources: ['deployments'] }, deployments, 'patch'),
+    ).toBe(true);
+    expect(ruleGrants({ verbs: ['get'], apiGroups: ['apps'], resources: ['deployments'] }, deployments, 'patch')).toBe(
+      false,
+    );
+    expect(
+      ruleGrants({ verbs: ['patch'], apiGroups: ['extensions'], resources: ['deployments'] }, deployments, 'patch'),
+    ).toBe(false);
+    expect(ruleGrants({ verbs: ['get'], apiGroups: [''], resources: ['services'] }, services, 'get')).toBe(true);
+    expect(ruleGrants({ verbs: ['get'], apiGroups: ['apps'], resources: ['services'] }, services, 'get')).toBe(false);
+    expect(
+      ruleGrants(
+        { verbs: ['patch'], apiGroups: [''], resources: ['services'], resourceNames: ['shop'] },
+        services,
+        'patch',
+      ),
+    ).toBe(false);
+    // A non-resource rule (no apiGroups) grants nothing here.
+    expect(ruleGrants({ verbs: ['get'] }, services, 'get')).toBe(false);
   });
 });
