@@ -21,9 +21,12 @@ export class KubeApiError extends Error {
   constructor(
     readonly status: number,
     readonly reason: string,
-    message: string,
+    /** What went wrong, without the fix. */
+    readonly problem: string,
+    /** What to change, when the suite knows it (a TLS failure names the kubeconfig field). */
+    readonly fix?: string,
   ) {
-    super(message);
+    super(fix ? `${problem}. Fix: ${fix}` : problem);
     this.name = 'KubeApiError';
   }
 }
@@ -362,13 +365,15 @@ function connectionError(error: unknown, what: string): KubeApiError {
     return new KubeApiError(
       -1,
       'TlsNameMismatch',
-      `${what}: the API server's certificate does not name this host (${message}). Fix: set the cluster's tls-server-name in the kubeconfig to a name the certificate carries, or use that name in server`,
+      `${what}: the API server's certificate does not name this host (${message})`,
+      "set the cluster's tls-server-name in the kubeconfig to a name the certificate carries, or use that name in server",
     );
   if (tls === 'untrusted')
     return new KubeApiError(
       -1,
       'TlsUntrusted',
-      `${what}: the API server's certificate is not signed by a CA the kubeconfig trusts (${code}). Fix: put the cluster's CA in certificate-authority-data (kubectl config view --raw shows the one that works)`,
+      `${what}: the API server's certificate is not signed by a CA the kubeconfig trusts (${code})`,
+      "put the cluster's CA in certificate-authority-data (kubectl config view --raw shows the one that works)",
     );
   if (tls === 'expired')
     return new KubeApiError(-1, 'TlsExpired', `${what}: the API server's certificate has expired (${code})`);

@@ -260,7 +260,17 @@ function accessOf(
   // applyOptions is what applyToHTTPSOptions does without building the library's own agent (no keep-alive,
   // and it refuses http:// servers); the suite's agents (action-kit agents.ts) carry the connection.
   const apply = (kc as unknown as { applyOptions(options: RequestOptions): Promise<void> }).applyOptions.bind(kc);
-  let lastToken: string | undefined;
+  const secrets = [user?.token, user?.keyData ? decode(user.keyData) : undefined, user?.password].filter(
+    (value): value is string => !!value,
+  );
+  // What a request's credentials carry is masked once, when first seen: a rotated token or a plugin's new
+  // certificate key, not the same key again on every request.
+  const masked = new Set(secrets);
+  const mask = (secret: string) => {
+    if (masked.has(secret)) return;
+    maskSecret(secret);
+    masked.add(secret);
+  };
   const describe = user?.exec ? `${source}: user '${user.name}': the credential plugin '${commandOf(user)}'` : '';
   return {
     server: cluster.server,
@@ -269,9 +279,7 @@ function accessOf(
     context: context.name,
     user: user?.name ?? '',
     ...(cluster.proxyUrl ? { proxyUrl: cluster.proxyUrl } : {}),
-    secrets: [user?.token, user?.keyData ? decode(user.keyData) : undefined, user?.password].filter(
-      (value): value is string => !!value,
-    ),
+    secrets,
     async credentials() {
       const options: RequestOptions & { headers: Record<string, string> } = { headers: {} };
       let timer: NodeJS.Timeout | undefined;
@@ -312,11 +320,8 @@ function accessOf(
           "check that the cloud's login step ran first in the same job, and the plugin: it must print a credential for this cluster",
         );
       const token = authorization?.replace(/^Bearer\s+/i, '');
-      if (token && token !== lastToken) {
-        maskSecret(token);
-        lastToken = token;
-      }
-      if (options.key) maskSecret(options.key.toString());
+      if (token) mask(token);
+      if (options.key) mask(options.key.toString());
       return {
         headers,
         tls: {

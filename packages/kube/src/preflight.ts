@@ -31,7 +31,7 @@ export const READ_ACCESS: AccessNeed[] = APP_ACCESS.map((need) => ({
 }));
 
 interface AccessReview {
-  status?: { allowed?: boolean; denied?: boolean; reason?: string };
+  status?: { allowed?: boolean };
 }
 
 const resourceName = ({ group, resource }: AccessNeed) => (group ? `${resource}.${group}` : resource);
@@ -46,9 +46,8 @@ export function missingRights(needs: AccessNeed[], allowed: (need: AccessNeed, v
 /**
  * Checks, before anything changes, what would otherwise fail half-way: the kubeconfig's credential (an exec
  * plugin runs here; the cluster accepts it), the namespace exists, and the identity may do each verb the
- * run needs (deniedRights: the namespace's rules, and a SelfSubjectAccessReview per verb they leave open). Each failure is an input error naming the
- * input and the fix. A cluster that does not answer reviews (403 on the review itself) is not refused here:
- * the run then finds out at the request, as before.
+ * run needs (deniedRights). Each failure is an input error naming the input and the fix. A cluster that
+ * does not answer reviews (403 on the review itself) is not refused here: the run finds out at the request.
  */
 export async function preflight(
   client: KubeClient,
@@ -91,12 +90,10 @@ export async function preflight(
         },
       ]);
     // The server's certificate (name or CA) is the kubeconfig's to fix: its message says which field.
-    if (error instanceof KubeApiError && error.status === -1) {
-      const [problem, fix] = error.message.split('. Fix: ');
+    if (error instanceof KubeApiError && error.status === -1)
       throw new InputError([
-        { input: 'kubeconfig', problem: problem!, fix: fix ?? 'fix the cluster entry of the kubeconfig' },
+        { input: 'kubeconfig', problem: error.problem, fix: error.fix ?? 'fix the cluster entry of the kubeconfig' },
       ]);
-    }
     throw error;
   }
 }

@@ -2,8 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { rootCertificates } from 'node:tls';
-import { RegistryError } from './registry.js';
-import { tlsFailure, type TlsOptions } from '@deploy-suite/action-kit';
+import type { TlsOptions } from '@deploy-suite/action-kit';
 
 // What docker, syft and trivy in the same job trust for a registry, so the suite's registry client trusts
 // it too: docker's per-registry folder (/etc/docker/certs.d/<host>/, or rootless docker's
@@ -107,31 +106,4 @@ export function registryTrust(host: string, env: NodeJS.ProcessEnv = process.env
 
 export function registryTls(host: string, env: NodeJS.ProcessEnv = process.env): TlsOptions | undefined {
   return registryTrust(host, env).tls;
-}
-
-/** A request to a registry that got no answer; a certificate this runner does not trust says where trust comes from. */
-export function registryConnectionError(
-  error: unknown,
-  what: string,
-  host: string,
-  env: NodeJS.ProcessEnv = process.env,
-): RegistryError {
-  const code = (error as { code?: string }).code ?? '';
-  const message = error instanceof Error ? error.message : String(error);
-  const tls = tlsFailure(error);
-  if (tls === 'untrusted') {
-    const { sources } = registryTrust(host, env);
-    return new RegistryError(
-      -1,
-      `${what} failed: the registry's certificate is not signed by a CA this runner trusts (${code}; trusted beyond Node's roots: ${sources.join(', ') || 'nothing'}). Fix: put the registry's CA in /etc/docker/certs.d/${host}/ca.crt (where docker reads it), or name it in SSL_CERT_FILE, SSL_CERT_DIR or NODE_EXTRA_CA_CERTS`,
-    );
-  }
-  if (tls === 'name')
-    return new RegistryError(-1, `${what} failed: the registry's certificate does not name ${host} (${message})`);
-  if (code === 'EPROTO' && /wrong version number|packet length too long/i.test(message))
-    return new RegistryError(
-      -1,
-      `${what} failed: ${host} does not speak TLS (${code}). Fix: if it is a lab registry on plain HTTP, name it in insecure-registries`,
-    );
-  return new RegistryError(0, `${what} failed: ${message}`);
 }

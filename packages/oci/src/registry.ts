@@ -4,11 +4,12 @@ import {
   httpRequest,
   isTransientStatus,
   retry,
+  tlsFailure,
   type HttpResponse,
   type TlsOptions,
 } from '@deploy-suite/action-kit';
 import { credentialsFor, type RegistryCredentials } from './docker-config.js';
-import { registryConnectionError, registryTls } from './registry-trust.js';
+import { registryTls, registryTrust } from './registry-trust.js';
 import { DIGEST_PATTERN, DOCKER_HUB, type ImageReference } from './reference.js';
 
 export const MEDIA_TYPES = {
@@ -373,4 +374,31 @@ export class RegistryClient {
     const token = json.token ?? json.access_token;
     return token ? `Bearer ${token}` : undefined;
   }
+}
+
+/** A request to a registry that got no answer; a certificate this runner does not trust says where trust comes from. */
+function registryConnectionError(
+  error: unknown,
+  what: string,
+  host: string,
+  env: NodeJS.ProcessEnv = process.env,
+): RegistryError {
+  const code = (error as { code?: string }).code ?? '';
+  const message = error instanceof Error ? error.message : String(error);
+  const tls = tlsFailure(error);
+  if (tls === 'untrusted') {
+    const { sources } = registryTrust(host, env);
+    return new RegistryError(
+      -1,
+      `${what} failed: the registry's certificate is not signed by a CA this runner trusts (${code}; trusted beyond Node's roots: ${sources.join(', ') || 'nothing'}). Fix: put the registry's CA in /etc/docker/certs.d/${host}/ca.crt (where docker reads it), or name it in SSL_CERT_FILE, SSL_CERT_DIR or NODE_EXTRA_CA_CERTS`,
+    );
+  }
+  if (tls === 'name')
+    return new RegistryError(-1, `${what} failed: the registry's certificate does not name ${host} (${message})`);
+  if (code === 'EPROTO' && /wrong version number|packet length too long/i.test(message))
+    return new RegistryError(
+      -1,
+      `${what} failed: ${host} does not speak TLS (${code}). Fix: if it is a lab registry on plain HTTP, name it in insecure-registries`,
+    );
+  return new RegistryError(0, `${what} failed: ${message}`);
 }
