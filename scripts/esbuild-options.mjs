@@ -83,6 +83,18 @@ const kubeClientStandIns = {
   },
 };
 
+// @sigstore/sign fetches Fulcio, Rekor and timestamp authorities with make-fetch-happen, whose agent has
+// proxy rules of its own: the bundle takes the suite's adapter (packages/supply-chain/src/sigstore-fetch.ts)
+// in its place, so those requests share the one HTTP path (and its proxy and CA rules).
+const sigstoreFetch = {
+  name: 'sigstore-fetch',
+  setup(b) {
+    b.onResolve({ filter: /^make-fetch-happen$/ }, () => ({
+      path: `${root}packages/supply-chain/src/sigstore-fetch.ts`,
+    }));
+  },
+};
+
 /** esbuild options for one action: ESM for Node 24, minified, the lazy HTTP client split out. */
 export function actionBuildOptions(entry, outdir) {
   return {
@@ -91,7 +103,7 @@ export function actionBuildOptions(entry, outdir) {
     entryNames: 'index',
     chunkNames: '[name]-[hash]',
     splitting: true,
-    plugins: [lazyHttpClient, kubeClientStandIns],
+    plugins: [lazyHttpClient, kubeClientStandIns, sigstoreFetch],
     bundle: true,
     platform: 'node',
     format: 'esm',

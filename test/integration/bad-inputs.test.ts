@@ -29,8 +29,10 @@ interface Row {
   action: Action;
   what: string;
   inputs: Record<string, string>;
-  /** The input the error must name. */
+  /** The input the error must name… */
   input: string;
+  /** … or, for what is not an input (the runner's environment), the words it must name instead. */
+  names?: string;
   env?: Record<string, string>;
 }
 
@@ -217,9 +219,15 @@ const rows: Row[] = [
   },
   {
     action: 'sbom-and-sign',
-    what: 'a trivy version without its checksum',
-    inputs: { trivy: '', 'trivy-version': '0.58.0' },
+    what: 'a trivy checksum that is not a SHA-256',
+    inputs: { trivy: '', 'trivy-version': '0.58.0', 'trivy-sha256': 'sha256:abc' },
     input: 'trivy-sha256',
+  },
+  {
+    action: 'sbom-and-sign',
+    what: 'a syft command that is not on PATH',
+    inputs: { syft: 'syft-nightly' },
+    input: 'syft',
   },
   {
     action: 'sbom-and-sign',
@@ -620,6 +628,31 @@ const rows: Row[] = [
     inputs: { kubeconfig: Buffer.from('hello: world').toString('base64') },
     input: 'kubeconfig',
   },
+  // The runner's proxy variables: read as @actions/http-client reads them, refused before any work.
+  {
+    action: 'build-image',
+    what: 'HTTPS_PROXY without its scheme',
+    inputs: {},
+    input: '',
+    names: "environment variable HTTPS_PROXY ('proxy.corp:3128') reads as a URL of scheme 'proxy.corp:'",
+    env: { HTTPS_PROXY: 'proxy.corp:3128' },
+  },
+  {
+    action: 'sbom-and-sign',
+    what: 'a SOCKS https_proxy',
+    inputs: {},
+    input: '',
+    names: "environment variable https_proxy ('socks5://127.0.0.1:1080') names a SOCKS proxy",
+    env: { https_proxy: 'socks5://127.0.0.1:1080' },
+  },
+  {
+    action: 'bluegreen-deploy',
+    what: 'an HTTP_PROXY that is not a URL',
+    inputs: {},
+    input: '',
+    names: "environment variable HTTP_PROXY ('http://proxy corp') is not a URL",
+    env: { HTTP_PROXY: 'http://proxy corp' },
+  },
 ];
 
 /** What could change: the app's objects in the namespace (with versions) and the registry's tags. */
@@ -682,15 +715,16 @@ describe('bad input fails before any change, naming the input and the fix', () =
         .split('\n')
         .filter((line) => line.startsWith('::error'))
         .map((line) => line.replace(/%0A/g, '\n').replace(/%25/g, '%'));
+      const named = row.names ?? `input '${row.input}'`;
       expect({ exit: run.exitCode, error: errors.join('\n') }).toEqual({
         exit: 1,
-        error: expect.stringContaining(`input '${row.input}'`),
+        error: expect.stringContaining(named),
       });
       // The fix comes with the problem, on the line that names the input.
       const line = errors
         .join('\n')
         .split('\n')
-        .find((l) => l.includes(`input '${row.input}'`))!;
+        .find((l) => l.includes(named))!;
       expect(line).toMatch(/\. Fix: \S/);
       // Nothing ran past the inputs but reads (sbom-and-sign resolves the digest while scrypt opens the key):
       // no other phase started, nothing in the cluster or the registry changed.

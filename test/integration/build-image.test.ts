@@ -273,7 +273,7 @@ describe('build-image options', () => {
     await expectTagsResolveTo(repository, result.outputs.tags!.split('\n'), result.outputs.digest!);
   }, 120_000);
 
-  it('push: false with load: true gives the local image id as digest, and pushes nothing', async () => {
+  it('push: false with load: true gives the local image id as image-id, no digest or image, and pushes nothing', async () => {
     const repository = `${run}/local`;
     const result = await runAction(
       'build-image',
@@ -281,15 +281,33 @@ describe('build-image options', () => {
       await loadEvent('pull-request'),
     );
     expect(result.exitCode).toBe(0);
-    expect(result.outputs.digest).toMatch(/^sha256:[a-f0-9]{64}$/);
+    expect(result.outputs['image-id']).toMatch(/^sha256:[a-f0-9]{64}$/);
+    // Nothing in the registry has a digest, so nothing downstream can be handed a name@digest that is not there.
+    expect(result.outputs.digest).toBe('');
+    expect(result.outputs.image).toBe('');
+    expect(result.log).toContain('::notice::push is false: nothing was pushed, so digest and image are empty');
     expect(await listTags(repository)).toEqual([]);
     const inspect = spawnSync(
       'docker',
       ['image', 'inspect', '--format', '{{.Id}}', `${registry}/${repository}:pr-42`],
       { encoding: 'utf8' },
     );
-    expect(inspect.stdout.trim()).toBe(result.outputs.digest);
+    expect(inspect.stdout.trim()).toBe(result.outputs['image-id']);
     expect(result.summary).toContain('<td>Pushed</td><td>no</td>');
+  }, 120_000);
+
+  it('push: false and load: false is a build check: nothing pushed, every image output empty, said so', async () => {
+    const repository = `${run}/check`;
+    const result = await runAction(
+      'build-image',
+      { image: `${registry}/${repository}`, context, push: 'false', load: 'false' },
+      await loadEvent('pull-request'),
+    );
+    expect(result.exitCode).toBe(0);
+    expect(result.outputs.digest).toBe('');
+    expect(result.outputs.image).toBe('');
+    expect(result.log).toMatch(/::notice::push is false: nothing was pushed|::notice::push and load are false/);
+    expect(await listTags(repository)).toEqual([]);
   }, 120_000);
 
   it('several platforms on the docker driver fail before building, with the fix', async () => {

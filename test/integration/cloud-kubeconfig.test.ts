@@ -164,6 +164,45 @@ describe('kubeconfigs that cloud logins write', () => {
     expect(run.shown).not.toContain(token);
   });
 
+  it('a credential the API server refuses before its expiry (revoked) makes the plugin run again, once', async () => {
+    // The first run prints a token the API server does not know, valid for an hour by its own account;
+    // every later run prints the service account's. kubectl runs the plugin again on the 401: so must we.
+    const revoked = plugin(
+      'aws-revoked',
+      `expiry=$(date -u -d "+1 hour" +%Y-%m-%dT%H:%M:%SZ)
+if [ "$(wc -l < '${join(dir, 'aws-revoked')}.runs')" -eq 1 ]; then value=revoked-before-its-expiry; else value="$(cat '${join(dir, 'token')}')"; fi
+printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"%s","expirationTimestamp":"%s"}}\\n' "$value" "$expiry"`,
+    );
+    const kubeconfigFile = join(dir, 'revoked.yaml');
+    writeFileSync(kubeconfigFile, singleKubeconfig(execUser(revoked.path)));
+    const run = await runAction(
+      'bluegreen-deploy',
+      { app: 'renewed-app', image: image(4) },
+      await loadEvent('push-default-branch'),
+      { KUBECONFIG: kubeconfigFile },
+    );
+    expect(run.log.split('\n').filter((line) => line.startsWith('::error'))).toEqual([]);
+    expect(run.exitCode).toBe(0);
+    expect(revoked.runs()).toBe(2);
+
+    // A plugin that only ever prints a refused token fails clearly after one renewal, having changed nothing.
+    const refused = plugin(
+      'aws-refused',
+      `printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"never-valid"}}\\n'`,
+    );
+    writeFileSync(kubeconfigFile, singleKubeconfig(execUser(refused.path)));
+    const failed = await runAction(
+      'bluegreen-deploy',
+      { app: 'refused-app', image: image(5) },
+      await loadEvent('push-default-branch'),
+      { KUBECONFIG: kubeconfigFile },
+    );
+    expect(failed.exitCode).not.toBe(0);
+    expect(failed.log).toMatch(/input 'kubeconfig': .*401 Unauthorized/);
+    expect(refused.runs()).toBe(2);
+    expect(appObjects('refused-app')).toEqual([]);
+  });
+
   it('a context the files do not have is an input error naming the context input', async () => {
     const event = await loadEvent('push-default-branch');
     const run = await runAction('bluegreen-deploy', { app: 'exec-app', image: image(3), context: 'eks-prod' }, event, {

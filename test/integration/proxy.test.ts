@@ -6,13 +6,18 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { closeAgents } from '@deploy-suite/action-kit';
 import { RegistryClient, parseReference } from '@deploy-suite/oci';
 import { loadEvent, runAction } from '../support/action-runner.js';
 import { startGitHubApi } from '../support/github-api-double.js';
+import { freshImage } from '../support/registry-api.js';
+import { startReleasesHost } from '../support/releases-host.js';
+import { startOidcTokenService, startSigstoreDoubles } from '../support/sigstore-doubles.js';
 
 const admin = process.env.DEPLOY_SUITE_KUBECONFIG!;
 const proxy = process.env.DEPLOY_SUITE_PROXY!;
@@ -158,4 +163,63 @@ describe('through a forward proxy only', () => {
       if (saved.no !== undefined) process.env.NO_PROXY = saved.no;
     }
   });
+
+  it('keyless signing and the tool download go through the proxy: the OIDC token, Fulcio, Rekor, the syft release', async () => {
+    const sigstore = await startSigstoreDoubles();
+    const oidc = await startOidcTokenService({
+      sub: 'https://github.com/acme/shop-api/.github/workflows/release.yml@refs/heads/main',
+      repository: 'acme/shop-api',
+      ref: 'refs/heads/main',
+      sha: '8f3c2a1b9d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a',
+      event_name: 'push',
+      workflow: 'release',
+    });
+    const releases = await startReleasesHost([
+      { name: 'syft', version: '1.57.1', binary: process.env.DEPLOY_SUITE_SYFT! },
+    ]);
+    const named = (url: string, name: string) => url.replace('127.0.0.1', name);
+    try {
+      // The image stays on the loopback registry: direct, for the suite and for syft (Go's rules agree).
+      const image = await freshImage(`${namespace}/signed`, namespace);
+      const { result: run, lines } = await logged(async () =>
+        runAction(
+          'sbom-and-sign',
+          {
+            image,
+            signing: 'keyless',
+            'fulcio-url': named(sigstore.fulcioUrl, 'sigstore.proxied.test'),
+            'rekor-url': named(sigstore.rekorUrl, 'sigstore.proxied.test'),
+            'syft-version': '1.57.1',
+            'syft-sha256': releases.sha256('syft'),
+            'tools-mirror': `${named(releases.url, 'releases.proxied.test')}/good`,
+            'attest-sbom': 'cyclonedx',
+            scan: 'false',
+          },
+          await loadEvent('push-default-branch'),
+          {
+            ...proxyEnv,
+            ACTIONS_ID_TOKEN_REQUEST_URL: named(oidc.requestUrl, 'github.proxied.test'),
+            ACTIONS_ID_TOKEN_REQUEST_TOKEN: oidc.requestToken,
+            RUNNER_TOOL_CACHE: mkdtempSync(join(tmpdir(), 'proxy-toolcache-')),
+          },
+        ),
+      );
+      expect(run.log.split('\n').filter((line) => line.startsWith('::error'))).toEqual([]);
+      expect(run.exitCode).toBe(0);
+      // A token and a certificate for each signing (the signature, then the SBOM attestation), each logged.
+      expect(oidc.audiences.length).toBeGreaterThanOrEqual(1);
+      expect(new Set(oidc.audiences)).toEqual(new Set(['sigstore']));
+      expect(sigstore.requests).toContain('POST /api/v2/signingCert');
+      expect(sigstore.requests.filter((request) => request === 'POST /api/v1/log/entries')).toHaveLength(2);
+      const through = (name: string, url: string) =>
+        lines.some((line) => line.includes(`${name}:${new URL(url).port}`));
+      expect(through('github.proxied.test', oidc.requestUrl)).toBe(true);
+      expect(through('sigstore.proxied.test', sigstore.fulcioUrl)).toBe(true);
+      expect(through('sigstore.proxied.test', sigstore.rekorUrl)).toBe(true);
+      expect(through('releases.proxied.test', releases.url)).toBe(true);
+      expect(lines.some((line) => line.includes('127.0.0.1:5000'))).toBe(false);
+    } finally {
+      await Promise.all([sigstore.close(), oidc.close(), releases.close()]);
+    }
+  }, 180_000);
 });

@@ -4,19 +4,20 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { RegistryClient, parseReference } from '@deploy-suite/oci';
 import type { SerializedBundle } from '@sigstore/bundle';
 import {
   GITHUB_CLAIM_FLAGS,
   PREDICATE_TYPES,
+  DEFAULT_RELEASES,
   attachBundle,
   findBundles,
+  installTool,
+  resolveToolRelease,
   readPublicKey,
   verifyImage,
   type GitHubClaims,
@@ -24,6 +25,7 @@ import {
 import { loadEvent, repoRoot, runAction, type ActionRun } from '../support/action-runner.js';
 import { freshImage, listTags, openUploads, registryHost } from '../support/registry-api.js';
 import { GITHUB_ISSUER, startOidcTokenService, startSigstoreDoubles } from '../support/sigstore-doubles.js';
+import { startReleasesHost, type ReleasesHost } from '../support/releases-host.js';
 
 const run = `s${randomBytes(4).toString('hex')}`;
 const registry = registryHost();
@@ -541,59 +543,64 @@ describe('bad inputs fail before anything is read or pushed', () => {
   });
 });
 
-describe('installing a pinned syft release into the tool cache', () => {
-  let releases: { url: string; downloads: string[]; close: () => Promise<void> };
+describe('installing syft and trivy releases into the tool cache', () => {
+  let releases: ReleasesHost;
   let sha256: string;
   let toolCache: string;
   let image: string;
 
   beforeAll(async () => {
-    // A release as anchore publishes it (syft_<v>_linux_amd64.tar.gz, the binary at the root), made from
-    // the platform's syft, served by a local stand-in for github.com's release downloads.
-    const dir = await mkdtemp(join(tmpdir(), `${run}-release-`));
-    const archive = join(dir, 'syft_1.57.1_linux_amd64.tar.gz');
-    const packed = spawnSync(
-      'tar',
-      ['-C', dirname(realpathSync(tools.syft)), '-I', 'gzip -1', '-cf', archive, 'syft'],
-      { encoding: 'utf8' },
-    );
-    if (packed.status !== 0) throw new Error(packed.stderr);
-    const bytes = readFileSync(archive);
-    sha256 = createHash('sha256').update(bytes).digest('hex');
-    const downloads: string[] = [];
-    const server = createServer((req, res) => {
-      downloads.push(req.url ?? '');
-      if (req.url === '/anchore/syft/releases/download/v1.57.1/syft_1.57.1_linux_amd64.tar.gz')
-        res.writeHead(200, { 'content-type': 'application/gzip' }).end(bytes);
-      else res.writeHead(404).end('Not Found');
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    releases = {
-      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-      downloads,
-      close: () => new Promise((resolve) => server.close(() => resolve())),
-    };
+    // The platform's syft published as 1.57.1, and the same bytes under the default version's names: the
+    // action's own pin for that version is the real release's, so those must be refused.
+    releases = await startReleasesHost([
+      { name: 'syft', version: '1.57.1', binary: tools.syft },
+      { name: 'syft', version: DEFAULT_RELEASES.syft.version, binary: tools.syft },
+    ]);
+    sha256 = releases.sha256('syft');
     toolCache = await mkdtemp(join(tmpdir(), `${run}-toolcache-`));
     image = pushFixture('clean', 'installed');
-  }, 120_000);
+  }, 180_000);
 
   afterAll(() => releases.close());
 
-  const inputs = (pin: string) => ({
+  const base = { 'attest-sbom': 'none', scan: 'false', signing: 'none' };
+  const env = () => ({ PATH: '/usr/bin:/bin', RUNNER_TOOL_CACHE: toolCache });
+  const inputs = (pin: string, site = 'good') => ({
+    ...base,
     image,
     'syft-version': '1.57.1',
     'syft-sha256': pin,
-    'tools-mirror': releases.url,
-    'attest-sbom': 'none',
-    scan: 'false',
-    signing: 'none',
+    'tools-mirror': `${releases.url}/${site}`,
   });
 
+  it('with no input at all the pinned default is installed and checked against the SHA-256 the action carries', async () => {
+    // The stand-in serves the platform's syft under 1.52.0's names: not the published release, so refused.
+    const result = await runAction(
+      'sbom-and-sign',
+      { ...base, image, 'tools-mirror': `${releases.url}/good` },
+      await loadEvent('push-default-branch'),
+      env(),
+    );
+    expect(result.exitCode).not.toBe(0);
+    const file = `syft_${DEFAULT_RELEASES.syft.version}_linux_amd64.tar.gz`;
+    expect(visible(result.log)).toContain(`${file} is checked against the SHA-256 this action carries`);
+    expect(visible(result.log)).toContain(
+      `has SHA-256 ${sha256}, not the pinned ${DEFAULT_RELEASES.syft.sha256.x64}; it was not unpacked or run. Fix: this is not the syft ${DEFAULT_RELEASES.syft.version} release this action pins`,
+    );
+    expect(releases.requests).toContain(
+      `/good/anchore/syft/releases/download/v${DEFAULT_RELEASES.syft.version}/${file}`,
+    );
+    expect(readdirSync(toolCache)).toEqual([]);
+    expect(result.runnerTemp).toEqual([]);
+  }, 120_000);
+
   it('refuses an archive whose SHA-256 is not the pin, before unpacking or running it', async () => {
-    const result = await runAction('sbom-and-sign', inputs('0'.repeat(64)), await loadEvent('push-default-branch'), {
-      PATH: '/usr/bin:/bin',
-      RUNNER_TOOL_CACHE: toolCache,
-    });
+    const result = await runAction(
+      'sbom-and-sign',
+      inputs('0'.repeat(64)),
+      await loadEvent('push-default-branch'),
+      env(),
+    );
     expect(result.exitCode).not.toBe(0);
     expect(visible(result.log)).toContain(
       `has SHA-256 ${sha256}, not the pinned ${'0'.repeat(64)}; it was not unpacked or run. Fix: set syft-sha256`,
@@ -603,11 +610,37 @@ describe('installing a pinned syft release into the tool cache', () => {
     expect(result.outputs['sbom-spdx']).toBeUndefined();
   }, 120_000);
 
+  it("a version without a SHA-256 is checked against the release's checksums file; a tampered archive is refused", async () => {
+    const unpinned = { ...base, image, 'syft-version': '1.57.1' };
+    const tampered = await runAction(
+      'sbom-and-sign',
+      { ...unpinned, 'tools-mirror': `${releases.url}/tampered` },
+      await loadEvent('push-default-branch'),
+      env(),
+    );
+    expect(tampered.exitCode).not.toBe(0);
+    expect(visible(tampered.log)).toContain("checked against the release's own syft_1.57.1_checksums.txt");
+    expect(visible(tampered.log)).toMatch(
+      new RegExp(
+        `has SHA-256 [0-9a-f]{64}, not the pinned ${sha256}; it was not unpacked or run. Fix: the release's checksums file and its archive disagree`,
+      ),
+    );
+    expect(readdirSync(toolCache)).toEqual([]);
+    expect(tampered.runnerTemp).toEqual([]);
+
+    const listedNot = await runAction(
+      'sbom-and-sign',
+      { ...unpinned, 'syft-version': '1.57.2', 'tools-mirror': `${releases.url}/good` },
+      await loadEvent('push-default-branch'),
+      env(),
+    );
+    expect(listedNot.exitCode).not.toBe(0);
+    expect(visible(listedNot.log)).toContain('cannot download syft 1.57.2:');
+    expect(visible(listedNot.log)).toContain('syft_1.57.2_checksums.txt: Unexpected HTTP response: 404');
+  }, 180_000);
+
   it('installs the pinned release, writes the SBOM with it, and finds it cached the next time', async () => {
-    const first = await runAction('sbom-and-sign', inputs(sha256), await loadEvent('push-default-branch'), {
-      PATH: '/usr/bin:/bin',
-      RUNNER_TOOL_CACHE: toolCache,
-    });
+    const first = await runAction('sbom-and-sign', inputs(sha256), await loadEvent('push-default-branch'), env());
     expect(visible(first.log)).not.toMatch(/::error/);
     expect(first.exitCode).toBe(0);
     expect(visible(first.log)).toContain(`syft 1.57.1 installed (sha256 ${sha256})`);
@@ -618,16 +651,27 @@ describe('installing a pinned syft release into the tool cache', () => {
     expect(readdirSync(join(toolCache, 'syft', '1.57.1', 'x64'))).toEqual(['syft_1.57.1_linux_amd64.tar.gz']);
     // Only the SBOMs stay in RUNNER_TEMP: the run's unpacked copy is removed when it ends.
     expect(first.runnerTemp).toEqual(['sbom-and-sign']);
-    const downloadsBefore = releases.downloads.length;
-    const second = await runAction('sbom-and-sign', inputs(sha256), await loadEvent('push-default-branch'), {
-      PATH: '/usr/bin:/bin',
-      RUNNER_TOOL_CACHE: toolCache,
-    });
+    const downloadsBefore = releases.requests.length;
+    const second = await runAction('sbom-and-sign', inputs(sha256), await loadEvent('push-default-branch'), env());
     expect(second.exitCode).toBe(0);
     expect(visible(second.log)).toContain(`syft 1.57.1 from the tool cache (sha256 ${sha256}, checked)`);
-    expect(releases.downloads.length).toBe(downloadsBefore);
+    expect(releases.requests.length).toBe(downloadsBefore);
     expect(second.runnerTemp).toEqual(['sbom-and-sign']);
-  }, 180_000);
+
+    // Unpinned, from the workflow's GitHub server (no tools-mirror): the checksums file is fetched each
+    // run, the cached archive checked against it.
+    const server = await runAction(
+      'sbom-and-sign',
+      { ...base, image, 'syft-version': '1.57.1' },
+      await loadEvent('push-default-branch'),
+      { ...env(), GITHUB_SERVER_URL: `${releases.url}/good` },
+    );
+    expect(visible(server.log)).not.toMatch(/::error/);
+    expect(visible(server.log)).toContain(`syft 1.57.1 from the tool cache (sha256 ${sha256}, checked)`);
+    expect(releases.requests.slice(downloadsBefore)).toEqual([
+      '/good/anchore/syft/releases/download/v1.57.1/syft_1.57.1_checksums.txt',
+    ]);
+  }, 240_000);
 
   it('never runs what an earlier job planted in the cache: a swapped archive is downloaded again', async () => {
     // An earlier job on a persistent runner replaces the cached archive (and drops a binary beside it)
@@ -643,17 +687,14 @@ describe('installing a pinned syft release into the tool cache', () => {
     });
     if (packed.status !== 0) throw new Error(packed.stderr);
     writeFileSync(join(cached, 'syft'), `#!/bin/sh\ntouch ${mark}\nexit 1\n`, { mode: 0o755 });
-    const downloadsBefore = releases.downloads.length;
-    const result = await runAction('sbom-and-sign', inputs(sha256), await loadEvent('push-default-branch'), {
-      PATH: '/usr/bin:/bin',
-      RUNNER_TOOL_CACHE: toolCache,
-    });
+    const downloadsBefore = releases.requests.length;
+    const result = await runAction('sbom-and-sign', inputs(sha256), await loadEvent('push-default-branch'), env());
     expect(visible(result.log)).not.toMatch(/::error/);
     expect(result.exitCode).toBe(0);
     expect(visible(result.log)).toMatch(
       /the cached syft_1\.57\.1_linux_amd64\.tar\.gz has SHA-256 [0-9a-f]{64}, not the pinned/,
     );
-    expect(releases.downloads.length).toBe(downloadsBefore + 1);
+    expect(releases.requests.length).toBe(downloadsBefore + 1);
     expect(existsSync(mark)).toBe(false);
     expect(
       createHash('sha256')
@@ -664,4 +705,28 @@ describe('installing a pinned syft release into the tool cache', () => {
       bomFormat: 'CycloneDX',
     });
   }, 180_000);
+
+  it('a releases host that does not serve the tool (a GitHub Enterprise Server without it) hands over to the next', async () => {
+    const logs: string[] = [];
+    const cache = await mkdtemp(join(tmpdir(), `${run}-fallback-cache-`));
+    const saved = { cache: process.env.RUNNER_TOOL_CACHE, temp: process.env.RUNNER_TEMP };
+    process.env.RUNNER_TOOL_CACHE = cache;
+    process.env.RUNNER_TEMP = await mkdtemp(join(tmpdir(), `${run}-fallback-temp-`));
+    try {
+      const tool = await installTool({
+        release: resolveToolRelease('syft', '1.57.1', ''),
+        releasesUrls: [`${releases.url}/missing`, `${releases.url}/good`],
+        log: (m) => logs.push(m),
+      });
+      expect(spawnSync(tool.path, ['version'], { encoding: 'utf8' }).stdout).toMatch(/Application: +syft/);
+      await tool.remove();
+      expect(existsSync(tool.path)).toBe(false);
+    } finally {
+      process.env.RUNNER_TOOL_CACHE = saved.cache;
+      process.env.RUNNER_TEMP = saved.temp;
+    }
+    expect(logs.join('\n')).toContain(
+      `cannot download from ${releases.url}/missing (${releases.url}/missing/anchore/syft/releases/download/v1.57.1/syft_1.57.1_checksums.txt: Unexpected HTTP response: 404); trying ${releases.url}/good`,
+    );
+  }, 120_000);
 });

@@ -5,7 +5,7 @@
 
 DS_PROXY_PORT=${DEPLOY_SUITE_PROXY_PORT:-3129}
 DS_PROXY_DIR=$DS_RUN/squid
-DS_PROXIED_NAMES="registry.proxied.test registry-tls.proxied.test kube.proxied.test github.proxied.test metrics.proxied.test app.proxied.test"
+DS_PROXIED_NAMES="registry.proxied.test registry-tls.proxied.test kube.proxied.test github.proxied.test metrics.proxied.test app.proxied.test sigstore.proxied.test releases.proxied.test"
 
 proxy_ready() { [ "$(curl -s -o /dev/null -w '%{http_code}' -x "http://127.0.0.1:$DS_PROXY_PORT" "http://registry.proxied.test:${DS_REGISTRY_PORT}/v2/")" = 200 ]; }
 

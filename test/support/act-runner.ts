@@ -19,6 +19,14 @@ export interface ActRun {
   summaries: { job: string; step: string; content: string }[];
 }
 
+/** The release workflow's jobs, as act names them, when a version went all the way to production. */
+export const RELEASED = {
+  'release/release/build': 'success',
+  'release/release/sign': 'success',
+  'release/release/staging': 'success',
+  'release/release/production': 'success',
+};
+
 export interface ActOptions {
   event: string;
   workflow: string;
@@ -27,6 +35,8 @@ export interface ActOptions {
   secrets?: Record<string, string>;
   /** Where the local upload-artifact stand-in keeps what would be uploaded. */
   artifacts: string;
+  /** The runner's environment beyond act's own (HTTPS_PROXY of a proxy-only runner): act on the host passes it to every step. */
+  env?: Record<string, string>;
 }
 
 function git(args: string[], cwd: string): Promise<void> {
@@ -101,9 +111,11 @@ export function runAct(repo: string, options: ActOptions): Promise<ActRun> {
   const cache = process.env.DEPLOY_SUITE_CACHE!;
   const env = {
     ...process.env,
+    ...options.env,
     ACT_DISABLE_VERSION_CHECK: '1',
     DEPLOY_SUITE_ARTIFACTS: options.artifacts,
-    PATH: `${cache}/bin:${cache}/tools:${process.env.PATH}`,
+    // The suite's node and docker plugins; not the platform's syft and trivy: the workflows install those.
+    PATH: `${cache}/bin:${process.env.PATH}`,
   };
   return new Promise((resolve) => {
     const child = spawn(process.env.DEPLOY_SUITE_ACT!, args, { cwd: repo, env });

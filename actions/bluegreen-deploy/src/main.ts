@@ -8,6 +8,7 @@ import {
   escapeHtml,
   githubFailureFix,
   readGitHubContext,
+  requireRunner,
   runAction,
   runUrl,
   setDeploymentStatus,
@@ -16,6 +17,7 @@ import {
 } from '@deploy-suite/action-kit';
 import {
   APP_ACCESS,
+  DEPLOY_RUNNERS,
   bluegreenDeploy,
   createKubeClient,
   preflight,
@@ -29,6 +31,7 @@ import { probeOnce, runCheck, type HttpCheck } from '@deploy-suite/checks';
 import { readBluegreenInputs } from './inputs.js';
 
 async function main(): Promise<void> {
+  requireRunner('bluegreen-deploy', DEPLOY_RUNNERS);
   const inputs = readBluegreenInputs(new InputReader(), process.env.GITHUB_WORKSPACE || process.cwd());
   const github = readGitHubContext();
   const client = createKubeClient(inputs.access!);

@@ -81,8 +81,18 @@ async function main(): Promise<void> {
 
   const name = repositoryName(inputs.image);
   const labelLines = [...plan.labels].map(([k, v]) => `${k}=${v}`);
-  core.setOutput('digest', built.digest);
-  core.setOutput('image', `${name}@${built.digest}`);
+  // Only a pushed image has a registry digest and a name@digest the next steps can pull, scan or sign.
+  const pushed = inputs.push ? `${name}@${built.digest}` : '';
+  const imageId = inputs.push ? '' : built.digest;
+  if (!inputs.push)
+    core.notice(
+      imageId
+        ? `push is false: nothing was pushed, so digest and image are empty; the image is in the local docker engine as ${imageId} (image-id), tagged ${plan.references.join(', ') || '(no tag)'}`
+        : 'push and load are false: the build stays in the build cache only; digest, image and image-id are empty (set push: true to publish it, or load: true to keep it in the local docker engine)',
+    );
+  core.setOutput('digest', inputs.push ? built.digest : '');
+  core.setOutput('image', pushed);
+  core.setOutput('image-id', imageId);
   core.setOutput('tags', plan.references.join('\n'));
   core.setOutput('labels', labelLines.join('\n'));
   core.setOutput('annotations', [...plan.annotations].map(([k, v]) => `${k}=${v}`).join('\n'));
@@ -93,7 +103,7 @@ async function main(): Promise<void> {
   core.setOutput('timings', JSON.stringify(phases.toJSON()));
 
   const rows: SummaryRow[] = [
-    ['Image', code(`${name}@${built.digest}`)],
+    ['Image', pushed ? code(pushed) : imageId ? `not pushed; local image ${code(imageId)}` : 'not pushed or loaded'],
     ['Tags', plan.references.map(code).join('<br>') || '(none)'],
     ['Version', plan.version || '(none)'],
     ['Pushed', inputs.push ? 'yes' : 'no'],

@@ -36,7 +36,7 @@ async function signingMethod(
   return undefined;
 }
 
-/** The tool's path; a pinned release is checked against its SHA-256 and unpacked for this run first. */
+/** The tool's path; a release is checked against its SHA-256 and unpacked for this run first. */
 async function toolPath(
   library: Library,
   phases: Phases,
@@ -47,7 +47,7 @@ async function toolPath(
   if ('path' in source) return source.path;
   if ('none' in source) return '';
   const tool = await phases.run(`install ${name}`, () =>
-    library.installTool({ name, ...source.install, log: (m) => core.info(m) }),
+    library.installTool({ ...source.install, log: (m) => core.info(m) }),
   );
   installed.push(tool);
   return tool.path;

@@ -14,7 +14,12 @@ import {
   SEVERITIES,
   parseIgnoreFile,
   readCosignPrivateKey,
+  releaseSources,
+  resolveToolRelease,
+  DEFAULT_RELEASES,
   type IgnoreEntry,
+  type ToolName,
+  type ToolRelease,
   type SealedKey,
   type Severity,
   type SigningKey,
@@ -22,7 +27,7 @@ import {
 
 export type SigningMode = 'key' | 'keyless' | 'none';
 export type ToolSource =
-  { path: string } | { install: { version: string; sha256: string; releasesUrl: string } } | { none: true };
+  { path: string } | { install: { release: ToolRelease; releasesUrls: string[] } } | { none: true };
 export type SbomAttestation = 'cyclonedx' | 'spdx';
 
 export interface SbomAndSignInputs {
@@ -41,7 +46,7 @@ export interface SbomAndSignInputs {
   fulcioUrl: string;
   rekorUrl: string;
   outputDir: string;
-  /** A binary's path, or a pinned release to install into the tool cache first. */
+  /** A binary's path, or a release to install into the tool cache and check first. */
   syft: ToolSource;
   trivy: ToolSource;
   trivyCacheDir: string;
@@ -76,16 +81,15 @@ export async function openSigningKey(inputs: SbomAndSignInputs): Promise<Signing
 }
 
 /**
- * Where a tool comes from: the path given, a pinned release (version and the archive's SHA-256) to install,
- * or PATH. A needed tool found nowhere is a problem naming the three ways.
+ * Where a tool comes from: the path given (a bare name is looked up on PATH), else a release installed
+ * into the tool cache and checked before it runs (the action's pinned default, or the version given).
  */
 function readToolSource(
   reader: InputReader,
-  name: 'syft' | 'trivy',
+  name: ToolName,
   needed: boolean,
-  releasesUrl: string,
+  releasesUrls: string[],
   env: NodeJS.ProcessEnv,
-  fix: string,
 ): ToolSource {
   const path = reader.string(name);
   const version = reader.string(`${name}-version`);
@@ -98,34 +102,34 @@ function readToolSource(
     );
   if (version && !/^v?[0-9]+\.[0-9]+\.[0-9]+$/.test(version))
     reader.problem(`${name}-version`, `'${version}' is not a release version`, 'use the form 1.2.3');
-  if (version && !/^[0-9a-f]{64}$/.test(sha256)) {
+  if (sha256 && !/^[0-9a-f]{64}$/.test(sha256))
     reader.problem(
       `${name}-sha256`,
-      sha256 ? `'${sha256}' is not a SHA-256 (64 hex digits)` : `is empty while ${name}-version is set`,
-      `copy the checksum of the linux amd64 archive from the release's checksums file: nothing is run without it`,
+      `'${sha256}' is not a SHA-256 (64 hex digits)`,
+      `copy the checksum of this runner's archive (linux amd64 or arm64) from the release's checksums file`,
     );
-  }
   if (sha256 && !version)
     reader.problem(
       `${name}-version`,
       `is empty while ${name}-sha256 is set`,
-      `name the release the checksum belongs to`,
+      `name the release the checksum belongs to (empty: the action's own pinned ${name} ${DEFAULT_RELEASES[name].version}, whose checksum it carries)`,
     );
   if (path) {
-    if (!existsSync(path))
-      reader.problem(name, `'${path}' does not exist`, 'give the path of the binary, or leave it empty to use PATH');
-    return { path };
+    const found = path.includes('/') ? (existsSync(path) ? path : '') : findOnPath(path, env);
+    if (!found)
+      reader.problem(
+        name,
+        path.includes('/') ? `'${path}' does not exist` : `'${path}' is not on PATH`,
+        `give the path of the binary (or ${name} to use the one on PATH), or leave it empty to install the pinned release`,
+      );
+    return needed ? { path: found } : { none: true };
   }
-  if (version) return { install: { version, sha256, releasesUrl } };
-  const found = findTool(name, '', env);
-  if (found) return { path: found };
-  if (needed) reader.problem(name, `${name} is not on PATH`, fix);
-  return { none: true };
+  if (!needed) return { none: true };
+  return { install: { release: resolveToolRelease(name, version, sha256), releasesUrls } };
 }
 
-/** A tool given by path, or found on PATH; '' when neither. */
-export function findTool(name: string, given: string, env: NodeJS.ProcessEnv): string {
-  if (given) return given;
+/** A command found on PATH; '' when none. */
+function findOnPath(name: string, env: NodeJS.ProcessEnv): string {
   for (const dir of (env.PATH ?? '').split(delimiter)) {
     if (dir && existsSync(join(dir, name))) return join(dir, name);
   }
@@ -259,29 +263,16 @@ export function readSbomAndSignInputs(
     if (!/^https?:\/\/[^\s/]+/.test(url)) reader.problem(name, `'${url}' is not an http(s) URL`, 'use https://…');
   }
 
-  const releasesUrl = reader.string('tools-mirror', { default: 'https://github.com' });
-  if (!/^https?:\/\/\S+$/.test(releasesUrl))
+  const mirror = reader.string('tools-mirror');
+  if (mirror && !/^https?:\/\/\S+$/.test(mirror))
     reader.problem(
       'tools-mirror',
-      `'${releasesUrl}' is not an http(s) URL`,
+      `'${mirror}' is not an http(s) URL`,
       'give the base URL that serves <owner>/<repo>/releases/download/…, e.g. https://github.com',
     );
-  const syft = readToolSource(
-    reader,
-    'syft',
-    sbom,
-    releasesUrl,
-    env,
-    'install it in an earlier step (anchore/sbom-action/download-syft), give its path, or pin a release with syft-version and syft-sha256',
-  );
-  const trivy = readToolSource(
-    reader,
-    'trivy',
-    scan,
-    releasesUrl,
-    env,
-    'install it in an earlier step (aquasecurity/setup-trivy), give its path, or pin a release with trivy-version and trivy-sha256',
-  );
+  const releasesUrls = releaseSources(mirror, env.GITHUB_SERVER_URL);
+  const syft = readToolSource(reader, 'syft', sbom, releasesUrls, env);
+  const trivy = readToolSource(reader, 'trivy', scan, releasesUrls, env);
   const trivyCacheDir = reader.string('trivy-cache-dir');
   const offline = reader.boolean('offline', false);
   if (offline && scan && !trivyCacheDir)

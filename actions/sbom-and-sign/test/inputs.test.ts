@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InputError, InputReader } from '@deploy-suite/action-kit';
 import { inputProblems } from '../../../test/support/input-problems.js';
+import { DEFAULT_RELEASES, resolveToolRelease } from '@deploy-suite/supply-chain/inputs';
 import { openSigningKey, readSbomAndSignInputs } from '../src/inputs.js';
 
 const fixtures = new URL('../../../test/fixtures/cosign/', import.meta.url);
@@ -38,8 +39,14 @@ describe('sbom-and-sign inputs', () => {
       failOn: ['CRITICAL', 'HIGH'],
       ignoreUnfixed: false,
       signing: 'none',
-      syft: { path: join(bin, 'syft') },
-      trivy: { path: join(bin, 'trivy') },
+      // Nothing on PATH is taken unasked: the action's pinned releases, checked against the SHA-256 it carries.
+      syft: {
+        install: {
+          release: resolveToolRelease('syft', '', ''),
+          releasesUrls: ['https://github.com'],
+        },
+      },
+      trivy: { install: { release: { name: 'trivy', version: DEFAULT_RELEASES.trivy.version } } },
       outputDir: '/runner/tmp/sbom-and-sign',
       offline: false,
     });
@@ -94,12 +101,12 @@ describe('sbom-and-sign inputs', () => {
     [{ signing: 'keyless' }, 'signing', /cannot request an OIDC token/],
     [{ 'fulcio-url': 'fulcio.example' }, 'fulcio-url', /not an http\(s\) URL/],
     [{ syft: '/nope/syft' }, 'syft', /'\/nope\/syft' does not exist/],
+    [{ trivy: 'trivy-nightly' }, 'trivy', /'trivy-nightly' is not on PATH/],
     [{ offline: 'true' }, 'trivy-cache-dir', /is empty while offline is true/],
     [{ offline: 'true', 'trivy-cache-dir': 'ignore.yaml' }, 'trivy-cache-dir', /holds no db\/trivy.db/],
     [{ 'registry-username': 'bot' }, 'registry-password', /is empty while registry-username is set/],
     [{ 'registry-password': 'pw' }, 'registry-username', /is empty while registry-password is set/],
     [{ 'ignore-unfixed': 'maybe' }, 'ignore-unfixed', /'maybe' is not a boolean/],
-    [{ 'syft-version': '1.57.1' }, 'syft-sha256', /is empty while syft-version is set/],
     [{ 'syft-version': '1.57.1', 'syft-sha256': 'abc' }, 'syft-sha256', /'abc' is not a SHA-256/],
     [
       { 'trivy-version': 'latest', 'trivy-sha256': 'a'.repeat(64) },
@@ -134,23 +141,38 @@ describe('sbom-and-sign inputs', () => {
     expect(await openSigningKey(read({}))).toBeUndefined();
   });
 
-  it('a pinned release is installed rather than taken from PATH', () => {
+  it('a release given by version and SHA-256 is installed from the mirror given', () => {
     const inputs = read({
       'syft-version': 'v1.57.1',
       'syft-sha256': 'A'.repeat(64),
-      'tools-mirror': 'http://127.0.0.1:1',
+      'tools-mirror': 'http://127.0.0.1:1/',
+      trivy: 'trivy',
     });
     expect(inputs.syft).toEqual({
-      install: { version: 'v1.57.1', sha256: 'a'.repeat(64), releasesUrl: 'http://127.0.0.1:1' },
+      install: {
+        release: { name: 'syft', version: '1.57.1', pin: { sha256: 'a'.repeat(64), from: 'input' } },
+        releasesUrls: ['http://127.0.0.1:1'],
+      },
     });
+    // A bare name is the command on PATH (what an earlier setup step installed).
     expect(inputs.trivy).toEqual({ path: join(bin, 'trivy') });
   });
 
-  it('tools missing from PATH are named with how to install them', () => {
-    const found = problems({}, { PATH: '/nonexistent' });
-    expect(found.map((p) => p.input).sort()).toEqual(['syft', 'trivy']);
-    expect(found[0]!.fix).toMatch(/download-syft|setup-trivy/);
-    expect(found[0]!.fix).toMatch(/pin a release with (syft|trivy)-version and (syft|trivy)-sha256/);
-    expect(() => read({ sbom: 'false', 'attest-sbom': 'none', scan: 'false' }, { PATH: '/nonexistent' })).not.toThrow();
+  it("a version without a SHA-256 is checked against its release's checksums file", () => {
+    expect(read({ 'syft-version': '1.60.0' }).syft).toMatchObject({
+      install: { release: { version: '1.60.0', pin: { checksumsFile: 'syft_1.60.0_checksums.txt' } } },
+    });
+  });
+
+  it("the releases come from the workflow's GitHub server first, then github.com", () => {
+    expect(read({}, { ...env, GITHUB_SERVER_URL: 'https://ghe.example' }).syft).toMatchObject({
+      install: { releasesUrls: ['https://ghe.example', 'https://github.com'] },
+    });
+  });
+
+  it('a tool not needed is neither installed nor looked for', () => {
+    const inputs = read({ sbom: 'false', 'attest-sbom': 'none', scan: 'false' }, { PATH: '/nonexistent' });
+    expect(inputs.syft).toEqual({ none: true });
+    expect(inputs.trivy).toEqual({ none: true });
   });
 });

@@ -6,6 +6,7 @@ import {
   code,
   escapeHtml,
   readGitHubContext,
+  requireRunner,
   runAction,
   runUrl,
   writeSummary,
@@ -14,6 +15,7 @@ import {
 import { analyze, type AnalysisReport } from '@deploy-suite/checks';
 import {
   APP_ACCESS,
+  DEPLOY_RUNNERS,
   READ_ACCESS,
   createKubeClient,
   preflight,
@@ -33,6 +35,7 @@ import { timeline } from './timeline.js';
 const started = performance.timeOrigin;
 
 async function main(): Promise<void> {
+  requireRunner('verify-rollback', DEPLOY_RUNNERS);
   const inputs = readVerifyRollbackInputs(new InputReader(), process.env.GITHUB_WORKSPACE || process.cwd());
   const github = readGitHubContext();
   const client = createKubeClient(inputs.access!);

@@ -22,6 +22,50 @@ export function proxyFor(url: URL, explicit?: string): URL | undefined {
   return getProxyUrl(url);
 }
 
+/**
+ * The runner's proxy variables checked before any work: each one @actions/http-client would use must read
+ * as an HTTP(S) proxy with a host. It reads `proxy.corp:3128` as a URL of scheme `proxy.corp:` with no host,
+ * and drops `http://proxy corp` silently (requests then go direct); docker, syft and trivy in the same job
+ * fail on them too, later and less clearly. Undefined when every variable set is usable.
+ */
+export function proxyEnvironmentProblem(
+  env: NodeJS.ProcessEnv = process.env,
+): { problem: string; fix: string } | undefined {
+  for (const [lower, upper] of [
+    ['https_proxy', 'HTTPS_PROXY'],
+    ['http_proxy', 'HTTP_PROXY'],
+  ] as const) {
+    // The lower-case name wins, as in @actions/http-client.
+    const name = env[lower] ? lower : env[upper] ? upper : undefined;
+    if (!name) continue;
+    const value = env[name]!;
+    let url: URL | undefined;
+    try {
+      url = new URL(value);
+    } catch {
+      try {
+        if (!/^https?:\/\//.test(value)) url = new URL(`http://${value}`);
+      } catch {
+        // not a URL either way: reported below
+      }
+    }
+    const shown = `environment variable ${name} ('${value}')`;
+    if (!url)
+      return { problem: `${shown} is not a URL`, fix: `set ${name} to the proxy as http://host:port, or unset it` };
+    if (/^socks/.test(url.protocol))
+      return {
+        problem: `${shown} names a SOCKS proxy; the runner's HTTP client (and this suite) speak to HTTP proxies only`,
+        fix: `set ${name} to an HTTP proxy (http://host:port, one that accepts CONNECT)`,
+      };
+    if (!['http:', 'https:'].includes(url.protocol) || !url.hostname)
+      return {
+        problem: `${shown} reads as a URL of scheme '${url.protocol}' with no proxy host`,
+        fix: `write the scheme: ${name}=http://${value.replace(/^[a-z]+:\/\//i, '')}`,
+      };
+  }
+  return undefined;
+}
+
 const agents = new Map<string, Agent>();
 
 // A CA list can be the system bundle (~300 KB): hashed once per object, not once per request.

@@ -72,6 +72,8 @@ export async function githubRequest<T>(
 /** What to do about a failed GitHub call, by its cause: the network, the token, or the job's permissions. */
 export function githubFailureFix(error: unknown, apiUrl: string): string {
   const status = error instanceof GitHubApiError ? error.status : 0;
+  if (status === 0 && /answered \d+ to CONNECT/.test(errorMessage(error)))
+    return `the runner's proxy could not reach ${apiUrl}: check that it resolves and allows that host (a host the runner reaches directly goes in NO_PROXY)`;
   if (status === 0)
     return `check that ${apiUrl} is reachable from the runner (a runner behind a proxy needs HTTPS_PROXY, and NO_PROXY must not name it)`;
   if (status === 401) return 'the token is not valid for this repository: pass github-token (default: the job token)';

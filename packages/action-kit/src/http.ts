@@ -1,5 +1,5 @@
 import type { Agent, IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import { agentFor, type TlsOptions } from './agents.js';
+import { agentFor, proxyFor, type TlsOptions } from './agents.js';
 
 // node:http and node:https taken as plain modules: imported as ES modules, Node builds their namespaces by
 // reading the lazy WebSocket exports, which load the whole fetch stack (undici, ~20 ms of a run). And a
@@ -41,6 +41,23 @@ export class HttpTimeoutError extends Error {
   constructor(readonly timeoutMs: number) {
     super(`no complete answer within ${timeoutMs / 1000} s (ETIMEDOUT)`);
     this.name = 'TimeoutError';
+  }
+}
+
+/**
+ * The proxy would not open a tunnel to the target (its answer to CONNECT was an error: it cannot resolve
+ * or reach the host, or does not allow it). hpagent says only "Bad response: 503"; this names the proxy.
+ */
+export class ProxyTunnelError extends Error {
+  constructor(
+    readonly proxy: string,
+    readonly target: string,
+    readonly status: number,
+  ) {
+    super(
+      `the proxy ${proxy} answered ${status} to CONNECT ${target}: it cannot reach that host, or does not allow it`,
+    );
+    this.name = 'ProxyTunnelError';
   }
 }
 
@@ -94,6 +111,7 @@ function exchange(
   agent: Agent | undefined,
   deadline: number,
   timeoutMs: number,
+  proxy: URL | undefined,
 ): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
   // node:https (and TLS) loads on the first https URL only: the local registries speak plain HTTP.
   const transport = url.protocol === 'https:' ? process.getBuiltinModule('node:https') : http;
@@ -120,7 +138,10 @@ function exchange(
     );
     timer.unref();
     request.on('close', () => clearTimeout(timer));
-    request.on('error', reject);
+    request.on('error', (error) => {
+      const refused = proxy && /^Bad response: (\d+)$/.exec(error.message);
+      reject(refused ? new ProxyTunnelError(proxy.origin, url.host, Number(refused[1])) : error);
+    });
     request.end(body);
   });
 }
@@ -142,8 +163,10 @@ export async function httpRequest(target: string | URL, options: HttpRequestOpti
   let body = options.body;
   for (let redirects = 0; ; redirects++) {
     const sameOrigin = url.origin === origin;
-    const agent = agentFor(url, sameOrigin ? options.tls : undefined, sameOrigin ? options.proxy : undefined);
-    const answer = await exchange(url, method, headers, body, agent, deadline, timeoutMs);
+    const explicitProxy = sameOrigin ? options.proxy : undefined;
+    const agent = agentFor(url, sameOrigin ? options.tls : undefined, explicitProxy);
+    const proxy = agent ? proxyFor(url, explicitProxy) : undefined;
+    const answer = await exchange(url, method, headers, body, agent, deadline, timeoutMs, proxy);
     const location = answer.headers.location;
     if (!REDIRECTS.has(answer.status) || !location || redirects >= (options.maxRedirects ?? 5)) {
       return responseOf(url.href, answer.status, answer.headers, answer.body);

@@ -1,9 +1,12 @@
 import * as core from '@actions/core';
-import { InputError, errorMessage } from './errors.js';
+import { proxyEnvironmentProblem } from './agents.js';
+import { InputError, PhaseError, errorMessage } from './errors.js';
 
 /** The one entry point of every action: runs `main`, and turns any error into a clear failed step. */
 export async function runAction(main: () => Promise<void>): Promise<void> {
   try {
+    const proxy = proxyEnvironmentProblem();
+    if (proxy) throw new PhaseError('environment', proxy.problem, proxy.fix);
     await main();
   } catch (error) {
     if (error instanceof InputError) {

@@ -1,6 +1,6 @@
 // The proxy rules every request of the suite follows: @actions/http-client's, as the runner applies them.
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { agentFor, closeAgents, proxyFor } from '../src/index.js';
+import { agentFor, closeAgents, proxyEnvironmentProblem, proxyFor } from '../src/index.js';
 
 const NAMES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'NO_PROXY', 'no_proxy'];
 const saved = Object.fromEntries(NAMES.map((name) => [name, process.env[name]]));
@@ -57,5 +57,31 @@ describe('agentFor', () => {
     expect(proxied).toBeDefined();
     expect(proxied).not.toBe(first);
     expect(agentFor(new URL('https://ghcr.io/'))).toBe(proxied);
+  });
+});
+
+describe('proxyEnvironmentProblem', () => {
+  it('a usable proxy, or none, is no problem; the lower-case name wins as in @actions/http-client', () => {
+    expect(proxyEnvironmentProblem({})).toBeUndefined();
+    expect(
+      proxyEnvironmentProblem({ HTTPS_PROXY: 'http://proxy.corp:3128', http_proxy: 'https://p:1' }),
+    ).toBeUndefined();
+    // An address without a scheme is read as http:// by @actions/http-client.
+    expect(proxyEnvironmentProblem({ HTTPS_PROXY: '10.0.0.1:3128' })).toBeUndefined();
+    expect(proxyEnvironmentProblem({ https_proxy: 'http://ok:1', HTTPS_PROXY: 'proxy.corp:3128' })).toBeUndefined();
+  });
+  it.each([
+    [
+      { HTTPS_PROXY: 'proxy.corp:3128' },
+      /HTTPS_PROXY \('proxy.corp:3128'\) reads as a URL of scheme 'proxy.corp:' with no proxy host/,
+      /HTTPS_PROXY=http:\/\/proxy.corp:3128/,
+    ],
+    [{ http_proxy: 'http://proxy corp' }, /http_proxy \('http:\/\/proxy corp'\) is not a URL/, /http:\/\/host:port/],
+    [{ HTTP_PROXY: 'socks5://127.0.0.1:1080' }, /names a SOCKS proxy/, /accepts CONNECT/],
+    [{ HTTPS_PROXY: 'ftp://proxy:21' }, /scheme 'ftp:'/, /HTTPS_PROXY=http:\/\/proxy:21/],
+  ])('%j is refused, naming the variable and the fix', (env, problem, fix) => {
+    const found = proxyEnvironmentProblem(env);
+    expect(found?.problem).toMatch(problem);
+    expect(found?.fix).toMatch(fix);
   });
 });

@@ -3,7 +3,15 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { HttpTimeoutError, httpFailure, httpRequest } from '../src/index.js';
+import {
+  GitHubApiError,
+  HttpTimeoutError,
+  ProxyTunnelError,
+  closeAgents,
+  githubFailureFix,
+  httpFailure,
+  httpRequest,
+} from '../src/index.js';
 
 interface Seen {
   method: string;
@@ -140,5 +148,30 @@ describe('httpRequest', () => {
     expect((error as Error).message).toMatch(/ECONNREFUSED/);
     expect(httpFailure(error)).toBe('ECONNREFUSED');
     expect(httpFailure(new Error('socket hang up'))).toBe('socket hang up');
+  });
+});
+
+describe('through a proxy that will not open the tunnel', () => {
+  it('names the proxy, its answer and the target, and GitHub calls get a fix about the proxy', async () => {
+    // A forward proxy that cannot resolve the host it is asked for, as squid answers then.
+    const proxy = createServer();
+    proxy.on('connect', (_req, socket) => {
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n');
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const via = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    try {
+      const error = await httpRequest('https://api.github.example/repos', { proxy: via }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ProxyTunnelError);
+      expect((error as Error).message).toBe(
+        `the proxy ${via} answered 503 to CONNECT api.github.example: it cannot reach that host, or does not allow it`,
+      );
+      expect(
+        githubFailureFix(new GitHubApiError(0, `POST /x: ${(error as Error).message}`), 'https://api.github.example'),
+      ).toMatch(/the runner's proxy could not reach https:\/\/api\.github\.example: .* NO_PROXY/);
+    } finally {
+      closeAgents();
+      await new Promise((resolve) => proxy.close(resolve));
+    }
   });
 });

@@ -23,6 +23,10 @@ export interface BuildImageRequest {
 }
 
 export interface BuiltImage {
+  /**
+   * What buildx reported: the pushed manifest (or index) digest when push is true, otherwise the image's id
+   * in the local engine (load: true, or the docker driver), '' when the build stayed in the build cache.
+   */
   digest: string;
   metadata: BuildMetadata;
   cache: CacheUse;
@@ -69,22 +73,26 @@ export async function buildImage(request: BuildImageRequest, phases: Phases): Pr
       } else {
         built = await phases.run('build', () => runBuild(options, run));
       }
-      const digest = built.metadata.digest;
-      if (!digest) {
+      const digest = built.metadata.digest ?? '';
+      if (!digest && (options.push || options.load)) {
         throw new PhaseError(
           'build',
-          'buildx reported no image digest: nothing was pushed or loaded',
-          'set push: true (or load: true for a local image)',
+          `buildx reported no image digest: nothing was ${options.push ? 'pushed' : 'loaded'}`,
+          "check the builder's output above; buildx writes the digest to its metadata file once the image is exported",
         );
       }
-      const images = await phases.run('verify', async () => {
-        if (options.push) {
-          await warm;
-          return describePushedImage(client, request.image, digest, built.metadata.configDigest);
-        }
-        const user = await localImageUser(built.metadata.configDigest ?? digest, session?.env);
-        return [{ platform: options.platforms[0] ?? 'local', user, size: 0 }];
-      });
+      // Not pushed: a docker-driver build or load: true leaves an image in the engine; a build cache
+      // alone (push and load false on another driver) leaves nothing to inspect.
+      const images = digest
+        ? await phases.run('verify', async () => {
+            if (options.push) {
+              await warm;
+              return describePushedImage(client, request.image, digest, built.metadata.configDigest);
+            }
+            const user = await localImageUser(built.metadata.configDigest ?? digest, session?.env);
+            return [{ platform: options.platforms[0] ?? 'local', user, size: 0 }];
+          })
+        : [];
       const rootPlatforms = images.filter((i) => runsAsRoot(i.user));
       if (rootPlatforms.length > 0) {
         if (request.requireNonRoot) throw rootError(rootPlatforms[0]!.user);

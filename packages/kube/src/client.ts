@@ -254,7 +254,7 @@ export class KubeClient {
     return false;
   }
 
-  private async once<T>(method: string, path: string, options: RequestOptions): Promise<T> {
+  private async once<T>(method: string, path: string, options: RequestOptions, renewed = false): Promise<T> {
     const query = Object.entries(options.query ?? {}).filter(([, v]) => v !== undefined);
     const fullPath = query.length
       ? `${path}${path.includes('?') ? '&' : '?'}${new URLSearchParams(query.map(([k, v]): [string, string] => [k, String(v)]))}`
@@ -275,6 +275,10 @@ export class KubeClient {
       throw connectionError(error, `${method} ${this.url.origin}${path}`);
     });
     const text = response.text();
+    // A 401 is decided before the request does anything, so sending it again with a plugin's new
+    // credential is safe for every verb; once, so a plugin that keeps printing a refused token still fails.
+    if (response.status === 401 && !renewed && this.access.renewCredentials())
+      return this.once<T>(method, path, options, true);
     if (response.status >= 400) throw statusError(response.status, text, method, path);
     try {
       return (text ? JSON.parse(text) : undefined) as T;

@@ -32,6 +32,12 @@ export interface ClusterAccess {
   secrets: string[];
   /** The credentials of the next request; an exec plugin runs again once its credential has expired. */
   credentials(): Promise<Credentials>;
+  /**
+   * The API server refused the credentials (401) before their expiry (revoked, rotated): forgets an exec
+   * plugin's cached credential so the next request runs the plugin again, as kubectl does. False when
+   * there is nothing to renew (a token or certificate written in the kubeconfig).
+   */
+  renewCredentials(): boolean;
 }
 
 export class KubeconfigError extends Error {
@@ -280,6 +286,16 @@ function accessOf(
     user: user?.name ?? '',
     ...(cluster.proxyUrl ? { proxyUrl: cluster.proxyUrl } : {}),
     secrets,
+    renewCredentials() {
+      if (!user?.exec) return false;
+      // The library's exec authenticator caches a credential by user name until its expirationTimestamp.
+      const authenticators = (kc as unknown as { authenticators: { tokenCache?: Record<string, unknown> }[] })
+        .authenticators;
+      const exec = authenticators.find((authenticator) => authenticator.tokenCache !== undefined);
+      if (!exec?.tokenCache) return false;
+      exec.tokenCache[user.name] = null;
+      return true;
+    },
     async credentials() {
       const options: RequestOptions & { headers: Record<string, string> } = { headers: {} };
       let timer: NodeJS.Timeout | undefined;

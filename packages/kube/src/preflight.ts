@@ -1,7 +1,18 @@
-import { InputError } from '@deploy-suite/action-kit';
+import { InputError, type RunnerNeeds } from '@deploy-suite/action-kit';
 import { KubeApiError, type KubeClient } from './client.js';
 
 /** One right a run needs in the app's namespace: a verb on a resource of an API group ('' is the core group). */
+/**
+ * The runners the deploy actions serve: Linux and macOS. Windows is refused up front rather than half
+ * served: kubeconfig exec plugins (aws, kubelogin, gke-gcloud-auth-plugin) are found on PATH and started
+ * as a POSIX shell does, without PATHEXT, and nothing here is proven on Windows.
+ */
+export const DEPLOY_RUNNERS: RunnerNeeds = {
+  platforms: ['linux', 'darwin'],
+  arches: ['x64', 'arm64'],
+  because: 'its kubeconfig exec plugins are looked up and started the POSIX way',
+};
+
 export interface AccessNeed {
   group: string;
   resource: string;

@@ -189,6 +189,18 @@ describe('exec credential plugins', () => {
     });
   });
 
+  it('renewCredentials forgets a cached credential so the plugin runs again; a kubeconfig token has none to renew', async () => {
+    const { path, runs } = plugin('long-lived', `echo '${credential('token-b', 3600)}'`);
+    const access = parseKubeconfig(config(execUser(path)));
+    await access.credentials();
+    await access.credentials();
+    expect(runs()).toBe(1);
+    expect(access.renewCredentials()).toBe(true);
+    await access.credentials();
+    expect(runs()).toBe(2);
+    expect(parseKubeconfig(config('    token: t')).renewCredentials()).toBe(false);
+  });
+
   it('passes the env and args the kubeconfig gives it', async () => {
     const { path } = plugin(
       'with-env',

@@ -3,7 +3,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
-import { APP_ACCESS, READ_ACCESS, missingRights, ruleGrants } from '../src/index.js';
+import { requireRunner } from '@deploy-suite/action-kit';
+import { APP_ACCESS, DEPLOY_RUNNERS, READ_ACCESS, missingRights, ruleGrants } from '../src/index.js';
 
 const rbac = new URL('../../../actions/bluegreen-deploy/rbac.yaml', import.meta.url);
 
@@ -70,5 +71,15 @@ describe('preflight rights', () => {
     ).toBe(false);
     // A non-resource rule (no apiGroups) grants nothing here.
     expect(ruleGrants({ verbs: ['get'] }, services, 'get')).toBe(false);
+  });
+});
+
+describe('DEPLOY_RUNNERS', () => {
+  it('serves Linux and macOS on x64 and arm64, and refuses Windows up front with the runs-on that works', () => {
+    expect(() => requireRunner('bluegreen-deploy', DEPLOY_RUNNERS, 'linux', 'arm64')).not.toThrow();
+    expect(() => requireRunner('bluegreen-deploy', DEPLOY_RUNNERS, 'darwin', 'arm64')).not.toThrow();
+    expect(() => requireRunner('verify-rollback', DEPLOY_RUNNERS, 'win32', 'x64')).toThrow(
+      /verify-rollback cannot run on this runner \(Windows x64\): its kubeconfig exec plugins are looked up and started the POSIX way, for Linux\/macOS on x64 or arm64/,
+    );
   });
 });

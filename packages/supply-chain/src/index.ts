@@ -14,3 +14,4 @@ export * from './policy-inputs.js';
 export * from './tool-install.js';
 export * from './identity.js';
 export * from './require-signed.js';
+export * from './tool-release.js';

@@ -5,3 +5,4 @@ export * from './cosign-key.js';
 export * from './findings.js';
 export * from './ignore-file.js';
 export * from './policy-inputs.js';
+export * from './tool-release.js';

@@ -1,8 +1,9 @@
 import { sign as cryptoSign } from 'node:crypto';
 import { bundleToJSON, type SerializedBundle } from '@sigstore/bundle';
 import type { IdentityProvider, Signer, Witness } from '@sigstore/sign';
-// The bundler alone: @sigstore/sign's index also loads its HTTP stack (make-fetch-happen, iconv-lite,
-// cacache: 0.9 MB), which only keyless signing needs, so that part is imported when it is used.
+// The bundler alone: @sigstore/sign's index also loads its Fulcio and Rekor clients (in the action bundles
+// on the suite's HTTP path: sigstore-fetch.ts), which only keyless signing needs, so that part is imported
+// when it is used.
 // eslint-disable-next-line @typescript-eslint/no-restricted-imports -- the one deliberate deep import (above)
 import { DSSEBundleBuilder } from '@sigstore/sign/dist/bundler/dsse.js';
 import type { SigningKey } from './cosign-key.js';

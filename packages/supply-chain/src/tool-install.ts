@@ -1,54 +1,16 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
-import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PhaseError } from '@deploy-suite/action-kit';
-
-export type ToolName = 'syft' | 'trivy';
+import { checksumFor, describePin, releaseArchive, releaseFolder, type ToolRelease } from './tool-release.js';
 
 export interface ToolRequest {
-  name: ToolName;
-  /** A release version, with or without the leading v. */
-  version: string;
-  /** SHA-256 of the release archive, as the release's checksums file lists it: the pin. */
-  sha256: string;
-  /** Where releases are served: https://github.com, or a mirror with the same paths. */
-  releasesUrl: string;
+  release: ToolRelease;
+  /** Releases hosts to try in order (github.com, a GitHub Enterprise Server, a mirror): the next one only when a download fails. */
+  releasesUrls: string[];
   log: (message: string) => void;
-}
-
-/** The names each project gives its Linux archives, by Node's process.arch. */
-const ARCHIVE_ARCH: Record<ToolName, Record<string, string>> = {
-  syft: { x64: 'linux_amd64', arm64: 'linux_arm64' },
-  trivy: { x64: 'Linux-64bit', arm64: 'Linux-ARM64' },
-};
-
-/** The archive of a tool's Linux release for this runner's architecture, at the path its project publishes it under. */
-export function releaseArchive(
-  name: ToolName,
-  version: string,
-  releasesUrl: string,
-  arch: string = process.arch,
-): { url: string; file: string } {
-  const v = version.replace(/^v/, '');
-  const base = releasesUrl.replace(/\/+$/, '');
-  const suffix = ARCHIVE_ARCH[name][arch];
-  if (!suffix)
-    throw new PhaseError(
-      'install',
-      `${name} publishes Linux releases for x64 and arm64, not ${arch}`,
-      `give the path of a ${name} binary built for this runner (input ${name})`,
-    );
-  const file = name === 'syft' ? `syft_${v}_${suffix}.tar.gz` : `trivy_${v}_${suffix}.tar.gz`;
-  const project = name === 'syft' ? 'anchore/syft' : 'aquasecurity/trivy';
-  return { url: `${base}/${project}/releases/download/v${v}/${file}`, file };
-}
-
-async function sha256Of(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }
 
 export interface InstalledTool {
@@ -58,6 +20,25 @@ export interface InstalledTool {
   remove(): Promise<void>;
 }
 
+type ToolCache = typeof import('@actions/tool-cache');
+
+/** A download that did not arrive (unreachable host, 404): the next releases host may have it. */
+class DownloadFailure extends Error {}
+
+async function sha256Of(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+async function download(tc: ToolCache, url: string, dest: string): Promise<void> {
+  try {
+    await tc.downloadTool(url, dest);
+  } catch (error) {
+    throw new DownloadFailure(`${url}: ${(error as Error).message}`);
+  }
+}
+
 /**
  * A pinned release of syft or trivy, checked against its SHA-256 on every use. The tool cache keeps the
  * release archive, never a binary that is run as it is: on a persistent self-hosted runner an earlier job
@@ -65,51 +46,91 @@ export interface InstalledTool {
  * and unpacks the binary from it; a cached archive that is not the pin is downloaded again (and checked).
  */
 export async function installTool(request: ToolRequest): Promise<InstalledTool> {
-  // @actions/tool-cache (and its HTTP client) only load when a tool is installed.
+  // @actions/tool-cache (and its HTTP client, with the runner's proxy rules) only load when a tool is installed.
   const tc = await import('@actions/tool-cache');
-  const version = request.version.replace(/^v/, '');
-  const pin = request.sha256.toLowerCase();
-  const { url, file } = releaseArchive(request.name, version, request.releasesUrl);
+  const { name, version, pin } = request.release;
+  const { file } = releaseArchive(name, version, '');
+  request.log(describePin(request.release, file));
   // A folder only this run uses (mkdtemp: mode 0700): what is hashed is what is unpacked.
-  const work = await mkdtemp(join(process.env.RUNNER_TEMP || tmpdir(), `deploy-suite-${request.name}-`));
+  const work = await mkdtemp(join(process.env.RUNNER_TEMP || tmpdir(), `deploy-suite-${name}-`));
   const remove = () => rm(work, { recursive: true, force: true });
-  try {
-    const archive = join(work, file);
-    const cached = tc.find(request.name, version);
-    let verified = false;
+  const archive = join(work, file);
+
+  /** The SHA-256 the archive must have: the pin, or what the release's checksums file on this host lists. */
+  const expectedFrom = async (source: string): Promise<string> => {
+    if (!('checksumsFile' in pin)) return pin.sha256;
+    const url = `${releaseFolder(name, version, source)}/${pin.checksumsFile}`;
+    const listing = join(work, pin.checksumsFile);
+    await rm(listing, { force: true });
+    await download(tc, url, listing);
+    const listed = checksumFor(await readFile(listing, 'utf8'), file);
+    if (!listed)
+      throw new PhaseError(
+        'install',
+        `${url} lists no ${file}; nothing was downloaded or run`,
+        `check ${name}-version, or set ${name}-sha256 to the archive's checksum`,
+      );
+    return listed;
+  };
+
+  /** Installs from one releases host; true when the cache already held the verified archive. */
+  const installFrom = async (source: string): Promise<void> => {
+    const expected = await expectedFrom(source);
+    const cached = tc.find(name, version);
     if (cached && existsSync(join(cached, file))) {
       await copyFile(join(cached, file), archive);
       const actual = await sha256Of(archive);
-      verified = actual === pin;
-      if (verified) request.log(`${request.name} ${version} from the tool cache (sha256 ${actual}, checked)`);
-      else request.log(`the cached ${file} has SHA-256 ${actual}, not the pinned ${pin}: downloading it again`);
-    }
-    if (!verified) {
+      if (actual === expected) {
+        request.log(`${name} ${version} from the tool cache (sha256 ${actual}, checked)`);
+        return;
+      }
+      request.log(`the cached ${file} has SHA-256 ${actual}, not the pinned ${expected}: downloading it again`);
       await rm(archive, { force: true });
-      request.log(`downloading ${url}`);
-      try {
-        await tc.downloadTool(url, archive);
-      } catch (error) {
-        throw new PhaseError(
-          'install',
-          `cannot download ${request.name} ${version} from ${url}: ${(error as Error).message}`,
-          `check ${request.name}-version, or install ${request.name} in an earlier step and leave ${request.name}-version empty`,
-        );
-      }
-      const actual = await sha256Of(archive);
-      if (actual !== pin) {
-        throw new PhaseError(
-          'install',
-          `${url} has SHA-256 ${actual}, not the pinned ${pin}; it was not unpacked or run`,
-          `set ${request.name}-sha256 to the checksum the ${request.name} release lists for this archive (its checksums file), after checking where the difference comes from`,
-        );
-      }
-      await tc.cacheFile(archive, file, request.name, version);
-      request.log(`${request.name} ${version} installed (sha256 ${actual})`);
     }
+    const { url } = releaseArchive(name, version, source);
+    request.log(`downloading ${url}`);
+    await download(tc, url, archive);
+    const actual = await sha256Of(archive);
+    if (actual !== expected) {
+      const fix =
+        'checksumsFile' in pin
+          ? `the release's checksums file and its archive disagree: download from another host (tools-mirror), or set ${name}-sha256 after checking where the difference comes from`
+          : pin.from === 'action'
+            ? `this is not the ${name} ${version} release this action pins: check what serves ${url} (a proxy or mirror), or give ${name}-version and ${name}-sha256 of a release you checked`
+            : `set ${name}-sha256 to the checksum the ${name} release lists for this archive (its checksums file), after checking where the difference comes from`;
+      throw new PhaseError(
+        'install',
+        `${url} has SHA-256 ${actual}, not the pinned ${expected}; it was not unpacked or run`,
+        fix,
+      );
+    }
+    await tc.cacheFile(archive, file, name, version);
+    request.log(`${name} ${version} installed (sha256 ${actual})`);
+  };
+
+  try {
+    const failures: string[] = [];
+    for (const [index, source] of request.releasesUrls.entries()) {
+      try {
+        await installFrom(source);
+        failures.length = 0;
+        break;
+      } catch (error) {
+        if (!(error instanceof DownloadFailure)) throw error;
+        failures.push(error.message);
+        const next = request.releasesUrls[index + 1];
+        if (next) request.log(`cannot download from ${source} (${error.message}); trying ${next}`);
+      }
+    }
+    if (failures.length)
+      throw new PhaseError(
+        'install',
+        `cannot download ${name} ${version}: ${failures.join('; ')}`,
+        `set tools-mirror to a host serving <owner>/<repo>/releases/download/… (behind a proxy: HTTPS_PROXY), check ${name}-version, or install ${name} in an earlier step and give its path (input ${name})`,
+      );
     const dir = await tc.extractTar(archive, join(work, 'unpacked'));
     await rm(archive, { force: true });
-    return { path: join(dir, request.name), remove };
+    return { path: join(dir, name), remove };
   } catch (error) {
     await remove();
     throw error;
