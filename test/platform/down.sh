@@ -4,6 +4,8 @@
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/lib.sh"
 . "$here/cluster.sh"
+. "$here/realnode.sh"
+real_node_down
 kube_down
 stop_daemon squid
 stop_daemon prometheus

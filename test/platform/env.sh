@@ -23,4 +23,7 @@ export DEPLOY_SUITE_ACT='$DS_CACHE/go-tools/act-$DS_ACT_VERSION/act'
 export DEPLOY_SUITE_NODE24='$DS_CACHE/bin/node'
 export DEPLOY_SUITE_PROXY='http://127.0.0.1:${DEPLOY_SUITE_PROXY_PORT:-3129}'
 export DEPLOY_SUITE_PROXY_LOG='$DS_RUN/squid/access.log'
+export DEPLOY_SUITE_REAL_NODE='real-node'
+export DEPLOY_SUITE_APP_SERVER='$DS_CACHE/tools/app-server'
+export DEPLOY_SUITE_VEGETA='$DS_CACHE/go-tools/vegeta-$DS_VEGETA_VERSION/vegeta'
 ENV

@@ -15,6 +15,7 @@ DS_NODE_MAJOR=24
 DS_ACTIONLINT_VERSION=v1.7.12
 DS_ACT_VERSION=v0.2.87
 DS_ZIZMOR_VERSION=1.32.0
+DS_VEGETA_VERSION=v12.13.0
 mkdir -p "$DS_CACHE" "$DS_RUN"
 
 log() { printf '[platform] %s\n' "$*" >&2; }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Bring the local platform up, idempotently, on 127.0.0.1 only.
 #   test/platform/up.sh            everything
-#   test/platform/up.sh node docker   only those parts (node, docker, buildx, registry, base, kube, supply, prometheus, proxy, lint, act)
+#   test/platform/up.sh node docker   only those parts (node, docker, buildx, registry, base, kube, realnode, supply, prometheus, proxy, lint, act)
 # Prints nothing on stdout but `export` lines (see env.sh), so `eval "$(test/platform/up.sh)"` works.
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=lib.sh
@@ -14,6 +14,8 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/prometheus.sh"
 # shellcheck source=proxy.sh
 . "$here/proxy.sh"
+# shellcheck source=realnode.sh
+. "$here/realnode.sh"
 
 node24() {
   local dir="$DS_CACHE/node$DS_NODE_MAJOR" bin
@@ -193,7 +195,7 @@ disk_space() {
 disk_space
 
 parts=("$@")
-[ ${#parts[@]} -gt 0 ] || parts=(node docker buildx registry base kube supply prometheus proxy lint act)
+[ ${#parts[@]} -gt 0 ] || parts=(node docker buildx registry base kube realnode supply prometheus proxy lint act)
 for part in "${parts[@]}"; do
   case "$part" in
     node) node24 ;;
@@ -202,12 +204,13 @@ for part in "${parts[@]}"; do
     registry) registry ;;
     base) base_image ;;
     kube) kube_cluster ;;
+    realnode) real_node ;;
     supply) supply_tools ;;
     prometheus) prometheus_part ;;
     proxy) proxy_part ;;
     lint) lint_tools ;;
     act) act_tool ;;
-    *) die "unknown part '$part' (expected: node docker buildx registry base kube supply prometheus proxy lint act)" ;;
+    *) die "unknown part '$part' (expected: node docker buildx registry base kube realnode supply prometheus proxy lint act)" ;;
   esac
 done
 "$here/env.sh"

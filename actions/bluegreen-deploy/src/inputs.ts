@@ -131,7 +131,7 @@ export function readBluegreenInputs(
   const keep = /^(keep|never|)$/i.test(reader.raw('scale-down-delay'));
   const scaleDownDelayMs = keep
     ? undefined
-    : /^0+$/.test(reader.raw('scale-down-delay'))
+    : /^0+(ms|s|m|h)?$/.test(reader.raw('scale-down-delay'))
       ? 0
       : reader.durationMs('scale-down-delay', 0);
   const imagePolicy = readImagePolicy(reader, workspace);

@@ -64,6 +64,7 @@ describe('bluegreen-deploy inputs', () => {
     expect(read({}).scaleDownDelayMs).toBeUndefined();
     expect(read({ 'scale-down-delay': 'keep' }).scaleDownDelayMs).toBeUndefined();
     expect(read({ 'scale-down-delay': '0' }).scaleDownDelayMs).toBe(0);
+    expect(read({ 'scale-down-delay': '0s' }).scaleDownDelayMs).toBe(0);
     expect(read({ 'scale-down-delay': '10m' }).scaleDownDelayMs).toBe(600_000);
     expect(problems({ 'scale-down-delay': 'soon' })).toEqual([
       expect.objectContaining({ input: 'scale-down-delay', problem: "'soon' is not a duration" }),
