@@ -186,4 +186,47 @@ describe('on the real node', () => {
     console.log(`scale-down under keep-alive load: ${summarize(report)}`);
     expect({ codes: report.status_codes, errors: report.errors }).toEqual({ codes: { '200': 1000 }, errors: [] });
   }, 300_000);
+
+  // A release that cannot become ready fails with why, as kubectl describe would show it, and live
+  // traffic stays on the release it had (v2).
+  it.each([
+    [
+      'cannot pull its image',
+      async () => `${registryHost()}/${run}/shop@sha256:${'0'.repeat(64)}`,
+      /ErrImagePull|ImagePullBackOff/,
+      /not found/,
+    ],
+    [
+      'crashes at start',
+      () => buildApp('v3-crash', 'crash'),
+      /CrashLoopBackOff|exited with code 3|last exit code 3/,
+      /fatal: APP_MODE=crash: this release exits at start/,
+    ],
+    [
+      'never becomes ready',
+      () => buildApp('v3-unready', 'unready'),
+      /running, not ready/,
+      /Readiness probe failed: HTTP probe failed with statuscode: 503/,
+    ],
+  ] as const)(
+    'a release that %s says why, and live stays as it was',
+    async (_what, image, reason, detail) => {
+      const failed = await runAction(
+        'bluegreen-deploy',
+        { ...deployInputs(await image()), 'progress-deadline': '15s' },
+        await loadEvent('push-default-branch'),
+      );
+      expect(failed.exitCode).not.toBe(0);
+      const error = failed.log
+        .split('\n')
+        .filter((line) => line.startsWith('::error'))
+        .join('\n')
+        .replace(/%0A/g, '\n');
+      expect(error).toMatch(reason);
+      expect(error).toMatch(detail);
+      expect(error).toContain('live traffic stays on');
+      expect(await liveVersion('v2')).toMatchObject({ version: 'v2' });
+    },
+    300_000,
+  );
 });

@@ -139,13 +139,15 @@ real_node_ready() {
 
 real_node() {
   local kube bin
-  if daemons_alive node-containerd kubelet kube-proxy && real_node_ready; then return 0; fi
-  [ -x /usr/lib/cni/bridge ] || apt_install containernetworking-plugins
-  kube=$(go_tools kube); bin=$(app_binaries)
+  # The test app's server and the load generator come first: they change with the sources, the node not.
+  bin=$(app_binaries)
   mkdir -p "$DS_NODE_DIR" "$DS_CACHE/tools"
   ln -sfn "$bin/server" "$DS_CACHE/tools/app-server"
   # The load generator of the traffic tests: vegeta, at a fixed rate, its report read by the test.
   go_install_tool vegeta github.com/tsenart/vegeta/v12 "$DS_VEGETA_VERSION"
+  if daemons_alive node-containerd kubelet kube-proxy && real_node_ready; then return 0; fi
+  [ -x /usr/lib/cni/bridge ] || apt_install containernetworking-plugins
+  kube=$(go_tools kube)
   pause_image "$bin"
   node_bridge
   node_containerd

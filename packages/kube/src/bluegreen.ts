@@ -116,9 +116,15 @@ export function renderDeployment(spec: AppSpec, colour: Colour, revision: number
         }
       | undefined
   )?.template;
+  // A container that fails to start leaves its last log lines in its status (FallbackToLogsOnError), where
+  // a failed rollout's report reads them without the rights (or the kubelet route) that logs need.
+  const withLogs = <C extends object>(c: C): C & { terminationMessagePolicy: string } => ({
+    terminationMessagePolicy: 'FallbackToLogsOnError',
+    ...c,
+  });
   const containers = template?.spec?.containers?.length
-    ? template.spec.containers.map((c, i) => (i === 0 ? { ...c, image: spec.image } : c))
-    : [{ name: spec.app, image: spec.image, ports: [{ name: 'http', containerPort: spec.containerPort }] }];
+    ? template.spec.containers.map((c, i) => withLogs(i === 0 ? { ...c, image: spec.image } : c))
+    : [withLogs({ name: spec.app, image: spec.image, ports: [{ name: 'http', containerPort: spec.containerPort }] })];
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',

@@ -1,6 +1,7 @@
 import { PhaseError, type Phases } from '@deploy-suite/action-kit';
 import { KubeApiError, type KubeApi, type KubeObject } from './client.js';
 import {
+  colourSelector,
   deploymentName,
   digestOf,
   parkedPreview,
@@ -19,6 +20,7 @@ import { FIELD_MANAGER, checkFirstDeployOwnership } from './ownership.js';
 import { assertLockHeld, lockApp, type LockOptions } from './app-lock.js';
 import type { HeldLease } from './lease.js';
 import { rolloutState, type DeploymentLike } from './rollout.js';
+import { podsReport } from './pod-diagnosis.js';
 
 export interface DeployOptions extends LockOptions {
   runUrl?: string;
@@ -146,18 +148,22 @@ export async function bluegreenDeploy(
           },
           { timeoutMs },
         );
-        if (last.phase === 'failed')
+        if (last.phase === 'failed' || last.phase !== 'done') {
+          const why = await podsReport(client, spec.namespace, colourSelector(spec.app, target));
+          if (last.phase === 'failed')
+            throw new PhaseError(
+              'rollout',
+              `${targetName} ${last.message}; live traffic stays on ${state?.liveColour ?? 'nothing (first deploy)'}${why}`,
+              'fix what the pods show (the image, its start, its readiness probe), or raise progress-deadline',
+            );
           throw new PhaseError(
             'rollout',
-            `${targetName} ${last.message}; live traffic stays on ${state?.liveColour ?? 'nothing (first deploy)'}`,
-            'look at the pods of the new colour (kubectl describe), fix the image or raise progress-deadline',
+            `${targetName} did not finish rolling out in ${Math.round(timeoutMs / 1000)} s (${last.message}); live traffic stays on ${state?.liveColour ?? 'nothing'}${why}`,
+            why
+              ? 'fix what the pods show (the image, its start, its readiness probe), or raise progress-deadline'
+              : 'raise progress-deadline',
           );
-        if (last.phase !== 'done')
-          throw new PhaseError(
-            'rollout',
-            `${targetName} did not finish rolling out in ${Math.round(timeoutMs / 1000)} s (${last.message}); live traffic stays on ${state?.liveColour ?? 'nothing'}`,
-            'raise progress-deadline',
-          );
+        }
       });
 
       await phases.run('preview', async () => {
@@ -169,9 +175,10 @@ export async function bluegreenDeploy(
         // API server restart, say) may take longer: wait what is left of the progress deadline, 30 s at least.
         const waitMs = Math.max(30_000, spec.progressDeadlineSeconds * 1000 - (Date.now() - appliedAt));
         if (!(await waitForReadyEndpoints(client, spec.namespace, preview, spec.replicas, waitMs))) {
+          const why = await podsReport(client, spec.namespace, colourSelector(spec.app, target));
           throw new PhaseError(
             'preview',
-            `${preview} did not get ${spec.replicas} ready endpoints within ${Math.round(waitMs / 1000)} s; live traffic stays on ${state?.liveColour ?? 'nothing'}`,
+            `${preview} did not get ${spec.replicas} ready endpoints within ${Math.round(waitMs / 1000)} s; live traffic stays on ${state?.liveColour ?? 'nothing'}${why}`,
             "check the pods' readiness and the Service selector",
           );
         }

@@ -12,3 +12,4 @@ export * from './rollback.js';
 export * from './dry-run.js';
 export * from './ownership.js';
 export * from './preflight.js';
+export * from './pod-diagnosis.js';

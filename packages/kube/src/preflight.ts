@@ -1,7 +1,6 @@
 import { InputError, type RunnerNeeds } from '@deploy-suite/action-kit';
 import { KubeApiError, type KubeClient } from './client.js';
 
-/** One right a run needs in the app's namespace: a verb on a resource of an API group ('' is the core group). */
 /**
  * The runners the deploy actions serve: Linux and macOS. Windows is refused up front rather than half
  * served: kubeconfig exec plugins (aws, kubelogin, gke-gcloud-auth-plugin) are found on PATH and started
@@ -13,6 +12,7 @@ export const DEPLOY_RUNNERS: RunnerNeeds = {
   because: 'its kubeconfig exec plugins are looked up and started the POSIX way',
 };
 
+/** One right a run needs in the app's namespace: a verb on a resource of an API group ('' is the core group). */
 export interface AccessNeed {
   group: string;
   resource: string;
@@ -33,6 +33,16 @@ export const APP_ACCESS: AccessNeed[] = [
     resource: 'leases',
     verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'],
   },
+];
+
+/**
+ * Rights rbac.yaml also grants that no run requires: listing the new colour's pods and their events, so
+ * a rollout that fails says why (ImagePullBackOff and the pull error, a crash and its last log lines, a
+ * failing readiness probe). A Role without them still deploys; a failure is then reported without them.
+ */
+export const DIAGNOSIS_ACCESS: AccessNeed[] = [
+  { group: '', resource: 'pods', verbs: ['list'] },
+  { group: '', resource: 'events', verbs: ['list'] },
 ];
 
 /** What reading an app's state takes (an analysis that may not roll back). */

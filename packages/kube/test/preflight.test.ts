@@ -4,7 +4,7 @@ import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
 import { requireRunner } from '@deploy-suite/action-kit';
-import { APP_ACCESS, DEPLOY_RUNNERS, READ_ACCESS, missingRights, ruleGrants } from '../src/index.js';
+import { APP_ACCESS, DEPLOY_RUNNERS, DIAGNOSIS_ACCESS, READ_ACCESS, missingRights, ruleGrants } from '../src/index.js';
 
 const rbac = new URL('../../../actions/bluegreen-deploy/rbac.yaml', import.meta.url);
 
@@ -21,7 +21,9 @@ describe('preflight rights', () => {
         rule.resources.flatMap((resource) => rule.verbs.map((verb) => `${verb} ${resource}.${group}`)),
       ),
     );
-    const checked = APP_ACCESS.flatMap((need) => need.verbs.map((verb) => `${verb} ${need.resource}.${need.group}`));
+    const checked = [...APP_ACCESS, ...DIAGNOSIS_ACCESS].flatMap((need) =>
+      need.verbs.map((verb) => `${verb} ${need.resource}.${need.group}`),
+    );
     expect(checked.sort()).toEqual(granted.sort());
   });
 

@@ -1,5 +1,6 @@
 // The test app as a real service: GET / answers as its release does (APP_MODE: good, errors: 5xx,
-// slow: 0.5 s), /healthz, /version (the build's version and the process's user id), and /metrics in the
+// slow: 0.5 s; crash: it exits at start; unready: /healthz answers 503), /healthz, /version (the build's
+// version and the process's user id), and /metrics in the
 // Prometheus text format (requests by status code, a latency histogram). On SIGTERM it stops accepting
 // and finishes what it has (http.Server.Shutdown), as a service that drains should.
 package main
@@ -73,13 +74,24 @@ func main() {
 	if text, err := os.ReadFile("/app/mode"); err == nil && mode == "" {
 		mode = strings.TrimSpace(string(text))
 	}
+	fmt.Fprintf(os.Stderr, "starting %s (mode %q) as uid %d\n", version, mode, os.Getuid())
+	if mode == "crash" {
+		fmt.Fprintln(os.Stderr, "fatal: APP_MODE=crash: this release exits at start")
+		os.Exit(3)
+	}
 	port := os.Getenv("PORT")
 	if port == "" {
 		port = "8080"
 	}
 	m := &metrics{byCode: map[int]float64{}, counts: make([]float64, len(buckets))}
 	mux := http.NewServeMux()
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		if mode == "unready" {
+			http.Error(w, "not ready", http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte("ok\n"))
+	})
 	mux.HandleFunc("/version", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprintf(w, "{\"version\":%q,\"mode\":%q,\"uid\":%d}\n", version, mode, os.Getuid())
