@@ -628,6 +628,12 @@ const rows: Row[] = [
     inputs: { kubeconfig: Buffer.from('hello: world').toString('base64') },
     input: 'kubeconfig',
   },
+  {
+    action: 'build-image',
+    what: 'an insecure registry given as a URL',
+    inputs: { 'insecure-registries': 'http://harbor.lab:8080' },
+    input: 'insecure-registries',
+  },
   // The runner's proxy variables: read as @actions/http-client reads them, refused before any work.
   {
     action: 'build-image',

@@ -781,14 +781,14 @@ describe('scale-down delay of the previous colour', () => {
     const kept = await deploy({ app: 'scaled', image: digest(81) });
     expect(kept.outputs['previous-scaled-down']).toBe('false');
     expect(await replicasOf('scaled-blue')).toBe(3);
-    const scaled = await deploy({ app: 'scaled', image: digest(82), 'scale-down-delay': '1s' });
+    const scaled = await deploy({ app: 'scaled', image: digest(82), 'scale-down-delay': '6s' });
     expect(scaled.log).not.toMatch(/::error/);
     expect(scaled.outputs).toMatchObject({
       'live-colour': 'blue',
       'previous-colour': 'green',
       'previous-scaled-down': 'true',
     });
-    expect(scaled.log).toContain('keeping green warm for 1 s before scaling it down');
+    expect(scaled.log).toContain('keeping green warm for 6 s before scaling it down');
     expect(await replicasOf('scaled-green')).toBe(0);
     expect(await replicasOf('scaled-blue')).toBe(3);
     expect(await readyEndpoints(client, namespace, 'scaled')).toBe(3);

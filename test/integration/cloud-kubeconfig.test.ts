@@ -147,7 +147,7 @@ describe('kubeconfigs that cloud logins write', () => {
     );
     expect(first.exitCode).toBe(0);
     expect(first.outputs['live-colour']).toBe('blue');
-    // The second deploy waits 2 s after its switch before it scales blue down: the 1 s credential the
+    // The second deploy waits (5 s at least) after its switch before it scales blue down: the 1 s credential the
     // plugin printed at its start has expired by then, and the scale-down runs the plugin again.
     const before = runs();
     const run = await runAction(

@@ -41,16 +41,30 @@ afterAll(() => {
 });
 
 describe('local control plane', () => {
-  it('reports the Kubernetes version it was built as, and three Ready nodes', () => {
+  it('reports the Kubernetes version it was built as, three Ready kwok nodes and the Ready real node', () => {
     const version = JSON.parse(kubectl(['version', '-o', 'json']).stdout) as { serverVersion: { gitVersion: string } };
     expect(version.serverVersion.gitVersion).toMatch(/^v1\.\d+\.\d+$/);
     const ready = kubectl([
       'get',
       'nodes',
       '-o',
-      'jsonpath={.items[*].status.conditions[?(@.type=="Ready")].status}',
-    ]).stdout.split(' ');
-    expect(ready).toEqual(['True', 'True', 'True']);
+      'jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Ready")].status}{" "}{end}',
+    ]).stdout.trim();
+    expect(ready.split(' ').sort()).toEqual([
+      'kwok-node-0=True',
+      'kwok-node-1=True',
+      'kwok-node-2=True',
+      `${process.env.DEPLOY_SUITE_REAL_NODE}=True`,
+    ]);
+    // Only pods that ask for it land on the real node: kwok keeps the scale tests.
+    const taints = kubectl([
+      'get',
+      'node',
+      process.env.DEPLOY_SUITE_REAL_NODE!,
+      '-o',
+      'jsonpath={.spec.taints[*].key}',
+    ]);
+    expect(taints.stdout).toContain('deploy-suite.dev/real-node');
   });
 
   it('a 3-replica Deployment becomes Available and its Service has 3 ready endpoints', () => {

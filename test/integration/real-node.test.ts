@@ -181,6 +181,7 @@ describe('on the real node', () => {
     expect(deployed.log.split('\n').filter((line) => line.startsWith('::error'))).toEqual([]);
     expect(deployed.exitCode).toBe(0);
     expect(deployed.outputs['previous-scaled-down']).toBe('true');
+    expect(deployed.log).toMatch(/waiting 5 s before scaling (blue|green) down \(scale-down-delay is 0 s\)/);
     expect(await liveVersion('v2')).toMatchObject({ version: 'v2' });
     const report = await load.done;
     console.log(`scale-down under keep-alive load: ${summarize(report)}`);

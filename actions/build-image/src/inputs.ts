@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { InputReader, maskSecret } from '@deploy-suite/action-kit';
+import { InputReader, maskSecret, readInsecureRegistries } from '@deploy-suite/action-kit';
 import type { BuildOptions } from '@deploy-suite/image-build';
 import {
   DEFAULT_FLAVOR,
@@ -44,6 +44,8 @@ export interface BuildImageInputs extends Pick<
   login?: { registry: string; username: string; password: string };
   requireNonRoot: boolean;
   githubToken: string;
+  /** Registries spoken to over plain HTTP (insecure-registries). */
+  insecureRegistries: string[];
 }
 
 const BUILD_ARG_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -227,6 +229,7 @@ export function readBuildImageInputs(
     };
 
   const requireNonRoot = reader.boolean('require-non-root', false);
+  const insecureRegistries = readInsecureRegistries(reader);
   reader.done();
   return {
     image,
@@ -253,6 +256,7 @@ export function readBuildImageInputs(
     ...(login ? { login } : {}),
     requireNonRoot,
     githubToken,
+    insecureRegistries,
   };
 }
 

@@ -75,6 +75,7 @@ async function main(): Promise<void> {
       secrets: inputs.secrets,
       ...(inputs.login ? { login: inputs.login } : {}),
       requireNonRoot: inputs.requireNonRoot,
+      insecureRegistries: inputs.insecureRegistries,
     },
     phases,
   );

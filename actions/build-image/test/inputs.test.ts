@@ -24,6 +24,16 @@ describe('build-image inputs', () => {
     expect(inputs.login).toBeUndefined();
   });
 
+  it('insecure-registries: hosts read and checked', () => {
+    expect(
+      read({ ...valid, 'insecure-registries': 'harbor.lab:8080, registry.lab' }).inputs.insecureRegistries,
+    ).toEqual(['harbor.lab:8080', 'registry.lab']);
+    expect(read(valid).inputs.insecureRegistries).toEqual([]);
+    expect(problems({ ...valid, 'insecure-registries': 'http://harbor.lab' })).toEqual([
+      expect.objectContaining({ input: 'insecure-registries', problem: "'http://harbor.lab' is not a registry host" }),
+    ]);
+  });
+
   it('login: registry defaults to the image host', () => {
     const { inputs } = read({ ...valid, username: 'u', password: 'p' });
     expect(inputs.login).toEqual({ registry: '127.0.0.1:5000', username: 'u', password: 'p' });

@@ -20,6 +20,8 @@ export interface BuildImageRequest {
   login?: { registry: string; username: string; password: string };
   /** Refuse (before anything is pushed) an image whose config runs as root; otherwise warn. */
   requireNonRoot: boolean;
+  /** Registries spoken to over plain HTTP (insecure-registries): the checks after the push, and BuildKit's push. */
+  insecureRegistries?: string[];
 }
 
 export interface BuiltImage {
@@ -55,9 +57,18 @@ export async function buildImage(request: BuildImageRequest, phases: Phases): Pr
         await chmod(path, 0o600);
         secretFiles.set(id, path);
       }
-      const options: BuildOptions = { ...request.options, secretFiles, metadataFile: join(temp, 'metadata.json') };
+      const insecureHosts = request.insecureRegistries ?? [];
+      const options: BuildOptions = {
+        ...request.options,
+        secretFiles,
+        metadataFile: join(temp, 'metadata.json'),
+        ...(insecureHosts.includes(request.image.registry) ? { insecureRegistry: true } : {}),
+      };
       const run = session ? { env: session.env } : {};
-      const client = new RegistryClient({ credentials: (host) => credentialsFor(host, session?.configDir) });
+      const client = new RegistryClient({
+        credentials: (host) => credentialsFor(host, session?.configDir),
+        insecureHosts,
+      });
       // Reach the registry while buildx works, so the checks after the push start warm.
       const warm = options.push ? client.ping(request.image).catch(() => undefined) : undefined;
 

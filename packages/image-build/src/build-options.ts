@@ -21,6 +21,8 @@ export interface BuildOptions {
   pull: boolean;
   builder?: string;
   metadataFile: string;
+  /** The image's registry speaks plain HTTP (listed in insecure-registries). */
+  insecureRegistry?: boolean;
 }
 
 /** The buildx driver's abilities that change which arguments are valid. */
@@ -82,7 +84,16 @@ export function buildxArgs(options: BuildOptions, builder: BuilderCapabilities |
   }
   if (options.noCache) args.push('--no-cache');
   if (options.pull) args.push('--pull');
-  if (options.push) args.push('--push');
+  if (options.push && options.insecureRegistry && builder && builder.driver !== 'docker') {
+    // BuildKit pushes itself: the image exporter's registry.insecure lets it speak plain HTTP to this registry.
+    args.push('--output', 'type=image,push=true,registry.insecure=true');
+  } else if (options.push) {
+    args.push('--push');
+    if (options.insecureRegistry)
+      adjustments.push(
+        "the docker driver pushes with the Docker daemon's own settings: the daemon must list the registry in its insecure-registries (daemon.json), or the push is refused",
+      );
+  }
   if (options.load) args.push('--load');
   args.push(options.context);
   return { args, adjustments };
@@ -92,6 +103,7 @@ export function buildxArgs(options: BuildOptions, builder: BuilderCapabilities |
 export function needsBuilderInspection(options: BuildOptions): boolean {
   return (
     options.annotations.size > 0 ||
+    (options.push && options.insecureRegistry === true) ||
     options.cacheTo.some((to) => !to.startsWith('type=inline')) ||
     options.platforms.length > 1
   );

@@ -127,3 +127,20 @@ describe('runsAsRoot', () => {
     expect(runsAsRoot(user)).toBe(root);
   });
 });
+
+describe('a registry over plain HTTP (insecure-registries)', () => {
+  it('a BuildKit builder pushes with registry.insecure, and the builder is inspected to know which', () => {
+    expect(needsBuilderInspection(options({ insecureRegistry: true }))).toBe(true);
+    expect(needsBuilderInspection(options({ insecureRegistry: true, push: false }))).toBe(false);
+    const { args, adjustments } = buildxArgs(options({ insecureRegistry: true }), capabilitiesOf('remote'));
+    expect(args).toContain('type=image,push=true,registry.insecure=true');
+    expect(args).not.toContain('--push');
+    expect(adjustments).toEqual([]);
+  });
+  it('the docker driver pushes as the daemon is set up: --push, and a warning that names daemon.json', () => {
+    const { args, adjustments } = buildxArgs(options({ insecureRegistry: true }), capabilitiesOf('docker'));
+    expect(args).toContain('--push');
+    expect(args.join(' ')).not.toContain('registry.insecure');
+    expect(adjustments).toEqual([expect.stringContaining('insecure-registries (daemon.json)')]);
+  });
+});
