@@ -70,12 +70,13 @@ function getOnce(url: string): Promise<string> {
  */
 async function liveVersion(expected: string): Promise<{ version: string; uid: number; afterMs: number }> {
   const started = performance.now();
+  const url = await liveUrl('/version');
   let last = { version: '', uid: -1 };
   while (performance.now() - started < 10_000) {
     try {
       // A new connection each time: a kept-alive one stays with the pod it was opened to, whatever the
       // Service selects now (conntrack), as every keep-alive client's does.
-      const text = await getOnce(await liveUrl('/version'));
+      const text = await getOnce(url);
       last = JSON.parse(text) as { version: string; uid: number };
       if (last.version === expected) break;
     } catch {

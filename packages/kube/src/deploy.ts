@@ -148,7 +148,7 @@ export async function bluegreenDeploy(
           },
           { timeoutMs },
         );
-        if (last.phase === 'failed' || last.phase !== 'done') {
+        if (last.phase !== 'done') {
           const why = await podsReport(client, spec.namespace, colourSelector(spec.app, target));
           if (last.phase === 'failed')
             throw new PhaseError(

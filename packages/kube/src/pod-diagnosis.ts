@@ -2,7 +2,9 @@
 // their events: an image that cannot be pulled (and the pull error), a container that keeps crashing (its
 // exit code and last log lines: the kubelet copies them into the status when the container's
 // terminationMessagePolicy is FallbackToLogsOnError, which the suite sets), a readiness probe that fails
-// (its message), a pod no node takes. Pure: the requests live in deploy.ts.
+// (its message), a pod no node takes. diagnosePods is pure; podsReport makes the two requests.
+
+import type { KubeApi } from './client.js';
 
 export interface PodStatusLike {
   metadata: { name: string };
@@ -94,17 +96,12 @@ export function diagnosePods(pods: PodStatusLike[], events: EventLike[], limit =
   });
 }
 
-/** The request side of a diagnosis: what the colour's pods and their events say, as lines to append to an error. */
-export interface PodReportSource {
-  request<T>(method: string, path: string, options?: { query?: Record<string, string> }): Promise<T>;
-}
-
 /**
  * Why the pods of one colour are not ready, for an error message: `- pod …: …` lines, or a note that the
  * kubeconfig user may not list pods (the rights are optional), or '' when nothing is known.
  */
 export async function podsReport(
-  client: PodReportSource,
+  client: Pick<KubeApi, 'request'>,
   namespace: string,
   selector: Record<string, string>,
 ): Promise<string> {

@@ -73,7 +73,7 @@ export async function installTool(request: ToolRequest): Promise<InstalledTool> 
     return listed;
   };
 
-  /** Installs from one releases host; true when the cache already held the verified archive. */
+  /** Installs from one releases host: the verified archive in `archive`, from the cache or downloaded. */
   const installFrom = async (source: string): Promise<void> => {
     const expected = await expectedFrom(source);
     const cached = tc.find(name, version);
@@ -110,10 +110,11 @@ export async function installTool(request: ToolRequest): Promise<InstalledTool> 
 
   try {
     const failures: string[] = [];
+    let installed = false;
     for (const [index, source] of request.releasesUrls.entries()) {
       try {
         await installFrom(source);
-        failures.length = 0;
+        installed = true;
         break;
       } catch (error) {
         if (!(error instanceof DownloadFailure)) throw error;
@@ -122,7 +123,7 @@ export async function installTool(request: ToolRequest): Promise<InstalledTool> 
         if (next) request.log(`cannot download from ${source} (${error.message}); trying ${next}`);
       }
     }
-    if (failures.length)
+    if (!installed)
       throw new PhaseError(
         'install',
         `cannot download ${name} ${version}: ${failures.join('; ')}`,
