@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 platform_env=$(test/platform/up.sh)   # assigned first so that a failure stops the script
 eval "$platform_env"
+test/platform/up.sh argo >/dev/null   # Argo Rollouts, beside bluegreen-deploy in the traffic bench
 export PATH="$DEPLOY_SUITE_CACHE/bin:$PATH"
 bash scripts/deps.sh
 # Scratch files in one place, wiped per run; images the runs build freed before and after.

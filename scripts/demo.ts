@@ -2,14 +2,18 @@
 // repository (test/support/act-runner.ts), against the local platform —
 //   1. the pull-request check: build (pr-<n> tag only), gate, deploy as a server-side dry run;
 //   2. the release: build-image → sbom-and-sign → bluegreen-deploy (signature checked) + verify-rollback
-//      (Prometheus analysis; the metrics emitter plays the app healthy) in staging, then in production.
-// Each run's outcome is read back from the registry and the cluster; the job summaries, logs and SBOMs are
-// left in .tmp/demo/ for a person to read.
+//      in staging, then in production. The app is the test app as a real service on the platform's real
+//      node (test/fixtures/real-app): vegeta sends it traffic through each environment's live Service
+//      while the release runs, Prometheus scrapes its pods, and the analysis reads their real metrics.
+// Each run's outcome is read back from the registry, the cluster and the live Services' answers; the job
+// summaries, logs and SBOMs are left in .tmp/demo/ for a person to read.
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createKubeClient, parseKubeconfig, readHistory } from '@deploy-suite/kube';
 import { loadEvent, repoRoot } from '../test/support/action-runner.js';
-import { createUserRepo, runAct, type ActRun } from '../test/support/act-runner.js';
+import { commit, createUserRepo, runAct, type ActRun } from '../test/support/act-runner.js';
+import { getOnce, serviceUrl } from '../test/support/real-app.js';
+import { attack, summarize, type Attack } from '../test/support/vegeta.js';
 
 const registry = process.env.DEPLOY_SUITE_REGISTRY!;
 const kubeconfigPath = process.env.DEPLOY_SUITE_KUBECONFIG!;
@@ -26,6 +30,10 @@ const vars = {
   STAGING_NAMESPACE: namespaces.staging,
   TRIVY_CACHE_DIR: process.env.DEPLOY_SUITE_TRIVY_CACHE!,
   PROMETHEUS_URL: process.env.DEPLOY_SUITE_PROMETHEUS!,
+  DEPLOYMENT_TEMPLATE: 'app/deployment.yaml',
+  // The analysis of real traffic: five measurements a second apart, once the new colour has data.
+  ANALYSIS_CHECKS: '5',
+  ANALYSIS_INTERVAL: '1s',
 };
 // Repository secrets as the user would set them. The demo signs with the test fixtures' key pair and
 // pushes to an open registry (the credentials are there to be passed, and masked, as in real use).
@@ -76,15 +84,37 @@ for (const name of Object.values(namespaces))
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name } },
     { fieldManager: 'deploy-suite-demo' },
   );
-// What Prometheus will see of the app: both colours healthy, so the analysis passes.
-for (const colour of ['blue', 'green']) {
-  await fetch(`${process.env.DEPLOY_SUITE_EMITTER}/apps/${app}/${colour}`, {
-    method: 'PUT',
-    body: JSON.stringify({ rps: 40, errorRate: 0, latencySeconds: 0.03 }),
-  });
+// A new commit each run, with the next version: a new image, so a re-run deploys to the other colour.
+const version = `1.${(await readHistory(client, namespaces.production, app)).length + 1}`;
+const repo = await createUserRepo(join(out, 'repo'), { realApp: true });
+await commit(repo, `release ${version}`, { 'app/VERSION': `${version}\n` });
+
+/**
+ * Traffic through an environment's live Service while the release runs: vegeta at 20 requests a second,
+ * a new connection each, from the moment the Service exists (the first release creates it) until
+ * stopped, 15 minutes at most.
+ */
+function traffic(namespace: string): { stop: () => Promise<string> } {
+  let load: Attack | undefined;
+  let stopped = false;
+  const started = (async () => {
+    const deadline = Date.now() + 900_000;
+    while (!stopped && Date.now() < deadline) {
+      if (await client.get('v1', 'Service', namespace, app)) {
+        load = attack(await serviceUrl(client, namespace, app, '/'), 20, 900, { keepalive: false });
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  })();
+  return {
+    stop: async () => {
+      stopped = true;
+      await started;
+      return load ? summarize(await load.stop()) : 'no traffic: the live Service never appeared';
+    },
+  };
 }
-// A new commit each run: a new image, so a re-run deploys to the other colour.
-const repo = await createUserRepo(join(out, 'repo'));
 
 console.log('== 1. pull request: check workflow (build pr-42, gate, dry-run deploy)');
 const liveBefore = (await client.get('v1', 'Service', namespaces.production, app))?.metadata.annotations?.[
@@ -107,7 +137,10 @@ console.log(
 );
 if (liveAfterPr !== liveBefore) throw new Error('the pull-request check changed the live Service');
 
-console.log('\n== 2. push to the default branch: release workflow (build, SBOM + scan + sign, staging, production)');
+console.log(
+  `\n== 2. push to the default branch: release workflow (build, SBOM + scan + sign, staging, production) of ${version}`,
+);
+const loads = Object.fromEntries(Object.entries(namespaces).map(([env, ns]) => [env, traffic(ns)]));
 const release = await runAct(repo, {
   event: 'push',
   workflow: 'release.yml',
@@ -116,6 +149,9 @@ const release = await runAct(repo, {
   secrets,
   artifacts,
 });
+const trafficReports = Object.fromEntries(
+  await Promise.all(Object.entries(loads).map(async ([env, load]) => [env, await load.stop()] as const)),
+);
 keep('release', 'Release', release);
 
 summary.push('## Cluster state', '');
@@ -124,9 +160,17 @@ for (const [environment, namespace] of Object.entries(namespaces)) {
   const live = (await client.get('v1', 'Service', namespace, app))?.metadata.annotations ?? {};
   const history = await readHistory(client, namespace, app);
   const line = `${environment} (${namespace}): ${live['deploy-suite.dev/live-colour']} live, revision ${live['deploy-suite.dev/revision']}, ${live['deploy-suite.dev/live-digest']}`;
+  // What the live Service answers now, on a new connection: the release, its mode, the pod's user id.
+  const answer = await getOnce(await serviceUrl(client, namespace, app, '/version')).catch(
+    (error: unknown) => `no answer: ${String(error)}`,
+  );
   console.log(`  ${line}`);
+  console.log(`    GET ${await serviceUrl(client, namespace, app, '/version')} → ${answer.trim()}`);
+  console.log(`    traffic through the release: ${trafficReports[environment]}`);
   summary.push(
     `- ${line}`,
+    `  - the live Service answers \`${answer.trim()}\``,
+    `  - traffic through the release: ${trafficReports[environment]}`,
     ...history.slice(0, 3).map((h) => `  - revision ${h.revision}: ${h.action} ${h.colour} ${h.digest}`),
   );
 }

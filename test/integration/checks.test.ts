@@ -9,16 +9,21 @@ import { playRelease, waitForSamples } from '../support/metrics.js';
 
 const prometheus = process.env.DEPLOY_SUITE_PROMETHEUS!;
 const app = `m${randomBytes(3).toString('hex')}`;
+const namespace = 'production';
+const matchers = [`namespace="${namespace}"`];
 
 describe('Prometheus queries', () => {
   it("measures a colour's error rate and p95 latency as the emitter plays them", async () => {
-    await playRelease(app, 'green', { rps: 50, errorRate: 0.2, latencySeconds: 0.3 });
-    await playRelease(app, 'blue', { rps: 50, errorRate: 0, latencySeconds: 0.02 });
-    await waitForSamples(app, 'green', 6);
+    await playRelease(namespace, app, 'green', { rps: 50, errorRate: 0.2, latencySeconds: 0.3 });
+    await playRelease(namespace, app, 'blue', { rps: 50, errorRate: 0, latencySeconds: 0.02 });
+    // The same app and colour in another namespace, failing: the namespace keeps it out.
+    await playRelease('staging', app, 'blue', { rps: 50, errorRate: 0.9, latencySeconds: 2 });
+    await waitForSamples(namespace, app, 'green', 6);
     const [errors, p95] = builtInMetricChecks({
       app,
       colour: 'green',
       window: '5s',
+      matchers,
       errorRateMax: 0.05,
       p95MaxSeconds: 0.25,
     });
@@ -31,6 +36,7 @@ describe('Prometheus queries', () => {
       app,
       colour: 'blue',
       window: '5s',
+      matchers,
       errorRateMax: 0.05,
       p95MaxSeconds: 0.25,
     });

@@ -1,39 +1,30 @@
 // The suite's images on the real node (test/platform/realnode.sh): the test app built by build-image
-// runs as its non-root user, serves through the live Service's ClusterIP (kube-proxy's rules), and a
-// blue-green switch under steady load from vegeta loses no request.
+// runs as its non-root user, serves through the live Service's ClusterIP (kube-proxy's rules), a
+// blue-green switch, the rollback button and the old colour's scale-down under steady load from vegeta
+// lose no request, and a bad release's real 5xx, scraped by Prometheus from its pods, rolls it back.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { get } from 'node:http';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { createKubeClient, parseKubeconfig, type KubeClient } from '@deploy-suite/kube';
-import { loadEvent, repoRoot, runAction } from '../support/action-runner.js';
+import { loadEvent, runAction } from '../support/action-runner.js';
 import { registryHost } from '../support/registry-api.js';
+import {
+  awaitVersion,
+  buildRealApp,
+  prepareRealApp,
+  serviceUrl,
+  watchVersions,
+  type RealApp,
+} from '../support/real-app.js';
 import { attack, summarize } from '../support/vegeta.js';
 
 const run = `r${randomBytes(3).toString('hex')}`;
 const namespace = `real-${run}`;
 const kubeconfig = process.env.DEPLOY_SUITE_KUBECONFIG!;
-const context = join(repoRoot, '.tmp', `real-app-${run}`);
-const template = join(context, 'deployment.yaml');
 let client: KubeClient;
+let app: RealApp;
 
-/** Builds and pushes the test app with build-image; the image by digest. */
-async function buildApp(version: string, mode = 'good'): Promise<string> {
-  const result = await runAction(
-    'build-image',
-    {
-      image: `${registryHost()}/${run}/shop`,
-      context,
-      'build-args': `APP_VERSION=${version}\nAPP_MODE=${mode}\nBASE=${process.env.DEPLOY_SUITE_BASE_IMAGE}`,
-      tags: `type=raw,value=${version}`,
-      'require-non-root': 'true',
-    },
-    await loadEvent('push-default-branch'),
-  );
-  if (result.exitCode !== 0) throw new Error(`build-image failed:\n${result.log}`);
-  return result.outputs.image!;
-}
+const buildApp = (version: string, mode = 'good') => buildRealApp(app, `${run}/shop`, version, mode);
 
 const deployInputs = (image: string) => ({
   kubeconfig: readFileSync(kubeconfig, 'utf8'),
@@ -42,78 +33,16 @@ const deployInputs = (image: string) => ({
   image,
   replicas: '2',
   'container-port': '8080',
-  'deployment-template': template,
+  'deployment-template': app.template,
 });
 
-async function liveUrl(path: string): Promise<string> {
-  const service = await client.get('v1', 'Service', namespace, 'shop');
-  return `http://${(service?.spec as { clusterIP: string }).clusterIP}${path}`;
-}
-
-function getOnce(url: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const request = get(url, { agent: false, timeout: 1000 }, (response) => {
-      let body = '';
-      response.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      response.on('end', () =>
-        response.statusCode === 200 ? resolve(body) : reject(new Error(`${response.statusCode}`)),
-      );
-    });
-    request.on('timeout', () => request.destroy(new Error('timeout')));
-    request.on('error', reject);
-  });
-}
-
-/**
- * What the live ClusterIP answers on /version once it answers `expected` (kube-proxy programs a new or
- * switched Service within its sync period, 1 s here), polled for at most 10 s; the last answer otherwise.
- */
-async function liveVersion(expected: string): Promise<{ version: string; uid: number; afterMs: number }> {
-  const started = performance.now();
-  const url = await liveUrl('/version');
-  let last = { version: '', uid: -1 };
-  while (performance.now() - started < 10_000) {
-    try {
-      // A new connection each time: a kept-alive one stays with the pod it was opened to, whatever the
-      // Service selects now (conntrack), as every keep-alive client's does.
-      const text = await getOnce(url);
-      last = JSON.parse(text) as { version: string; uid: number };
-      if (last.version === expected) break;
-    } catch {
-      // not programmed yet: no answer
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return { ...last, afterMs: performance.now() - started };
-}
+const liveUrl = (path: string) => serviceUrl(client, namespace, 'shop', path);
+const liveVersion = async (expected: string) => awaitVersion(await liveUrl('/version'), expected);
 
 beforeAll(async () => {
   client = createKubeClient(parseKubeconfig(readFileSync(kubeconfig, 'utf8')));
   await client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }, { fieldManager: 'test' });
-  mkdirSync(context, { recursive: true });
-  cpSync(join(repoRoot, 'test/fixtures/real-app'), context, { recursive: true });
-  copyFileSync(process.env.DEPLOY_SUITE_APP_SERVER!, join(context, 'server'));
-  // The pod spec a user writes for the real node: it tolerates the node's taint and says when a pod is
-  // ready (the app answers /healthz).
-  writeFileSync(
-    template,
-    `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: shop}
-spec:
-  template:
-    spec:
-      nodeSelector: {deploy-suite.dev/node: real}
-      tolerations: [{key: deploy-suite.dev/real-node, operator: Exists, effect: NoSchedule}]
-      containers:
-      - name: app
-        image: placeholder
-        ports: [{containerPort: 8080}]
-        readinessProbe:
-          httpGet: {path: /healthz, port: 8080}
-          periodSeconds: 1
-`,
-  );
+  app = prepareRealApp(run);
 }, 120_000);
 
 afterAll(async () => {
@@ -227,8 +156,78 @@ describe('on the real node', () => {
       expect(error).toMatch(reason);
       expect(error).toMatch(detail);
       expect(error).toContain('live traffic stays on');
+      // The job summary says it too: where a person looks first.
+      expect(failed.summary).toContain('<h3>bluegreen-deploy failed</h3>');
+      expect(failed.summary).toMatch(reason);
       expect(await liveVersion('v2')).toMatchObject({ version: 'v2' });
     },
     300_000,
   );
+
+  const analysis = {
+    'prometheus-url': process.env.DEPLOY_SUITE_PROMETHEUS!,
+    'error-rate-max': '0.05',
+    'metrics-window': '10s',
+    'metrics-checks': '5',
+    'metrics-interval': '1s',
+  };
+
+  /** Deploys `image` (the deploy must succeed), then runs verify-rollback's analysis of it, as a release does. */
+  async function deployAndAnalyse(image: string) {
+    const deployed = await runAction('bluegreen-deploy', deployInputs(image), await loadEvent('push-default-branch'));
+    expect(deployed.log.split('\n').filter((line) => line.startsWith('::error'))).toEqual([]);
+    expect(deployed.exitCode).toBe(0);
+    const verified = await runAction(
+      'verify-rollback',
+      { kubeconfig: readFileSync(kubeconfig, 'utf8'), namespace, app: 'shop', ...analysis },
+      await loadEvent('push-default-branch'),
+    );
+    return {
+      verified,
+      checks: JSON.parse(verified.outputs.measurements!) as { name: string; verdict: string; values: string[] }[],
+    };
+  }
+
+  it('a good release under load: the analysis of its real pods, scraped by Prometheus, passes and it stays', async () => {
+    const load = attack(await liveUrl('/'), 50, 25, { keepalive: false });
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const { verified, checks } = await deployAndAnalyse(v1);
+    expect(verified.log.split('\n').filter((line) => line.startsWith('::error'))).toEqual([]);
+    expect(verified.outputs).toMatchObject({ verdict: 'passed', 'rolled-back': 'false' });
+    // Just switched live, the colour had no series yet: those measurements waited, uncounted.
+    expect(checks.find((c) => c.name === 'error-rate')!.values.filter((v) => v.startsWith('0 '))).toHaveLength(5);
+    expect(await liveVersion('v1')).toMatchObject({ version: 'v1' });
+    const report = await load.done;
+    expect({ codes: report.status_codes, errors: report.errors }).toEqual({ codes: { '200': 1250 }, errors: [] });
+  }, 300_000);
+
+  it('a bad release live under load: Prometheus sees its real 5xx and verify-rollback puts traffic back on the good release', async () => {
+    const bad = await buildApp('v4-errors', 'errors');
+    const versions = watchVersions(await liveUrl('/version'));
+    const load = attack(await liveUrl('/'), 50, 30, { keepalive: false });
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const { verified, checks } = await deployAndAnalyse(bad);
+    expect(await liveVersion('v1')).toMatchObject({ version: 'v1' });
+    const report = await load.done;
+    const seen = await versions.stop();
+    expect(verified.exitCode).not.toBe(0);
+    expect(verified.outputs).toMatchObject({
+      verdict: 'failed',
+      'rolled-back': 'true',
+      'live-digest': expect.any(String),
+    });
+    // The verdict is the error rate Prometheus read from the bad release's own pods, not missing data.
+    expect(checks.find((c) => c.name === 'error-rate')).toMatchObject({ verdict: 'failed' });
+    const badLive = seen.get('v4-errors');
+    const back = seen.get('v1');
+    expect(badLive).toBeDefined();
+    expect(back!.last).toBeGreaterThan(badLive!.last);
+    console.log(
+      `automatic rollback on the real node: the bad release answered for ${((badLive!.last - badLive!.first) / 1000).toFixed(2)} s; ${summarize(report)}`,
+    );
+    // Every request was answered: the good release's 200s, the bad one's own 500s while it was live, no
+    // refused or reset connection.
+    expect(Object.keys(report.status_codes).sort()).toEqual(['200', '500']);
+    expect(report.errors.filter((e) => !/^500 /.test(e))).toEqual([]);
+  }, 300_000);
 });

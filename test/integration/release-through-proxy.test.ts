@@ -55,7 +55,8 @@ beforeAll(async () => {
     { name: 'syft', version: '1.57.1', binary: process.env.DEPLOY_SUITE_SYFT! },
     { name: 'trivy', version: '0.74.0', binary: process.env.DEPLOY_SUITE_TRIVY! },
   ]);
-  await playRelease('shop', 'blue', { rps: 40, errorRate: 0, latencySeconds: 0.02 });
+  for (const name of [staging, production])
+    await playRelease(name, 'shop', 'blue', { rps: 40, errorRate: 0, latencySeconds: 0.02 });
 }, 120_000);
 
 afterAll(async () => {

@@ -116,13 +116,13 @@ describe('analysis after the switch', () => {
   beforeAll(async () => {
     await deploy(app, 1); // blue
     await deploy(app, 2); // green, blue kept warm
-    await playRelease(`${app}`, 'blue', HEALTHY);
+    await playRelease(namespace, app, 'blue', HEALTHY);
   }, 120_000);
   sampleThroughout(app);
 
   it('a healthy release is kept', async () => {
-    await playRelease(app, 'green', HEALTHY);
-    await waitForSamples(app, 'green', 6);
+    await playRelease(namespace, app, 'green', HEALTHY);
+    await waitForSamples(namespace, app, 'green', 6);
     const run = await verify(app, { ...metricInputs, 'expect-digest': digest(2).split('@')[1]! });
     expect(run.log).not.toMatch(/::error/);
     expect(run.exitCode).toBe(0);
@@ -135,7 +135,7 @@ describe('analysis after the switch', () => {
   }, 60_000);
 
   it('an error-rate breach rolls back to the previous colour in seconds, with no moment without ready endpoints', async () => {
-    await playRelease(app, 'green', { ...HEALTHY, errorRate: 0.3 });
+    await playRelease(namespace, app, 'green', { ...HEALTHY, errorRate: 0.3 });
     await new Promise((resolve) => setTimeout(resolve, 6000)); // the 5 s window fills with the spike
     const { result: run, minReady } = await sampled(app, () =>
       verify(app, { ...metricInputs, 'expect-digest': digest(2).split('@')[1]! }),
@@ -168,7 +168,7 @@ describe('analysis after the switch', () => {
 
   it('a latency breach rolls back too', async () => {
     await deploy(app, 3); // to green again
-    await playRelease(app, 'green', { ...HEALTHY, latencySeconds: 0.8 });
+    await playRelease(namespace, app, 'green', { ...HEALTHY, latencySeconds: 0.8 });
     await new Promise((resolve) => setTimeout(resolve, 6000));
     const run = await verify(app, metricInputs);
     expect(run.outputs).toMatchObject({ verdict: 'failed', 'rolled-back': 'true', 'live-colour': 'blue' });

@@ -127,8 +127,9 @@ describe('the release workflow, then a bad version, then the rollback button', (
   beforeAll(async () => {
     for (const name of [staging, production])
       await client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, { fieldManager: 'test' });
-    // What Prometheus sees of the app: blue (the first release's colour) healthy.
-    await playRelease('shop', 'blue', { rps: 40, errorRate: 0, latencySeconds: 0.02 });
+    // What Prometheus sees of the app: blue (the first release's colour) healthy, in both environments.
+    for (const name of [staging, production])
+      await playRelease(name, 'shop', 'blue', { rps: 40, errorRate: 0, latencySeconds: 0.02 });
   });
   afterAll(async () => {
     for (const name of [staging, production]) await client.delete('v1', 'Namespace', undefined, name);
@@ -172,7 +173,7 @@ describe('the release workflow, then a bad version, then the rollback button', (
   it('a bad version: its analysis in staging fails, staging switches back by itself, production never sees it', async () => {
     // A new commit makes a new image; Prometheus will see its colour (green) answer 40 % errors.
     await commit(userRepo, 'v2', { 'app/CHANGES': 'v2\n' });
-    await playRelease('shop', 'green', { rps: 40, errorRate: 0.4, latencySeconds: 0.02 });
+    await playRelease(staging, 'shop', 'green', { rps: 40, errorRate: 0.4, latencySeconds: 0.02 });
     const event = await loadEvent('push-default-branch');
     const result = await act('push', 'release.yml', event.payload, vars(), secrets());
     expect(result.code).not.toBe(0);

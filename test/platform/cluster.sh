@@ -10,9 +10,11 @@ DS_ETCD_PORT=${DEPLOY_SUITE_ETCD_PORT:-2379}
 # Builds the tools of one wrapper module (test/platform/go/<name>) once per content of its go.mod
 # and go.sum; prints the folder holding the binaries.
 go_tools() {
-  local name=$1 module="$here/go/$1" hash dir ldflags="-s -w" experiment=""
+  local name=$1 module="$here/go/$1" hash dir ldflags="-s -w" experiment="" toolchain=""
   # trivy 0.74 uses encoding/json/v2, still an experiment in Go 1.26.
   [ "$name" = trivy ] && experiment=jsonv2
+  # Argo Rollouts 1.10 asks for Go 1.26.10: the go command fetches that toolchain from the module proxy.
+  [ "$name" = argo ] && toolchain=go1.26.10
   if [ "$name" = kube ]; then
     local v minor; v=$(module_version kube k8s.io/kubernetes)
     minor=${v#v1.}; minor=${minor%%.*}
@@ -26,7 +28,7 @@ go_tools() {
     log "building $name from Go modules (cold: several minutes; cached in $dir)"
     local started=$SECONDS
     mkdir -p "$dir"
-    (cd "$module" && GOEXPERIMENT=$experiment go build -trimpath -ldflags "$ldflags" -o "$dir/" tool) >&2 || die "building $name failed (see above)"
+    (cd "$module" && GOEXPERIMENT=$experiment GOTOOLCHAIN=${toolchain:-$(go env GOTOOLCHAIN)} go build -trimpath -ldflags "$ldflags" -o "$dir/" tool) >&2 || die "building $name failed (see above)"
     # go names a binary after its package path; etcd's ends in server/v3.
     if [ -f "$dir/server" ]; then mv "$dir/server" "$dir/etcd"; fi
     touch "$dir/.built"

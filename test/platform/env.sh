@@ -15,6 +15,7 @@ export DEPLOY_SUITE_ACTIONLINT='$DS_CACHE/go-tools/actionlint-$DS_ACTIONLINT_VER
 export DEPLOY_SUITE_ZIZMOR='$DS_CACHE/zizmor-$DS_ZIZMOR_VERSION/bin/zizmor'
 export DEPLOY_SUITE_COSIGN='$DS_CACHE/tools/cosign'
 export DEPLOY_SUITE_SYFT='$DS_CACHE/tools/syft'
+export DEPLOY_SUITE_ARGO_ROLLOUTS='$DS_CACHE/tools/rollouts-controller'
 export DEPLOY_SUITE_TRIVY='$DS_CACHE/tools/trivy'
 export DEPLOY_SUITE_TRIVY_CACHE='$DS_CACHE/trivy'
 export DEPLOY_SUITE_PROMETHEUS='http://127.0.0.1:${DEPLOY_SUITE_PROMETHEUS_PORT:-9090}'

@@ -16,6 +16,8 @@ DS_ACTIONLINT_VERSION=v1.7.12
 DS_ACT_VERSION=v0.2.87
 DS_ZIZMOR_VERSION=1.32.0
 DS_VEGETA_VERSION=v12.13.0
+# Prometheus 3's Go module (its v3 releases are tagged v0.3xx.y there).
+DS_PROMETHEUS_VERSION=v0.316.0
 mkdir -p "$DS_CACHE" "$DS_RUN"
 
 log() { printf '[platform] %s\n' "$*" >&2; }

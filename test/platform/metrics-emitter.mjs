@@ -1,16 +1,17 @@
-// A stand-in for an app's metrics that the tests control: per app and colour, it plays traffic at a
-// request rate, an error share and a latency, as counters and a latency histogram in the Prometheus text
-// format (what a real service exports), so the analysis queries real Prometheus over real series.
-//   GET  /metrics                          the series
-//   PUT  /apps/<app>/<colour>  {"rps":20,"errorRate":0,"latencySeconds":0.02}   set how a colour behaves
-//   DELETE /apps/<app>/<colour>            stop playing it
+// A stand-in for an app's metrics that the tests control: per namespace, app and colour, it plays traffic
+// at a request rate, an error share and a latency, as counters and a latency histogram in the Prometheus
+// text format (what a real service exports), so the analysis queries real Prometheus over real series,
+// labelled as a Kubernetes scrape labels them (namespace) and as the suite's queries select (app, colour).
+//   GET  /metrics                                      the series
+//   PUT  /apps/<namespace>/<app>/<colour>  {"rps":20,"errorRate":0,"latencySeconds":0.02}   set how a colour behaves
+//   DELETE /apps/<namespace>/<app>/<colour>            stop playing it
 import { createServer } from 'node:http';
 import { setInterval } from 'node:timers';
 
 const port = Number(process.env.DEPLOY_SUITE_EMITTER_PORT ?? 9464);
 const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const TICK_MS = 100;
-/** key "app/colour" → behaviour and counters */
+/** key "namespace/app/colour" → behaviour and counters */
 const series = new Map();
 
 function play(s, seconds) {
@@ -30,15 +31,15 @@ setInterval(() => {
 function exposition() {
   const lines = ['# HELP http_requests_total Requests served, by status class.', '# TYPE http_requests_total counter'];
   for (const [key, s] of series) {
-    const [app, colour] = key.split('/');
-    const l = `app="${app}",colour="${colour}"`;
+    const [namespace, app, colour] = key.split('/');
+    const l = `namespace="${namespace}",app="${app}",colour="${colour}"`;
     lines.push(`http_requests_total{${l},code="200"} ${(s.requests - s.errors).toFixed(3)}`);
     lines.push(`http_requests_total{${l},code="500"} ${s.errors.toFixed(3)}`);
   }
   lines.push('# HELP http_request_duration_seconds Request latency.', '# TYPE http_request_duration_seconds histogram');
   for (const [key, s] of series) {
-    const [app, colour] = key.split('/');
-    const l = `app="${app}",colour="${colour}"`;
+    const [namespace, app, colour] = key.split('/');
+    const l = `namespace="${namespace}",app="${app}",colour="${colour}"`;
     BUCKETS.forEach((le, i) =>
       lines.push(`http_request_duration_seconds_bucket{${l},le="${le}"} ${s.buckets[i].toFixed(3)}`),
     );
@@ -55,9 +56,9 @@ createServer((req, res) => {
     res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(exposition());
     return;
   }
-  const match = /^\/apps\/([a-z0-9-]+)\/(blue|green)$/.exec(url.pathname);
+  const match = /^\/apps\/([a-z0-9-]+)\/([a-z0-9-]+)\/(blue|green)$/.exec(url.pathname);
   if (!match) return void res.writeHead(404).end('not found\n');
-  const key = `${match[1]}/${match[2]}`;
+  const key = `${match[1]}/${match[2]}/${match[3]}`;
   if (req.method === 'DELETE') {
     series.delete(key);
     return void res.writeHead(204).end();

@@ -2,6 +2,7 @@
 # Bring the local platform up, idempotently, on 127.0.0.1 only.
 #   test/platform/up.sh            everything
 #   test/platform/up.sh node docker   only those parts (node, docker, buildx, registry, base, kube, realnode, supply, prometheus, proxy, lint, act)
+#   test/platform/up.sh argo          Argo Rollouts for the traffic bench (not in the default parts)
 # Prints nothing on stdout but `export` lines (see env.sh), so `eval "$(test/platform/up.sh)"` works.
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=lib.sh
@@ -16,6 +17,8 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/proxy.sh"
 # shellcheck source=realnode.sh
 . "$here/realnode.sh"
+# shellcheck source=argo.sh
+. "$here/argo.sh"
 
 node24() {
   local dir="$DS_CACHE/node$DS_NODE_MAJOR" bin
@@ -210,7 +213,8 @@ for part in "${parts[@]}"; do
     proxy) proxy_part ;;
     lint) lint_tools ;;
     act) act_tool ;;
-    *) die "unknown part '$part' (expected: node docker buildx registry base kube realnode supply prometheus proxy lint act)" ;;
+    argo) argo_part ;;
+    *) die "unknown part '$part' (expected: node docker buildx registry base kube realnode supply prometheus proxy lint act argo)" ;;
   esac
 done
 "$here/env.sh"

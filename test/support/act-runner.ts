@@ -3,7 +3,7 @@
 // the suite mapped to this checkout (--local-repository) and secrets from a secrets file. Used by the
 // workflow tests and by the main job (scripts/demo.ts).
 import { spawn } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { repoRoot } from './action-runner.js';
@@ -48,10 +48,18 @@ function git(args: string[], cwd: string): Promise<void> {
 }
 
 /** A user's repository: their app, their caller workflows, their GitHub remote (act reads the name from it). */
-export async function createUserRepo(dir = mkdtempSync(join(tmpdir(), 'user-repo-'))): Promise<string> {
+export async function createUserRepo(
+  dir = mkdtempSync(join(tmpdir(), 'user-repo-')),
+  options: { realApp?: boolean } = {},
+): Promise<string> {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(join(dir, '.github/workflows'), { recursive: true });
-  cpSync(join(repoRoot, 'test/fixtures/app'), join(dir, 'app'), { recursive: true });
+  // realApp: the test app as a real service (test/fixtures/real-app, its server binary committed beside
+  // the Dockerfile, as a user's build output would be) with its pod spec for the real node.
+  cpSync(join(repoRoot, options.realApp ? 'test/fixtures/real-app' : 'test/fixtures/app'), join(dir, 'app'), {
+    recursive: true,
+  });
+  if (options.realApp) copyFileSync(process.env.DEPLOY_SUITE_APP_SERVER!, join(dir, 'app/server'));
   cpSync(join(repoRoot, 'test/fixtures/workflows'), join(dir, '.github/workflows'), { recursive: true });
   cpSync(join(repoRoot, 'test/fixtures/cosign/cosign.pub'), join(dir, 'cosign.pub'));
   await git(['init', '-q', '-b', 'trunk'], dir);

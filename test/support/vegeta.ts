@@ -15,31 +15,40 @@ export interface VegetaReport {
 export interface Attack {
   /** Resolves when the attack has ended, with vegeta's report. */
   done: Promise<VegetaReport>;
+  /** Ends the attack before its duration (vegeta stops on SIGINT and reports what it sent). */
+  stop: () => Promise<VegetaReport>;
 }
 
 /** Starts an attack at `rate` requests a second for `seconds` against `url`. */
 export function attack(url: string, rate: number, seconds: number, options: { keepalive?: boolean } = {}): Attack {
   const vegeta = process.env.DEPLOY_SUITE_VEGETA!;
+  const attacker = spawn(
+    vegeta,
+    ['attack', `-rate=${rate}/s`, `-duration=${seconds}s`, '-timeout=5s', `-keepalive=${options.keepalive ?? true}`],
+    { stdio: ['pipe', 'pipe', 'pipe'] },
+  );
+  const reporter = spawn(vegeta, ['report', '-type=json'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  attacker.stdin.end(`GET ${url}\n`);
+  attacker.stdout.pipe(reporter.stdin);
+  let err = '';
+  attacker.stderr.on('data', (c: Buffer) => (err += c.toString()));
+  reporter.stderr.on('data', (c: Buffer) => (err += c.toString()));
   const done = new Promise<VegetaReport>((resolve, reject) => {
-    const run = spawn(
-      'sh',
-      [
-        '-c',
-        `echo "GET ${url}" | "${vegeta}" attack -rate=${rate}/s -duration=${seconds}s -timeout=5s -keepalive=${options.keepalive ?? true} | "${vegeta}" report -type=json`,
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
     let out = '';
-    let err = '';
-    run.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    run.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    run.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`vegeta exited with ${code}: ${err}`));
+    reporter.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    reporter.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`vegeta report exited with ${code}: ${err}`));
       const report = JSON.parse(out) as VegetaReport;
       resolve({ ...report, errors: report.errors ?? [] });
     });
   });
-  return { done };
+  return {
+    done,
+    stop: () => {
+      if (attacker.exitCode === null) attacker.kill('SIGINT');
+      return done;
+    },
+  };
 }
 
 /** The report in one line for a failure message or the bench: requests, codes, p99. */

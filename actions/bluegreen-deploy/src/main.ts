@@ -219,4 +219,4 @@ async function githubDeployment(github: GitHubContext, inputs: ReturnType<typeof
   }
 }
 
-await runAction(main);
+await runAction(main, 'bluegreen-deploy');

@@ -117,4 +117,4 @@ async function main(): Promise<void> {
   await writeSummary('build-image', rows, (s) => s.addDetails('Labels', `<pre>${labelLines.join('\n')}</pre>`));
 }
 
-await runAction(main);
+await runAction(main, 'build-image');

@@ -237,4 +237,4 @@ async function summarize(
   );
 }
 
-await runAction(main);
+await runAction(main, 'sbom-and-sign');

@@ -1,6 +1,8 @@
 import { InputReader, maskSecret, splitList } from '@deploy-suite/action-kit';
 import {
   builtInMetricChecks,
+  matcherLabels,
+  parseLabelMatchers,
   parseMetricCheck,
   promqlProblem,
   readHttpCheck,
@@ -21,6 +23,8 @@ export interface VerifyRollbackInputs extends AppTarget {
   prometheusHeaders: Record<string, string>;
   /** Metric checks other than the built-in ones (these need the live colour, known only at run time). */
   customChecks: MetricCheck[];
+  /** Label matchers the built-in checks add to app and colour (`metrics-selector`, placeholders filled). */
+  metricsMatchers: string[];
   errorRateMax?: number;
   p95MaxSeconds?: number;
   metricsWindow: string;
@@ -109,8 +113,11 @@ export function readVerifyRollbackInputs(
     if (!m) reader.problem('p95-max', `'${p95Text}' is not a latency`, 'give it as 300ms or 0.3s');
     else p95MaxSeconds = Number(m[1]) / (m[2] === 'ms' ? 1000 : 1);
   }
+  // {{app}} and {{namespace}} are known now; {{colour}} only once the live colour is read.
+  const fill = (text: string) => text.replaceAll('{{app}}', target.app).replaceAll('{{namespace}}', target.namespace);
+  const metricsMatchers = readMetricsSelector(reader, fill);
   const customChecks: MetricCheck[] = [];
-  for (const line of splitList(reader.raw('queries'), 'newline')) {
+  for (const line of splitList(reader.raw('queries'), 'newline').map(fill)) {
     const check = parseMetricCheck(line);
     const syntax = check && promqlProblem(check.query);
     if (check && syntax)
@@ -184,6 +191,7 @@ export function readVerifyRollbackInputs(
     ...(prometheusUrl ? { prometheusUrl } : {}),
     prometheusHeaders,
     customChecks,
+    metricsMatchers,
     ...(errorRateMax !== undefined ? { errorRateMax } : {}),
     ...(p95MaxSeconds !== undefined ? { p95MaxSeconds } : {}),
     metricsWindow: window,
@@ -206,6 +214,7 @@ export function analysisPlan(inputs: VerifyRollbackInputs, liveColour: string): 
       app: inputs.app,
       colour: liveColour,
       window: inputs.metricsWindow,
+      matchers: inputs.metricsMatchers,
       ...(inputs.errorRateMax !== undefined ? { errorRateMax: inputs.errorRateMax } : {}),
       ...(inputs.p95MaxSeconds !== undefined ? { p95MaxSeconds: inputs.p95MaxSeconds } : {}),
     }),
@@ -225,6 +234,33 @@ export function analysisPlan(inputs: VerifyRollbackInputs, liveColour: string): 
         }
       : {}),
   };
+}
+
+/**
+ * `metrics-selector`: label matchers the built-in queries add to app and colour, by default the
+ * namespace (as Flagger's built-in metrics select it): one Prometheus scraping staging and production
+ * holds the same app twice. `none` for a Prometheus whose series carry no namespace label.
+ */
+function readMetricsSelector(reader: InputReader, fill: (text: string) => string): string[] {
+  const text = fill(reader.string('metrics-selector', { default: 'namespace="{{namespace}}"' }));
+  if (text === 'none') return [];
+  const parsed = parseLabelMatchers(text);
+  if ('problem' in parsed) {
+    reader.problem(
+      'metrics-selector',
+      parsed.problem,
+      'write PromQL label matchers separated by commas, e.g. namespace="{{namespace}}", cluster="eu-1" (none: app and colour only)',
+    );
+    return [];
+  }
+  const taken = matcherLabels(parsed.matchers).find((label) => label === 'app' || label === 'colour');
+  if (taken)
+    reader.problem(
+      'metrics-selector',
+      `matches on '${taken}', which the built-in queries already select (the app input and the live colour)`,
+      'leave app and colour out of it; give only the labels that narrow them further, e.g. namespace or cluster',
+    );
+  return taken ? [] : parsed.matchers;
 }
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;

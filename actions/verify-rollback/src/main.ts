@@ -217,4 +217,4 @@ async function summarize(
   );
 }
 
-await runAction(main);
+await runAction(main, 'verify-rollback');

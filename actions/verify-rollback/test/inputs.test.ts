@@ -47,6 +47,27 @@ describe('verify-rollback inputs', () => {
     expect(plan.http?.schedule).toEqual({ count: 5, intervalMs: 5000, failureLimit: 0 });
   });
 
+  it('the built-in queries select the namespace by default; metrics-selector narrows them otherwise, none drops it', () => {
+    const queryOf = (values: Record<string, string>) =>
+      analysisPlan(read({ 'prometheus-url': 'http://p', 'error-rate-max': '0.01', ...values }), 'blue').metrics!
+        .checks[0]!.query;
+    expect(queryOf({})).toContain('{app="shop",colour="blue",namespace="team-a",code=~"5.."}');
+    expect(queryOf({ namespace: 'prod' })).toContain('{app="shop",colour="blue",namespace="prod"}');
+    expect(queryOf({ 'metrics-selector': 'namespace = "{{namespace}}" , cluster=~"eu-.*", job!="x,y"' })).toContain(
+      '{app="shop",colour="blue",namespace="team-a",cluster=~"eu-.*",job!="x,y"}',
+    );
+    expect(queryOf({ 'metrics-selector': 'none' })).toContain('{app="shop",colour="blue"}');
+    // Custom queries take {{namespace}} and {{app}} as well as {{colour}}.
+    const custom = analysisPlan(
+      read({
+        'prometheus-url': 'http://p',
+        queries: 'q: max(depth{namespace="{{namespace}}",app="{{app}}",colour="{{colour}}"}) < 1',
+      }),
+      'green',
+    ).metrics!.checks[0]!.query;
+    expect(custom).toBe('max(depth{namespace="team-a",app="shop",colour="green"})');
+  });
+
   it.each([
     [{ 'rollback-to': 'last-good' }, 'rollback-to', /is not previous, a revision number or a digest/],
     [{ 'rollback-to': '0' }, 'rollback-to', /is not previous/],
@@ -72,6 +93,16 @@ describe('verify-rollback inputs', () => {
       { 'prometheus-url': 'http://p', 'error-rate-max': '0.1', 'metrics-failure-limit': '5' },
       'metrics-failure-limit',
       /allows every one of the 5 checks to fail/,
+    ],
+    [
+      { 'prometheus-url': 'http://p', 'error-rate-max': '0.1', 'metrics-selector': 'namespace=prod' },
+      'metrics-selector',
+      /'namespace=prod' is not a label matcher/,
+    ],
+    [
+      { 'prometheus-url': 'http://p', 'error-rate-max': '0.1', 'metrics-selector': 'app="shop"' },
+      'metrics-selector',
+      /matches on 'app', which the built-in queries already select/,
     ],
     [{ 'http-url': 'http://x/', inconclusive: 'maybe' }, 'inconclusive', /'maybe' is not one of fail, pass/],
     [{ 'http-url': 'http://x/', 'auto-rollback': 'sure' }, 'auto-rollback', /'sure' is not a boolean/],
@@ -102,6 +133,7 @@ describe('timeline', () => {
               verdict: 'failed',
               failures: 1,
               inconclusive: 0,
+              awaited: 0,
               measurements: [
                 { at, ok: true, detail: '0', ms: 3 },
                 { at: '2026-11-27T12:00:01.000Z', ok: false, detail: '0.3', ms: 3 },

@@ -4,6 +4,8 @@ import * as core from '@actions/core';
  * Registers a secret with the runner so it is masked in every later log line. Multi-line secrets are
  * masked line by line (the runner masks per line), and the base64 form too, since tools print it.
  */
+const masked = new Set<string>();
+
 export function maskSecret(value: string | undefined): void {
   if (!value) return;
   // A secret pasted with its trailing newline (a token file, a key): a tool may print the base64 of
@@ -17,5 +19,18 @@ export function maskSecret(value: string | undefined): void {
   for (const line of value.split(/\r?\n/)) {
     if (line.trim().length >= 4) forms.add(line.trim());
   }
-  for (const form of forms) core.setSecret(form);
+  for (const form of forms) {
+    core.setSecret(form);
+    masked.add(form);
+  }
+}
+
+/**
+ * `text` with every masked value replaced by ***, longest first (a secret's line inside the whole):
+ * for what the runner does not mask itself, such as the job summary file.
+ */
+export function redactSecrets(text: string): string {
+  let out = text;
+  for (const value of [...masked].sort((a, b) => b.length - a.length)) out = out.replaceAll(value, '***');
+  return out;
 }

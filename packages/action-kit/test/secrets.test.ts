@@ -1,5 +1,8 @@
 import { describe, expect, it, jest } from '@jest/globals';
-import { maskSecret } from '../src/index.js';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { maskSecret, redactSecrets, runAction } from '../src/index.js';
 
 /** The values the runner is told to mask while `work` runs. */
 function masksOf(work: () => void): string[] {
@@ -37,5 +40,33 @@ describe('maskSecret', () => {
     expect(masks).toContain('tok3n-value-xyz');
     expect(masks).toContain(Buffer.from('tok3n-value-xyz\n').toString('base64'));
     expect(masks).toContain(Buffer.from('tok3n-value-xyz').toString('base64'));
+  });
+});
+
+describe('runAction', () => {
+  it('a failure is a failed step and a section of the job summary, secrets redacted there', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'summary-'));
+    const summaryFile = join(dir, 'summary');
+    writeFileSync(summaryFile, '');
+    const saved = { summary: process.env.GITHUB_STEP_SUMMARY, exitCode: process.exitCode };
+    process.env.GITHUB_STEP_SUMMARY = summaryFile;
+    try {
+      const quiet = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+      try {
+        await runAction(async () => {
+          maskSecret('hunter2-password');
+          throw new Error('rollout failed: pod shop-1 <CrashLoopBackOff> with password hunter2-password');
+        }, 'bluegreen-deploy');
+      } finally {
+        quiet.mockRestore();
+      }
+      expect(readFileSync(summaryFile, 'utf8')).toBe(
+        '<h3>bluegreen-deploy failed</h3>\n<pre>rollout failed: pod shop-1 &lt;CrashLoopBackOff&gt; with password ***</pre>\n',
+      );
+      expect(redactSecrets('a hunter2-password b')).toBe('a *** b');
+    } finally {
+      process.env.GITHUB_STEP_SUMMARY = saved.summary;
+      process.exitCode = saved.exitCode;
+    }
   });
 });

@@ -50,9 +50,11 @@ export async function analyze(plan: AnalysisPlan, log: (message: string) => void
   ): Promise<CheckReport> => {
     const outcome = await runCheck(schedule, measure, {
       signal: stop.signal,
-      onMeasurement: (m, i) =>
+      onMeasurement: (m, i, awaiting) =>
         log(
-          `${name} ${i + 1}/${schedule.count}: ${m.inconclusive ? 'inconclusive' : m.ok ? 'ok' : 'FAILED'}, ${m.detail}`,
+          awaiting
+            ? `${name} waiting for data (${i + 1}/${schedule.count}, not counted): ${m.detail}; the colour's series appear once it has served and been scraped`
+            : `${name} ${i + 1}/${schedule.count}: ${m.inconclusive ? 'inconclusive' : m.ok ? 'ok' : 'FAILED'}, ${m.detail}`,
         ),
     });
     if (outcome.verdict === 'failed') stop.abort();

@@ -23,6 +23,8 @@ export interface Measurement {
   ok: boolean;
   /** Neither healthy nor not: no data, or the metrics source unreachable. */
   inconclusive?: boolean;
+  /** Inconclusive for want of data (no series yet), not for an unreachable source. */
+  awaitingData?: boolean;
   /** status 200 in 12 ms / status 503 / timeout after 2000 ms / connection refused … */
   detail: string;
   ms: number;

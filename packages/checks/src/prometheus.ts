@@ -87,7 +87,7 @@ export function judgeMetric(check: MetricCheck, result: QueryResult, ms: number,
       };
     }
     case 'no-data':
-      return { ...base, ok: false, inconclusive: true, detail: 'no data' };
+      return { ...base, ok: false, inconclusive: true, awaitingData: true, detail: 'no data' };
     case 'unreachable':
       return { ...base, ok: false, inconclusive: true, detail: `Prometheus unreachable: ${result.error}` };
     case 'query-error':
@@ -155,17 +155,64 @@ export async function queryInstant(
   return { kind: 'value', value };
 }
 
-/** The built-in checks of a colour: 5xx share of requests and p95 latency, over a window. */
+const LABEL_MATCHER = /^\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*("(?:[^"\\]|\\.)*")\s*$/;
+
+/**
+ * Label matchers as PromQL writes them between braces, `namespace="shop", cluster=~"eu-.*"`: each one
+ * normalised (`name="value"`), or what is wrong with the first that is not one. Commas inside a quoted
+ * value stay in it.
+ */
+export function parseLabelMatchers(text: string): { matchers: string[] } | { problem: string } {
+  const parts: string[] = [];
+  let current = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (quoted && c === '\\') {
+      current += c + (text[++i] ?? '');
+      continue;
+    }
+    if (c === '"') quoted = !quoted;
+    if (c === ',' && !quoted) {
+      parts.push(current);
+      current = '';
+    } else current += c;
+  }
+  parts.push(current);
+  const matchers: string[] = [];
+  for (const part of parts) {
+    if (!part.trim()) continue;
+    const m = LABEL_MATCHER.exec(part);
+    if (!m)
+      return {
+        problem: `'${part.trim()}' is not a label matcher (name="value", name!="value", name=~"regex" or name!~"regex")`,
+      };
+    matchers.push(`${m[1]}${m[2]}${m[3]}`);
+  }
+  return { matchers };
+}
+
+/** The label names a list of normalised matchers (from parseLabelMatchers) matches on. */
+export function matcherLabels(matchers: string[]): string[] {
+  return matchers.map((m) => /^[a-zA-Z_][a-zA-Z0-9_]*/.exec(m)![0]);
+}
+
+/**
+ * The built-in checks of a colour: 5xx share of requests and p95 latency, over a window. `matchers`
+ * narrow the series further than app and colour (the namespace: the same app in staging and production
+ * scraped by one Prometheus is two apps).
+ */
 export function builtInMetricChecks(options: {
   app: string;
   colour: string;
   window: string;
+  matchers?: string[];
   errorRateMax?: number;
   p95MaxSeconds?: number;
   requestsMetric?: string;
   durationMetric?: string;
 }): MetricCheck[] {
-  const selector = `app="${options.app}",colour="${options.colour}"`;
+  const selector = [`app="${options.app}"`, `colour="${options.colour}"`, ...(options.matchers ?? [])].join(',');
   const requests = options.requestsMetric ?? 'http_requests_total';
   const duration = options.durationMetric ?? 'http_request_duration_seconds';
   const checks: MetricCheck[] = [];

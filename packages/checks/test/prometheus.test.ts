@@ -1,5 +1,45 @@
 import { describe, expect, it } from '@jest/globals';
-import { builtInMetricChecks, compare, judgeMetric, parseMetricCheck, promqlProblem, runCheck } from '../src/index.js';
+import {
+  builtInMetricChecks,
+  compare,
+  judgeMetric,
+  matcherLabels,
+  parseLabelMatchers,
+  parseMetricCheck,
+  promqlProblem,
+  runCheck,
+} from '../src/index.js';
+
+describe('label matchers', () => {
+  it.each([
+    ['namespace="shop"', ['namespace="shop"']],
+    [' namespace = "shop" , cluster=~"eu-.*" ', ['namespace="shop"', 'cluster=~"eu-.*"']],
+    ['job!="a,b",x!~"\\"q\\","', ['job!="a,b"', 'x!~"\\"q\\","']],
+    ['', []],
+    ['a="1",', ['a="1"']],
+  ])('%j is %j', (text, matchers) => {
+    expect(parseLabelMatchers(text)).toEqual({ matchers });
+  });
+
+  it.each([
+    ['namespace=shop', /'namespace=shop' is not a label matcher/],
+    ['1ns="x"', /'1ns="x"' is not a label matcher/],
+    ['a=="x"', /is not a label matcher/],
+    ['a="x" b="y"', /is not a label matcher/],
+    ['a="unclosed', /is not a label matcher/],
+  ])('%j is refused', (text, problem) => {
+    expect(parseLabelMatchers(text)).toEqual({ problem: expect.stringMatching(problem) });
+  });
+
+  it('names the labels matched on', () => {
+    expect(matcherLabels(['namespace="a"', 'cluster=~"b"', 'job!="c"', 'x!~"d"'])).toEqual([
+      'namespace',
+      'cluster',
+      'job',
+      'x',
+    ]);
+  });
+});
 
 describe('metric checks', () => {
   it('reads name: query op limit, the last comparison with a number being the limit', () => {
@@ -79,7 +119,7 @@ describe('metric checks', () => {
 
 describe('verdicts with inconclusive measurements', () => {
   const noSleep = async () => undefined;
-  const seq = (ms: { ok: boolean; inconclusive?: boolean }[]) => {
+  const seq = (ms: { ok: boolean; inconclusive?: boolean; awaitingData?: boolean }[]) => {
     let i = 0;
     return async () => ms[i++] ?? { ok: true };
   };
@@ -114,6 +154,54 @@ describe('verdicts with inconclusive measurements', () => {
         })
       ).verdict,
     ).toBe('passed');
+  });
+
+  it('measurements awaiting data before the first with data are not counted, count of them at most', async () => {
+    const none = { ok: false, inconclusive: true, awaitingData: true };
+    const schedule = { count: 3, intervalMs: 7, failureLimit: 0 };
+    const sleeps: number[] = [];
+    const seen: [number, boolean][] = [];
+    const outcome = await runCheck(schedule, seq([none, none, { ok: true }, { ok: true }, { ok: true }]), {
+      sleep: async (ms) => void sleeps.push(ms),
+      onMeasurement: (_m, i, awaiting) => seen.push([i, awaiting]),
+    });
+    expect(outcome).toMatchObject({ verdict: 'passed', awaited: 2, inconclusive: 0 });
+    expect(outcome.measurements).toHaveLength(5);
+    expect(seen).toEqual([
+      [0, true],
+      [1, true],
+      [0, false],
+      [1, false],
+      [2, false],
+    ]);
+    expect(sleeps).toEqual([7, 7, 7, 7]);
+    // Never any data: count awaited, then count counted, all inconclusive.
+    const never = await runCheck(schedule, seq(Array(6).fill(none)), { sleep: noSleep });
+    expect(never).toMatchObject({ verdict: 'inconclusive', awaited: 3, inconclusive: 3 });
+    expect(never.measurements).toHaveLength(6);
+    // Data gone after it was seen counts: inconclusive. An unreachable Prometheus is never awaited.
+    expect(await runCheck(schedule, seq([{ ok: true }, none, { ok: true }]), { sleep: noSleep })).toMatchObject({
+      verdict: 'inconclusive',
+      awaited: 0,
+      inconclusive: 1,
+    });
+    expect(
+      await runCheck(schedule, seq([{ ok: false, inconclusive: true }, { ok: true }, { ok: true }]), {
+        sleep: noSleep,
+      }),
+    ).toMatchObject({ verdict: 'inconclusive', awaited: 0 });
+    // A failure after the wait fails at once.
+    expect(await runCheck(schedule, seq([none, { ok: false }]), { sleep: noSleep })).toMatchObject({
+      verdict: 'failed',
+      awaited: 1,
+      failures: 1,
+    });
+  });
+
+  it('no data is a measurement awaiting data; an unreachable Prometheus is not', () => {
+    const check = { name: 'e', query: 'x', comparison: '<=' as const, limit: 1 };
+    expect(judgeMetric(check, { kind: 'no-data' }, 1)).toMatchObject({ inconclusive: true, awaitingData: true });
+    expect(judgeMetric(check, { kind: 'unreachable', error: 'ECONNREFUSED' }, 1)).not.toHaveProperty('awaitingData');
   });
 
   it('one inconclusive measurement among passes makes the check inconclusive, not passed; it is no failure either', async () => {

@@ -19,7 +19,7 @@ import { readHistory, recordHistory } from './history.js';
 import { FIELD_MANAGER, checkFirstDeployOwnership } from './ownership.js';
 import { assertLockHeld, lockApp, type LockOptions } from './app-lock.js';
 import type { HeldLease } from './lease.js';
-import { rolloutState, type DeploymentLike } from './rollout.js';
+import { exceededDeadline, rolloutState, type DeploymentLike } from './rollout.js';
 import { podsReport } from './pod-diagnosis.js';
 
 export interface DeployOptions extends LockOptions {
@@ -127,7 +127,11 @@ export async function bluegreenDeploy(
     let previewShown = false;
     try {
       await phases.run('rollout', async () => {
-        let last = rolloutState(applied);
+        // The apply answers with the status as it was: a failed release's timed-out condition, maybe.
+        const earlier = exceededDeadline(applied);
+        const stateOf = (d: DeploymentLike) =>
+          rolloutState(d, earlier !== undefined ? { earlierDeadline: earlier } : {});
+        let last = stateOf(applied);
         let loggedAt = 0;
         const timeoutMs = (spec.progressDeadlineSeconds + 30) * 1000;
         await client.watchObject<KubeObject & DeploymentLike>(
@@ -137,7 +141,7 @@ export async function bluegreenDeploy(
           targetName,
           undefined,
           (_type, deployment) => {
-            const next = rolloutState(deployment);
+            const next = stateOf(deployment);
             // The status changes with every few pods at scale: progress is logged once a second at most.
             if (next.message !== last.message && (next.phase !== 'waiting' || Date.now() - loggedAt >= 1000)) {
               options.log(`${targetName}: ${next.message}`);

@@ -17,7 +17,7 @@ import {
 import { KubeApiError, type KubeApi, type KubeObject } from './client.js';
 import { bluegreenDeploy, waitForReadyEndpoints } from './deploy.js';
 import { historyName, readHistory, recordHistory } from './history.js';
-import { rolloutState, type DeploymentLike } from './rollout.js';
+import { exceededDeadline, rolloutState, type DeploymentLike } from './rollout.js';
 import { FIELD_MANAGER, ROLLBACK_MANAGER, SCALE_MANAGER } from './ownership.js';
 
 export type RollbackTarget =
@@ -181,13 +181,14 @@ export async function rollback(
           );
         }
         const deadline = Date.now() + options.readyTimeoutMs;
+        const earlier = exceededDeadline(idleDeployment);
         await client.watchObject<Deployment>(
           'apps/v1',
           'Deployment',
           app.namespace,
           idleName,
           undefined,
-          (_t, d) => rolloutState(d).phase !== 'waiting',
+          (_t, d) => rolloutState(d, earlier !== undefined ? { earlierDeadline: earlier } : {}).phase !== 'waiting',
           { timeoutMs: options.readyTimeoutMs },
         );
         // The preview Service selects the idle colour: its endpoints are the ones the switch will hand traffic to.

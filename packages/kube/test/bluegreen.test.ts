@@ -5,6 +5,7 @@ import {
   readLiveState,
   renderDeployment,
   renderServices,
+  exceededDeadline,
   rolloutState,
   stateAnnotations,
   switchedState,
@@ -183,6 +184,30 @@ describe('rolloutState', () => {
     const state = rolloutState(deployment);
     expect(state.phase).toBe(phase);
     expect(state.message).toMatch(message);
+  });
+
+  it("a timed-out condition left by the last rollout is not this rollout's verdict; a new one is", () => {
+    const timedOut = (at: string) =>
+      dep({
+        observedGeneration: 2,
+        updatedReplicas: 0,
+        replicas: 3,
+        conditions: [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', lastUpdateTime: at }],
+      });
+    const before = exceededDeadline(timedOut('2026-12-01T10:00:00Z'));
+    expect(before).toBe('2026-12-01T10:00:00Z');
+    expect(rolloutState(timedOut('2026-12-01T10:00:00Z'), { earlierDeadline: before! })).toMatchObject({
+      phase: 'waiting',
+      message: expect.stringMatching(/last one's deadline still shows/),
+    });
+    expect(rolloutState(timedOut('2026-12-01T10:05:00Z'), { earlierDeadline: before! }).phase).toBe('failed');
+    expect(rolloutState(timedOut('2026-12-01T10:00:00Z')).phase).toBe('failed');
+    expect(
+      exceededDeadline(
+        dep({ conditions: [{ type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable' }] }),
+      ),
+    ).toBeUndefined();
+    expect(exceededDeadline(undefined)).toBeUndefined();
   });
 });
 
