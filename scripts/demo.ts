@@ -9,10 +9,11 @@
 // summaries, logs and SBOMs are left in .tmp/demo/ for a person to read.
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createKubeClient, parseKubeconfig, readHistory } from '@deploy-suite/kube';
+import { createKubeClient, parseKubeconfig, readHistory, resourcePath } from '@deploy-suite/kube';
 import { loadEvent, repoRoot } from '../test/support/action-runner.js';
 import { commit, createUserRepo, runAct, type ActRun } from '../test/support/act-runner.js';
 import { getOnce, serviceUrl } from '../test/support/real-app.js';
+import { startPlatformReleases } from '../test/support/releases-host.js';
 import { attack, summarize, type Attack } from '../test/support/vegeta.js';
 
 const registry = process.env.DEPLOY_SUITE_REGISTRY!;
@@ -24,7 +25,11 @@ mkdirSync(artifacts, { recursive: true });
 const app = 'shop';
 const namespaces = { staging: 'demo-staging', production: 'demo-production' };
 const imageRepository = 'demo/shop';
+// syft and trivy installed as a GitHub-hosted runner installs them (downloaded, checked, unpacked), from
+// a local stand-in for github.com's release downloads serving the platform's builds.
+const releases = await startPlatformReleases();
 const vars = {
+  ...releases.vars(),
   IMAGE: `${registry}/${imageRepository}`,
   NAMESPACE: namespaces.production,
   STAGING_NAMESPACE: namespaces.staging,
@@ -79,6 +84,26 @@ async function tags(): Promise<string[]> {
 }
 
 const started = performance.now();
+// A namespace an earlier version of the demo deployed to kwok's nodes (pods nothing answers for) is made
+// anew: the traffic through this release is meant to meet real pods only.
+for (const name of Object.values(namespaces)) {
+  const { items } = await client.request<{ items: { spec?: unknown }[] }>(
+    'GET',
+    resourcePath('apps/v1', 'Deployment', name),
+  );
+  const simulated = items.some(
+    (d) =>
+      (d.spec as { template?: { spec?: { nodeSelector?: Record<string, string> } } }).template?.spec?.nodeSelector?.[
+        'deploy-suite.dev/node'
+      ] !== 'real',
+  );
+  if (!simulated) continue;
+  console.log(`  ${name}: deployed by an earlier demo to simulated nodes; deleting it first`);
+  await client.delete('v1', 'Namespace', undefined, name);
+  const deadline = Date.now() + 180_000;
+  while ((await client.get('v1', 'Namespace', undefined, name)) && Date.now() < deadline)
+    await new Promise((resolve) => setTimeout(resolve, 500));
+}
 for (const name of Object.values(namespaces))
   await client.apply(
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name } },
@@ -91,7 +116,7 @@ await commit(repo, `release ${version}`, { 'app/VERSION': `${version}\n` });
 
 /**
  * Traffic through an environment's live Service while the release runs: vegeta at 20 requests a second,
- * a new connection each, from the moment the Service exists (the first release creates it) until
+ * a new connection each, from the moment the Service answers (the first release creates it) until
  * stopped, 15 minutes at most.
  */
 function traffic(namespace: string): { stop: () => Promise<string> } {
@@ -100,9 +125,19 @@ function traffic(namespace: string): { stop: () => Promise<string> } {
   const started = (async () => {
     const deadline = Date.now() + 900_000;
     while (!stopped && Date.now() < deadline) {
+      // From the moment the live Service answers: kube-proxy programs a new one within a second, and
+      // requests before that would fail for want of the Service, not because of the release.
       if (await client.get('v1', 'Service', namespace, app)) {
-        load = attack(await serviceUrl(client, namespace, app, '/'), 20, 900, { keepalive: false });
-        return;
+        const url = await serviceUrl(client, namespace, app, '/');
+        if (
+          await getOnce(url).then(
+            () => true,
+            () => false,
+          )
+        ) {
+          load = attack(url, 20, 900, { keepalive: false });
+          return;
+        }
       }
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
@@ -179,6 +214,7 @@ console.log(`  registry: ${vars.IMAGE} tags ${releaseTags.join(', ')} (+ signatu
 summary.push('', `Registry tags: ${releaseTags.join(', ')}`, '');
 writeFileSync(join(out, 'SUMMARY.md'), summary.join('\n'));
 client.close();
+await releases.close();
 
 console.log(`\nDone in ${((performance.now() - started) / 1000).toFixed(0)} s. Where to look:`);
 console.log(`  job summaries  ${join(out, 'SUMMARY.md')}`);

@@ -14,7 +14,7 @@ import { loadEvent, repoRoot } from '../support/action-runner.js';
 import { createUserRepo, RELEASED, runAct } from '../support/act-runner.js';
 import { playRelease } from '../support/metrics.js';
 import { registryHost } from '../support/registry-api.js';
-import { startReleasesHost, type ReleasesHost } from '../support/releases-host.js';
+import { startPlatformReleases } from '../support/releases-host.js';
 
 const run = `x${randomBytes(3).toString('hex')}`;
 const admin = readFileSync(process.env.DEPLOY_SUITE_KUBECONFIG!, 'utf8');
@@ -31,7 +31,7 @@ const proxiedKubeconfig = admin.replace(
 const prometheus = new URL(process.env.DEPLOY_SUITE_PROMETHEUS!);
 let client: KubeClient;
 let userRepo: string;
-let releases: ReleasesHost;
+let releases: Awaited<ReturnType<typeof startPlatformReleases>>;
 
 /**
  * A fresh runner's tool cache: act on the host keeps one for every run (under its cache folder), where the
@@ -51,10 +51,7 @@ beforeAll(async () => {
   for (const name of [staging, production])
     await client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, { fieldManager: 'test' });
   userRepo = await createUserRepo(mkdtempSync(join(tmpdir(), `${run}-repo-`)));
-  releases = await startReleasesHost([
-    { name: 'syft', version: '1.57.1', binary: process.env.DEPLOY_SUITE_SYFT! },
-    { name: 'trivy', version: '0.74.0', binary: process.env.DEPLOY_SUITE_TRIVY! },
-  ]);
+  releases = await startPlatformReleases();
   for (const name of [staging, production])
     await playRelease(name, 'shop', 'blue', { rps: 40, errorRate: 0, latencySeconds: 0.02 });
 }, 120_000);
@@ -71,11 +68,7 @@ const vars = () => ({
   STAGING_NAMESPACE: staging,
   TRIVY_CACHE_DIR: process.env.DEPLOY_SUITE_TRIVY_CACHE!,
   PROMETHEUS_URL: `http://metrics.proxied.test:${prometheus.port}`,
-  SYFT_VERSION: '1.57.1',
-  SYFT_SHA256: releases.sha256('syft'),
-  TRIVY_VERSION: '0.74.0',
-  TRIVY_SHA256: releases.sha256('trivy'),
-  TOOLS_MIRROR: `${releases.url.replace('127.0.0.1', 'releases.proxied.test')}/good`,
+  ...releases.vars('releases.proxied.test'),
 });
 const secrets = () => ({
   KUBECONFIG: Buffer.from(proxiedKubeconfig).toString('base64'),

@@ -11,26 +11,17 @@ import { loadEvent, repoRoot } from '../support/action-runner.js';
 import { commit, createUserRepo, RELEASED, runAct } from '../support/act-runner.js';
 import { playRelease } from '../support/metrics.js';
 import { listTags, registryHost } from '../support/registry-api.js';
-import { startReleasesHost, type ReleasesHost } from '../support/releases-host.js';
+import { startPlatformReleases } from '../support/releases-host.js';
 
 const run = `w${randomBytes(3).toString('hex')}`;
 const kubeconfigText = readFileSync(process.env.DEPLOY_SUITE_KUBECONFIG!, 'utf8');
 const artifacts = mkdtempSync(join(tmpdir(), `${run}-artifacts-`));
 let client: KubeClient;
 let userRepo: string;
-let releases: ReleasesHost;
+let releases: Awaited<ReturnType<typeof startPlatformReleases>>;
 
-/**
- * syft and trivy as sbom-and-sign installs them on a GitHub-hosted runner: releases downloaded, checked
- * against a SHA-256 and unpacked into the tool cache (here the platform's binaries, served locally).
- */
-const toolVars = () => ({
-  SYFT_VERSION: '1.57.1',
-  SYFT_SHA256: releases.sha256('syft'),
-  TRIVY_VERSION: '0.74.0',
-  TRIVY_SHA256: releases.sha256('trivy'),
-  TOOLS_MIRROR: `${releases.url}/good`,
-});
+/** syft and trivy as sbom-and-sign installs them on a GitHub-hosted runner (see startPlatformReleases). */
+const toolVars = () => releases.vars();
 
 function act(
   event: string,
@@ -45,10 +36,7 @@ function act(
 beforeAll(async () => {
   client = createKubeClient(parseKubeconfig(kubeconfigText));
   userRepo = await createUserRepo(mkdtempSync(join(tmpdir(), `${run}-repo-`)));
-  releases = await startReleasesHost([
-    { name: 'syft', version: '1.57.1', binary: process.env.DEPLOY_SUITE_SYFT! },
-    { name: 'trivy', version: '0.74.0', binary: process.env.DEPLOY_SUITE_TRIVY! },
-  ]);
+  releases = await startPlatformReleases();
 }, 120_000);
 
 afterAll(async () => {

@@ -82,7 +82,11 @@ scrape_configs:
         target_label: pod
       - source_labels: [__meta_kubernetes_pod_label_app_kubernetes_io_name]
         target_label: app
+      # The colour: the suite's label, else an Argo Rollouts pod's template hash (its analyses select by it).
+      - source_labels: [__meta_kubernetes_pod_label_rollouts_pod_template_hash]
+        target_label: colour
       - source_labels: [__meta_kubernetes_pod_label_deploy_suite_dev_colour]
+        regex: '(.+)'
         target_label: colour
 YML
 }

@@ -3,8 +3,8 @@
 // the suite mapped to this checkout (--local-repository) and secrets from a secrets file. Used by the
 // workflow tests and by the main job (scripts/demo.ts).
 import { spawn } from 'node:child_process';
-import { copyFileSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { repoRoot } from './action-runner.js';
 import { captureRun } from './capture.js';
@@ -125,6 +125,16 @@ export function runAct(repo: string, options: ActOptions): Promise<ActRun> {
     // The suite's node and docker plugins; not the platform's syft and trivy: the workflows install those.
     PATH: `${cache}/bin:${process.env.PATH}`,
   };
+  // act copies the workspace and each --local-repository (this checkout: 3–4 GB with node_modules and
+  // .tmp) into a folder of its cache per run and never removes it: 26 runs filled a 56 GB disk. What a
+  // run adds there is removed when it ends; the tool cache, shared by every run as on a runner, stays.
+  const actCache = join(options.env?.XDG_CACHE_HOME ?? process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'act');
+  const before = new Set(existsSync(actCache) ? readdirSync(actCache) : []);
+  const removeRunFolders = () => {
+    if (!existsSync(actCache)) return;
+    for (const name of readdirSync(actCache))
+      if (!before.has(name) && name !== 'tool_cache') rmSync(join(actCache, name), { recursive: true, force: true });
+  };
   return new Promise((resolve) => {
     const child = spawn(process.env.DEPLOY_SUITE_ACT!, args, { cwd: repo, env });
     const run: ActRun = { code: 1, log: '', jobs: {}, summaries: [] };
@@ -163,6 +173,7 @@ export function runAct(repo: string, options: ActOptions): Promise<ActRun> {
       take(pending);
       run.code = code ?? 1;
       rmSync(dir, { recursive: true, force: true });
+      removeRunFolders();
       // Every run's log is kept for a person to read when an assertion fails (CI keeps .tmp/).
       mkdirSync(join(repoRoot, '.tmp/act'), { recursive: true });
       writeFileSync(

@@ -111,3 +111,28 @@ export async function startReleasesHost(
       }),
   };
 }
+
+/**
+ * The platform's syft and trivy served as releases, and the caller workflows' variables that make
+ * sbom-and-sign install them from there as it installs them from github.com on a GitHub-hosted runner
+ * (downloaded, checked against a SHA-256, unpacked into the tool cache). `host` replaces 127.0.0.1 in
+ * the mirror's address (a name only a proxy resolves, say).
+ */
+export async function startPlatformReleases(): Promise<
+  ReleasesHost & { vars: (host?: string) => Record<string, string> }
+> {
+  const versions = { syft: '1.57.1', trivy: '0.74.0' };
+  const releases = await startReleasesHost([
+    { name: 'syft', version: versions.syft, binary: process.env.DEPLOY_SUITE_SYFT! },
+    { name: 'trivy', version: versions.trivy, binary: process.env.DEPLOY_SUITE_TRIVY! },
+  ]);
+  return Object.assign(releases, {
+    vars: (host = '127.0.0.1') => ({
+      SYFT_VERSION: versions.syft,
+      SYFT_SHA256: releases.sha256('syft'),
+      TRIVY_VERSION: versions.trivy,
+      TRIVY_SHA256: releases.sha256('trivy'),
+      TOOLS_MIRROR: `${releases.url.replace('127.0.0.1', host)}/good`,
+    }),
+  });
+}

@@ -206,7 +206,11 @@ async function summarize(
             escapeHtml(c.name),
             code(c.what),
             c.outcome.measurements
-              .map((m) => `${m.ok ? '✓' : m.inconclusive ? '?' : '✗'} ${escapeHtml(m.detail)}`)
+              .map((m, i) =>
+                i < c.outcome.awaited
+                  ? `… ${escapeHtml(m.detail)} (waiting for data, not counted)`
+                  : `${m.ok ? '✓' : m.inconclusive ? '?' : '✗'} ${escapeHtml(m.detail)}`,
+              )
               .join('<br>'),
             c.outcome.verdict,
           ]),

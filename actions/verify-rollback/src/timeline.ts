@@ -18,12 +18,16 @@ export function timeline(
   if (switchedLiveAt) lines.push('  section deploy', `  switched live :milestone, ${clock(switchedLiveAt)}, 0s`);
   for (const check of analysis.checks) {
     lines.push(`  section ${check.name.replace(/[:#]/g, ' ')}`);
+    const { awaited } = check.outcome;
     check.outcome.measurements.forEach((m, i) => {
       const tag = m.inconclusive ? 'active' : m.ok ? 'done' : 'crit';
       const end = new Date(Date.parse(m.at) + Math.max(1000, m.ms)).toISOString();
-      lines.push(
-        `  ${m.ok ? 'ok' : m.inconclusive ? 'inconclusive' : 'failed'} ${i + 1} :${tag}, ${clock(m.at)}, ${clock(end)}`,
-      );
+      // The first `awaited` waited for the colour's first data and were not counted.
+      const label =
+        i < awaited
+          ? `no data yet ${i + 1}`
+          : `${m.ok ? 'ok' : m.inconclusive ? 'inconclusive' : 'failed'} ${i - awaited + 1}`;
+      lines.push(`  ${label} :${tag}, ${clock(m.at)}, ${clock(end)}`);
     });
   }
   if (result && !result.noop && result.switchedAt) {
