@@ -63,12 +63,21 @@ describe('on the real node', () => {
     expect(await liveVersion('v1')).toMatchObject({ version: 'v1', uid: 10001 });
   }, 300_000);
 
-  it('a switch under steady load loses no request, and /version moves to the new release', async () => {
+  it('a switch under steady load loses no request; the preview check reads the new release from its pods; /version moves', async () => {
     // A new connection per request: each one goes where kube-proxy's rules say at that moment.
     const load = attack(await liveUrl('/'), 50, 20, { keepalive: false });
     await new Promise((resolve) => setTimeout(resolve, 3000));
-    const deployed = await runAction('bluegreen-deploy', deployInputs(v2), await loadEvent('push-default-branch'));
+    // The preview check asks the new colour, through the preview Service, which release it is.
+    const previewUrl = await serviceUrl(client, namespace, 'shop-preview', '/version');
+    const deployed = await runAction(
+      'bluegreen-deploy',
+      { ...deployInputs(v2), 'preview-url': previewUrl, 'preview-body': '"version":"v2"', 'preview-interval': '1s' },
+      await loadEvent('push-default-branch'),
+    );
+    expect(deployed.log.split('\n').filter((line) => line.startsWith('::error'))).toEqual([]);
     expect(deployed.exitCode).toBe(0);
+    expect(deployed.log).toMatch(/preview check 3\/3 \S+: ok, status 200/);
+    expect(deployed.summary).toMatch(/3 of 3 checks of <code>http:\/\/[0-9.]+\/version<\/code> passed/);
     expect(await liveVersion('v2')).toMatchObject({ version: 'v2' });
     const report = await load.done;
     expect({ codes: report.status_codes, errors: report.errors, summary: summarize(report) }).toEqual({

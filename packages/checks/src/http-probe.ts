@@ -25,6 +25,8 @@ export interface Measurement {
   inconclusive?: boolean;
   /** Inconclusive for want of data (no series yet), not for an unreachable source. */
   awaitingData?: boolean;
+  /** No HTTP response at all (refused, unreachable, timed out): the route may not exist yet. */
+  unanswered?: boolean;
   /** status 200 in 12 ms / status 503 / timeout after 2000 ms / connection refused … */
   detail: string;
   ms: number;
@@ -38,7 +40,7 @@ export function judgeResponse(
   at = new Date(),
 ): Measurement {
   const base = { at: at.toISOString(), ms: Math.round(ms) };
-  if ('error' in response) return { ...base, ok: false, detail: response.error };
+  if ('error' in response) return { ...base, ok: false, unanswered: true, detail: response.error };
   if (!probe.expectStatus.includes(response.status)) {
     return { ...base, ok: false, detail: `status ${response.status}, expected ${probe.expectStatus.join(' or ')}` };
   }

@@ -25,7 +25,13 @@ describe('judging a response', () => {
       ok: false,
       detail: 'status 200 but the body does not match /"status":"ok"/',
     });
-    expect(judgeResponse(probe, { error: 'ECONNREFUSED' }, 1)).toMatchObject({ ok: false, detail: 'ECONNREFUSED' });
+    // No answer at all is told apart from a bad one: a route being set up (the preview check waits it out).
+    expect(judgeResponse(probe, { error: 'ECONNREFUSED' }, 1)).toMatchObject({
+      ok: false,
+      unanswered: true,
+      detail: 'ECONNREFUSED',
+    });
+    expect(judgeResponse(probe, { status: 503, body: '' }, 3)).not.toHaveProperty('unanswered');
   });
 
   it('stops a body match that backtracks (ReDoS) after its bound and fails the measurement', () => {
