@@ -553,6 +553,26 @@ const rows: Row[] = [
   },
   {
     action: 'verify-rollback',
+    what: 'a metrics selector that is not PromQL label matchers',
+    inputs: {
+      'prometheus-url': 'http://127.0.0.1:9090',
+      'error-rate-max': '0.01',
+      'metrics-selector': 'namespace=prod',
+    },
+    input: 'metrics-selector',
+  },
+  {
+    action: 'verify-rollback',
+    what: 'a metrics selector on the colour the built-in queries set',
+    inputs: {
+      'prometheus-url': 'http://127.0.0.1:9090',
+      'error-rate-max': '0.01',
+      'metrics-selector': 'colour="blue"',
+    },
+    input: 'metrics-selector',
+  },
+  {
+    action: 'verify-rollback',
     what: 'a p95 that is not a latency',
     inputs: { 'prometheus-url': 'http://127.0.0.1:9090', 'p95-max': 'fast' },
     input: 'p95-max',
