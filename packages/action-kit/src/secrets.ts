@@ -1,11 +1,12 @@
 import * as core from '@actions/core';
 
+/** Every form registered by maskSecret, for redactSecrets. */
+const masked = new Set<string>();
+
 /**
  * Registers a secret with the runner so it is masked in every later log line. Multi-line secrets are
  * masked line by line (the runner masks per line), and the base64 form too, since tools print it.
  */
-const masked = new Set<string>();
-
 export function maskSecret(value: string | undefined): void {
   if (!value) return;
   // A secret pasted with its trailing newline (a token file, a key): a tool may print the base64 of

@@ -53,22 +53,22 @@ export async function runCheck<M extends Measured>(
     inconclusive,
     awaited,
   });
-  for (let i = 0; i < schedule.count && !options.signal?.aborted; i++) {
-    if (i > 0 || awaited > 0) await sleep(schedule.intervalMs);
+  let counted = 0;
+  while (counted < schedule.count && !options.signal?.aborted) {
+    if (measurements.length > 0) await sleep(schedule.intervalMs);
     const m = await measure();
-    const awaiting = Boolean(m.awaitingData) && i === 0 && awaited < schedule.count;
+    const awaiting = Boolean(m.awaitingData) && counted === 0 && awaited < schedule.count;
     measurements.push(m);
-    options.onMeasurement?.(m, awaiting ? awaited : i, awaiting);
+    options.onMeasurement?.(m, awaiting ? awaited : counted, awaiting);
     if (awaiting) {
-      // Not counted: the loop measures again, `count` counted measurements still ahead.
       awaited++;
-      i--;
       continue;
     }
+    counted++;
     if (m.inconclusive) inconclusive++;
     else if (!m.ok) failures++;
     if (failures > schedule.failureLimit) return outcome('failed');
   }
-  if (measurements.length - awaited < schedule.count) return outcome('inconclusive');
+  if (counted < schedule.count) return outcome('inconclusive');
   return outcome(inconclusive > 0 ? 'inconclusive' : 'passed');
 }
