@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createKubeClient, parseKubeconfig, type KubeClient } from '@deploy-suite/kube';
 import { loadEvent, repoRoot, runAction, type EventFixture } from '../support/action-runner.js';
 import { freshImage, listTags, registryHost } from '../support/registry-api.js';
@@ -654,6 +654,111 @@ const rows: Row[] = [
     inputs: { 'insecure-registries': 'http://harbor.lab:8080' },
     input: 'insecure-registries',
   },
+  // bluegreen-deploy's manifests: rendered and split before anything changes
+  {
+    action: 'bluegreen-deploy',
+    what: 'manifests that do not exist',
+    inputs: { manifests: 'deploy/k8s' },
+    input: 'manifests',
+  },
+  {
+    action: 'bluegreen-deploy',
+    what: 'manifests and a deployment template at once',
+    inputs: { manifests: scratchPath('apps/plain'), 'deployment-template': scratchPath('apps/plain/app.yaml') },
+    input: 'manifests',
+  },
+  {
+    action: 'bluegreen-deploy',
+    what: 'manifests-deployment without manifests',
+    inputs: { 'manifests-deployment': 'shop' },
+    input: 'manifests-deployment',
+  },
+  {
+    action: 'bluegreen-deploy',
+    what: 'a helm-set line that is not key=value',
+    inputs: { manifests: 'test/fixtures/apps/chart', 'helm-set': 'replicas 3' },
+    input: 'helm-set',
+  },
+  {
+    action: 'bluegreen-deploy',
+    what: 'helm-values for manifests that are no chart',
+    inputs: { manifests: scratchPath('apps/plain'), 'helm-values': scratchPath('apps/plain/app.yaml') },
+    input: 'helm-values',
+  },
+  {
+    action: 'bluegreen-deploy',
+    what: 'a helm-values file that does not exist',
+    inputs: { manifests: 'test/fixtures/apps/chart', 'helm-values': 'values-prod.yaml' },
+    input: 'helm-values',
+  },
+  {
+    action: 'bluegreen-deploy',
+    what: 'a chart that does not render',
+    inputs: { manifests: 'test/fixtures/apps/broken-chart' },
+    input: 'manifests',
+    // helm from the platform, on PATH as on the runners
+    env: { PATH: `${dirname(process.env.DEPLOY_SUITE_HELM!)}:${process.env.PATH}` },
+  },
+  {
+    action: 'bluegreen-deploy',
+    what: 'two Deployments and none named',
+    inputs: { manifests: scratchPath('apps/two-deployments') },
+    input: 'manifests',
+  },
+  {
+    action: 'bluegreen-deploy',
+    what: 'manifests-deployment naming none of them',
+    inputs: { manifests: scratchPath('apps/two-deployments'), 'manifests-deployment': 'web' },
+    input: 'manifests',
+  },
+  {
+    action: 'bluegreen-deploy',
+    what: 'a Secret reference to nothing',
+    inputs: { manifests: scratchPath('apps/missing-secret.yaml') },
+    input: 'manifests',
+  },
+  {
+    action: 'bluegreen-deploy',
+    what: 'an HPA for another Deployment',
+    inputs: { manifests: `${scratchPath('apps/plain')}\n${scratchPath('apps/hpa-elsewhere.yaml')}` },
+    input: 'manifests',
+  },
+  {
+    action: 'bluegreen-deploy',
+    what: 'an object in another namespace',
+    inputs: { manifests: `${scratchPath('apps/plain')},${scratchPath('apps/other-namespace.yaml')}` },
+    input: 'manifests',
+  },
+  {
+    action: 'bluegreen-deploy',
+    what: 'the app Service named unlike the app',
+    inputs: { manifests: scratchPath('apps/plain'), app: 'store' },
+    input: 'manifests',
+  },
+  {
+    action: 'bluegreen-deploy',
+    what: 'a manifests folder with no YAML in it',
+    inputs: { manifests: scratchPath('empty') },
+    input: 'manifests',
+  },
+  {
+    action: 'bluegreen-deploy',
+    what: 'manifests that are not YAML',
+    inputs: { manifests: scratchPath('apps/broken.yaml') },
+    input: 'manifests',
+  },
+  {
+    action: 'bluegreen-deploy',
+    what: 'a kind the cluster does not serve',
+    inputs: { manifests: `${scratchPath('apps/plain')},${scratchPath('apps/widget.yaml')}` },
+    input: 'manifests',
+  },
+  {
+    action: 'bluegreen-deploy',
+    what: 'a document without a kind',
+    inputs: { manifests: `${scratchPath('apps/plain')},${scratchPath('apps/no-kind.yaml')}` },
+    input: 'manifests',
+  },
   // The runner's proxy variables: read as @actions/http-client reads them, refused before any work.
   {
     action: 'build-image',
@@ -713,6 +818,31 @@ beforeAll(async () => {
     join(scratch, 'service.yaml'),
     'apiVersion: v1\nkind: Service\nmetadata: {name: x}\nspec: {ports: [{port: 80}]}\n',
   );
+  // Apps shipped as manifests, each wrong in one way (the plain one is right: the others add to it).
+  const apps = join(scratch, 'apps');
+  mkdirSync(join(apps, 'plain'), { recursive: true });
+  mkdirSync(join(apps, 'two-deployments'), { recursive: true });
+  const deployment = (name: string, extra = '') =>
+    `apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: ${name}}\nspec:\n  selector: {matchLabels: {app: ${name}}}\n  template:\n    metadata: {labels: {app: ${name}}}\n    spec:\n      containers: [{name: web, image: x${extra}}]\n`;
+  const appService =
+    'apiVersion: v1\nkind: Service\nmetadata: {name: shop}\nspec: {selector: {app: shop}, ports: [{port: 80}]}\n';
+  writeFileSync(join(apps, 'plain/app.yaml'), `${deployment('shop')}---\n${appService}`);
+  writeFileSync(join(apps, 'two-deployments/app.yaml'), `${deployment('shop')}---\n${deployment('worker')}`);
+  writeFileSync(
+    join(apps, 'missing-secret.yaml'),
+    deployment('shop', ', env: [{name: DB, valueFrom: {secretKeyRef: {name: shop-db-missing, key: url}}}]'),
+  );
+  writeFileSync(
+    join(apps, 'hpa-elsewhere.yaml'),
+    'apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: api}\nspec: {scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: api}, maxReplicas: 3}\n',
+  );
+  writeFileSync(
+    join(apps, 'other-namespace.yaml'),
+    'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: kube-system}\ndata: {a: b}\n',
+  );
+  writeFileSync(join(apps, 'broken.yaml'), 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: [shop\n');
+  writeFileSync(join(apps, 'widget.yaml'), 'apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n');
+  writeFileSync(join(apps, 'no-kind.yaml'), 'apiVersion: v1\nmetadata: {name: nameless}\n');
   digestRef = await freshImage(signRepository, stamp);
   await client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }, { fieldManager: 'test' });
   // An app live in the namespace: what a bad run must leave as it found it.
@@ -755,7 +885,7 @@ describe('bad input fails before any change, naming the input and the fix', () =
       // Nothing ran past the inputs but reads (sbom-and-sign resolves the digest while scrypt opens the key):
       // no other phase started, nothing in the cluster or the registry changed.
       const phases = [...run.log.matchAll(/^::group::(.*)$/gm)].map((m) => m[1]);
-      expect(phases.filter((phase) => phase !== 'resolve')).toEqual([]);
+      expect(phases.filter((phase) => phase !== 'resolve' && phase !== 'render the manifests')).toEqual([]);
       expect(await state(index)).toBe(before);
     },
   );

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Bring the local platform up, idempotently, on 127.0.0.1 only.
 #   test/platform/up.sh            everything
-#   test/platform/up.sh node docker   only those parts (node, docker, buildx, registry, base, kube, realnode, supply, prometheus, proxy, lint, act)
+#   test/platform/up.sh node docker   only those parts (node, docker, buildx, registry, base, kube, realnode, supply, apps, prometheus, proxy, lint, act)
 #   test/platform/up.sh argo          Argo Rollouts for the traffic bench (not in the default parts)
 # Prints nothing on stdout but `export` lines (see env.sh), so `eval "$(test/platform/up.sh)"` works.
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -19,6 +19,8 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/realnode.sh"
 # shellcheck source=argo.sh
 . "$here/argo.sh"
+# shellcheck source=apps.sh
+. "$here/apps.sh"
 
 node24() {
   local dir="$DS_CACHE/node$DS_NODE_MAJOR" bin
@@ -198,7 +200,7 @@ disk_space() {
 disk_space
 
 parts=("$@")
-[ ${#parts[@]} -gt 0 ] || parts=(node docker buildx registry base kube realnode supply prometheus proxy lint act)
+[ ${#parts[@]} -gt 0 ] || parts=(node docker buildx registry base kube realnode supply apps prometheus proxy lint act)
 for part in "${parts[@]}"; do
   case "$part" in
     node) node24 ;;
@@ -209,12 +211,13 @@ for part in "${parts[@]}"; do
     kube) kube_cluster ;;
     realnode) real_node ;;
     supply) supply_tools ;;
+    apps) apps_part ;;
     prometheus) prometheus_part ;;
     proxy) proxy_part ;;
     lint) lint_tools ;;
     act) act_tool ;;
     argo) argo_part ;;
-    *) die "unknown part '$part' (expected: node docker buildx registry base kube realnode supply prometheus proxy lint act argo)" ;;
+    *) die "unknown part '$part' (expected: node docker buildx registry base kube realnode supply apps prometheus proxy lint act argo)" ;;
   esac
 done
 "$here/env.sh"

@@ -2,7 +2,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { InputReader, maskSecret } from '@deploy-suite/action-kit';
-import { readAppTarget, type ClusterAccess, type KubeObject } from '@deploy-suite/kube';
+import {
+  readAppTarget,
+  sourceKind,
+  type ClusterAccess,
+  type KubeObject,
+  type ManifestSource,
+} from '@deploy-suite/kube';
 import { ReferenceError, parseReference } from '@deploy-suite/oci';
 import { readImagePolicy, type ImagePolicy } from '@deploy-suite/supply-chain/inputs';
 import { readHttpCheck, type HttpCheck } from '@deploy-suite/checks';
@@ -16,6 +22,10 @@ export interface BluegreenInputs {
   containerPort: number;
   deploymentTemplate?: KubeObject;
   serviceTemplate?: KubeObject;
+  /** The app as users ship it: files, folders, a Kustomize overlay or a Helm chart, rendered in the run. */
+  manifests?: ManifestSource;
+  /** The Deployment of the manifests that is the app, when they hold several. */
+  manifestsDeployment?: string;
   progressDeadlineSeconds: number;
   lockTimeoutSeconds: number;
   dryRun: boolean;
@@ -111,6 +121,16 @@ export function readBluegreenInputs(
       return ['has ports without a numeric port', 'give each entry of spec.ports a port number'];
     return undefined;
   });
+  const manifests = readManifestSource(reader, workspace, namespace, app);
+  if (manifests && (deploymentTemplate || serviceTemplate))
+    reader.problem(
+      'manifests',
+      `is set with ${deploymentTemplate ? 'deployment-template' : 'service-template'}: the manifests hold the app's Deployment and Service`,
+      'give the manifests alone (their Deployment and Service are the templates), or the templates without manifests',
+    );
+  const manifestsDeployment = reader.string('manifests-deployment');
+  if (manifestsDeployment && !manifests)
+    reader.problem('manifests-deployment', 'is set without manifests', 'set manifests, or drop manifests-deployment');
   const progressDeadlineSeconds = reader.durationSeconds('progress-deadline', 300);
   const lockTimeoutSeconds = reader.durationSeconds('lock-timeout', 300);
   const dryRun = reader.boolean('dry-run', false);
@@ -148,6 +168,8 @@ export function readBluegreenInputs(
     containerPort,
     ...(deploymentTemplate ? { deploymentTemplate } : {}),
     ...(serviceTemplate ? { serviceTemplate } : {}),
+    ...(manifests ? { manifests } : {}),
+    ...(manifestsDeployment ? { manifestsDeployment } : {}),
     progressDeadlineSeconds,
     lockTimeoutSeconds,
     dryRun,
@@ -156,4 +178,54 @@ export function readBluegreenInputs(
     environmentUrl,
     githubToken,
   };
+}
+
+/**
+ * `manifests` (paths, one a line or comma-separated: files, folders, Kustomize overlays, Helm charts)
+ * with `helm-values` and `helm-set` for a chart. Checked here; rendered by the run.
+ */
+function readManifestSource(
+  reader: InputReader,
+  workspace: string,
+  namespace: string,
+  app: string,
+): ManifestSource | undefined {
+  const paths = reader.list('manifests', { separators: 'newline-or-comma' });
+  const valuesFiles = reader.list('helm-values', { separators: 'newline-or-comma' });
+  const set = reader.list('helm-set', { separators: 'newline' });
+  const existing = (input: string, list: string[]) =>
+    list.flatMap((path) => {
+      const full = resolve(workspace, path);
+      if (existsSync(full)) return [full];
+      reader.problem(
+        input,
+        `'${path}' does not exist`,
+        'give a path relative to the workspace (check out the repository first)',
+      );
+      return [];
+    });
+  const resolved = existing('manifests', paths);
+  const values = existing('helm-values', valuesFiles);
+  for (const setting of set)
+    if (!/^[^=\s][^=]*=/.test(setting))
+      reader.problem(
+        'helm-set',
+        `'${setting}' is not key=value`,
+        'give one helm --set value a line, e.g. image.pullPolicy=Always',
+      );
+  const charts = resolved.filter((path) => sourceKind(path) === 'helm');
+  if ((valuesFiles.length || set.length) && paths.length && !charts.length)
+    reader.problem(
+      valuesFiles.length ? 'helm-values' : 'helm-set',
+      `is set, but no path of manifests is a Helm chart (a folder with Chart.yaml, or a .tgz)`,
+      'point manifests at the chart, or drop the helm inputs',
+    );
+  if ((valuesFiles.length || set.length) && !paths.length)
+    reader.problem(
+      valuesFiles.length ? 'helm-values' : 'helm-set',
+      'is set without manifests',
+      'set manifests to the chart',
+    );
+  if (!paths.length) return undefined;
+  return { paths: resolved, workspace, namespace, helm: { release: app, valuesFiles: values, set } };
 }

@@ -1,5 +1,6 @@
 import * as core from '@actions/core';
 import {
+  InputError,
   InputReader,
   Phases,
   code,
@@ -18,6 +19,11 @@ import {
 import {
   APP_ACCESS,
   DEPLOY_RUNNERS,
+  KubeApiError,
+  ManifestError,
+  loadAppManifests,
+  manifestAccess,
+  type AppManifests,
   bluegreenDeploy,
   createKubeClient,
   preflight,
@@ -35,25 +41,52 @@ async function main(): Promise<void> {
   const inputs = readBluegreenInputs(new InputReader(), process.env.GITHUB_WORKSPACE || process.cwd());
   const github = readGitHubContext();
   const client = createKubeClient(inputs.access!);
-  // Before any phase: the credential (an exec plugin runs here), the namespace and every right the run uses.
-  await preflight(client, inputs.namespace, APP_ACCESS);
+  // Before any phase: the credential (an exec plugin runs here), the namespace and every right the run
+  // uses, the kinds of the app's manifests included (rendered and looked up in discovery first).
+  let app: AppManifests | undefined;
+  await preflight(
+    client,
+    inputs.namespace,
+    async () => {
+      if (!inputs.manifests) return APP_ACCESS;
+      app = await core.group('render the manifests', () => loadManifests(client, inputs));
+      return [...APP_ACCESS, ...manifestAccess(app)];
+    },
+    {
+      rbacFile: inputs.manifests
+        ? 'actions/bluegreen-deploy/rbac.yaml -f actions/bluegreen-deploy/rbac-manifests.yaml'
+        : 'actions/bluegreen-deploy/rbac.yaml',
+    },
+  );
   const spec: AppSpec = {
     app: inputs.app,
     namespace: inputs.namespace,
-    replicas: inputs.replicas,
+    // The manifests' Deployment says how many replicas, when it does.
+    replicas: (app?.deployment.spec as { replicas?: number } | undefined)?.replicas ?? inputs.replicas,
     image: inputs.image,
     containerPort: inputs.containerPort,
     progressDeadlineSeconds: inputs.progressDeadlineSeconds,
     ...(inputs.deploymentTemplate ? { deploymentTemplate: inputs.deploymentTemplate } : {}),
     ...(inputs.serviceTemplate ? { serviceTemplate: inputs.serviceTemplate } : {}),
+    ...(app
+      ? {
+          deploymentTemplate: app.deployment,
+          ...(app.service ? { serviceTemplate: app.service } : {}),
+          config: app.config,
+          ...(app.hpa ? { hpa: app.hpa } : {}),
+          pdbs: app.pdbs,
+          shared: app.shared,
+        }
+      : {}),
   };
+  const template = spec.deploymentTemplate;
   const phases = new Phases();
   let previewSummary: string | undefined;
   try {
     // Before the lock and before anything is applied: an image that fails the policy changes nothing.
     const gate = signatureGate(inputs.imagePolicy, 'Nothing was applied', (m) => core.info(m));
     const signers = gate
-      ? await phases.run('verify', () => gate([inputs.image, ...podImages(inputs.deploymentTemplate).slice(1)]))
+      ? await phases.run('verify', () => gate([inputs.image, ...podImages(template).slice(1)]))
       : undefined;
     if (inputs.dryRun) {
       const plan = await phases.run('dry-run', () => dryRunDeploy(client, spec, inputs.force));
@@ -136,6 +169,8 @@ async function main(): Promise<void> {
     core.setOutput('digest', result.digest);
     core.setOutput('previous-digest', result.previousDigest ?? '');
     core.setOutput('noop', String(result.noop));
+    core.setOutput('config', result.config ?? '');
+    core.setOutput('change', result.change ?? '');
     core.setOutput('timings', JSON.stringify(phases.toJSON()));
     core.setOutput('api-requests', String(client.requestCount));
     await writeSummary(
@@ -149,7 +184,20 @@ async function main(): Promise<void> {
             ? `${result.previousColour}: ${code(result.previousDigest ?? '')}, ${scaledDown}`
             : '(none: first deploy)',
         ],
-        ['Changed', result.noop ? 'nothing: this digest was already live' : 'yes'],
+        [
+          'Changed',
+          result.noop
+            ? 'nothing: this digest and configuration were already live'
+            : `yes: ${result.change ?? 'image'}${result.config ? ` (configuration ${code(result.config)})` : ''}`,
+        ],
+        ...(app
+          ? [
+              [
+                'Manifests',
+                `${app.config.length} versioned ConfigMaps/Secrets, ${app.hpa ? 'an HPA' : 'no HPA'}, ${app.pdbs.length} PDBs per colour, ${app.shared.length} shared objects${result.pruned?.deleted.length ? `; pruned ${result.pruned.deleted.length} old` : ''}`,
+              ] as [string, string],
+            ]
+          : []),
         [
           'Signature',
           signers
@@ -166,6 +214,25 @@ async function main(): Promise<void> {
     );
   } finally {
     client.close();
+  }
+}
+
+/** The app's manifests rendered and split; what is wrong with them is an input error of manifests. */
+async function loadManifests(
+  client: ReturnType<typeof createKubeClient>,
+  inputs: ReturnType<typeof readBluegreenInputs>,
+): Promise<AppManifests> {
+  try {
+    return await loadAppManifests(client, inputs.manifests!, {
+      app: inputs.app,
+      ...(inputs.manifestsDeployment ? { deployment: inputs.manifestsDeployment } : {}),
+    });
+  } catch (error) {
+    if (error instanceof ManifestError)
+      throw new InputError([{ input: 'manifests', problem: error.problem, fix: error.fix }]);
+    if (error instanceof KubeApiError && error.reason === 'UnknownKind')
+      throw new InputError([{ input: 'manifests', problem: error.problem, fix: error.fix ?? '' }]);
+    throw error;
   }
 }
 

@@ -3,6 +3,7 @@
  * objects to apply. State lives in annotations on the live Service, so a re-run reads it and converges.
  */
 import type { KubeObject } from './client.js';
+import { contentHash } from './app-manifests.js';
 
 export type Colour = 'blue' | 'green';
 export const COLOUR_LABEL = 'deploy-suite.dev/colour';
@@ -19,8 +20,11 @@ export interface LiveState {
   liveColour: Colour;
   liveDigest: string;
   revision: number;
+  /** The configuration hash of the live colour (configHash); absent on state written before it was recorded. */
+  liveConfig?: string;
   previousColour?: Colour;
   previousDigest?: string;
+  previousConfig?: string;
 }
 
 export function readLiveState(service: KubeObject | undefined): LiveState | undefined {
@@ -34,6 +38,8 @@ export function readLiveState(service: KubeObject | undefined): LiveState | unde
     revision: Number(annotations[`${A}revision`] ?? '0') || 0,
     ...(previous === 'blue' || previous === 'green' ? { previousColour: previous } : {}),
     ...(annotations[`${A}previous-digest`] ? { previousDigest: annotations[`${A}previous-digest`] } : {}),
+    ...(annotations[`${A}live-config`] ? { liveConfig: annotations[`${A}live-config`] } : {}),
+    ...(annotations[`${A}previous-config`] ? { previousConfig: annotations[`${A}previous-config`] } : {}),
   };
 }
 
@@ -44,39 +50,65 @@ export function stateAnnotations(state: LiveState, extra: Record<string, string>
     [`${A}revision`]: String(state.revision),
     ...(state.previousColour ? { [`${A}previous-colour`]: state.previousColour } : {}),
     ...(state.previousDigest ? { [`${A}previous-digest`]: state.previousDigest } : {}),
+    ...(state.liveConfig ? { [`${A}live-config`]: state.liveConfig } : {}),
+    ...(state.previousConfig ? { [`${A}previous-config`]: state.previousConfig } : {}),
     ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [`${A}${k}`, v])),
   };
 }
 
 export type DeployPlan =
   | { kind: 'noop'; colour: Colour; revision: number; reason: string }
-  | { kind: 'deploy'; target: Colour; revision: number; previous?: { colour: Colour; digest: string } };
+  | {
+      kind: 'deploy';
+      target: Colour;
+      revision: number;
+      previous?: { colour: Colour; digest: string; config?: string };
+      /** Why this is a new revision: a new image, a new configuration, or both. */
+      change?: 'image' | 'config' | 'image and config';
+    };
 
-/** First deploy goes blue; a new digest goes to the idle colour; the live digest again changes nothing. */
-export function planDeploy(state: LiveState | undefined, digest: string): DeployPlan {
+/**
+ * A revision is the digest and the configuration the colour runs (configHash). First deploy goes blue; a
+ * new digest or a new configuration goes to the idle colour; both as they are live change nothing. A live
+ * state without a recorded configuration (written before the suite recorded it) counts as a change.
+ */
+export function planDeploy(state: LiveState | undefined, digest: string, config?: string): DeployPlan {
   if (!state) return { kind: 'deploy', target: 'blue', revision: 1 };
-  if (state.liveDigest === digest)
+  const imageChanged = state.liveDigest !== digest;
+  const configChanged = config !== undefined && state.liveConfig !== config;
+  if (!imageChanged && !configChanged)
     return {
       kind: 'noop',
       colour: state.liveColour,
       revision: state.revision,
-      reason: `${digest} is already live on ${state.liveColour} (revision ${state.revision})`,
+      reason: `${digest}${config ? ` with configuration ${config}` : ''} is already live on ${state.liveColour} (revision ${state.revision})`,
     };
   return {
     kind: 'deploy',
     target: otherColour(state.liveColour),
     revision: state.revision + 1,
-    previous: { colour: state.liveColour, digest: state.liveDigest },
+    previous: {
+      colour: state.liveColour,
+      digest: state.liveDigest,
+      ...(state.liveConfig ? { config: state.liveConfig } : {}),
+    },
+    change: imageChanged && configChanged ? 'image and config' : imageChanged ? 'image' : 'config',
   };
 }
 
 /** The state after the switch to `target`. */
-export function switchedState(plan: Extract<DeployPlan, { kind: 'deploy' }>, digest: string): LiveState {
+export function switchedState(
+  plan: Extract<DeployPlan, { kind: 'deploy' }>,
+  digest: string,
+  config?: string,
+): LiveState {
   return {
     liveColour: plan.target,
     liveDigest: digest,
     revision: plan.revision,
+    ...(config ? { liveConfig: config } : {}),
     ...(plan.previous ? { previousColour: plan.previous.colour, previousDigest: plan.previous.digest } : {}),
+    ...(plan.previous?.config ? { previousConfig: plan.previous.config } : {}),
   };
 }
 
@@ -97,14 +129,76 @@ export interface AppSpec {
   /** Extra pod labels (tests use deploy-suite.test/hold-not-ready). */
   podLabels?: Record<string, string>;
   progressDeadlineSeconds: number;
+  /** Versioned ConfigMaps and Secrets the pod template names (app-manifests.ts), applied before the colour. */
+  config?: KubeObject[];
+  /** The app's HorizontalPodAutoscaler and PodDisruptionBudgets, as templates: one of each per colour. */
+  hpa?: KubeObject;
+  pdbs?: KubeObject[];
+  /** Objects of the manifests applied once, as they are (ServiceAccount, Ingress, RBAC, …). */
+  shared?: KubeObject[];
+}
+
+/**
+ * The hash of what a colour runs besides its image: the pod template (env, resources, probes, the
+ * versioned names of its ConfigMaps and Secrets, which carry their content), replicas unless an HPA owns
+ * them, the HPA and PDBs. A change of any of these is a new revision, as a new image is. Pure.
+ */
+export function configHash(spec: AppSpec): string {
+  // The image is the revision's other half; the progress deadline is how the deploy waits, not what runs.
+  const deployment = renderDeployment({ ...spec, image: '', progressDeadlineSeconds: 0 }, 'blue', 0) as KubeObject & {
+    spec: Record<string, unknown>;
+  };
+  // Its annotations are the revision's bookkeeping (revision, digest), not what runs.
+  const metadata = { ...deployment.metadata, annotations: undefined };
+  const deploymentSpec = spec.hpa ? { ...deployment.spec, replicas: undefined } : deployment.spec;
+  return contentHash({
+    deployment: { metadata, spec: deploymentSpec },
+    colourObjects: renderColourObjects(spec, 'blue'),
+  });
+}
+
+/**
+ * The HPA and PDBs of one colour: named `<name>-<colour>`, the HPA scaling that colour's Deployment, each
+ * PDB selecting that colour's pods. Pure.
+ */
+export function renderColourObjects(spec: AppSpec, colour: Colour): KubeObject[] {
+  const labels = { [NAME_LABEL]: spec.app, [COLOUR_LABEL]: colour, 'app.kubernetes.io/managed-by': MANAGED_BY };
+  const metadataOf = (template: KubeObject) => ({
+    name: `${template.metadata.name}-${colour}`,
+    namespace: spec.namespace,
+    labels: { ...(template.metadata.labels ?? {}), ...labels },
+    ...(template.metadata.annotations ? { annotations: template.metadata.annotations } : {}),
+  });
+  const objects: KubeObject[] = [];
+  if (spec.hpa) {
+    const hpaSpec = spec.hpa.spec as { scaleTargetRef?: Record<string, unknown> } & Record<string, unknown>;
+    objects.push({
+      apiVersion: spec.hpa.apiVersion,
+      kind: spec.hpa.kind,
+      metadata: metadataOf(spec.hpa),
+      spec: {
+        ...hpaSpec,
+        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: deploymentName(spec.app, colour) },
+      },
+    });
+  }
+  for (const pdb of spec.pdbs ?? []) {
+    objects.push({
+      apiVersion: pdb.apiVersion,
+      kind: pdb.kind,
+      metadata: metadataOf(pdb),
+      spec: { ...(pdb.spec as Record<string, unknown>), selector: { matchLabels: colourSelector(spec.app, colour) } },
+    });
+  }
+  return objects;
 }
 
 export function deploymentName(app: string, colour: Colour): string {
   return `${app}-${colour}`;
 }
 
-/** The Deployment of one colour, running `image`. */
-export function renderDeployment(spec: AppSpec, colour: Colour, revision: number): KubeObject {
+/** The Deployment of one colour, running `image`; `config` is the configHash it records. */
+export function renderDeployment(spec: AppSpec, colour: Colour, revision: number, config?: string): KubeObject {
   const labels = { [NAME_LABEL]: spec.app, [COLOUR_LABEL]: colour, 'app.kubernetes.io/managed-by': MANAGED_BY };
   const template = (
     spec.deploymentTemplate?.spec as
@@ -132,7 +226,11 @@ export function renderDeployment(spec: AppSpec, colour: Colour, revision: number
       name: deploymentName(spec.app, colour),
       namespace: spec.namespace,
       labels,
-      annotations: { [`${A}revision`]: String(revision), [`${A}digest`]: digestOf(spec.image) },
+      annotations: {
+        [`${A}revision`]: String(revision),
+        [`${A}digest`]: digestOf(spec.image),
+        ...(config ? { [`${A}config`]: config } : {}),
+      },
     },
     spec: {
       replicas: spec.replicas,
@@ -165,6 +263,11 @@ export const DIGEST_PATTERN = /^sha256:[a-f0-9]{64}$/;
 /** The digest a colour's Deployment runs, as the deploy annotated it. */
 export function deploymentDigest(deployment: KubeObject | undefined): string | undefined {
   return deployment?.metadata.annotations?.[`${A}digest`];
+}
+
+/** The configuration a colour's Deployment runs, as the deploy annotated it. */
+export function deploymentConfig(deployment: KubeObject | undefined): string | undefined {
+  return deployment?.metadata.annotations?.[`${A}config`];
 }
 
 /** The selector of the pods of one colour of an app: what the live Service's switch changes. */

@@ -52,17 +52,23 @@ const RESOURCES: Record<string, string> = {
   PodDisruptionBudget: 'poddisruptionbudgets',
 };
 
+/** Kinds the API server's discovery named (a user's manifests hold any kind: Ingress, CRDs, …). */
+const DISCOVERED = new Map<string, { plural: string; namespaced: boolean }>();
+const CLUSTER_KINDS = new Set(['Namespace']);
+
 /** The REST path of a kind (and, given, one object of it). */
 export function resourcePath(apiVersion: string, kind: string, namespace?: string, name?: string): string {
-  const plural = RESOURCES[kind];
+  const discovered = DISCOVERED.get(`${apiVersion}/${kind}`);
+  const plural = RESOURCES[kind] ?? discovered?.plural;
   if (!plural)
     throw new KubeApiError(
       0,
       'UnsupportedKind',
-      `kind ${kind} is not one the suite manages (${Object.keys(RESOURCES).join(', ')})`,
+      `kind ${kind} is not one the suite manages (${Object.keys(RESOURCES).join(', ')}) and discovery has not named it`,
     );
   const base = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
-  const ns = namespace && kind !== 'Namespace' ? `/namespaces/${encodeURIComponent(namespace)}` : '';
+  const namespaced = discovered ? discovered.namespaced : !CLUSTER_KINDS.has(kind);
+  const ns = namespace && namespaced ? `/namespaces/${encodeURIComponent(namespace)}` : '';
   return `${base}${ns}/${plural}${name ? `/${encodeURIComponent(name)}` : ''}`;
 }
 
@@ -76,7 +82,33 @@ export interface RequestOptions {
  * The Kubernetes API as the orchestration uses it: what deploy, rollback, the lock and the history take.
  * KubeClient is the real one; tests of phase order and failure paths pass an in-memory one.
  */
-export type KubeApi = Pick<KubeClient, 'request' | 'get' | 'apply' | 'mergePatch' | 'delete' | 'watch' | 'watchObject'>;
+export type KubeApi = Pick<
+  KubeClient,
+  'request' | 'get' | 'apply' | 'mergePatch' | 'delete' | 'watch' | 'watchObject' | 'discover'
+>;
+
+/** The REST name of a kind (deployments, ingresses, …), from the suite's table or discovery. */
+export function resourceName(apiVersion: string, kind: string): string {
+  const plural = RESOURCES[kind] ?? DISCOVERED.get(`${apiVersion}/${kind}`)?.plural;
+  if (!plural) throw new KubeApiError(0, 'UnsupportedKind', `kind ${kind} (${apiVersion}) has not been discovered`);
+  return plural;
+}
+
+/** Whether a kind is namespaced, once discover() has looked it up (undefined: not known). */
+export function isNamespaced(apiVersion: string, kind: string): boolean | undefined {
+  if (RESOURCES[kind]) return !CLUSTER_KINDS.has(kind);
+  return DISCOVERED.get(`${apiVersion}/${kind}`)?.namespaced;
+}
+
+/** Records what discovery said of a group-version's kinds (the fake API of the tests calls it too). */
+export function recordDiscovery(
+  apiVersion: string,
+  resources: { name: string; kind: string; namespaced: boolean }[],
+): void {
+  // Subresources (deployments/scale) share their parent's kind: only top-level names count.
+  for (const r of resources)
+    if (!r.name.includes('/')) DISCOVERED.set(`${apiVersion}/${r.kind}`, { plural: r.name, namespaced: r.namespaced });
+}
 
 /**
  * The suite's one Kubernetes client: the REST API over the suite's HTTP transport (keep-alive, the
@@ -119,6 +151,37 @@ export class KubeClient {
       if (error instanceof KubeApiError && error.status === 404) return undefined;
       throw error;
     }
+  }
+
+  /**
+   * Looks up, once per group-version, the REST names of the kinds given (the API server's discovery), so
+   * any kind of a user's manifests can be applied. A kind the server does not serve is an error naming it
+   * (a CRD not installed, a misspelt apiVersion).
+   */
+  async discover(kinds: { apiVersion: string; kind: string }[]): Promise<void> {
+    const unknown = kinds.filter((k) => !RESOURCES[k.kind] && !DISCOVERED.has(`${k.apiVersion}/${k.kind}`));
+    const versions = [...new Set(unknown.map((k) => k.apiVersion))];
+    await Promise.all(
+      versions.map(async (apiVersion) => {
+        const path = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+        const list = await this.request<{ resources?: { name: string; kind: string; namespaced: boolean }[] }>(
+          'GET',
+          path,
+        ).catch((error: unknown) => {
+          if (error instanceof KubeApiError && error.status === 404) return { resources: [] };
+          throw error;
+        });
+        recordDiscovery(apiVersion, list.resources ?? []);
+      }),
+    );
+    const missing = unknown.filter((k) => !DISCOVERED.has(`${k.apiVersion}/${k.kind}`));
+    if (missing.length)
+      throw new KubeApiError(
+        404,
+        'UnknownKind',
+        `the API server serves no ${[...new Set(missing.map((k) => `${k.kind} (${k.apiVersion})`))].join(', ')}`,
+        'install the CRD that defines it first, or fix the apiVersion (kubectl api-resources lists what the cluster serves)',
+      );
   }
 
   /** Server-side apply with one field manager; `dryRun` asks the server to validate and answer without persisting. */

@@ -2,11 +2,13 @@ import { PhaseError, type Phases } from '@deploy-suite/action-kit';
 import { KubeApiError, type KubeApi, type KubeObject } from './client.js';
 import {
   colourSelector,
+  configHash,
   deploymentName,
   digestOf,
   parkedPreview,
   planDeploy,
   readLiveState,
+  renderColourObjects,
   renderDeployment,
   renderServices,
   stateAnnotations,
@@ -15,7 +17,8 @@ import {
   type Colour,
   type LiveState,
 } from './bluegreen.js';
-import { readHistory, recordHistory } from './history.js';
+import { appendHistory, readHistory, recordHistory, type HistoryEntry } from './history.js';
+import { pruneConfig, renderSnapshot, type PruneResult } from './app-config.js';
 import { FIELD_MANAGER, checkFirstDeployOwnership } from './ownership.js';
 import { assertLockHeld, lockApp, type LockOptions } from './app-lock.js';
 import type { HeldLease } from './lease.js';
@@ -41,6 +44,11 @@ export interface DeployResult {
   revision: number;
   digest: string;
   previousDigest?: string;
+  /** The configuration hash live now (configHash), and why this revision is new. */
+  config?: string;
+  change?: 'image' | 'config' | 'image and config';
+  /** What the prune of old revisions' configuration removed or could not. */
+  pruned?: PruneResult;
 }
 
 /**
@@ -55,6 +63,7 @@ export async function bluegreenDeploy(
   phases: Phases,
 ): Promise<DeployResult> {
   const digest = digestOf(spec.image);
+  const config = configHash(spec);
   const lease =
     options.heldLease ?? (await phases.run('lock', () => lockApp(client, spec.namespace, spec.app, options)));
   const action = options.historyAction ?? 'deploy';
@@ -70,9 +79,13 @@ export async function bluegreenDeploy(
       return read;
     });
     const state = readLiveState(live);
-    const plan = planDeploy(state, digest);
+    const plan = planDeploy(state, digest, config);
+    // Objects of the manifests that belong to no colour: applied on every run, a no-op one included.
+    const applyShared = () =>
+      Promise.all((spec.shared ?? []).map((object) => client.apply(object, { fieldManager: FIELD_MANAGER })));
     if (plan.kind === 'noop') {
       options.log(plan.reason);
+      if (spec.shared?.length) await phases.run('apply', applyShared);
       const current = await client.get<KubeObject & DeploymentLike>(
         'apps/v1',
         'Deployment',
@@ -92,6 +105,7 @@ export async function bluegreenDeploy(
             {
               revision: state!.revision,
               digest,
+              config,
               colour: plan.colour,
               action: 'deploy',
               at: new Date().toISOString(),
@@ -109,15 +123,27 @@ export async function bluegreenDeploy(
     const revision = plan.revision;
     const targetName = deploymentName(spec.app, target);
 
+    // With an HPA, the colour starts at the live colour's current replica count (at least the HPA's
+    // minimum), so the switch does not land on fewer pods than serve now; the HPA takes it from there.
+    const colourSpec = spec.hpa ? { ...spec, replicas: await hpaStartReplicas(client, spec, state) } : spec;
+
     const appliedAt = Date.now();
     const applied = await phases.run('apply', async () => {
+      // The configuration first (a pod started before its ConfigMap exists fails to start, then retries),
+      // with the snapshot a rollback to this revision reads and the shared objects.
+      await Promise.all([
+        ...(spec.config ?? []).map((object) => client.apply(object, { fieldManager: FIELD_MANAGER })),
+        client.apply(renderSnapshot(spec, config), { fieldManager: FIELD_MANAGER }),
+        applyShared(),
+      ]);
       // The preview is parked (selecting no pod) while the colour rolls out; shown again in the preview
       // phase. Both are written at once: the controllers start the rollout milliseconds after the apply.
       const [, deployment] = await Promise.all([
         client.apply(parkedPreview(spec), { fieldManager: FIELD_MANAGER }),
-        client.apply<KubeObject & DeploymentLike>(renderDeployment(spec, target, revision), {
+        client.apply<KubeObject & DeploymentLike>(renderDeployment(colourSpec, target, revision, config), {
           fieldManager: FIELD_MANAGER,
         }),
+        ...renderColourObjects(spec, target).map((object) => client.apply(object, { fieldManager: FIELD_MANAGER })),
       ]);
       return deployment;
     });
@@ -178,11 +204,11 @@ export async function bluegreenDeploy(
         // Endpoints follow ready pods within a second on a healthy control plane; one catching up (after an
         // API server restart, say) may take longer: wait what is left of the progress deadline, 30 s at least.
         const waitMs = Math.max(30_000, spec.progressDeadlineSeconds * 1000 - (Date.now() - appliedAt));
-        if (!(await waitForReadyEndpoints(client, spec.namespace, preview, spec.replicas, waitMs))) {
+        if (!(await waitForReadyEndpoints(client, spec.namespace, preview, colourSpec.replicas, waitMs))) {
           const why = await podsReport(client, spec.namespace, colourSelector(spec.app, target));
           throw new PhaseError(
             'preview',
-            `${preview} did not get ${spec.replicas} ready endpoints within ${Math.round(waitMs / 1000)} s; live traffic stays on ${state?.liveColour ?? 'nothing'}${why}`,
+            `${preview} did not get ${colourSpec.replicas} ready endpoints within ${Math.round(waitMs / 1000)} s; live traffic stays on ${state?.liveColour ?? 'nothing'}${why}`,
             "check the pods' readiness and the Service selector",
           );
         }
@@ -204,7 +230,10 @@ export async function bluegreenDeploy(
       throw error;
     }
 
-    const next: LiveState = plan.kind === 'deploy' ? switchedState(plan, digest) : { ...state!, liveDigest: digest };
+    const next: LiveState =
+      plan.kind === 'deploy'
+        ? switchedState(plan, digest, config)
+        : { ...state!, liveDigest: digest, liveConfig: config };
     const [liveService, warmPreview] = renderServices(
       spec,
       target,
@@ -218,28 +247,39 @@ export async function bluegreenDeploy(
       return client.apply(liveService, { fieldManager: FIELD_MANAGER });
     });
     // After the switch the preview shows the colour kept warm for rollback; independent of the history
-    // record, so both are written at once.
-    await phases.run('record', () =>
+    // record, so both are written at once, with the prune of configuration no revision kept uses.
+    const entry: HistoryEntry = {
+      revision: next.revision,
+      digest,
+      config,
+      colour: target,
+      action,
+      at: new Date().toISOString(),
+      ...(options.runUrl ? { runUrl: options.runUrl } : {}),
+    };
+    const [, , pruned] = await phases.run('record', () =>
       Promise.all([
         client.apply(warmPreview, { fieldManager: FIELD_MANAGER }),
-        recordHistory(
-          client,
-          spec.namespace,
-          spec.app,
-          {
-            revision: next.revision,
-            digest,
-            colour: target,
-            action,
-            at: new Date().toISOString(),
-            ...(options.runUrl ? { runUrl: options.runUrl } : {}),
-          },
-          FIELD_MANAGER,
-          history,
-        ),
+        recordHistory(client, spec.namespace, spec.app, entry, FIELD_MANAGER, history),
+        pruneConfig(client, spec, appendHistory(history, entry)).catch((error: unknown): PruneResult => {
+          options.log(`could not prune old configuration: ${error instanceof Error ? error.message : String(error)}`);
+          return { deleted: [], skipped: ['all: it failed'] };
+        }),
       ]),
     );
-    return resultOf(next, false);
+    if (pruned.deleted.length) options.log(`pruned configuration no kept revision uses: ${pruned.deleted.join(', ')}`);
+    // A Role without rights on Secrets is what an app without Secrets is given: that is no news.
+    const usesSecrets = (spec.config ?? []).some((o) => o.kind === 'Secret');
+    const unpruned = pruned.skipped.filter((line) => usesSecrets || !line.startsWith('Secret'));
+    if (unpruned.length)
+      options.log(
+        `old configuration not pruned (${unpruned.join('; ')}): grant list and delete of configmaps (rbac.yaml) and secrets (rbac-manifests.yaml)`,
+      );
+    return {
+      ...resultOf(next, false),
+      pruned,
+      ...(plan.kind === 'deploy' && plan.change ? { change: plan.change } : {}),
+    };
   } finally {
     if (!options.heldLease)
       await lease
@@ -250,12 +290,26 @@ export async function bluegreenDeploy(
   }
 }
 
+/** The replicas a colour with an HPA starts at: the live colour's current count, at least the HPA's minimum. */
+async function hpaStartReplicas(client: KubeApi, spec: AppSpec, state: LiveState | undefined): Promise<number> {
+  const minReplicas = (spec.hpa?.spec as { minReplicas?: number } | undefined)?.minReplicas ?? 1;
+  if (!state) return Math.max(minReplicas, spec.replicas);
+  const live = await client.get<KubeObject & { spec?: { replicas?: number } }>(
+    'apps/v1',
+    'Deployment',
+    spec.namespace,
+    deploymentName(spec.app, state.liveColour),
+  );
+  return Math.max(minReplicas, live?.spec?.replicas ?? spec.replicas);
+}
+
 function resultOf(state: LiveState, noop: boolean): DeployResult {
   return {
     noop,
     liveColour: state.liveColour,
     revision: state.revision,
     digest: state.liveDigest,
+    ...(state.liveConfig ? { config: state.liveConfig } : {}),
     ...(state.previousColour ? { previousColour: state.previousColour } : {}),
     ...(state.previousDigest ? { previousDigest: state.previousDigest } : {}),
   };

@@ -1,8 +1,10 @@
 import type { KubeApi, KubeObject } from './client.js';
 import {
+  configHash,
   digestOf,
   planDeploy,
   readLiveState,
+  renderColourObjects,
   renderDeployment,
   renderServices,
   stateAnnotations,
@@ -23,9 +25,16 @@ export interface ObjectChange {
 const IGNORED =
   /^(metadata\.(managedFields|resourceVersion|uid|creationTimestamp|generation|annotations\.deploy-suite\.dev\/updated-at)|status)(\.|\[|$)/;
 
-/** Flattens two objects to `path: before → after` lines. Pure. */
-export function diffObjects(before: unknown, after: unknown, path = ''): string[] {
+// A Secret's values never reach a diff: the line says that a key changed, not to what.
+const SECRET_VALUES = /^(data|stringData)\./;
+
+/** Flattens two objects to `path: before → after` lines (`secret`: values hidden). Pure. */
+export function diffObjects(before: unknown, after: unknown, path = '', secret = false): string[] {
   if (IGNORED.test(path)) return [];
+  if (secret && SECRET_VALUES.test(path))
+    return JSON.stringify(before) === JSON.stringify(after)
+      ? []
+      : [`${path}: ${before === undefined ? 'added' : after === undefined ? 'removed' : 'changed'} (value hidden)`];
   if (before !== null && after !== null && typeof before === 'object' && typeof after === 'object') {
     const keys =
       Array.isArray(before) || Array.isArray(after)
@@ -33,7 +42,12 @@ export function diffObjects(before: unknown, after: unknown, path = ''): string[
         : [...new Set([...Object.keys(before as object), ...Object.keys(after as object)])].sort();
     return keys.flatMap((key) => {
       const child = Array.isArray(after) || Array.isArray(before) ? `${path}[${key}]` : path ? `${path}.${key}` : key;
-      return diffObjects((before as Record<string, unknown>)[key], (after as Record<string, unknown>)[key], child);
+      return diffObjects(
+        (before as Record<string, unknown>)[key],
+        (after as Record<string, unknown>)[key],
+        child,
+        secret,
+      );
     });
   }
   if (JSON.stringify(before) === JSON.stringify(after)) return [];
@@ -55,18 +69,31 @@ export async function dryRunDeploy(
   // A PR check says it too when the first deploy would stop on objects someone else owns.
   if (!state) await checkFirstDeployOwnership(client, spec, live, force);
   const digest = digestOf(spec.image);
-  const plan = planDeploy(state, digest);
-  if (plan.kind === 'noop') return { changes: [], target: plan.colour, revision: plan.revision };
-  const next = switchedState(plan, digest);
+  const config = configHash(spec);
+  const plan = planDeploy(state, digest, config);
+  // Shared objects are applied on every run: a no-op deploy shows their changes too.
+  const shared = spec.shared ?? [];
+  if (plan.kind === 'noop') {
+    const changes = await diffAll(client, shared);
+    return { changes, target: plan.colour, revision: plan.revision };
+  }
+  const next = switchedState(plan, digest, config);
   const objects: KubeObject[] = [
-    renderDeployment(spec, plan.target, plan.revision),
+    ...(spec.config ?? []),
+    ...shared,
+    renderDeployment(spec, plan.target, plan.revision, config),
+    ...renderColourObjects(spec, plan.target),
     ...renderServices(spec, plan.target, stateAnnotations(next)),
   ];
+  return { changes: await diffAll(client, objects), target: plan.target, revision: plan.revision };
+}
+
+async function diffAll(client: KubeApi, objects: KubeObject[]): Promise<ObjectChange[]> {
   const changes: ObjectChange[] = [];
   for (const object of objects) {
     const current = await client.get(object.apiVersion, object.kind, object.metadata.namespace, object.metadata.name);
     const result = await client.apply(object, { fieldManager: FIELD_MANAGER, dryRun: true });
-    const fields = current ? diffObjects(current, result) : [];
+    const fields = current ? diffObjects(current, result, '', object.kind === 'Secret') : [];
     changes.push({
       kind: object.kind,
       name: object.metadata.name,
@@ -74,5 +101,5 @@ export async function dryRunDeploy(
       fields,
     });
   }
-  return { changes, target: plan.target, revision: plan.revision };
+  return changes;
 }

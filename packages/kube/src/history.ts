@@ -4,6 +4,8 @@ import type { Colour } from './bluegreen.js';
 export interface HistoryEntry {
   revision: number;
   digest: string;
+  /** The configuration hash the revision ran (configHash), when the suite recorded it. */
+  config?: string;
   colour: Colour;
   /** deploy or rollback */
   action: string;

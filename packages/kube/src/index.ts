@@ -13,3 +13,7 @@ export * from './dry-run.js';
 export * from './ownership.js';
 export * from './preflight.js';
 export * from './pod-diagnosis.js';
+export * from './app-manifests.js';
+export * from './app-config.js';
+export * from './render-manifests.js';
+export * from './load-app.js';

@@ -45,6 +45,28 @@ export const DIAGNOSIS_ACCESS: AccessNeed[] = [
   { group: '', resource: 'events', verbs: ['list'] },
 ];
 
+/**
+ * What an app shipped as manifests adds, the rules of actions/bluegreen-deploy/rbac-manifests.yaml: the
+ * kinds such apps carry (Secrets, HPAs, PDBs, ServiceAccounts, Ingresses, Gateway API routes), with list
+ * and delete of Secrets so old revisions' versioned ones are pruned. A run checks only what its manifests
+ * hold (manifestAccess), so a Role may grant less.
+ */
+export const MANIFEST_ACCESS: AccessNeed[] = [
+  { group: '', resource: 'secrets', verbs: ['get', 'list', 'create', 'patch', 'delete'] },
+  { group: '', resource: 'serviceaccounts', verbs: ['get', 'create', 'patch'] },
+  { group: 'autoscaling', resource: 'horizontalpodautoscalers', verbs: ['get', 'create', 'patch'] },
+  { group: 'policy', resource: 'poddisruptionbudgets', verbs: ['get', 'create', 'patch'] },
+  { group: 'networking.k8s.io', resource: 'ingresses', verbs: ['get', 'create', 'patch'] },
+  { group: 'gateway.networking.k8s.io', resource: 'httproutes', verbs: ['get', 'create', 'patch'] },
+];
+
+/**
+ * Rights rbac.yaml grants that no run requires: list and delete of ConfigMaps, so the snapshots and
+ * versioned ConfigMaps of configurations no kept revision uses are pruned. A Role without them (one
+ * applied before the suite kept configurations) still deploys; the deploy says what it did not prune.
+ */
+export const PRUNE_ACCESS: AccessNeed[] = [{ group: '', resource: 'configmaps', verbs: ['list', 'delete'] }];
+
 /** What reading an app's state takes (an analysis that may not roll back). */
 export const READ_ACCESS: AccessNeed[] = APP_ACCESS.map((need) => ({
   ...need,
@@ -73,7 +95,7 @@ export function missingRights(needs: AccessNeed[], allowed: (need: AccessNeed, v
 export async function preflight(
   client: KubeClient,
   namespace: string,
-  needs: AccessNeed[],
+  needs: AccessNeed[] | (() => Promise<AccessNeed[]>),
   options: { rbacFile: string } = { rbacFile: 'actions/bluegreen-deploy/rbac.yaml' },
 ): Promise<void> {
   const { access } = client;
@@ -88,8 +110,10 @@ export async function preflight(
           fix: `create it (kubectl create namespace ${namespace}) and apply ${options.rbacFile} in it, or set namespace to the app's namespace`,
         },
       ]);
-    const denied = await deniedRights(client, namespace, needs);
-    const all = needs.reduce((sum, need) => sum + need.verbs.length, 0);
+    // Needs that depend on the cluster (the kinds of an app's manifests, by discovery) are known only now.
+    const list = typeof needs === 'function' ? await needs() : needs;
+    const denied = await deniedRights(client, namespace, list);
+    const all = list.reduce((sum, need) => sum + need.verbs.length, 0);
     if (denied.length > 0)
       throw new InputError([
         {

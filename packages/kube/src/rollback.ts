@@ -3,6 +3,7 @@ import { assertLockHeld, lockApp, type LockOptions } from './app-lock.js';
 import {
   DIGEST_PATTERN,
   colourSelector,
+  deploymentConfig,
   deploymentDigest,
   deploymentName,
   digestOf,
@@ -19,6 +20,7 @@ import { bluegreenDeploy, waitForReadyEndpoints } from './deploy.js';
 import { historyName, readHistory, recordHistory } from './history.js';
 import { exceededDeadline, rolloutState, type DeploymentLike } from './rollout.js';
 import { FIELD_MANAGER, ROLLBACK_MANAGER, SCALE_MANAGER } from './ownership.js';
+import { specOfConfig } from './app-config.js';
 
 export type RollbackTarget =
   { kind: 'previous' } | { kind: 'revision'; revision: number } | { kind: 'digest'; digest: string };
@@ -90,9 +92,11 @@ export async function rollback(
         'nothing was rolled back; check the app before rolling back by hand',
       );
     }
-    const digest = await resolveTarget(client, app, state, target);
-    if (digest === state.liveDigest) {
-      options.log(`${digest} is already live on ${state.liveColour}`);
+    // A revision is its digest and its configuration; a digest named alone takes whichever configuration runs it.
+    const { digest, config } = await resolveTarget(client, app, state, target);
+    const matches = (d: string | undefined, c: string | undefined) => d === digest && (!config || c === config);
+    if (matches(state.liveDigest, state.liveConfig)) {
+      options.log(`${digest}${config ? ` with configuration ${config}` : ''} is already live on ${state.liveColour}`);
       return { noop: true, liveColour: state.liveColour, liveDigest: digest, revision: state.revision, how: 'none' };
     }
     const idle = otherColour(state.liveColour);
@@ -102,12 +106,15 @@ export async function rollback(
     const liveDeployment = await client.get<Deployment>('apps/v1', 'Deployment', app.namespace, liveName);
     // The idle colour counts as running the target only if its pod spec does, not just its annotation.
     const idleImages = podImages(idleDeployment);
-    const onIdle = deploymentDigest(idleDeployment) === digest && digestOf(idleImages[0] ?? '') === digest;
+    const onIdle =
+      matches(deploymentDigest(idleDeployment), deploymentConfig(idleDeployment)) &&
+      digestOf(idleImages[0] ?? '') === digest;
 
     if (onIdle) {
       if (options.verifyImages) await phases.run('verify', () => options.verifyImages!(idleImages));
     } else {
-      // No colour runs it any more: deploy it to the idle colour (same pod spec, ports and replicas as live), then switch.
+      // No colour runs it any more: deploy it to the idle colour with the configuration it ran (its
+      // snapshot), or, without one, the live pod spec, ports and replicas; then switch.
       options.log(`${digest} runs on no colour; deploying it to ${idle}`);
       const image = liveDeployment?.spec?.template?.spec?.containers?.[0]?.image ?? '';
       const repository = image.includes('@') ? image.slice(0, image.indexOf('@')) : image.replace(/:[^:/]+$/, '');
@@ -121,16 +128,21 @@ export async function rollback(
         const images = [`${repository}@${digest}`, ...podImages(liveDeployment).slice(1)];
         await phases.run('verify', () => options.verifyImages!(images));
       }
-      const spec: AppSpec = {
-        app: app.app,
-        namespace: app.namespace,
-        replicas: liveDeployment.spec?.replicas ?? 1,
-        image: `${repository}@${digest}`,
-        containerPort: liveDeployment.spec?.template?.spec?.containers?.[0]?.ports?.[0]?.containerPort ?? 8080,
-        progressDeadlineSeconds: Math.ceil(options.readyTimeoutMs / 1000),
-        deploymentTemplate: liveDeployment,
-        serviceTemplate: liveService,
-      };
+      const recorded = config ? await specOfConfig(client, app, config, `${repository}@${digest}`) : undefined;
+      if (config && !recorded)
+        options.log(`the configuration ${config} of that revision is pruned; the live pod spec is used with the image`);
+      const spec: AppSpec = recorded
+        ? { ...recorded, progressDeadlineSeconds: Math.ceil(options.readyTimeoutMs / 1000) }
+        : {
+            app: app.app,
+            namespace: app.namespace,
+            replicas: liveDeployment.spec?.replicas ?? 1,
+            image: `${repository}@${digest}`,
+            containerPort: liveDeployment.spec?.template?.spec?.containers?.[0]?.ports?.[0]?.containerPort ?? 8080,
+            progressDeadlineSeconds: Math.ceil(options.readyTimeoutMs / 1000),
+            deploymentTemplate: liveDeployment,
+            serviceTemplate: liveService,
+          };
       const deployed = await bluegreenDeploy(
         client,
         spec,
@@ -210,12 +222,15 @@ export async function rollback(
       });
     }
 
+    const idleConfig = deploymentConfig(idleDeployment);
     const next: LiveState = {
       liveColour: idle,
       liveDigest: digest,
       revision: state.revision + 1,
+      ...(idleConfig ? { liveConfig: idleConfig } : {}),
       previousColour: state.liveColour,
       previousDigest: state.liveDigest,
+      ...(state.liveConfig ? { previousConfig: state.liveConfig } : {}),
     };
     const switchedAt = await phases.run('switch', async () => {
       assertLockHeld(lease, app.app, 'switch');
@@ -251,6 +266,7 @@ export async function rollback(
         {
           revision: next.revision,
           digest,
+          ...(idleConfig ? { config: idleConfig } : {}),
           colour: idle,
           action: 'rollback',
           at: new Date().toISOString(),
@@ -280,8 +296,8 @@ async function resolveTarget(
   app: { namespace: string; app: string },
   state: LiveState,
   target: RollbackTarget,
-): Promise<string> {
-  if (target.kind === 'digest') return checkedDigest(target.digest, 'rollback-to');
+): Promise<{ digest: string; config?: string }> {
+  if (target.kind === 'digest') return { digest: checkedDigest(target.digest, 'rollback-to') };
   if (target.kind === 'previous') {
     if (!state.previousDigest)
       throw new PhaseError(
@@ -289,7 +305,15 @@ async function resolveTarget(
         `${app.app} has no previous release to roll back to (revision ${state.revision} is the first)`,
         'name a revision or digest, or deploy the release you want',
       );
-    return checkedDigest(state.previousDigest, `the previous-digest annotation of Service ${app.namespace}/${app.app}`);
+    return {
+      digest: checkedDigest(
+        state.previousDigest,
+        `the previous-digest annotation of Service ${app.namespace}/${app.app}`,
+      ),
+      ...(state.previousConfig
+        ? { config: checkedConfig(state.previousConfig, 'the previous-config annotation') }
+        : {}),
+    };
   }
   const history = await readHistory(client, app.namespace, app.app);
   const entry = history.find((h) => h.revision === target.revision && h.action !== 'scale-down');
@@ -301,9 +325,20 @@ async function resolveTarget(
       'name a revision from the history, or the digest itself',
     );
   }
-  return checkedDigest(
-    entry.digest,
-    `revision ${entry.revision} of ConfigMap ${app.namespace}/${historyName(app.app)}`,
+  const where = `revision ${entry.revision} of ConfigMap ${app.namespace}/${historyName(app.app)}`;
+  return {
+    digest: checkedDigest(entry.digest, where),
+    ...(entry.config ? { config: checkedConfig(entry.config, where) } : {}),
+  };
+}
+
+/** A configuration hash read from the cluster is used only in the form the suite writes (it names objects). */
+function checkedConfig(config: unknown, where: string): string {
+  if (typeof config === 'string' && /^[a-f0-9]{10}$/.test(config)) return config;
+  throw new PhaseError(
+    'read',
+    `${where} holds the configuration '${String(config).slice(0, 100)}', not one the suite writes (10 hex digits): it was edited outside the suite. Nothing was rolled back`,
+    'find out who changed it; roll back to a digest you name, after checking it',
   );
 }
 

@@ -23,7 +23,13 @@ describe('blue-green plan', () => {
     expect(first).toEqual({ kind: 'deploy', target: 'blue', revision: 1 });
     const s1 = switchedState(first as Extract<typeof first, { kind: 'deploy' }>, D1);
     const second = planDeploy(s1, D2);
-    expect(second).toEqual({ kind: 'deploy', target: 'green', revision: 2, previous: { colour: 'blue', digest: D1 } });
+    expect(second).toEqual({
+      kind: 'deploy',
+      target: 'green',
+      revision: 2,
+      previous: { colour: 'blue', digest: D1 },
+      change: 'image',
+    });
     const s2 = switchedState(second as Extract<typeof second, { kind: 'deploy' }>, D2);
     expect(s2).toEqual({
       liveColour: 'green',

@@ -3,7 +3,14 @@
 // controller whose rollouts finish, stall or fail as a test says, EndpointSlices that follow the ready
 // pods a Service selects, and faults injected at any call. Every call is logged, for phase order.
 // The real API server is test/integration's; this one answers in microseconds and can be told to fail.
-import { KubeApiError, type KubeApi, type KubeObject, type RequestOptions, type WatchEventType } from '../src/index.js';
+import {
+  KubeApiError,
+  recordDiscovery,
+  type KubeApi,
+  type KubeObject,
+  type RequestOptions,
+  type WatchEventType,
+} from '../src/index.js';
 
 type Stored = KubeObject & { spec?: Record<string, unknown>; status?: Record<string, unknown>; data?: unknown };
 type Listener = (type: WatchEventType, object: Stored) => void;
@@ -157,6 +164,13 @@ export class FakeKubeApi implements KubeApi {
     }
   }
 
+  /** Kinds the fake serves beyond the client's own table, as an API server's discovery would name them. */
+  async discover(kinds: { apiVersion: string; kind: string }[]): Promise<void> {
+    this.log(`discover ${kinds.map((k) => k.kind).join(',')}`);
+    for (const { apiVersion, kind } of kinds)
+      recordDiscovery(apiVersion, [{ name: `${kind.toLowerCase()}s`, kind, namespaced: true }]);
+  }
+
   async get<T extends KubeObject>(
     _apiVersion: string,
     kind: string,
@@ -232,6 +246,23 @@ export class FakeKubeApi implements KubeApi {
           throw new KubeApiError(409, 'Conflict', `lease ${target} changed`);
         return clone(this.store({ ...body, kind: 'Lease' }, 'MODIFIED')) as T;
       }
+    }
+    const listed = /^\/api\/v1\/namespaces\/([^/]+)\/(configmaps|secrets)$/.exec(path);
+    if (listed && method === 'GET') {
+      const [, namespace, plural] = listed;
+      const kind = plural === 'configmaps' ? 'ConfigMap' : 'Secret';
+      this.log(`list ${kind}`);
+      const terms = String(options.query?.labelSelector ?? '')
+        .split(',')
+        .filter(Boolean)
+        .map((t) => t.split('='));
+      const items = [...this.objects.values()].filter(
+        (o) =>
+          o.kind === kind &&
+          o.metadata.namespace === namespace &&
+          terms.every(([k, v]) => (v === undefined ? k! in (o.metadata.labels ?? {}) : o.metadata.labels?.[k!] === v)),
+      );
+      return { items: items.map(clone) } as T;
     }
     if (slices && method === 'GET') {
       const [, namespace, selector] = slices;

@@ -5,9 +5,12 @@ import { describe, expect, it } from '@jest/globals';
 import { PhaseError, Phases } from '@deploy-suite/action-kit';
 import {
   bluegreenDeploy,
+  checkExternalConfig,
+  pruneConfig,
   readHistory,
   readLiveState,
   rollback,
+  splitManifests,
   type AppSpec,
   type DeployOptions,
   type KubeObject,
@@ -388,3 +391,147 @@ describe('rollback, path by path', () => {
     expect(blue?.spec.template.spec.containers[0]?.image).toBe(image(1));
   });
 });
+
+describe('a revision is the image and its configuration', () => {
+  const withConfig = (n: number, mode: string, extra: Partial<AppSpec> = {}): AppSpec => {
+    const app = splitManifests(
+      [
+        {
+          apiVersion: 'apps/v1',
+          kind: 'Deployment',
+          metadata: { name: 'shop' },
+          spec: {
+            template: {
+              metadata: { labels: { app: 'shop' } },
+              spec: { containers: [{ name: 'web', image: 'x', envFrom: [{ configMapRef: { name: 'shop-env' } }] }] },
+            },
+          },
+        },
+        { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'shop-env' }, data: { MODE: mode } },
+        { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'shop' } },
+      ],
+      { app: 'shop', namespace: NS },
+    );
+    return spec(n, { deploymentTemplate: app.deployment, config: app.config, shared: app.shared, ...extra });
+  };
+  const envOf = (api: FakeKubeApi, colour: string) => {
+    type D = { spec: { template: { spec: { containers: { envFrom: { configMapRef: { name: string } }[] }[] } } } };
+    const name = api.peek<KubeObject & D>('Deployment', NS, `shop-${colour}`)!.spec.template.spec.containers[0]!
+      .envFrom[0]!.configMapRef.name;
+    return (api.peek('ConfigMap', NS, name) as { data?: Record<string, string> } | undefined)?.data?.MODE;
+  };
+
+  it('a change of configuration alone deploys to the idle colour; the same image and configuration again is a no-op', async () => {
+    const api = new FakeKubeApi();
+    const first = await bluegreenDeploy(api, withConfig(1, 'a'), deployOptions(), new Phases());
+    const second = await bluegreenDeploy(api, withConfig(1, 'b'), deployOptions(), new Phases());
+    expect(second).toMatchObject({ noop: false, liveColour: 'green', revision: 2, change: 'config' });
+    expect(second.config).not.toBe(first.config);
+    expect([envOf(api, 'blue'), envOf(api, 'green')]).toEqual(['a', 'b']);
+    expect(stateOf(api)).toMatchObject({ liveConfig: second.config, previousConfig: first.config });
+    const history = await readHistory(api, NS, 'shop');
+    expect(history.map((h) => h.config)).toEqual([second.config, first.config]);
+    api.calls.length = 0;
+    const again = await bluegreenDeploy(api, withConfig(1, 'b'), deployOptions(), new Phases());
+    expect(again).toMatchObject({ noop: true, liveColour: 'green', revision: 2 });
+    expect(api.calls.filter((c) => c.startsWith('apply Deployment'))).toEqual([]);
+    // The shared objects are applied on a no-op run too.
+    expect(api.calls).toContain('apply ServiceAccount/shop');
+  });
+
+  it('a rollback to the previous revision of the same image brings its configuration back', async () => {
+    const api = new FakeKubeApi();
+    await bluegreenDeploy(api, withConfig(1, 'a'), deployOptions(), new Phases());
+    const second = await bluegreenDeploy(api, withConfig(1, 'b'), deployOptions(), new Phases());
+    const back = await rollback(
+      api,
+      { namespace: NS, app: 'shop' },
+      { kind: 'previous' },
+      rollbackOptions(),
+      new Phases(),
+    );
+    expect(back).toMatchObject({ noop: false, liveColour: 'blue', how: 'switch', liveDigest: digest(1) });
+    expect(envOf(api, stateOf(api)!.liveColour)).toBe('a');
+    expect(stateOf(api)).toMatchObject({ previousConfig: second.config });
+    expect(stateOf(api)!.liveConfig).not.toBe(second.config);
+  });
+
+  it('a rollback to a revision no colour runs deploys its recorded configuration, not the live one', async () => {
+    const api = new FakeKubeApi();
+    await bluegreenDeploy(api, withConfig(1, 'a'), deployOptions(), new Phases());
+    await bluegreenDeploy(api, withConfig(2, 'b'), deployOptions(), new Phases());
+    await bluegreenDeploy(api, withConfig(3, 'c'), deployOptions(), new Phases());
+    // Revision 1 ran on blue, which revision 3 now runs: only its snapshot and versioned ConfigMap remain.
+    const back = await rollback(
+      api,
+      { namespace: NS, app: 'shop' },
+      { kind: 'revision', revision: 1 },
+      rollbackOptions(),
+      new Phases(),
+    );
+    expect(back).toMatchObject({ how: 'deployed', liveColour: 'green', liveDigest: digest(1) });
+    expect(envOf(api, 'green')).toBe('a');
+    expect(envOf(api, 'blue')).toBe('c');
+  });
+
+  it('prunes versioned ConfigMaps and snapshots no colour and no kept history entry uses', async () => {
+    const api = new FakeKubeApi();
+    for (let n = 1; n <= 3; n++) await bluegreenDeploy(api, withConfig(n, `m${n}`), deployOptions(), new Phases());
+    const versioned = () =>
+      ['m1', 'm2', 'm3'].filter((m) => api.peek('ConfigMap', NS, splitName(withConfig(1, m))) !== undefined);
+    expect(versioned()).toEqual(['m1', 'm2', 'm3']);
+    // History bound of one entry: keep only what the colours run (m2 on green, m3 on blue).
+    const history = (await readHistory(api, NS, 'shop')).slice(0, 1);
+    const pruned = await pruneConfig(api, { namespace: NS, app: 'shop' }, history);
+    expect(versioned()).toEqual(['m2', 'm3']);
+    expect(pruned.deleted).toEqual(
+      expect.arrayContaining([
+        `ConfigMap ${splitName(withConfig(1, 'm1'))}`,
+        expect.stringMatching(/^ConfigMap shop-config-/),
+      ]),
+    );
+    expect(pruned.skipped).toEqual([]);
+  });
+
+  it('a Secret the pod template names that nothing holds is refused, unless optional or present', async () => {
+    const api = new FakeKubeApi();
+    const refs = [
+      { kind: 'Secret' as const, name: 'db-password', optional: false },
+      { kind: 'ConfigMap' as const, name: 'flags', optional: true },
+    ];
+    await expect(checkExternalConfig(api, NS, refs)).rejects.toThrow(
+      /names Secret db-password, which neither the manifests nor namespace shop-ns hold/,
+    );
+    api.seed({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db-password', namespace: NS } });
+    await expect(checkExternalConfig(api, NS, refs)).resolves.toBeUndefined();
+    expect(api.calls).toEqual(['get Secret/db-password', 'get Secret/db-password']);
+  });
+
+  it('with an HPA the new colour starts at the live colour’s current replicas, and each colour has its own HPA', async () => {
+    const hpa: KubeObject = {
+      apiVersion: 'autoscaling/v2',
+      kind: 'HorizontalPodAutoscaler',
+      metadata: { name: 'shop' },
+      spec: { scaleTargetRef: { kind: 'Deployment', name: 'shop' }, minReplicas: 2, maxReplicas: 10 },
+    };
+    const api = new FakeKubeApi();
+    await bluegreenDeploy(api, withConfig(1, 'a', { hpa }), deployOptions(), new Phases());
+    // The HPA scaled blue up to 6 under load.
+    await api.mergePatch('apps/v1', 'Deployment', NS, 'shop-blue', { spec: { replicas: 6 } });
+    await bluegreenDeploy(api, withConfig(2, 'a', { hpa }), deployOptions(), new Phases());
+    const replicas = (c: string) =>
+      api.peek<KubeObject & { spec: { replicas: number } }>('Deployment', NS, `shop-${c}`)!.spec.replicas;
+    expect(replicas('green')).toBe(6);
+    expect(api.peek('HorizontalPodAutoscaler', NS, 'shop-green')).toMatchObject({
+      spec: { scaleTargetRef: { name: 'shop-green' }, minReplicas: 2 },
+    });
+    expect(api.peek('HorizontalPodAutoscaler', NS, 'shop-blue')).toMatchObject({
+      spec: { scaleTargetRef: { name: 'shop-blue' } },
+    });
+  });
+});
+
+/** The versioned name of the one ConfigMap of a spec. */
+function splitName(s: AppSpec): string {
+  return s.config![0]!.metadata.name;
+}

@@ -4,27 +4,46 @@ import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
 import { requireRunner } from '@deploy-suite/action-kit';
-import { APP_ACCESS, DEPLOY_RUNNERS, DIAGNOSIS_ACCESS, READ_ACCESS, missingRights, ruleGrants } from '../src/index.js';
+import {
+  APP_ACCESS,
+  DEPLOY_RUNNERS,
+  DIAGNOSIS_ACCESS,
+  MANIFEST_ACCESS,
+  PRUNE_ACCESS,
+  READ_ACCESS,
+  missingRights,
+  ruleGrants,
+  type AccessNeed,
+} from '../src/index.js';
 
-const rbac = new URL('../../../actions/bluegreen-deploy/rbac.yaml', import.meta.url);
+/** The rights a shipped Role file grants, as `verb resource.group`. */
+function grantedBy(file: string): string[] {
+  const role = parseAllDocuments(
+    readFileSync(new URL(`../../../actions/bluegreen-deploy/${file}`, import.meta.url), 'utf8'),
+  )
+    .map(
+      (doc) => doc.toJS() as { kind: string; rules?: { apiGroups: string[]; resources: string[]; verbs: string[] }[] },
+    )
+    .find((doc) => doc.kind === 'Role')!;
+  return role.rules!.flatMap((rule) =>
+    rule.apiGroups.flatMap((group) =>
+      rule.resources.flatMap((resource) => rule.verbs.map((verb) => `${verb} ${resource}.${group}`)),
+    ),
+  );
+}
+
+const checked = (needs: AccessNeed[]) =>
+  needs.flatMap((need) => need.verbs.map((verb) => `${verb} ${need.resource}.${need.group}`));
 
 describe('preflight rights', () => {
   it('are the rules of actions/bluegreen-deploy/rbac.yaml', () => {
-    const role = parseAllDocuments(readFileSync(rbac, 'utf8'))
-      .map(
-        (doc) =>
-          doc.toJS() as { kind: string; rules?: { apiGroups: string[]; resources: string[]; verbs: string[] }[] },
-      )
-      .find((doc) => doc.kind === 'Role')!;
-    const granted = role.rules!.flatMap((rule) =>
-      rule.apiGroups.flatMap((group) =>
-        rule.resources.flatMap((resource) => rule.verbs.map((verb) => `${verb} ${resource}.${group}`)),
-      ),
+    expect(checked([...APP_ACCESS, ...DIAGNOSIS_ACCESS, ...PRUNE_ACCESS]).sort()).toEqual(
+      grantedBy('rbac.yaml').sort(),
     );
-    const checked = [...APP_ACCESS, ...DIAGNOSIS_ACCESS].flatMap((need) =>
-      need.verbs.map((verb) => `${verb} ${need.resource}.${need.group}`),
-    );
-    expect(checked.sort()).toEqual(granted.sort());
+  });
+
+  it('of an app shipped as manifests are the rules of actions/bluegreen-deploy/rbac-manifests.yaml', () => {
+    expect(checked(MANIFEST_ACCESS).sort()).toEqual(grantedBy('rbac-manifests.yaml').sort());
   });
 
   it('reading needs only get, list and watch', () => {
