@@ -759,6 +759,28 @@ const rows: Row[] = [
     inputs: { manifests: `${scratchPath('apps/plain')},${scratchPath('apps/no-kind.yaml')}` },
     input: 'manifests',
   },
+  {
+    action: 'bluegreen-deploy',
+    what: 'an app-secrets line that is not KEY=value',
+    inputs: { 'app-secrets': 'API_KEY=sk-1\nthe-password-alone' },
+    input: 'app-secrets',
+  },
+  {
+    action: 'bluegreen-deploy',
+    what: 'app-secrets-name without app-secrets',
+    inputs: { 'app-secrets-name': 'shop-env' },
+    input: 'app-secrets-name',
+  },
+  {
+    action: 'bluegreen-deploy',
+    what: 'app-secrets named like a Secret of the manifests',
+    inputs: {
+      manifests: scratchPath('apps/with-secret.yaml'),
+      'app-secrets': 'API_KEY=sk-1',
+      'app-secrets-name': 'shop-db',
+    },
+    input: 'manifests',
+  },
   // The runner's proxy variables: read as @actions/http-client reads them, refused before any work.
   {
     action: 'build-image',
@@ -842,6 +864,10 @@ beforeAll(async () => {
   );
   writeFileSync(join(apps, 'broken.yaml'), 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: [shop\n');
   writeFileSync(join(apps, 'widget.yaml'), 'apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n');
+  writeFileSync(
+    join(apps, 'with-secret.yaml'),
+    `${deployment('shop', ', envFrom: [{secretRef: {name: shop-db}}]')}---\napiVersion: v1\nkind: Secret\nmetadata: {name: shop-db}\nstringData: {url: x}\n`,
+  );
   writeFileSync(join(apps, 'no-kind.yaml'), 'apiVersion: v1\nmetadata: {name: nameless}\n');
   digestRef = await freshImage(signRepository, stamp);
   await client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }, { fieldManager: 'test' });

@@ -206,6 +206,49 @@ describe('a Helm chart', () => {
   });
 });
 
+describe('app secrets from repository secrets', () => {
+  const API_KEY = 'sk-live-51Hx2eZvKYlo2C9';
+  const DATABASE_URL = 'postgres://app:pw-0c9a44e1@db.internal/app';
+  const deploy = (n: number, apiKey: string) =>
+    action('bluegreen-deploy', {
+      app: 'sshop',
+      image: digest(n),
+      'app-secrets': `# production\nAPI_KEY=${apiKey}\nexport DATABASE_URL="${DATABASE_URL}"\n`,
+    });
+  /** What a colour's pods get from the app-secrets Secret, decoded. */
+  async function secretOf(colour: string): Promise<Record<string, string>> {
+    const d = await client.get<Deployment>('apps/v1', 'Deployment', namespace, `sshop-${colour}`);
+    const name = (d!.spec.template.spec.containers[0] as { envFrom?: { secretRef?: { name: string } }[] }).envFrom?.[0]
+      ?.secretRef?.name;
+    const secret = await client.get<KubeObject & { data: Record<string, string> }>('v1', 'Secret', namespace, name!);
+    return Object.fromEntries(Object.entries(secret!.data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]));
+  }
+
+  it('become a Secret of the revision, the pods’ environment, masked everywhere; a new value is a new revision', async () => {
+    registerSecret(API_KEY);
+    registerSecret(`${API_KEY}-rotated`);
+    registerSecret(DATABASE_URL);
+    const first = await deploy(1, API_KEY);
+    expect(first.exitCode).toBe(0);
+    expect(await secretOf('blue')).toEqual({ API_KEY, DATABASE_URL });
+    const rotated = await deploy(1, `${API_KEY}-rotated`);
+    expect(rotated.outputs).toMatchObject({ 'live-colour': 'green', revision: '2', change: 'config' });
+    expect(await secretOf('green')).toEqual({ API_KEY: `${API_KEY}-rotated`, DATABASE_URL });
+    for (const run of [first, rotated]) {
+      const shown = run.shown + run.summary + JSON.stringify(run.outputs);
+      for (const value of [API_KEY, DATABASE_URL, Buffer.from(API_KEY).toString('base64')])
+        expect(shown).not.toContain(value);
+    }
+  });
+
+  it('a rollback brings back the secret values the revision ran with', async () => {
+    const run = await action('verify-rollback', { app: 'sshop', 'rollback-to': 'previous' });
+    expect(run.exitCode).toBe(0);
+    expect(await selectorOf('sshop')).toBe('blue');
+    expect((await secretOf('blue')).API_KEY).toBe(API_KEY);
+  });
+});
+
 describe('manifests that cannot deploy: an input error, nothing applied', () => {
   const attempt = (inputs: Record<string, string>) =>
     action('bluegreen-deploy', { app: 'broken', image: digest(1), ...inputs });

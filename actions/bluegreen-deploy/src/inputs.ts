@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { InputReader, maskSecret } from '@deploy-suite/action-kit';
 import {
+  appSecretObject,
   readAppTarget,
   sourceKind,
   type ClusterAccess,
@@ -26,6 +27,8 @@ export interface BluegreenInputs {
   manifests?: ManifestSource;
   /** The Deployment of the manifests that is the app, when they hold several. */
   manifestsDeployment?: string;
+  /** The Secret app-secrets makes (values masked), versioned with the revision. */
+  appSecret?: KubeObject;
   progressDeadlineSeconds: number;
   lockTimeoutSeconds: number;
   dryRun: boolean;
@@ -131,6 +134,7 @@ export function readBluegreenInputs(
   const manifestsDeployment = reader.string('manifests-deployment');
   if (manifestsDeployment && !manifests)
     reader.problem('manifests-deployment', 'is set without manifests', 'set manifests, or drop manifests-deployment');
+  const appSecret = readAppSecret(reader, app);
   const progressDeadlineSeconds = reader.durationSeconds('progress-deadline', 300);
   const lockTimeoutSeconds = reader.durationSeconds('lock-timeout', 300);
   const dryRun = reader.boolean('dry-run', false);
@@ -170,6 +174,7 @@ export function readBluegreenInputs(
     ...(serviceTemplate ? { serviceTemplate } : {}),
     ...(manifests ? { manifests } : {}),
     ...(manifestsDeployment ? { manifestsDeployment } : {}),
+    ...(appSecret ? { appSecret } : {}),
     progressDeadlineSeconds,
     lockTimeoutSeconds,
     dryRun,
@@ -228,4 +233,26 @@ function readManifestSource(
     );
   if (!paths.length) return undefined;
   return { paths: resolved, workspace, namespace, helm: { release: app, valuesFiles: values, set } };
+}
+
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+
+/**
+ * `app-secrets` (KEY=value or dotenv lines from repository secrets, every value masked at once) as the
+ * Secret `app-secrets-name` (default <app>-secrets) of the revision.
+ */
+function readAppSecret(reader: InputReader, app: string): KubeObject | undefined {
+  const values = reader.dotenv('app-secrets');
+  const given = reader.string('app-secrets-name');
+  if (given && values.size === 0)
+    reader.problem('app-secrets-name', 'is set without app-secrets', 'set app-secrets, or drop app-secrets-name');
+  const name = given || `${app}-secrets`;
+  // The versioned copy adds -<10 hex>: 253 characters at most in all.
+  if (given && (!DNS_SUBDOMAIN.test(name) || name.length > 242))
+    reader.problem(
+      'app-secrets-name',
+      `'${name}' is not a Secret name`,
+      'use lowercase letters, digits, - and ., at most 242 characters',
+    );
+  return values.size ? appSecretObject(name, values) : undefined;
 }

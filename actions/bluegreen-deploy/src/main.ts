@@ -1,6 +1,5 @@
 import * as core from '@actions/core';
 import {
-  InputError,
   InputReader,
   Phases,
   code,
@@ -17,24 +16,18 @@ import {
   type GitHubContext,
 } from '@deploy-suite/action-kit';
 import {
-  APP_ACCESS,
   DEPLOY_RUNNERS,
-  KubeApiError,
-  ManifestError,
-  loadAppManifests,
-  manifestAccess,
-  type AppManifests,
   bluegreenDeploy,
   createKubeClient,
   preflight,
   dryRunDeploy,
   podImages,
   scaleDownPrevious,
-  type AppSpec,
 } from '@deploy-suite/kube';
 import { signatureGate } from '@deploy-suite/supply-chain/inputs';
 import { probeOnce, runCheck, type HttpCheck } from '@deploy-suite/checks';
 import { readBluegreenInputs } from './inputs.js';
+import { prepareApp, type PreparedApp } from './app.js';
 
 async function main(): Promise<void> {
   requireRunner('bluegreen-deploy', DEPLOY_RUNNERS);
@@ -43,42 +36,23 @@ async function main(): Promise<void> {
   const client = createKubeClient(inputs.access!);
   // Before any phase: the credential (an exec plugin runs here), the namespace and every right the run
   // uses, the kinds of the app's manifests included (rendered and looked up in discovery first).
-  let app: AppManifests | undefined;
+  let app: PreparedApp | undefined;
   await preflight(
     client,
     inputs.namespace,
     async () => {
-      if (!inputs.manifests) return APP_ACCESS;
-      app = await core.group('render the manifests', () => loadManifests(client, inputs));
-      return [...APP_ACCESS, ...manifestAccess(app)];
+      const prepared = await prepareApp(client, inputs);
+      app = prepared.app;
+      return prepared.needs;
     },
     {
-      rbacFile: inputs.manifests
-        ? 'actions/bluegreen-deploy/rbac.yaml -f actions/bluegreen-deploy/rbac-manifests.yaml'
-        : 'actions/bluegreen-deploy/rbac.yaml',
+      rbacFile:
+        inputs.manifests || inputs.appSecret
+          ? 'actions/bluegreen-deploy/rbac.yaml -f actions/bluegreen-deploy/rbac-manifests.yaml'
+          : 'actions/bluegreen-deploy/rbac.yaml',
     },
   );
-  const spec: AppSpec = {
-    app: inputs.app,
-    namespace: inputs.namespace,
-    // The manifests' Deployment says how many replicas, when it does.
-    replicas: (app?.deployment.spec as { replicas?: number } | undefined)?.replicas ?? inputs.replicas,
-    image: inputs.image,
-    containerPort: inputs.containerPort,
-    progressDeadlineSeconds: inputs.progressDeadlineSeconds,
-    ...(inputs.deploymentTemplate ? { deploymentTemplate: inputs.deploymentTemplate } : {}),
-    ...(inputs.serviceTemplate ? { serviceTemplate: inputs.serviceTemplate } : {}),
-    ...(app
-      ? {
-          deploymentTemplate: app.deployment,
-          ...(app.service ? { serviceTemplate: app.service } : {}),
-          config: app.config,
-          ...(app.hpa ? { hpa: app.hpa } : {}),
-          pdbs: app.pdbs,
-          shared: app.shared,
-        }
-      : {}),
-  };
+  const { spec, manifests } = app!;
   const template = spec.deploymentTemplate;
   const phases = new Phases();
   let previewSummary: string | undefined;
@@ -190,11 +164,11 @@ async function main(): Promise<void> {
             ? 'nothing: this digest and configuration were already live'
             : `yes: ${result.change ?? 'image'}${result.config ? ` (configuration ${code(result.config)})` : ''}`,
         ],
-        ...(app
+        ...(manifests
           ? [
               [
                 'Manifests',
-                `${app.config.length} versioned ConfigMaps/Secrets, ${app.hpa ? 'an HPA' : 'no HPA'}, ${app.pdbs.length} PDBs per colour, ${app.shared.length} shared objects${result.pruned?.deleted.length ? `; pruned ${result.pruned.deleted.length} old` : ''}`,
+                `${manifests.config.length} versioned ConfigMaps/Secrets, ${manifests.hpa ? 'an HPA' : 'no HPA'}, ${manifests.pdbs.length} PDBs per colour, ${manifests.shared.length} shared objects${result.pruned?.deleted.length ? `; pruned ${result.pruned.deleted.length} old` : ''}`,
               ] as [string, string],
             ]
           : []),
@@ -214,25 +188,6 @@ async function main(): Promise<void> {
     );
   } finally {
     client.close();
-  }
-}
-
-/** The app's manifests rendered and split; what is wrong with them is an input error of manifests. */
-async function loadManifests(
-  client: ReturnType<typeof createKubeClient>,
-  inputs: ReturnType<typeof readBluegreenInputs>,
-): Promise<AppManifests> {
-  try {
-    return await loadAppManifests(client, inputs.manifests!, {
-      app: inputs.app,
-      ...(inputs.manifestsDeployment ? { deployment: inputs.manifestsDeployment } : {}),
-    });
-  } catch (error) {
-    if (error instanceof ManifestError)
-      throw new InputError([{ input: 'manifests', problem: error.problem, fix: error.fix }]);
-    if (error instanceof KubeApiError && error.reason === 'UnknownKind')
-      throw new InputError([{ input: 'manifests', problem: error.problem, fix: error.fix ?? '' }]);
-    throw error;
   }
 }
 

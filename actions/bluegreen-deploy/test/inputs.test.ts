@@ -60,6 +60,42 @@ describe('bluegreen-deploy inputs', () => {
     expect((await inputs.access!.credentials()).headers.authorization).toBe('Bearer abc123token');
   });
 
+  it('app-secrets: a Secret of the revision, every value masked; malformed lines named by number', () => {
+    const masked: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string) => {
+      const mask = /^::add-mask::(.*)$/m.exec(String(chunk));
+      if (mask) masked.push(mask[1]!);
+      return true;
+    }) as typeof process.stdout.write;
+    let inputs;
+    try {
+      inputs = read({ 'app-secrets': 'DATABASE_URL=postgres://u:pw-4711@db/shop\nREDIS_URL="redis://r:6379"' });
+    } finally {
+      process.stdout.write = write;
+    }
+    expect(inputs.appSecret).toMatchObject({
+      kind: 'Secret',
+      metadata: { name: 'shop-secrets' },
+      data: {
+        DATABASE_URL: Buffer.from('postgres://u:pw-4711@db/shop').toString('base64'),
+        REDIS_URL: Buffer.from('redis://r:6379').toString('base64'),
+      },
+    });
+    expect(masked).toEqual(expect.arrayContaining(['postgres://u:pw-4711@db/shop', 'redis://r:6379']));
+    expect(read({ 'app-secrets': 'A=1', 'app-secrets-name': 'shop-env' }).appSecret?.metadata.name).toBe('shop-env');
+    expect(read({ 'app-secrets': '# nothing yet\n' }).appSecret).toBeUndefined();
+    expect(problems({ 'app-secrets': 'A=1\npw-4711' })).toEqual([
+      expect.objectContaining({ input: 'app-secrets', problem: 'line 2 is not KEY=value' }),
+    ]);
+    expect(problems({ 'app-secrets-name': 'shop-env' })).toEqual([
+      expect.objectContaining({ input: 'app-secrets-name', problem: 'is set without app-secrets' }),
+    ]);
+    expect(problems({ 'app-secrets': 'A=1', 'app-secrets-name': 'Shop_Env' })).toEqual([
+      expect.objectContaining({ input: 'app-secrets-name', problem: "'Shop_Env' is not a Secret name" }),
+    ]);
+  });
+
   it('scale-down delay: kept warm by default, or a duration', () => {
     expect(read({}).scaleDownDelayMs).toBeUndefined();
     expect(read({ 'scale-down-delay': 'keep' }).scaleDownDelayMs).toBeUndefined();

@@ -12,3 +12,4 @@ export * from './http.js';
 export * from './agents.js';
 export * from './github-deployments.js';
 export * from './runner.js';
+export * from './dotenv.js';

@@ -1,5 +1,6 @@
 import { InputError, type InputProblem } from './errors.js';
 import { maskSecret } from './secrets.js';
+import { parseDotenv } from './dotenv.js';
 
 /** Where raw input values come from: the runner's INPUT_* variables by default, a map in tests. */
 export type InputSource = (name: string) => string | undefined;
@@ -69,6 +70,18 @@ export class InputReader {
       result.set(line.slice(0, eq).trim(), line.slice(eq + 1));
     }
     return result;
+  }
+
+  /**
+   * Secret settings as dotenv text (parseDotenv): every value masked before anything can print it, a
+   * problem for each malformed line, named by number and never by its value.
+   */
+  dotenv(name: string): Map<string, string> {
+    const { entries, problems } = parseDotenv(this.raw(name));
+    for (const value of entries.values()) maskSecret(value);
+    for (const problem of problems)
+      this.problem(name, problem, 'write one KEY=value a line (values may be quoted; # starts a comment)');
+    return entries;
   }
 
   positiveInt(name: string, defaultValue: number): number {

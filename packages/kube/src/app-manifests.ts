@@ -347,3 +347,66 @@ export function splitManifests(objects: KubeObject[], options: SplitOptions): Ap
     external: [...external.values()],
   };
 }
+
+/** The Secret the app-secrets input makes: KEY=value settings from repository secrets. Pure. */
+export function appSecretObject(name: string, values: Map<string, string>): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name },
+    type: 'Opaque',
+    data: Object.fromEntries([...values].map(([k, v]) => [k, Buffer.from(v).toString('base64')])),
+  };
+}
+
+/**
+ * Adds the app-secrets Secret to an app: versioned like the manifests' own (a copy per content), its
+ * references in the pod template rewritten; a pod template that names it nowhere gets it as the first
+ * container's environment (envFrom). The manifests may not hold a Secret of that name themselves. Pure.
+ */
+export function addAppSecret(
+  parts: Pick<AppManifests, 'deployment' | 'config' | 'external'>,
+  secret: KubeObject,
+  options: { app: string; namespace: string; manifestObjects?: KubeObject[] },
+): Pick<AppManifests, 'deployment' | 'config' | 'external'> {
+  const name = secret.metadata.name;
+  if (options.manifestObjects?.some((o) => o.kind === 'Secret' && o.metadata.name === name))
+    throw new ManifestError(
+      `the manifests hold a Secret ${name} and app-secrets makes one of that name`,
+      'name the app-secrets Secret otherwise (app-secrets-name), or drop one of them',
+    );
+  const deployment = structuredClone(parts.deployment);
+  const pod = podSpecOf(deployment);
+  if (!pod?.containers?.length)
+    throw new ManifestError(
+      `Deployment ${deployment.metadata.name} has no containers`,
+      'add spec.template.spec.containers',
+    );
+  const copy = versionedConfig(secret, options.app, options.namespace);
+  let referenced = false;
+  visitReferences(pod, (kind, ref, rename) => {
+    if (kind === 'Secret' && ref.name === name) {
+      referenced = true;
+      rename(copy.metadata.name);
+    }
+  });
+  if (!referenced) {
+    const first = pod.containers[0]!;
+    first.envFrom = [...(first.envFrom ?? []), { secretRef: { name: copy.metadata.name } }];
+  }
+  return {
+    deployment,
+    config: [...parts.config, copy],
+    external: parts.external.filter((r) => !(r.kind === 'Secret' && r.name === name)),
+  };
+}
+
+/** The pod template the suite renders when none is given, as a template app-secrets can be added to. Pure. */
+export function defaultDeploymentTemplate(app: string, containerPort: number): KubeObject {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: app },
+    spec: { template: { spec: { containers: [{ name: app, ports: [{ name: 'http', containerPort }] }] } } },
+  };
+}

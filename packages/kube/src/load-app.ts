@@ -4,8 +4,8 @@
  * discovery (any kind, CRDs included), split by app-manifests.ts.
  */
 import { maskSecret } from '@deploy-suite/action-kit';
-import { isNamespaced, resourceName, type KubeApi } from './client.js';
-import { splitManifests, type AppManifests } from './app-manifests.js';
+import { isNamespaced, resourceName, type KubeApi, type KubeObject } from './client.js';
+import { addAppSecret, splitManifests, type AppManifests } from './app-manifests.js';
 import { renderManifests, secretValues, type ManifestSource } from './render-manifests.js';
 import type { AccessNeed } from './preflight.js';
 import { checkExternalConfig } from './app-config.js';
@@ -13,17 +13,27 @@ import { checkExternalConfig } from './app-config.js';
 export async function loadAppManifests(
   client: Pick<KubeApi, 'discover' | 'get'>,
   source: ManifestSource,
-  options: { app: string; deployment?: string },
+  options: { app: string; deployment?: string; appSecret?: KubeObject },
 ): Promise<AppManifests> {
   const objects = await renderManifests(source);
   for (const value of secretValues(objects)) maskSecret(value);
   await client.discover(objects.filter((o) => o && typeof o.kind === 'string' && typeof o.apiVersion === 'string'));
-  const app = splitManifests(objects, {
+  const split = splitManifests(objects, {
     app: options.app,
     namespace: source.namespace,
     ...(options.deployment ? { deployment: options.deployment } : {}),
     clusterScoped: (o) => isNamespaced(o.apiVersion, o.kind) === false,
   });
+  const app = options.appSecret
+    ? {
+        ...split,
+        ...addAppSecret(split, options.appSecret, {
+          app: options.app,
+          namespace: source.namespace,
+          manifestObjects: objects,
+        }),
+      }
+    : split;
   // What the pod template names outside the manifests must exist before anything is applied.
   await checkExternalConfig(client, source.namespace, app.external);
   return app;

@@ -5,6 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   ManifestError,
+  addAppSecret,
+  appSecretObject,
+  defaultDeploymentTemplate,
   VERSIONED_LABEL,
   canonicalJson,
   configHash,
@@ -447,5 +450,57 @@ describe('rendering and masking helpers', () => {
       'networking.k8s.io/ingresses',
       '/serviceaccounts',
     ]);
+  });
+});
+
+describe('addAppSecret', () => {
+  const secret = appSecretObject('shop-secrets', new Map([['API_KEY', 'k-123']]));
+
+  it('versions the Secret and rewrites the references the pod template makes to it', () => {
+    const d = deployment({
+      volumes: [{ name: 's', secret: { secretName: 'shop-secrets' } }],
+    });
+    const added = addAppSecret(
+      { deployment: d, config: [], external: [{ kind: 'Secret', name: 'shop-secrets', optional: false }] },
+      secret,
+      {
+        app: 'shop',
+        namespace: 'prod',
+      },
+    );
+    const name = added.config[0]!.metadata.name;
+    expect(name).toMatch(/^shop-secrets-[a-f0-9]{10}$/);
+    expect((podOf(added.deployment).volumes as { secret: { secretName: string } }[])[0]!.secret.secretName).toBe(name);
+    expect(added.external).toEqual([]);
+    // Not named anywhere: the first container's environment, nothing else touched.
+    expect(podOf(added.deployment).containers[0]!.envFrom).toEqual([{ configMapRef: { name: 'shop-env' } }]);
+  });
+
+  it('a pod template that names it nowhere gets it as the first container’s environment', () => {
+    const added = addAppSecret(
+      { deployment: defaultDeploymentTemplate('shop', 8080), config: [], external: [] },
+      secret,
+      { app: 'shop', namespace: 'prod' },
+    );
+    expect(podOf(added.deployment).containers[0]!.envFrom).toEqual([
+      { secretRef: { name: added.config[0]!.metadata.name } },
+    ]);
+    // New values, a new name: a revision of their own.
+    const other = addAppSecret(
+      { deployment: defaultDeploymentTemplate('shop', 8080), config: [], external: [] },
+      appSecretObject('shop-secrets', new Map([['API_KEY', 'k-456']])),
+      { app: 'shop', namespace: 'prod' },
+    );
+    expect(other.config[0]!.metadata.name).not.toBe(added.config[0]!.metadata.name);
+  });
+
+  it('refuses a name the manifests already hold', () => {
+    expect(() =>
+      addAppSecret({ deployment: deployment(), config: [], external: [] }, secret, {
+        app: 'shop',
+        namespace: 'prod',
+        manifestObjects: [{ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'shop-secrets' } }],
+      }),
+    ).toThrow(/the manifests hold a Secret shop-secrets and app-secrets makes one of that name/);
   });
 });
