@@ -112,6 +112,18 @@ describe('a Kustomize overlay', () => {
     expect(await client.get('apps/v1', 'Deployment', namespace, 'kshop')).toBeUndefined();
     expect(await selectorOf('kshop')).toBe('blue');
     expect(run.summary).toMatch(/2 versioned ConfigMaps\/Secrets, an HPA, 1 PDBs per colour, 2 shared objects/);
+    // The migration ran to completion before the switch, with the release's image and the revision's Secret.
+    const migrate = await client.get<KubeObject & { status: { succeeded?: number }; spec: Deployment['spec'] }>(
+      'batch/v1',
+      'Job',
+      namespace,
+      'kshop-migrate-r1',
+    );
+    expect(migrate?.status.succeeded).toBe(1);
+    expect(migrate!.spec.template.spec.containers[0]!.image).toBe(digest(1));
+    expect(migrate!.spec.template.spec.containers[0]!.env![0]!.valueFrom!.secretKeyRef!.name).toBe(secretName);
+    expect(run.log).toMatch(/hook kshop-migrate-r1: complete in/);
+    expect(run.summary).toMatch(/Pre-switch hooks.*kshop-migrate-r1<\/code>: complete/s);
   });
 
   it('a new image flips to green with the same configuration; the same image and configuration again is a no-op', async () => {
@@ -203,6 +215,45 @@ describe('a Helm chart', () => {
     expect(run.exitCode).toBe(0);
     expect(await selectorOf('hshop')).toBe('blue');
     expect(await modeOf('hshop', 'blue')).toBe('prod');
+  });
+});
+
+describe('pre-switch hooks that fail or never finish', () => {
+  const app = 'hooked';
+  const manifests = (hookLabels: string) => {
+    const dir = mkdtempSync(join(work, 'hooked-'));
+    writeFileSync(
+      join(dir, 'app.yaml'),
+      [
+        `apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: ${app}}\nspec:\n  replicas: 2\n  selector: {matchLabels: {app: ${app}}}\n  template:\n    metadata: {labels: {app: ${app}}}\n    spec: {containers: [{name: web, image: x}]}`,
+        `apiVersion: batch/v1\nkind: Job\nmetadata: {name: migrate, annotations: {deploy-suite.dev/hook: pre-switch}}\nspec:\n  backoffLimit: 0\n  template:\n    metadata: {labels: {${hookLabels}}}\n    spec: {restartPolicy: Never, containers: [{name: m, image: x}]}`,
+      ].join('\n---\n'),
+    );
+    return relative(repoRoot, dir);
+  };
+  const deploy = (n: number, hookLabels: string, extra: Record<string, string> = {}) =>
+    action('bluegreen-deploy', { app, image: digest(n), manifests: manifests(hookLabels), ...extra });
+
+  it('a hook that fails stops the release before the switch; live untouched; a re-run replaces it and converges', async () => {
+    expect((await deploy(1, 'ok: "yes"')).exitCode).toBe(0);
+    const failed = await deploy(2, 'deploy-suite.test/fail: "true"');
+    expect(failed.exitCode).toBe(1);
+    expect(failed.log).toMatch(/::error::hooks: the pre-switch hook Job migrate-r2 failed \(BackoffLimitExceeded/);
+    expect(failed.summary).toMatch(/bluegreen-deploy failed.*migrate-r2 failed.*live traffic stays on blue/s);
+    expect(await selectorOf(app)).toBe('blue');
+    expect(await selectorOf(`${app}-preview`)).toBe('green');
+    const fixed = await deploy(2, 'ok: "yes"');
+    expect(fixed.exitCode).toBe(0);
+    expect(fixed.log).toContain('hook migrate-r2: replacing the earlier try');
+    expect(fixed.outputs).toMatchObject({ 'live-colour': 'green', revision: '2' });
+  });
+
+  it('a hook that never finishes times out at hook-timeout: the release stops, live untouched', async () => {
+    const run = await deploy(3, 'deploy-suite.test/hold-not-ready: "true"', { 'hook-timeout': '3s' });
+    expect(run.exitCode).toBe(1);
+    expect(run.log).toMatch(/migrate-r3 timed out \(DeadlineExceeded/);
+    expect(run.log).toMatch(/raise hook-timeout/);
+    expect(await selectorOf(app)).toBe('green');
   });
 });
 

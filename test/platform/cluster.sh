@@ -40,20 +40,28 @@ go_tools() {
 # The version a wrapper module requires of a dependency, as go resolves it.
 module_version() { (cd "$here/go/$1" && go list -m -f '{{.Version}}' "$2"); }
 
+# Writes kwok's stages to $1 (default: the file kwok runs with).
 kwok_stages() {
-  local modroot stages="$DS_KUBE_DIR/kwok-stages.yaml"
+  local modroot stages="${1:-$DS_KUBE_DIR/kwok-stages.yaml}"
   (cd "$here/go/kwok" && go mod download sigs.k8s.io/kwok >&2)
   modroot="$(go env GOMODCACHE)/sigs.k8s.io/kwok@$(module_version kwok sigs.k8s.io/kwok)/kustomize/stage"
-  # kwok ships no stages of its own at run time; these are its 'fast' set, with one change: pods
-  # labelled deploy-suite.test/hold-not-ready=true are never made ready (for the deadline tests).
+  # kwok ships no stages of its own at run time; these are its 'fast' set, with two changes: pods
+  # labelled deploy-suite.test/hold-not-ready=true are never made ready (for the deadline tests), and a
+  # Job's pods labelled deploy-suite.test/fail=true end Failed with exit code 1 (a failing hook).
+  local exclude="s|^    matchExpressions:$|    matchExpressions:\n    - key: '.metadata.labels[\\\"deploy-suite.test/LABEL\\\"]'\n      operator: 'DoesNotExist'|"
   {
     cat "$modroot/node/fast/node-initialize.yaml"; echo '---'
     cat "$modroot/node/heartbeat-with-lease/node-heartbeat-with-lease.yaml"; echo '---'
-    sed "s|^    matchExpressions:$|    matchExpressions:\n    - key: '.metadata.labels[\\\"deploy-suite.test/hold-not-ready\\\"]'\n      operator: 'DoesNotExist'|" "$modroot/pod/fast/pod-ready.yaml"; echo '---'
-    cat "$modroot/pod/fast/pod-complete.yaml"; echo '---'
+    sed "${exclude//LABEL/hold-not-ready}" "$modroot/pod/fast/pod-ready.yaml"; echo '---'
+    sed "${exclude//LABEL/fail}" "$modroot/pod/fast/pod-complete.yaml"; echo '---'
+    sed -e 's/name: pod-complete/name: pod-fail/' -e 's/exitCode: 0/exitCode: 1/' -e 's/reason: Completed/reason: Error/' \
+      -e 's/phase: Succeeded/phase: Failed/' \
+      -e "s|^    matchExpressions:$|    matchExpressions:\n    - key: '.metadata.labels[\\\"deploy-suite.test/fail\\\"]'\n      operator: 'In'\n      values: ['true']|" \
+      "$modroot/pod/fast/pod-complete.yaml"; echo '---'
     cat "$modroot/pod/fast/pod-delete.yaml"
   } >"$stages"
   grep -q 'hold-not-ready' "$stages" || die "could not add the hold-not-ready selector to kwok's pod-ready stage"
+  grep -q 'name: pod-fail' "$stages" || die "could not add the pod-fail stage to kwok's stages"
 }
 
 # A CA, serving and client certificates, and the service-account key pair (openssl, once per run dir).
@@ -118,8 +126,26 @@ nodes_ready() {
 }
 apiserver_ready() { kubectl --kubeconfig "$DS_KUBECONFIG" get --raw /readyz >/dev/null 2>&1; }
 
+start_kwok() {
+  start_daemon kwok "$1/kwok" --kubeconfig="$DS_KUBE_DIR/kwok.kubeconfig" --config="$DS_KUBE_DIR/kwok-stages.yaml" \
+    --manage-all-nodes=false --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
+    --node-ip=127.0.0.1 --cidr=10.244.0.0/16 --server-address=127.0.0.1:10247
+}
+
 kube_cluster() {
-  if [ -f "$DS_KUBECONFIG" ] && apiserver_ready && daemons_alive etcd kube-apiserver kube-controller-manager kube-scheduler kwok; then return 0; fi
+  if [ -f "$DS_KUBECONFIG" ] && apiserver_ready && daemons_alive etcd kube-apiserver kube-controller-manager kube-scheduler kwok; then
+    # A running kwok reads its stages once: restarted when they changed (its nodes and pods stay).
+    local next="$DS_KUBE_DIR/kwok-stages.next"
+    kwok_stages "$next"
+    if ! cmp -s "$next" "$DS_KUBE_DIR/kwok-stages.yaml"; then
+      log "kwok's stages changed: restarting kwok"
+      mv "$next" "$DS_KUBE_DIR/kwok-stages.yaml"
+      stop_daemon kwok
+      start_kwok "$(go_tools kwok)"
+    fi
+    rm -f "$next"
+    return 0
+  fi
   command -v kubectl >/dev/null 2>&1 || die "kubectl is needed (the machine image has it)"
   command -v openssl >/dev/null 2>&1 || apt_install openssl
   local kube etcd kwok pki="$DS_KUBE_DIR/pki"
@@ -157,9 +183,7 @@ kube_cluster() {
   start_daemon kube-scheduler "$kube/kube-scheduler" --kubeconfig="$DS_KUBE_DIR/scheduler.kubeconfig" \
     --authentication-kubeconfig="$DS_KUBE_DIR/scheduler.kubeconfig" --authorization-kubeconfig="$DS_KUBE_DIR/scheduler.kubeconfig" \
     --bind-address=127.0.0.1 --secure-port=10259 --leader-elect=false --kube-api-qps=500 --kube-api-burst=1000
-  start_daemon kwok "$kwok/kwok" --kubeconfig="$DS_KUBE_DIR/kwok.kubeconfig" --config="$DS_KUBE_DIR/kwok-stages.yaml" \
-    --manage-all-nodes=false --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
-    --node-ip=127.0.0.1 --cidr=10.244.0.0/16 --server-address=127.0.0.1:10247
+  start_kwok "$kwok"
 
   # Fake nodes with room for 6,000 pods: two apps of 1,000 replicas, each keeping its other colour warm.
   local n

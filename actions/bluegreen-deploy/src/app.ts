@@ -61,7 +61,9 @@ export async function prepareApp(
       ...(manifests.hpa ? { hpa: manifests.hpa } : {}),
       pdbs: manifests.pdbs,
       shared: manifests.shared,
+      hooks: manifests.hooks,
     };
+    for (const skipped of manifests.skippedHooks) core.info(`not run (a Helm hook the suite does not run): ${skipped}`);
     return { app: { spec, manifests }, needs: [...APP_ACCESS, ...manifestAccess(manifests)] };
   }
   const spec: AppSpec = {

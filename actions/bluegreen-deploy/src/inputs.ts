@@ -30,6 +30,8 @@ export interface BluegreenInputs {
   /** The Secret app-secrets makes (values masked), versioned with the revision. */
   appSecret?: KubeObject;
   progressDeadlineSeconds: number;
+  /** How long each pre-switch hook Job may run. */
+  hookTimeoutSeconds: number;
   lockTimeoutSeconds: number;
   dryRun: boolean;
   /** A first deploy takes over objects other field managers wrote. */
@@ -137,6 +139,7 @@ export function readBluegreenInputs(
   const appSecret = readAppSecret(reader, app);
   const progressDeadlineSeconds = reader.durationSeconds('progress-deadline', 300);
   const lockTimeoutSeconds = reader.durationSeconds('lock-timeout', 300);
+  const hookTimeoutSeconds = reader.durationSeconds('hook-timeout', 300);
   const dryRun = reader.boolean('dry-run', false);
   const force = reader.boolean('force', false);
   const githubToken = reader.raw('github-token');
@@ -176,6 +179,7 @@ export function readBluegreenInputs(
     ...(manifestsDeployment ? { manifestsDeployment } : {}),
     ...(appSecret ? { appSecret } : {}),
     progressDeadlineSeconds,
+    hookTimeoutSeconds,
     lockTimeoutSeconds,
     dryRun,
     force,

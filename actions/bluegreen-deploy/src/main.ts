@@ -97,6 +97,7 @@ async function main(): Promise<void> {
         {
           ...lockOptions,
           force: inputs.force,
+          hookTimeoutSeconds: inputs.hookTimeoutSeconds,
           ...(inputs.previewCheck
             ? { previewCheck: async () => void (previewSummary = await checkPreview(inputs.previewCheck!)) }
             : {}),
@@ -182,6 +183,19 @@ async function main(): Promise<void> {
           'Preview checks',
           previewSummary ?? (result.noop ? 'none (nothing changed)' : 'ready endpoints only (no preview-url given)'),
         ],
+        ...(result.hooks?.length
+          ? [
+              [
+                'Pre-switch hooks',
+                result.hooks
+                  .map(
+                    (h) =>
+                      `${code(h.name)}: ${h.outcome}${h.outcome === 'complete' ? ` in ${h.seconds.toFixed(1)} s` : ''}${h.logs ? `<br><pre>${escapeHtml(h.logs)}</pre>` : ''}`,
+                  )
+                  .join('<br>'),
+              ] as [string, string],
+            ]
+          : []),
         ['Kubernetes API requests', String(client.requestCount)],
         ['Time', phases.timings.map((t) => `${t.name} ${t.seconds.toFixed(2)} s`).join(', ')],
       ],

@@ -1,5 +1,6 @@
 import { appendFileSync } from 'node:fs';
 import * as core from '@actions/core';
+import { redactSecrets } from './secrets.js';
 
 export type SummaryRow = [label: string, value: string];
 
@@ -20,7 +21,8 @@ export async function writeSummary(
   extra?.(summary);
   // Appended at once, synchronously: core.summary.write() goes through fs/promises and the thread pool
   // (~3 ms at the end of every run, as much as the work it reports on for a signature).
-  appendFileSync(process.env.GITHUB_STEP_SUMMARY, summary.stringify());
+  // The runner masks logs, not the summary: what a tool or a hook printed may carry a masked value.
+  appendFileSync(process.env.GITHUB_STEP_SUMMARY, redactSecrets(summary.stringify()));
   summary.emptyBuffer();
 }
 

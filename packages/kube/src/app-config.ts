@@ -18,7 +18,14 @@ export function snapshotName(app: string, config: string): string {
 /** What a colour is rendered from, besides its image: the parts of AppSpec that make its configuration. */
 type Snapshot = Pick<
   AppSpec,
-  'deploymentTemplate' | 'serviceTemplate' | 'hpa' | 'pdbs' | 'replicas' | 'containerPort' | 'progressDeadlineSeconds'
+  | 'deploymentTemplate'
+  | 'serviceTemplate'
+  | 'hpa'
+  | 'pdbs'
+  | 'hooks'
+  | 'replicas'
+  | 'containerPort'
+  | 'progressDeadlineSeconds'
 >;
 
 /** The snapshot ConfigMap of a configuration. Pure. */
@@ -31,6 +38,7 @@ export function renderSnapshot(spec: AppSpec, config: string): KubeObject {
     ...(spec.serviceTemplate ? { serviceTemplate: spec.serviceTemplate } : {}),
     ...(spec.hpa ? { hpa: spec.hpa } : {}),
     ...(spec.pdbs?.length ? { pdbs: spec.pdbs } : {}),
+    ...(spec.hooks?.length ? { hooks: spec.hooks } : {}),
   };
   return {
     apiVersion: 'v1',
@@ -153,8 +161,11 @@ export async function pruneConfig(
         continue;
       }
       const spec = JSON.parse((snapshot as { data?: Record<string, string> }).data?.['spec.json'] ?? '{}') as Snapshot;
-      if (spec.deploymentTemplate)
-        for (const r of configReferences(spec.deploymentTemplate)) referenced.add(`${r.kind}/${r.name}`);
+      for (const workload of [
+        ...(spec.deploymentTemplate ? [spec.deploymentTemplate] : []),
+        ...(spec.hooks ?? []).map((h) => h.job),
+      ])
+        for (const r of configReferences(workload)) referenced.add(`${r.kind}/${r.name}`);
     }
   } catch (error) {
     tolerate('ConfigMap')(error);

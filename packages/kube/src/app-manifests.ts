@@ -46,6 +46,14 @@ export interface AppManifests {
   pdbs: KubeObject[];
   /** Objects applied once, as they are (the namespace set where a namespaced kind has none). */
   shared: KubeObject[];
+  /**
+   * Jobs run around a release: `pre-switch` ones against the new colour before the switch (migrations,
+   * smoke tests), `post-rollback` ones after a rollback. Their references rewritten as the Deployment's;
+   * a container without an image (or with the Deployment's) runs the release's image.
+   */
+  hooks: Hook[];
+  /** Helm hooks the suite does not run (test, post-install, …), named for the log. */
+  skippedHooks: string[];
   /** ConfigMaps and Secrets the pod template names that the manifests do not hold: they must exist. */
   external: ConfigReference[];
 }
@@ -94,6 +102,34 @@ const CLUSTER_SCOPED = new Set([
 ]);
 
 export const VERSIONED_LABEL = 'deploy-suite.dev/versioned-config';
+export const HOOK_ANNOTATION = 'deploy-suite.dev/hook';
+
+export type HookEvent = 'pre-switch' | 'post-rollback';
+
+export interface Hook {
+  event: HookEvent;
+  job: KubeObject;
+}
+
+/**
+ * When a Job of the manifests runs: the suite's annotation, or Helm's (pre-install and pre-upgrade are
+ * before the switch; post-rollback after a rollback). Other Helm hooks are not run; undefined: no hook.
+ */
+export function hookEvent(object: KubeObject): HookEvent | 'skipped' | undefined {
+  const ours = object.metadata.annotations?.[HOOK_ANNOTATION];
+  if (ours === 'pre-switch' || ours === 'post-rollback') return ours;
+  if (ours !== undefined)
+    throw new ManifestError(
+      `${object.kind} ${object.metadata.name} has ${HOOK_ANNOTATION}: '${ours}'`,
+      'use pre-switch or post-rollback',
+    );
+  const helm = object.metadata.annotations?.['helm.sh/hook'];
+  if (helm === undefined) return undefined;
+  const events = helm.split(',').map((e) => e.trim());
+  if (events.includes('pre-install') || events.includes('pre-upgrade')) return 'pre-switch';
+  if (events.includes('post-rollback')) return 'post-rollback';
+  return 'skipped';
+}
 
 const WORKLOADS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'ReplicaSet', 'CronJob']);
 
@@ -322,13 +358,51 @@ export function splitManifests(objects: KubeObject[], options: SplitOptions): Ap
     if (copy) rename(copy.metadata.name);
   });
 
+  // Hooks: Jobs with a hook annotation. Their references are versioned like the Deployment's (the same
+  // content, the same copy), and the Deployment's image stands for the release's.
+  const appImage = (pod.containers[0] as { image?: string }).image;
+  const hooks: Hook[] = [];
+  const skippedHooks: string[] = [];
+  const hookObjects = new Set<KubeObject>();
+  for (const object of objects) {
+    const event = hookEvent(object);
+    if (event === undefined) continue;
+    hookObjects.add(object);
+    if (event === 'skipped' || object.kind !== 'Job') {
+      skippedHooks.push(
+        `${object.kind} ${object.metadata.name} (${object.metadata.annotations?.['helm.sh/hook'] ?? event})`,
+      );
+      continue;
+    }
+    const job = structuredClone(object);
+    const jobPod = podSpecOf(job);
+    if (!jobPod?.containers?.length)
+      throw new ManifestError(
+        `hook Job ${object.metadata.name} has no containers`,
+        'add spec.template.spec.containers',
+      );
+    for (const ref of configReferences(job)) {
+      const key = `${ref.kind}/${ref.name}`;
+      const found = byKey.get(key);
+      if (found && !versioned.has(key)) versioned.set(key, versionedConfig(found, options.app, options.namespace));
+      else if (!found && !external.has(key)) external.set(key, ref);
+    }
+    visitReferences(jobPod, (kind, ref, rename) => {
+      const copy = versioned.get(`${kind}/${ref.name!}`);
+      if (copy) rename(copy.metadata.name);
+    });
+    for (const container of jobPod.containers as { image?: string }[])
+      if (!container.image || container.image === appImage) container.image = '';
+    hooks.push({ event, job });
+  }
+
   // A ConfigMap or Secret another workload of the manifests also uses stays as it is, beside its copy.
   const usedElsewhere = new Set(
     objects
-      .filter((o) => o !== deployment && WORKLOADS.has(o.kind))
+      .filter((o) => o !== deployment && !hookObjects.has(o) && WORKLOADS.has(o.kind))
       .flatMap((o) => configReferences(o).map((r) => `${r.kind}/${r.name}`)),
   );
-  const taken = new Set<KubeObject>([deployment, ...appHpas, ...pdbs, ...(service ? [service] : [])]);
+  const taken = new Set<KubeObject>([deployment, ...appHpas, ...pdbs, ...(service ? [service] : []), ...hookObjects]);
   for (const key of versioned.keys()) if (!usedElsewhere.has(key)) taken.add(byKey.get(key)!);
   const shared = objects
     .filter((o) => !taken.has(o))
@@ -344,6 +418,8 @@ export function splitManifests(objects: KubeObject[], options: SplitOptions): Ap
     ...(appHpas[0] ? { hpa: appHpas[0] } : {}),
     pdbs,
     shared,
+    hooks,
+    skippedHooks,
     external: [...external.values()],
   };
 }

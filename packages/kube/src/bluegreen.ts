@@ -3,7 +3,7 @@
  * objects to apply. State lives in annotations on the live Service, so a re-run reads it and converges.
  */
 import type { KubeObject } from './client.js';
-import { contentHash } from './app-manifests.js';
+import { contentHash, type Hook } from './app-manifests.js';
 
 export type Colour = 'blue' | 'green';
 export const COLOUR_LABEL = 'deploy-suite.dev/colour';
@@ -136,6 +136,8 @@ export interface AppSpec {
   pdbs?: KubeObject[];
   /** Objects of the manifests applied once, as they are (ServiceAccount, Ingress, RBAC, …). */
   shared?: KubeObject[];
+  /** Jobs run before the switch (pre-switch) and after a rollback (post-rollback). */
+  hooks?: Hook[];
 }
 
 /**
@@ -154,6 +156,8 @@ export function configHash(spec: AppSpec): string {
   return contentHash({
     deployment: { metadata, spec: deploymentSpec },
     colourObjects: renderColourObjects(spec, 'blue'),
+    // A changed migration is a new revision: its Job runs again.
+    ...(spec.hooks?.length ? { hooks: spec.hooks } : {}),
   });
 }
 

@@ -50,6 +50,7 @@ const RESOURCES: Record<string, string> = {
   EndpointSlice: 'endpointslices',
   HorizontalPodAutoscaler: 'horizontalpodautoscalers',
   PodDisruptionBudget: 'poddisruptionbudgets',
+  Job: 'jobs',
 };
 
 /** Kinds the API server's discovery named (a user's manifests hold any kind: Ingress, CRDs, …). */
@@ -76,6 +77,10 @@ export interface RequestOptions {
   body?: unknown;
   contentType?: string;
   query?: Record<string, string | number | boolean | undefined>;
+  /** The answer as text, not JSON (a pod's log). */
+  text?: boolean;
+  /** One try: for what is only nice to have (a pod's log, whose kubelet may not answer at all). */
+  once?: boolean;
 }
 
 /**
@@ -132,7 +137,7 @@ export class KubeClient {
 
   async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
     return retry(() => this.once<T>(method, path, options), {
-      attempts: 6,
+      attempts: options.once ? 1 : 6,
       baseDelayMs: 250,
       maxDelayMs: 4_000,
       isTransient: (error) => error instanceof KubeApiError && (error.status === 0 || isTransientStatus(error.status)),
@@ -343,6 +348,7 @@ export class KubeClient {
     if (response.status === 401 && !renewed && this.access.renewCredentials())
       return this.once<T>(method, path, options, true);
     if (response.status >= 400) throw statusError(response.status, text, method, path);
+    if (options.text) return text as T;
     try {
       return (text ? JSON.parse(text) : undefined) as T;
     } catch {

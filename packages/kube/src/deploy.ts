@@ -19,6 +19,7 @@ import {
 } from './bluegreen.js';
 import { appendHistory, readHistory, recordHistory, type HistoryEntry } from './history.js';
 import { pruneConfig, renderSnapshot, type PruneResult } from './app-config.js';
+import { runHooks, type HookResult } from './hooks.js';
 import { FIELD_MANAGER, checkFirstDeployOwnership } from './ownership.js';
 import { assertLockHeld, lockApp, type LockOptions } from './app-lock.js';
 import type { HeldLease } from './lease.js';
@@ -35,6 +36,8 @@ export interface DeployOptions extends LockOptions {
   force?: boolean;
   /** Checks the idle colour through its preview Service before the switch; throws to refuse it. */
   previewCheck?: (previewService: string) => Promise<void>;
+  /** How long each pre-switch hook Job may run (default 300 s). */
+  hookTimeoutSeconds?: number;
 }
 
 export interface DeployResult {
@@ -49,6 +52,8 @@ export interface DeployResult {
   change?: 'image' | 'config' | 'image and config';
   /** What the prune of old revisions' configuration removed or could not. */
   pruned?: PruneResult;
+  /** The pre-switch hooks that ran, in order. */
+  hooks?: HookResult[];
 }
 
 /**
@@ -151,6 +156,7 @@ export async function bluegreenDeploy(
     const [, previewOfTarget] = renderServices(spec, target === 'blue' ? 'green' : 'blue', {});
     const showPreview = () => client.apply(previewOfTarget, { fieldManager: FIELD_MANAGER });
     let previewShown = false;
+    let hookResults: HookResult[] | undefined;
     try {
       await phases.run('rollout', async () => {
         // The apply answers with the status as it was: a failed release's timed-out condition, maybe.
@@ -224,6 +230,27 @@ export async function bluegreenDeploy(
           }
         }
       });
+      if (spec.hooks?.some((h) => h.event === 'pre-switch')) {
+        hookResults = await phases.run('hooks', async () => {
+          const results = await runHooks(
+            client,
+            colourSpec,
+            'pre-switch',
+            { colour: target, revision, timeoutSeconds: options.hookTimeoutSeconds ?? 300 },
+            options.log,
+          );
+          const failed = results.find((r) => r.outcome === 'failed' || r.outcome === 'timed out');
+          if (failed)
+            throw new HookError(
+              `the pre-switch hook Job ${failed.name} ${failed.outcome} (${failed.reason}); live traffic stays on ${state?.liveColour ?? 'nothing (first deploy)'}, ${target} stays up behind the preview${failed.logs ? `. Its last lines:\n${failed.logs}` : ''}`,
+              failed.outcome === 'timed out'
+                ? 'make the hook finish sooner, or raise hook-timeout; a re-run runs it again'
+                : 'fix what the hook reports; a re-run of the release runs it again',
+              results,
+            );
+          return results;
+        });
+      }
     } catch (error) {
       // A failed run leaves the preview on the colour it brought up, as the rollback expects of it.
       if (!previewShown) await showPreview().catch(() => undefined);
@@ -278,6 +305,7 @@ export async function bluegreenDeploy(
     return {
       ...resultOf(next, false),
       pruned,
+      ...(hookResults ? { hooks: hookResults } : {}),
       ...(plan.kind === 'deploy' && plan.change ? { change: plan.change } : {}),
     };
   } finally {
@@ -361,4 +389,16 @@ export async function waitForReadyEndpoints(
     },
     { timeoutMs },
   );
+}
+
+/** A pre-switch hook that failed or timed out: the phase error, with every hook's result for the summary. */
+export class HookError extends PhaseError {
+  constructor(
+    message: string,
+    fix: string,
+    readonly results: HookResult[],
+  ) {
+    super('hooks', message, fix);
+    this.name = 'HookError';
+  }
 }

@@ -17,3 +17,4 @@ export * from './app-manifests.js';
 export * from './app-config.js';
 export * from './render-manifests.js';
 export * from './load-app.js';
+export * from './hooks.js';

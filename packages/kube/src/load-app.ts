@@ -48,5 +48,12 @@ export function manifestAccess(app: AppManifests): AccessNeed[] {
     const resource = resourceName(o.apiVersion, o.kind);
     needs.set(`${group}/${resource}`, { group, resource, verbs: ['get', 'create', 'patch'] });
   }
+  // Hook Jobs: made, watched to completion, replaced when a try failed.
+  if (app.hooks.length)
+    needs.set('batch/jobs', {
+      group: 'batch',
+      resource: 'jobs',
+      verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'],
+    });
   return [...needs.values()];
 }

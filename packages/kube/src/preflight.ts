@@ -58,6 +58,9 @@ export const MANIFEST_ACCESS: AccessNeed[] = [
   { group: 'policy', resource: 'poddisruptionbudgets', verbs: ['get', 'create', 'patch'] },
   { group: 'networking.k8s.io', resource: 'ingresses', verbs: ['get', 'create', 'patch'] },
   { group: 'gateway.networking.k8s.io', resource: 'httproutes', verbs: ['get', 'create', 'patch'] },
+  { group: 'batch', resource: 'jobs', verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'] },
+  // A hook's last log lines, for the summary (not required: without it the summary says so).
+  { group: '', resource: 'pods/log', verbs: ['get'] },
 ];
 
 /**

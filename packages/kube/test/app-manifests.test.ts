@@ -504,3 +504,67 @@ describe('addAppSecret', () => {
     ).toThrow(/the manifests hold a Secret shop-secrets and app-secrets makes one of that name/);
   });
 });
+
+describe('hooks in the manifests', () => {
+  const job = (name: string, annotations: Record<string, string>, image = 'shop:dev'): KubeObject => ({
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { name, annotations },
+    spec: {
+      template: {
+        spec: {
+          restartPolicy: 'Never',
+          containers: [{ name: 'm', image, envFrom: [{ configMapRef: { name: 'shop-env' } }] }],
+        },
+      },
+    },
+  });
+
+  it('takes annotated Jobs out of the shared objects: the suite’s annotation and Helm’s', () => {
+    const app = split([
+      ...appObjects(),
+      job('migrate', { 'deploy-suite.dev/hook': 'pre-switch' }),
+      job('helm-migrate', { 'helm.sh/hook': 'pre-install,pre-upgrade', 'helm.sh/hook-weight': '-5' }),
+      job('restore-cache', { 'helm.sh/hook': 'post-rollback' }),
+      job('helm-test', { 'helm.sh/hook': 'test' }),
+      job('cleanup', { 'deploy-suite.dev/hook': 'post-rollback' }, 'busybox'),
+    ]);
+    expect(app.hooks.map((h) => `${h.event}:${h.job.metadata.name}`)).toEqual([
+      'pre-switch:migrate',
+      'pre-switch:helm-migrate',
+      'post-rollback:restore-cache',
+      'post-rollback:cleanup',
+    ]);
+    expect(app.skippedHooks).toEqual(['Job helm-test (test)']);
+    expect(app.shared.map((o) => o.kind)).not.toContain('Job');
+    const [migrate] = app.hooks;
+    const container = podOf(migrate!.job).containers[0] as {
+      image: string;
+      envFrom: { configMapRef: { name: string } }[];
+    };
+    // The Deployment's image stands for the release's; its ConfigMap is the revision's copy.
+    expect(container.image).toBe('');
+    expect(container.envFrom[0]!.configMapRef.name).toBe(
+      app.config.find((c) => c.metadata.name.startsWith('shop-env-'))!.metadata.name,
+    );
+    expect((podOf(app.hooks[3]!.job).containers[0] as { image: string }).image).toBe('busybox');
+  });
+
+  it('refuses an unknown hook event and a hook without containers', () => {
+    expect(() => split([...appObjects(), job('x', { 'deploy-suite.dev/hook': 'before' })])).toThrow(
+      /Job x has deploy-suite.dev\/hook: 'before'.*use pre-switch or post-rollback/,
+    );
+    const empty = job('y', { 'deploy-suite.dev/hook': 'pre-switch' });
+    podOf(empty).containers = [];
+    expect(() => split([...appObjects(), empty])).toThrow(/hook Job y has no containers/);
+  });
+
+  it('a changed hook is a new configuration', () => {
+    const spec = specOf();
+    const withHook = { ...spec, hooks: [{ event: 'pre-switch' as const, job: job('m', {}) }] };
+    expect(configHash(withHook)).not.toBe(configHash(spec));
+    expect(configHash({ ...spec, hooks: [{ event: 'pre-switch' as const, job: job('m', {}, 'other') }] })).not.toBe(
+      configHash(withHook),
+    );
+  });
+});

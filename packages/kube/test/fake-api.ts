@@ -91,6 +91,7 @@ export class FakeKubeApi implements KubeApi {
     this.objects.set(k, object);
     this.emit(type, object);
     if (object.kind === 'Deployment' && type !== 'DELETED') queueMicrotask(() => this.control(k));
+    if (object.kind === 'Job' && type === 'ADDED') queueMicrotask(() => this.finishJob(k));
     if (object.kind === 'Deployment' || object.kind === 'Service') queueMicrotask(() => this.emitSlices());
     return object;
   }
@@ -131,6 +132,34 @@ export class FakeKubeApi implements KubeApi {
     this.objects.set(k, next);
     this.emit('MODIFIED', next);
     this.emitSlices();
+  }
+
+  /** The Job controller: a Job completes at once, fails when its pods carry deploy-suite.test/fail, or never ends (hold-not-ready). */
+  private finishJob(k: string): void {
+    const job = this.objects.get(k);
+    if (!job) return;
+    const labels =
+      (job.spec?.template as { metadata?: { labels?: Record<string, string> } } | undefined)?.metadata?.labels ?? {};
+    if (labels['deploy-suite.test/hold-not-ready']) return;
+    const failed = labels['deploy-suite.test/fail'] === 'true';
+    const next = {
+      ...job,
+      status: {
+        conditions: [
+          failed
+            ? {
+                type: 'Failed',
+                status: 'True',
+                reason: 'BackoffLimitExceeded',
+                message: 'Job has reached the specified backoff limit',
+              }
+            : { type: 'Complete', status: 'True' },
+        ],
+      },
+    };
+    next.metadata = { ...job.metadata, resourceVersion: String(++this.version) };
+    this.objects.set(k, next);
+    this.emit('MODIFIED', next);
   }
 
   /** Ready endpoints behind a Service: the ready replicas of the Deployments whose pods it selects. */
@@ -269,6 +298,11 @@ export class FakeKubeApi implements KubeApi {
       const service = decodeURIComponent(selector!).replace('kubernetes.io/service-name=', '');
       this.log(`list EndpointSlice/${service}`);
       return { metadata: { resourceVersion: String(this.version) }, items: [this.slice(namespace!, service)] } as T;
+    }
+    const job = /^\/apis\/batch\/v1\/namespaces\/([^/]+)\/jobs\/([^/?]+)$/.exec(path);
+    if (job && method === 'DELETE') {
+      await this.delete('batch/v1', 'Job', job[1], job[2]!);
+      return {} as T;
     }
     throw new Error(`the fake API does not serve ${method} ${path}`);
   }

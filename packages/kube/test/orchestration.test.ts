@@ -12,6 +12,7 @@ import {
   rollback,
   splitManifests,
   type AppSpec,
+  type Hook,
   type DeployOptions,
   type KubeObject,
   type RollbackOptions,
@@ -535,3 +536,116 @@ describe('a revision is the image and its configuration', () => {
 function splitName(s: AppSpec): string {
   return s.config![0]!.metadata.name;
 }
+
+describe('pre-switch hooks', () => {
+  const hook = (name: string, labels: Record<string, string> = {}): Hook => ({
+    event: 'pre-switch',
+    job: {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name },
+      spec: {
+        backoffLimit: 0,
+        template: { metadata: { labels }, spec: { restartPolicy: 'Never', containers: [{ name: 'm', image: '' }] } },
+      },
+    },
+  });
+
+  it('run after the preview checks and before the switch, with the release image; a re-run does not run them again', async () => {
+    const api = await twoReleases();
+    const phases = new Phases();
+    const result = await bluegreenDeploy(
+      api,
+      spec(3, { hooks: [hook('migrate'), hook('smoke')] }),
+      deployOptions(),
+      phases,
+    );
+    expect(phases.timings.map((t) => t.name)).toEqual([
+      'lock',
+      'read',
+      'apply',
+      'rollout',
+      'preview',
+      'hooks',
+      'switch',
+      'record',
+    ]);
+    expect(result.hooks?.map((h) => [h.name, h.outcome])).toEqual([
+      ['migrate-r3', 'complete'],
+      ['smoke-r3', 'complete'],
+    ]);
+    const job = api.peek<
+      KubeObject & {
+        spec: {
+          activeDeadlineSeconds: number;
+          template: { spec: { containers: { image: string; env: { name: string; value: string }[] }[] } };
+        };
+      }
+    >('Job', NS, 'migrate-r3')!;
+    expect(job.spec.template.spec.containers[0]!.image).toBe(image(3));
+    expect(job.spec.template.spec.containers[0]!.env).toEqual(
+      expect.arrayContaining([
+        { name: 'DEPLOY_SUITE_COLOUR', value: 'blue' },
+        { name: 'DEPLOY_SUITE_PREVIEW_URL', value: `http://shop-preview.${NS}.svc:80` },
+      ]),
+    );
+    expect(job.spec.activeDeadlineSeconds).toBe(300);
+    const order = (line: string) => api.calls.indexOf(line);
+    expect(order('apply Job/migrate-r3')).toBeLessThan(order('apply Service/shop'));
+    expect(order('apply Job/migrate-r3')).toBeGreaterThan(order('apply Deployment/shop-blue'));
+  });
+
+  it('a failing hook stops the release in the hooks phase: live untouched, the new colour behind the preview, later hooks not run', async () => {
+    const api = await twoReleases();
+    const error = await failure(
+      bluegreenDeploy(
+        api,
+        spec(3, { hooks: [hook('migrate', { 'deploy-suite.test/fail': 'true' }), hook('smoke')] }),
+        deployOptions(),
+        new Phases(),
+      ),
+    );
+    expect(error.phase).toBe('hooks');
+    expect(error.message).toMatch(
+      /the pre-switch hook Job migrate-r3 failed \(BackoffLimitExceeded: .*\); live traffic stays on green, blue stays up behind the preview/,
+    );
+    expect(selectorOf(api)).toBe('green');
+    expect(selectorOf(api, 'shop-preview')).toBe('blue');
+    expect(stateOf(api)).toMatchObject({ liveDigest: digest(2), revision: 2 });
+    expect(api.peek('Job', NS, 'smoke-r3')).toBeUndefined();
+    expect(api.peek('Lease', NS, 'shop-deploy')).toBeUndefined(); // the lock released
+  });
+
+  it('a re-run after a failed hook replaces its Job and converges once it passes', async () => {
+    const api = await twoReleases();
+    await failure(
+      bluegreenDeploy(
+        api,
+        spec(3, { hooks: [hook('migrate', { 'deploy-suite.test/fail': 'true' })] }),
+        deployOptions(),
+        new Phases(),
+      ),
+    );
+    // The same revision again (the fix is elsewhere, e.g. the database): the failed Job is replaced.
+    api.calls.length = 0;
+    const result = await bluegreenDeploy(api, spec(3, { hooks: [hook('migrate')] }), deployOptions(), new Phases());
+    expect(api.calls).toContain('delete Job/migrate-r3');
+    expect(result).toMatchObject({ liveColour: 'blue', revision: 3 });
+    expect(result.hooks?.[0]).toMatchObject({ name: 'migrate-r3', outcome: 'complete' });
+  });
+
+  it('a hook that never finishes times out: the release stops, live untouched', async () => {
+    const api = await twoReleases();
+    const error = await failure(
+      bluegreenDeploy(
+        api,
+        spec(3, { hooks: [hook('migrate', { 'deploy-suite.test/hold-not-ready': 'true' })] }),
+        deployOptions({ hookTimeoutSeconds: 1 }),
+        new Phases(),
+      ),
+    );
+    expect(error.message).toMatch(/migrate-r3 timed out \(not finished in 1 s\)/);
+    expect(error.fix).toMatch(/raise hook-timeout/);
+    expect(selectorOf(api)).toBe('green');
+  }, 30_000);
+});
