@@ -257,6 +257,36 @@ describe('pre-switch hooks that fail or never finish', () => {
   });
 });
 
+describe('post-rollback hooks', () => {
+  it('run after verify-rollback switches back, from the revision rolled back to', async () => {
+    const dir = mkdtempSync(join(work, 'post-'));
+    writeFileSync(
+      join(dir, 'app.yaml'),
+      [
+        'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: phook}\nspec:\n  selector: {matchLabels: {app: phook}}\n  template:\n    metadata: {labels: {app: phook}}\n    spec: {containers: [{name: web, image: x}]}',
+        "apiVersion: batch/v1\nkind: Job\nmetadata: {name: restore-cache, annotations: {helm.sh/hook: post-rollback}}\nspec:\n  template:\n    spec: {restartPolicy: Never, containers: [{name: c, image: x, args: ['restore']}]}",
+      ].join('\n---\n'),
+    );
+    for (const n of [1, 2])
+      expect(
+        (await action('bluegreen-deploy', { app: 'phook', image: digest(n), manifests: relative(repoRoot, dir) }))
+          .exitCode,
+      ).toBe(0);
+    const run = await action('verify-rollback', { app: 'phook', 'rollback-to': 'previous' });
+    expect(run.exitCode).toBe(0);
+    expect(run.log).toMatch(/hook restore-cache-r3: complete/);
+    expect(run.summary).toMatch(/post-rollback hooks: <code>restore-cache-r3<\/code> complete/);
+    const job = await client.get<KubeObject & { status: { succeeded?: number }; spec: Deployment['spec'] }>(
+      'batch/v1',
+      'Job',
+      namespace,
+      'restore-cache-r3',
+    );
+    expect(job?.status.succeeded).toBe(1);
+    expect(job!.spec.template.spec.containers[0]!.image).toBe(digest(1));
+  });
+});
+
 describe('app secrets from repository secrets', () => {
   const API_KEY = 'sk-live-51Hx2eZvKYlo2C9';
   const DATABASE_URL = 'postgres://app:pw-0c9a44e1@db.internal/app';

@@ -34,6 +34,8 @@ export interface VerifyRollbackInputs extends AppTarget {
   autoRollback: boolean;
   lockTimeoutMs: number;
   readyTimeoutMs: number;
+  /** How long each post-rollback hook may run. */
+  hookTimeoutSeconds: number;
   /** GitHub environment whose deployments follow a rollback. */
   environment: string;
   githubToken: string;
@@ -177,6 +179,7 @@ export function readVerifyRollbackInputs(
     );
   const lockTimeoutMs = reader.durationMs('lock-timeout', 300_000);
   const readyTimeoutMs = reader.durationMs('ready-timeout', 300_000);
+  const hookTimeoutSeconds = reader.durationSeconds('hook-timeout', 300);
   const queryTimeoutMs = reader.durationMs('query-timeout', 5_000);
   const githubToken = reader.raw('github-token');
   maskSecret(githubToken);
@@ -201,6 +204,7 @@ export function readVerifyRollbackInputs(
     autoRollback,
     lockTimeoutMs,
     readyTimeoutMs,
+    hookTimeoutSeconds,
     environment,
     githubToken,
     imagePolicy,

@@ -50,6 +50,7 @@ async function main(): Promise<void> {
     leaseSeconds: 30,
     log: (m: string) => core.info(m),
     readyTimeoutMs: inputs.readyTimeoutMs,
+    hookTimeoutSeconds: inputs.hookTimeoutSeconds,
     ...(url ? { runUrl: url } : {}),
   };
   // The same policy as the deploy's: a rollback puts a digest live too.
@@ -186,7 +187,7 @@ async function summarize(
       'Rollback',
       result.noop
         ? `nothing to do: ${code(result.liveDigest)} was live`
-        : `${target?.kind === 'previous' ? 'to the previous release' : `to ${target?.kind} ${target?.kind === 'revision' ? target.revision : ''}`}: ${code(result.liveDigest)} on ${result.liveColour} (${result.how}), revision ${result.revision}, live after ${rollbackSeconds(result)} s`,
+        : `${target?.kind === 'previous' ? 'to the previous release' : `to ${target?.kind} ${target?.kind === 'revision' ? target.revision : ''}`}: ${code(result.liveDigest)} on ${result.liveColour} (${result.how}), revision ${result.revision}, live after ${rollbackSeconds(result)} s${result.hooks?.length ? `; post-rollback hooks: ${result.hooks.map((h) => `${code(h.name)} ${h.outcome}`).join(', ')}` : ''}`,
     ]);
   }
   rows.push(['Time', phases.timings.map((t) => `${t.name} ${t.seconds.toFixed(2)} s`).join(', ')]);

@@ -38,6 +38,8 @@ export interface DeployOptions extends LockOptions {
   previewCheck?: (previewService: string) => Promise<void>;
   /** How long each pre-switch hook Job may run (default 300 s). */
   hookTimeoutSeconds?: number;
+  /** Pre-switch hooks are not run (a rollback deploying a former revision: its migrations ran then). */
+  skipHooks?: boolean;
 }
 
 export interface DeployResult {
@@ -230,7 +232,7 @@ export async function bluegreenDeploy(
           }
         }
       });
-      if (spec.hooks?.some((h) => h.event === 'pre-switch')) {
+      if (!options.skipHooks && spec.hooks?.some((h) => h.event === 'pre-switch')) {
         hookResults = await phases.run('hooks', async () => {
           const results = await runHooks(
             client,
@@ -242,6 +244,7 @@ export async function bluegreenDeploy(
           const failed = results.find((r) => r.outcome === 'failed' || r.outcome === 'timed out');
           if (failed)
             throw new HookError(
+              'hooks',
               `the pre-switch hook Job ${failed.name} ${failed.outcome} (${failed.reason}); live traffic stays on ${state?.liveColour ?? 'nothing (first deploy)'}, ${target} stays up behind the preview${failed.logs ? `. Its last lines:\n${failed.logs}` : ''}`,
               failed.outcome === 'timed out'
                 ? 'make the hook finish sooner, or raise hook-timeout; a re-run runs it again'
@@ -391,14 +394,15 @@ export async function waitForReadyEndpoints(
   );
 }
 
-/** A pre-switch hook that failed or timed out: the phase error, with every hook's result for the summary. */
+/** A hook that failed or timed out: the phase error, with every hook's result for the summary. */
 export class HookError extends PhaseError {
   constructor(
+    phase: string,
     message: string,
     fix: string,
     readonly results: HookResult[],
   ) {
-    super('hooks', message, fix);
+    super(phase, message, fix);
     this.name = 'HookError';
   }
 }

@@ -21,6 +21,8 @@ import { historyName, readHistory, recordHistory } from './history.js';
 import { exceededDeadline, rolloutState, type DeploymentLike } from './rollout.js';
 import { FIELD_MANAGER, ROLLBACK_MANAGER, SCALE_MANAGER } from './ownership.js';
 import { specOfConfig } from './app-config.js';
+import { HookError } from './deploy.js';
+import { runHooks, type HookResult } from './hooks.js';
 
 export type RollbackTarget =
   { kind: 'previous' } | { kind: 'revision'; revision: number } | { kind: 'digest'; digest: string };
@@ -36,6 +38,8 @@ export interface RollbackOptions extends LockOptions {
    * throws to refuse them. Called before anything changes; unset: images are not checked.
    */
   verifyImages?: (images: string[]) => Promise<void>;
+  /** How long each post-rollback hook Job may run (default 300 s). */
+  hookTimeoutSeconds?: number;
 }
 
 export interface RollbackResult {
@@ -50,6 +54,8 @@ export interface RollbackResult {
   how: 'switch' | 'scaled-up' | 'deployed' | 'none';
   /** When the live selector pointed at the target (epoch ms), for the rollback duration. */
   switchedAt?: number;
+  /** The post-rollback hooks of the revision rolled back to, when it has any. */
+  hooks?: HookResult[];
 }
 
 type Deployment = KubeObject &
@@ -146,10 +152,12 @@ export async function rollback(
       const deployed = await bluegreenDeploy(
         client,
         spec,
-        { ...options, heldLease: lease, historyAction: 'rollback' },
+        { ...options, heldLease: lease, historyAction: 'rollback', skipHooks: true },
         phases,
       );
+      const hooks = await postRollbackHooks(client, app, deployed, spec.image, options, phases);
       return {
+        ...(hooks ? { hooks } : {}),
         noop: false,
         liveColour: deployed.liveColour,
         liveDigest: deployed.digest,
@@ -275,6 +283,14 @@ export async function rollback(
         FIELD_MANAGER,
       ),
     );
+    const hooks = await postRollbackHooks(
+      client,
+      app,
+      { liveColour: idle, digest, revision: next.revision, ...(idleConfig ? { config: idleConfig } : {}) },
+      idleImages[0] ?? '',
+      options,
+      phases,
+    );
     return {
       noop: false,
       liveColour: idle,
@@ -284,6 +300,7 @@ export async function rollback(
       fromDigest: state.liveDigest,
       how,
       switchedAt,
+      ...(hooks ? { hooks } : {}),
     };
   } finally {
     await lease.release().catch((error: unknown) => options.log(`could not release the lock: ${String(error)}`));
@@ -362,4 +379,39 @@ async function isServing(
 ): Promise<boolean> {
   if ((deployment.spec?.replicas ?? 0) < replicas || rolloutState(deployment).phase !== 'done') return false;
   return waitForReadyEndpoints(client, app.namespace, `${app.app}-preview`, replicas, 1000);
+}
+
+/**
+ * The post-rollback hooks of the configuration now live (its snapshot), run under the lock after the
+ * switch. The rollback stands whatever they do: a hook that fails fails the run, saying so.
+ */
+async function postRollbackHooks(
+  client: KubeApi,
+  app: { namespace: string; app: string },
+  live: { liveColour: Colour; digest: string; revision: number; config?: string },
+  image: string,
+  options: RollbackOptions,
+  phases: Phases,
+): Promise<HookResult[] | undefined> {
+  if (!live.config) return undefined;
+  const spec = await specOfConfig(client, app, live.config, image);
+  if (!spec?.hooks?.some((h) => h.event === 'post-rollback')) return undefined;
+  return phases.run('post-rollback', async () => {
+    const results = await runHooks(
+      client,
+      spec,
+      'post-rollback',
+      { colour: live.liveColour, revision: live.revision, timeoutSeconds: options.hookTimeoutSeconds ?? 300 },
+      options.log,
+    );
+    const failed = results.find((r) => r.outcome === 'failed' || r.outcome === 'timed out');
+    if (failed)
+      throw new HookError(
+        'post-rollback',
+        `rolled back: ${live.liveColour} serves ${live.digest} (revision ${live.revision}); then the post-rollback hook Job ${failed.name} ${failed.outcome} (${failed.reason})${failed.logs ? `. Its last lines:\n${failed.logs}` : ''}`,
+        'the rollback stands; fix what the hook reports and run it again (kubectl create job --from)',
+        results,
+      );
+    return results;
+  });
 }

@@ -649,3 +649,63 @@ describe('pre-switch hooks', () => {
     expect(selectorOf(api)).toBe('green');
   }, 30_000);
 });
+
+describe('post-rollback hooks', () => {
+  const cleanup = (labels: Record<string, string> = {}): Hook => ({
+    event: 'post-rollback',
+    job: {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'restore-cache' },
+      spec: {
+        template: { metadata: { labels }, spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: '' }] } },
+      },
+    },
+  });
+
+  it('run after the switch back, from the snapshot of the revision rolled back to; pre-switch hooks are not run again', async () => {
+    const api = new FakeKubeApi();
+    const migrate: Hook = { event: 'pre-switch', job: { ...cleanup().job, metadata: { name: 'migrate' } } };
+    await bluegreenDeploy(api, spec(1, { hooks: [cleanup(), migrate] }), deployOptions(), new Phases());
+    await bluegreenDeploy(api, spec(2, { hooks: [cleanup(), migrate] }), deployOptions(), new Phases());
+    const phases = new Phases();
+    const back = await rollback(api, { namespace: NS, app: 'shop' }, { kind: 'previous' }, rollbackOptions(), phases);
+    expect(back).toMatchObject({ how: 'switch', liveColour: 'blue', revision: 3 });
+    expect(back.hooks).toEqual([expect.objectContaining({ name: 'restore-cache-r3', outcome: 'complete' })]);
+    expect(phases.timings.map((t) => t.name).slice(-2)).toEqual(['record', 'post-rollback']);
+    expect(api.peek('Job', NS, 'migrate-r3')).toBeUndefined();
+    // Redeployed from history (revision 1 runs on no colour once 4 and 5 took both): its migration is
+    // not run again, its post-rollback hook is.
+    await bluegreenDeploy(api, spec(4, { hooks: [cleanup(), migrate] }), deployOptions(), new Phases());
+    await bluegreenDeploy(api, spec(5, { hooks: [cleanup(), migrate] }), deployOptions(), new Phases());
+    const again = await rollback(
+      api,
+      { namespace: NS, app: 'shop' },
+      { kind: 'revision', revision: 1 },
+      rollbackOptions(),
+      new Phases(),
+    );
+    expect(again).toMatchObject({ how: 'deployed', revision: 6 });
+    expect(again.hooks).toEqual([expect.objectContaining({ name: 'restore-cache-r6', outcome: 'complete' })]);
+    expect(api.peek('Job', NS, 'migrate-r6')).toBeUndefined();
+  });
+
+  it('a failing post-rollback hook fails the run, and says the rollback stands', async () => {
+    const api = new FakeKubeApi();
+    await bluegreenDeploy(
+      api,
+      spec(1, { hooks: [cleanup({ 'deploy-suite.test/fail': 'true' })] }),
+      deployOptions(),
+      new Phases(),
+    );
+    await bluegreenDeploy(api, spec(2), deployOptions(), new Phases());
+    const error = await failure(
+      rollback(api, { namespace: NS, app: 'shop' }, { kind: 'previous' }, rollbackOptions(), new Phases()),
+    );
+    expect(error.phase).toBe('post-rollback');
+    expect(error.message).toMatch(
+      /rolled back: blue serves sha256:1+ \(revision 3\); then the post-rollback hook Job restore-cache-r3 failed/,
+    );
+    expect(selectorOf(api)).toBe('blue');
+  });
+});
