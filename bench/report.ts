@@ -68,6 +68,15 @@ for (const r of deploy?.results ?? [])
     note: `API requests ${r.oursRequests} vs ${r.kubectlRequests}; median of ${r.runs}`,
   });
 
+for (const r of read<{ results: DeployRow[] }>('manifests.json')?.results ?? [])
+  rows.push({
+    benchmark: `bluegreen-deploy of a Kustomize app ÷ kubectl by hand, ${r.replicas} replicas`,
+    ours: s(r.oursMedianSeconds),
+    baseline: s(r.kubectlMedianSeconds),
+    ratio: r.ratio,
+    note: `API requests ${r.oursRequests} vs ${r.kubectlRequests}; median of ${r.runs}`,
+  });
+
 const rollback = read<{
   kubectlMedianSeconds: number;
   oursToSwitchMedianSeconds: number;

@@ -18,14 +18,7 @@ export function snapshotName(app: string, config: string): string {
 /** What a colour is rendered from, besides its image: the parts of AppSpec that make its configuration. */
 type Snapshot = Pick<
   AppSpec,
-  | 'deploymentTemplate'
-  | 'serviceTemplate'
-  | 'hpa'
-  | 'pdbs'
-  | 'hooks'
-  | 'replicas'
-  | 'containerPort'
-  | 'progressDeadlineSeconds'
+  'deploymentTemplate' | 'serviceTemplate' | 'hpa' | 'pdbs' | 'hooks' | 'replicas' | 'containerPort'
 >;
 
 /** The snapshot ConfigMap of a configuration. Pure. */
@@ -33,7 +26,6 @@ export function renderSnapshot(spec: AppSpec, config: string): KubeObject {
   const snapshot: Snapshot = {
     replicas: spec.replicas,
     containerPort: spec.containerPort,
-    progressDeadlineSeconds: spec.progressDeadlineSeconds,
     ...(spec.deploymentTemplate ? { deploymentTemplate: spec.deploymentTemplate } : {}),
     ...(spec.serviceTemplate ? { serviceTemplate: spec.serviceTemplate } : {}),
     ...(spec.hpa ? { hpa: spec.hpa } : {}),
@@ -57,6 +49,18 @@ export function renderSnapshot(spec: AppSpec, config: string): KubeObject {
   };
 }
 
+/**
+ * Writes the snapshot of a configuration unless it exists. It is immutable and named by the hash of
+ * what it records that makes the configuration; what else it holds (the replicas an HPA owns, the
+ * port of a template that names its own) may differ between runs of one configuration, so the first
+ * one written stays.
+ */
+export async function writeSnapshot(client: KubeApi, spec: AppSpec, config: string, fieldManager: string) {
+  const snapshot = renderSnapshot(spec, config);
+  if (await client.get('v1', 'ConfigMap', spec.namespace, snapshot.metadata.name)) return;
+  await client.apply(snapshot, { fieldManager });
+}
+
 /** The AppSpec of a recorded configuration, given its image; undefined when its snapshot is gone. */
 export async function specOfConfig(
   client: KubeApi,
@@ -72,7 +76,7 @@ export async function specOfConfig(
   );
   if (!map?.data?.['spec.json'] || map.metadata.labels?.[SNAPSHOT_LABEL] !== config) return undefined;
   const snapshot = JSON.parse(map.data['spec.json']) as Snapshot;
-  return { ...snapshot, app: app.app, namespace: app.namespace, image };
+  return { ...snapshot, app: app.app, namespace: app.namespace, image, progressDeadlineSeconds: 300 };
 }
 
 /**

@@ -18,7 +18,7 @@ import {
   type LiveState,
 } from './bluegreen.js';
 import { appendHistory, readHistory, recordHistory, type HistoryEntry } from './history.js';
-import { pruneConfig, renderSnapshot, type PruneResult } from './app-config.js';
+import { pruneConfig, writeSnapshot, type PruneResult } from './app-config.js';
 import { runHooks, type HookResult } from './hooks.js';
 import { FIELD_MANAGER, checkFirstDeployOwnership } from './ownership.js';
 import { assertLockHeld, lockApp, type LockOptions } from './app-lock.js';
@@ -140,7 +140,7 @@ export async function bluegreenDeploy(
       // with the snapshot a rollback to this revision reads and the shared objects.
       await Promise.all([
         ...(spec.config ?? []).map((object) => client.apply(object, { fieldManager: FIELD_MANAGER })),
-        client.apply(renderSnapshot(spec, config), { fieldManager: FIELD_MANAGER }),
+        writeSnapshot(client, spec, config, FIELD_MANAGER),
         applyShared(),
       ]);
       // The preview is parked (selecting no pod) while the colour rolls out; shown again in the preview

@@ -218,6 +218,15 @@ export class FakeKubeApi implements KubeApi {
     const k = key(object.kind, object.metadata.namespace, object.metadata.name);
     const before = this.objects.get(k);
     const merged = merge(before ?? {}, clone(object)) as Stored;
+    // As the API server: an immutable ConfigMap or Secret keeps its data.
+    const dataOf = (o: Stored | undefined) =>
+      JSON.stringify([o?.data, (o as { binaryData?: unknown } | undefined)?.binaryData]);
+    if ((before as { immutable?: boolean } | undefined)?.immutable && dataOf(before) !== dataOf(merged))
+      throw new KubeApiError(
+        422,
+        'Invalid',
+        `${object.kind} "${object.metadata.name}" is invalid: data: Forbidden: field is immutable when \`immutable\` is set`,
+      );
     if (options.dryRun) return clone(merged) as unknown as T;
     return clone(this.store(merged, before ? 'MODIFIED' : 'ADDED')) as unknown as T;
   }

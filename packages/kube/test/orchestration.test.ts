@@ -440,6 +440,25 @@ describe('a revision is the image and its configuration', () => {
     expect(api.calls).toContain('apply ServiceAccount/shop');
   });
 
+  it('one configuration deployed with another progress deadline or replicas under an HPA keeps its first snapshot', async () => {
+    const api = new FakeKubeApi();
+    const hpa: KubeObject = {
+      apiVersion: 'autoscaling/v2',
+      kind: 'HorizontalPodAutoscaler',
+      metadata: { name: 'shop' },
+      spec: { scaleTargetRef: { kind: 'Deployment', name: 'shop' }, minReplicas: 2, maxReplicas: 10 },
+    };
+    const first = await bluegreenDeploy(api, withConfig(1, 'a', { hpa }), deployOptions(), new Phases());
+    const second = await bluegreenDeploy(
+      api,
+      withConfig(2, 'a', { hpa, progressDeadlineSeconds: 60, replicas: 5 }),
+      deployOptions(),
+      new Phases(),
+    );
+    expect(second.config).toBe(first.config);
+    expect(second).toMatchObject({ noop: false, change: 'image' });
+  });
+
   it('a rollback to the previous revision of the same image brings its configuration back', async () => {
     const api = new FakeKubeApi();
     await bluegreenDeploy(api, withConfig(1, 'a'), deployOptions(), new Phases());
