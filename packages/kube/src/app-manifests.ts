@@ -348,15 +348,22 @@ export function splitManifests(objects: KubeObject[], options: SplitOptions): Ap
   const rewritten = structuredClone(deployment);
   const versioned = new Map<string, KubeObject>();
   const external = new Map<string, ConfigReference>();
-  for (const ref of configReferences(deployment)) {
-    const object = byKey.get(`${ref.kind}/${ref.name}`);
-    if (object) versioned.set(`${ref.kind}/${ref.name}`, versionedConfig(object, options.app, options.namespace));
-    else external.set(`${ref.kind}/${ref.name}`, ref);
-  }
-  visitReferences(podSpecOf(rewritten)!, (kind, ref, rename) => {
-    const copy = versioned.get(`${kind}/${ref.name!}`);
-    if (copy) rename(copy.metadata.name);
-  });
+  // Versions a workload's references in place: the manifests' ConfigMaps and Secrets become their copies
+  // (one copy per content, shared by the Deployment and the hooks); the others must exist.
+  const versionReferences = (workload: KubeObject) => {
+    for (const ref of configReferences(workload)) {
+      const key = `${ref.kind}/${ref.name}`;
+      const found = byKey.get(key);
+      const seen = external.get(key);
+      if (found && !versioned.has(key)) versioned.set(key, versionedConfig(found, options.app, options.namespace));
+      else if (!found) external.set(key, seen ? { ...ref, optional: seen.optional && ref.optional } : ref);
+    }
+    visitReferences(podSpecOf(workload)!, (kind, ref, rename) => {
+      const copy = versioned.get(`${kind}/${ref.name!}`);
+      if (copy) rename(copy.metadata.name);
+    });
+  };
+  versionReferences(rewritten);
 
   // Hooks: Jobs with a hook annotation. Their references are versioned like the Deployment's (the same
   // content, the same copy), and the Deployment's image stands for the release's.
@@ -381,16 +388,7 @@ export function splitManifests(objects: KubeObject[], options: SplitOptions): Ap
         `hook Job ${object.metadata.name} has no containers`,
         'add spec.template.spec.containers',
       );
-    for (const ref of configReferences(job)) {
-      const key = `${ref.kind}/${ref.name}`;
-      const found = byKey.get(key);
-      if (found && !versioned.has(key)) versioned.set(key, versionedConfig(found, options.app, options.namespace));
-      else if (!found && !external.has(key)) external.set(key, ref);
-    }
-    visitReferences(jobPod, (kind, ref, rename) => {
-      const copy = versioned.get(`${kind}/${ref.name!}`);
-      if (copy) rename(copy.metadata.name);
-    });
+    versionReferences(job);
     for (const container of jobPod.containers as { image?: string }[])
       if (!container.image || container.image === appImage) container.image = '';
     hooks.push({ event, job });

@@ -60,13 +60,7 @@ const CLUSTER_KINDS = new Set(['Namespace']);
 /** The REST path of a kind (and, given, one object of it). */
 export function resourcePath(apiVersion: string, kind: string, namespace?: string, name?: string): string {
   const discovered = DISCOVERED.get(`${apiVersion}/${kind}`);
-  const plural = RESOURCES[kind] ?? discovered?.plural;
-  if (!plural)
-    throw new KubeApiError(
-      0,
-      'UnsupportedKind',
-      `kind ${kind} is not one the suite manages (${Object.keys(RESOURCES).join(', ')}) and discovery has not named it`,
-    );
+  const plural = resourceName(apiVersion, kind);
   const base = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
   const namespaced = discovered ? discovered.namespaced : !CLUSTER_KINDS.has(kind);
   const ns = namespace && namespaced ? `/namespaces/${encodeURIComponent(namespace)}` : '';
@@ -95,7 +89,12 @@ export type KubeApi = Pick<
 /** The REST name of a kind (deployments, ingresses, …), from the suite's table or discovery. */
 export function resourceName(apiVersion: string, kind: string): string {
   const plural = RESOURCES[kind] ?? DISCOVERED.get(`${apiVersion}/${kind}`)?.plural;
-  if (!plural) throw new KubeApiError(0, 'UnsupportedKind', `kind ${kind} (${apiVersion}) has not been discovered`);
+  if (!plural)
+    throw new KubeApiError(
+      0,
+      'UnsupportedKind',
+      `kind ${kind} is not one the suite manages (${Object.keys(RESOURCES).join(', ')}) and discovery has not named it`,
+    );
   return plural;
 }
 

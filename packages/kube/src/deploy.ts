@@ -19,7 +19,7 @@ import {
 } from './bluegreen.js';
 import { appendHistory, readHistory, recordHistory, type HistoryEntry } from './history.js';
 import { pruneConfig, writeSnapshot, type PruneResult } from './app-config.js';
-import { runHooks, type HookResult } from './hooks.js';
+import { hooksPassed, runHooks, type HookResult } from './hooks.js';
 import { FIELD_MANAGER, checkFirstDeployOwnership } from './ownership.js';
 import { assertLockHeld, lockApp, type LockOptions } from './app-lock.js';
 import type { HeldLease } from './lease.js';
@@ -241,17 +241,12 @@ export async function bluegreenDeploy(
             { colour: target, revision, timeoutSeconds: options.hookTimeoutSeconds ?? 300 },
             options.log,
           );
-          const failed = results.find((r) => r.outcome === 'failed' || r.outcome === 'timed out');
-          if (failed)
-            throw new HookError(
-              'hooks',
-              `the pre-switch hook Job ${failed.name} ${failed.outcome} (${failed.reason}); live traffic stays on ${state?.liveColour ?? 'nothing (first deploy)'}, ${target} stays up behind the preview${failed.logs ? `. Its last lines:\n${failed.logs}` : ''}`,
-              failed.outcome === 'timed out'
-                ? 'make the hook finish sooner, or raise hook-timeout; a re-run runs it again'
-                : 'fix what the hook reports; a re-run of the release runs it again',
-              results,
-            );
-          return results;
+          return hooksPassed(results, 'hooks', (failed, why) => [
+            `the pre-switch hook Job ${why}; live traffic stays on ${state?.liveColour ?? 'nothing (first deploy)'}, ${target} stays up behind the preview`,
+            failed.outcome === 'timed out'
+              ? 'make the hook finish sooner, or raise hook-timeout; a re-run runs it again'
+              : 'fix what the hook reports; a re-run of the release runs it again',
+          ]);
         });
       }
     } catch (error) {
@@ -392,17 +387,4 @@ export async function waitForReadyEndpoints(
     },
     { timeoutMs },
   );
-}
-
-/** A hook that failed or timed out: the phase error, with every hook's result for the summary. */
-export class HookError extends PhaseError {
-  constructor(
-    phase: string,
-    message: string,
-    fix: string,
-    readonly results: HookResult[],
-  ) {
-    super(phase, message, fix);
-    this.name = 'HookError';
-  }
 }

@@ -5,6 +5,7 @@
  * per hook and revision: a re-run of a revision whose hook completed does not run it again; one that
  * failed is replaced.
  */
+import { PhaseError } from '@deploy-suite/action-kit';
 import type { AppSpec, Colour } from './bluegreen.js';
 import { MANAGED_BY, NAME_LABEL, COLOUR_LABEL } from './bluegreen.js';
 import { KubeApiError, type KubeApi, type KubeObject } from './client.js';
@@ -205,4 +206,30 @@ export async function runHooks(
     break;
   }
   return results;
+}
+
+/** A hook that failed or timed out: the phase error, with every hook's result for the summary. */
+export class HookError extends PhaseError {
+  constructor(
+    phase: string,
+    message: string,
+    fix: string,
+    readonly results: HookResult[],
+  ) {
+    super(phase, message, fix);
+    this.name = 'HookError';
+  }
+}
+
+/** Throws the phase's HookError when a hook failed or timed out (`describe` says what that left); else the results. */
+export function hooksPassed(
+  results: HookResult[],
+  phase: string,
+  describe: (failed: HookResult, why: string) => [message: string, fix: string],
+): HookResult[] {
+  const failed = results.find((r) => r.outcome === 'failed' || r.outcome === 'timed out');
+  if (!failed) return results;
+  const why = `${failed.name} ${failed.outcome} (${failed.reason})`;
+  const [message, fix] = describe(failed, why);
+  throw new HookError(phase, `${message}${failed.logs ? `. Its last lines:\n${failed.logs}` : ''}`, fix, results);
 }

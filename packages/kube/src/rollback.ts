@@ -21,8 +21,7 @@ import { historyName, readHistory, recordHistory } from './history.js';
 import { exceededDeadline, rolloutState, type DeploymentLike } from './rollout.js';
 import { FIELD_MANAGER, ROLLBACK_MANAGER, SCALE_MANAGER } from './ownership.js';
 import { specOfConfig } from './app-config.js';
-import { HookError } from './deploy.js';
-import { runHooks, type HookResult } from './hooks.js';
+import { hooksPassed, runHooks, type HookResult } from './hooks.js';
 
 export type RollbackTarget =
   { kind: 'previous' } | { kind: 'revision'; revision: number } | { kind: 'digest'; digest: string };
@@ -404,14 +403,9 @@ async function postRollbackHooks(
       { colour: live.liveColour, revision: live.revision, timeoutSeconds: options.hookTimeoutSeconds ?? 300 },
       options.log,
     );
-    const failed = results.find((r) => r.outcome === 'failed' || r.outcome === 'timed out');
-    if (failed)
-      throw new HookError(
-        'post-rollback',
-        `rolled back: ${live.liveColour} serves ${live.digest} (revision ${live.revision}); then the post-rollback hook Job ${failed.name} ${failed.outcome} (${failed.reason})${failed.logs ? `. Its last lines:\n${failed.logs}` : ''}`,
-        'the rollback stands; fix what the hook reports and run it again (kubectl create job --from)',
-        results,
-      );
-    return results;
+    return hooksPassed(results, 'post-rollback', (_failed, why) => [
+      `rolled back: ${live.liveColour} serves ${live.digest} (revision ${live.revision}); then the post-rollback hook Job ${why}`,
+      'the rollback stands; fix what the hook reports and run it again (kubectl create job --from)',
+    ]);
   });
 }
