@@ -863,3 +863,182 @@ describe('user manifests', () => {
     expect(await liveSelector('templated')).toBe('green');
   });
 });
+
+describe('held promotion', () => {
+  const replicasOf = async (name: string) =>
+    (await client.get<KubeObject & { spec: { replicas: number } }>('apps/v1', 'Deployment', namespace, name))?.spec
+      .replicas;
+  const heldAnnotation = async (app: string) =>
+    (await client.get('v1', 'Service', namespace, `${app}-preview`))?.metadata.annotations?.['deploy-suite.dev/held'];
+
+  it('holds a release warm behind the preview; a promote switches it and closes its GitHub deployment', async () => {
+    const api = await startGitHubApi({
+      'POST /repos/acme/shop-api/deployments': { id: 9101, environment: 'production' },
+      'POST /repos/acme/shop-api/deployments/9101/statuses': { id: 1 },
+    });
+    try {
+      const env = { GITHUB_API_URL: api.url };
+      const github = { environment: 'production', 'github-token': 'ghs_holdtoken456' };
+      expect((await deploy({ app: 'held', image: digest(90) })).exitCode).toBe(0);
+      const hold = await runAction(
+        'bluegreen-deploy',
+        {
+          kubeconfig,
+          namespace,
+          app: 'held',
+          replicas: '3',
+          image: digest(91),
+          promote: 'false',
+          'hold-timeout': '1h',
+          ...github,
+        },
+        await loadEvent('push-default-branch'),
+        env,
+      );
+      expect(hold.exitCode).toBe(0);
+      expect(hold.outputs).toMatchObject({
+        held: 'true',
+        'held-colour': 'green',
+        'held-revision': '2',
+        'live-colour': 'blue',
+        revision: '1',
+      });
+      expect(Date.parse(hold.outputs['held-until']!) - Date.now()).toBeGreaterThan(3_500_000);
+      expect(hold.summary).toMatch(/Held for promotion.*green, revision 2/);
+      expect(Object.keys(JSON.parse(hold.outputs.timings!))).toEqual([
+        'lock',
+        'read',
+        'apply',
+        'rollout',
+        'preview',
+        'hold',
+      ]);
+      expect(await liveSelector('held')).toBe('blue');
+      expect(await previewSelector('held')).toBe('green');
+      expect(await readyEndpoints(client, namespace, 'held-preview')).toBe(3);
+      expect((await readHistory(client, namespace, 'held')).map((h) => h.revision)).toEqual([1]);
+      // The GitHub deployment stays in progress while held.
+      expect(api.requests.map((r) => (r.body as { state?: string } | undefined)?.state)).toEqual([
+        undefined,
+        'in_progress',
+        'in_progress',
+      ]);
+      expect((api.requests[2]!.body as { description: string }).description).toMatch(
+        /^held for promotion on green until /,
+      );
+
+      api.requests.length = 0;
+      const promote = await runAction(
+        'bluegreen-deploy',
+        {
+          kubeconfig,
+          namespace,
+          app: 'held',
+          mode: 'promote',
+          image: digest(91),
+          'github-token': 'ghs_holdtoken456',
+          'environment-url': 'https://shop.example.com',
+        },
+        await loadEvent('workflow-dispatch'),
+        env,
+      );
+      expect(promote.log).not.toMatch(/::error/);
+      expect(promote.exitCode).toBe(0);
+      expect(promote.outputs).toMatchObject({
+        mode: 'promote',
+        'live-colour': 'green',
+        'previous-colour': 'blue',
+        revision: '2',
+      });
+      expect(await liveSelector('held')).toBe('green');
+      expect(await previewSelector('held')).toBe('blue');
+      expect(await readyEndpoints(client, namespace, 'held')).toBe(3);
+      expect(await heldAnnotation('held')).toBeUndefined();
+      expect((await readHistory(client, namespace, 'held')).map((h) => [h.revision, h.action])).toEqual([
+        [2, 'deploy'],
+        [1, 'deploy'],
+      ]);
+      expect(api.requests.map((r) => `${r.method} ${r.url}`)).toEqual([
+        'POST /repos/acme/shop-api/deployments/9101/statuses',
+      ]);
+      expect(api.requests[0]!.body).toMatchObject({ state: 'success', environment_url: 'https://shop.example.com' });
+      // A second promote has nothing to promote.
+      const again = await runAction(
+        'bluegreen-deploy',
+        { kubeconfig, namespace, app: 'held', mode: 'promote' },
+        await loadEvent('workflow-dispatch'),
+      );
+      expect(again.exitCode).toBe(1);
+      expect(again.log).toMatch(/nothing is held for promotion in .*\/held \(revision 2 is live on green\)/);
+    } finally {
+      await api.close();
+    }
+  }, 120_000);
+
+  it('a promote is refused once the preview no longer shows what was checked; abort scales the held colour down', async () => {
+    const hold = await deploy({ app: 'held', image: digest(92), promote: 'false' });
+    expect(hold.outputs['held-colour']).toBe('blue');
+    // Someone restarts the held colour (kubectl rollout restart writes this annotation).
+    await client.mergePatch(
+      'apps/v1',
+      'Deployment',
+      namespace,
+      'held-blue',
+      {
+        spec: {
+          template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': new Date().toISOString() } } },
+        },
+      },
+      { fieldManager: 'kubectl-rollout' },
+    );
+    const refused = await deploy({ app: 'held', mode: 'promote' });
+    expect(refused.exitCode).toBe(1);
+    expect(refused.log).toMatch(
+      /no longer the release held for promotion .*the pod template of blue changed since the hold/,
+    );
+    expect(await liveSelector('held')).toBe('green');
+    // Another image than the one held: refused too.
+    const other = await deploy({ app: 'held', mode: 'promote', image: digest(93) });
+    expect(other.log).toMatch(/the held release is sha256:e+5c, not the image given/);
+    const abort = await deploy({ app: 'held', mode: 'abort' });
+    expect(abort.exitCode).toBe(0);
+    expect(abort.outputs).toMatchObject({ mode: 'abort', aborted: 'true' });
+    expect(await replicasOf('held-blue')).toBe(0);
+    expect(await liveSelector('held')).toBe('green');
+    expect(await readyEndpoints(client, namespace, 'held')).toBe(3);
+    expect(await heldAnnotation('held')).toBeUndefined();
+  }, 120_000);
+
+  it('a hold past hold-timeout: expire keeps a live hold, aborts an expired one; a promote of an expired hold aborts it', async () => {
+    const hold = await deploy({ app: 'held', image: digest(94), promote: 'false', 'hold-timeout': '3s' });
+    expect(hold.outputs['held-colour']).toBe('blue');
+    const early = await deploy({ app: 'held', mode: 'expire' });
+    expect(early.outputs.aborted).toBe('false');
+    expect(early.log).toMatch(/is held until /);
+    await new Promise((resolve) => setTimeout(resolve, 3500));
+    const expired = await deploy({ app: 'held', mode: 'expire' });
+    expect(expired.outputs.aborted).toBe('true');
+    expect(await replicasOf('held-blue')).toBe(0);
+    // Again, and promoted too late: the promote aborts it and fails.
+    expect((await deploy({ app: 'held', image: digest(95), promote: 'false', 'hold-timeout': '1s' })).exitCode).toBe(0);
+    // A later deploy of the app replaces a held release (its record goes with the preview's apply).
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const late = await deploy({ app: 'held', mode: 'promote' });
+    expect(late.exitCode).toBe(1);
+    expect(late.log).toMatch(/expired at .*it was aborted, blue scaled down to 0; live traffic stays on green/);
+    expect(await replicasOf('held-blue')).toBe(0);
+    expect(await liveSelector('held')).toBe('green');
+  }, 120_000);
+
+  it('a deploy over a held release replaces it: the hold record goes with the preview apply', async () => {
+    expect((await deploy({ app: 'held', image: digest(96), promote: 'false' })).outputs.held).toBe('true');
+    expect(await heldAnnotation('held')).toBeDefined();
+    const replaced = await deploy({ app: 'held', image: digest(97) });
+    expect(replaced.outputs).toMatchObject({
+      held: 'false',
+      'live-colour': 'blue',
+      digest: `sha256:${(97).toString(16).padStart(64, 'e')}`,
+    });
+    expect(await heldAnnotation('held')).toBeUndefined();
+  }, 120_000);
+});

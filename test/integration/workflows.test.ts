@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createKubeClient, parseKubeconfig, readHistory, type KubeClient } from '@deploy-suite/kube';
-import { loadEvent, repoRoot } from '../support/action-runner.js';
+import { loadEvent, repoRoot, runAction } from '../support/action-runner.js';
 import { commit, createUserRepo, RELEASED, runAct } from '../support/act-runner.js';
 import { playRelease } from '../support/metrics.js';
 import { listTags, registryHost } from '../support/registry-api.js';
@@ -204,5 +204,41 @@ describe('the release workflow, then a bad version, then the rollback button', (
       action: 'rollback',
       colour: 'green',
     });
+  }, 300_000);
+
+  it('the promote button (workflow_dispatch): a release held in staging goes live once a person presses it, signature checked', async () => {
+    const hold = await runAction(
+      'bluegreen-deploy',
+      {
+        kubeconfig: Buffer.from(kubeconfigText).toString('base64'),
+        namespace: staging,
+        app: 'shop',
+        image: `${image}@${first}`,
+        promote: 'false',
+      },
+      await loadEvent('push-default-branch'),
+    );
+    expect(hold.outputs).toMatchObject({ held: 'true', 'held-colour': 'blue', 'held-revision': '5' });
+    expect(await liveOf(staging)).toMatchObject({
+      'deploy-suite.dev/live-colour': 'green',
+      'deploy-suite.dev/revision': '4',
+    });
+    const result = await act(
+      'workflow_dispatch',
+      'promote.yml',
+      { inputs: { environment: 'staging', namespace: staging, image: first } },
+      {},
+      { KUBECONFIG: Buffer.from(kubeconfigText).toString('base64') },
+    );
+    expect(Object.values(result.jobs)).toEqual(['success']);
+    expect(result.code).toBe(0);
+    expect(result.log).toMatch(/signature verified for \S+: key /);
+    expect(await liveOf(staging)).toMatchObject({
+      'deploy-suite.dev/live-colour': 'blue',
+      'deploy-suite.dev/live-digest': first,
+      'deploy-suite.dev/revision': '5',
+    });
+    const preview = await client.get('v1', 'Service', staging, 'shop-preview');
+    expect(preview?.metadata.annotations?.['deploy-suite.dev/held']).toBeUndefined();
   }, 300_000);
 });

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { InputReader, maskSecret } from '@deploy-suite/action-kit';
 import {
+  DIGEST_PATTERN,
   appSecretObject,
   readAppTarget,
   sourceKind,
@@ -14,7 +15,16 @@ import { ReferenceError, parseReference } from '@deploy-suite/oci';
 import { readImagePolicy, type ImagePolicy } from '@deploy-suite/supply-chain/inputs';
 import { readHttpCheck, type HttpCheck } from '@deploy-suite/checks';
 
+export const MODES = ['deploy', 'promote', 'abort', 'expire'] as const;
+export type Mode = (typeof MODES)[number];
+
 export interface BluegreenInputs {
+  /** deploy (the default), or end a held release: promote it, abort it, abort it only if it expired. */
+  mode: Mode;
+  /** false: hold the release after its checks, for a later promote run. */
+  promote: boolean;
+  /** How long a held release may wait for its promote before it is aborted. */
+  holdTimeoutSeconds: number;
   access?: ClusterAccess;
   namespace: string;
   app: string;
@@ -91,9 +101,22 @@ export function readBluegreenInputs(
   env: NodeJS.ProcessEnv = process.env,
 ): BluegreenInputs {
   const { access, namespace, app } = readAppTarget(reader, env);
+  const mode = reader.oneOf('mode', MODES, 'deploy');
+  const promote = reader.boolean('promote', true);
+  const holdTimeoutSeconds = reader.durationSeconds('hold-timeout', 86_400);
+  if (!promote && mode !== 'deploy')
+    reader.problem(
+      'promote',
+      `is false with mode ${mode}: promote: false holds a deploy`,
+      `drop promote (mode ${mode} ends the held release)`,
+    );
+  if (!promote && reader.boolean('dry-run', false))
+    reader.problem('promote', 'is false with dry-run: true, which changes nothing to hold', 'drop one of them');
 
-  const imageText = reader.string('image', { required: true });
-  if (imageText) {
+  // Ending a hold needs no image: given, it must be the held one (what the person pressing promote checked).
+  const imageText = reader.string('image', { required: mode === 'deploy' });
+  // Ending a hold, the digest alone says which release (what a person pastes into a dispatch form).
+  if (imageText && !(mode !== 'deploy' && DIGEST_PATTERN.test(imageText))) {
     try {
       const ref = parseReference(imageText);
       if (!ref.digest)
@@ -148,7 +171,8 @@ export function readBluegreenInputs(
   const environmentUrl = reader.string('environment-url');
   if (environmentUrl && !/^https?:\/\/\S+$/.test(environmentUrl))
     reader.problem('environment-url', `'${environmentUrl}' is not an http(s) URL`, 'use https://…');
-  if (environmentUrl && !environment)
+  // A promote sets the URL on the GitHub deployment its hold created, in the environment named then.
+  if (environmentUrl && !environment && mode === 'deploy')
     reader.problem(
       'environment',
       'is empty while environment-url is set',
@@ -164,6 +188,9 @@ export function readBluegreenInputs(
   const imagePolicy = readImagePolicy(reader, workspace);
   reader.done();
   return {
+    mode,
+    promote,
+    holdTimeoutSeconds,
     imagePolicy,
     ...(previewCheck ? { previewCheck } : {}),
     ...(scaleDownDelayMs !== undefined ? { scaleDownDelayMs } : {}),

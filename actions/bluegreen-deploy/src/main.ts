@@ -16,6 +16,7 @@ import {
   type GitHubContext,
 } from '@deploy-suite/action-kit';
 import {
+  APP_ACCESS,
   DEPLOY_RUNNERS,
   bluegreenDeploy,
   createKubeClient,
@@ -25,15 +26,34 @@ import {
   scaleDownPrevious,
 } from '@deploy-suite/kube';
 import { signatureGate } from '@deploy-suite/supply-chain/inputs';
-import { probeOnce, runCheck, type HttpCheck } from '@deploy-suite/checks';
 import { readBluegreenInputs } from './inputs.js';
 import { prepareApp, type PreparedApp } from './app.js';
+import { endHeldRelease } from './held.js';
+import { checkPreview } from './preview.js';
 
 async function main(): Promise<void> {
   requireRunner('bluegreen-deploy', DEPLOY_RUNNERS);
   const inputs = readBluegreenInputs(new InputReader(), process.env.GITHUB_WORKSPACE || process.cwd());
   const github = readGitHubContext();
   const client = createKubeClient(inputs.access!);
+  const url = runUrl(github);
+  const lockOptions = {
+    holder:
+      github.repository && github.runId ? `${github.repository}/actions/runs/${github.runId}` : `local-${process.pid}`,
+    lockWaitMs: inputs.lockTimeoutSeconds * 1000,
+    leaseSeconds: 30,
+    log: (m: string) => core.info(m),
+  };
+  if (inputs.mode !== 'deploy') {
+    // Ending a held release renders nothing: it switches (or scales down) what the hold recorded.
+    await preflight(client, inputs.namespace, APP_ACCESS);
+    try {
+      await endHeldRelease(client, inputs, github, lockOptions, url, new Phases());
+    } finally {
+      client.close();
+    }
+    return;
+  }
   // Before any phase: the credential (an exec plugin runs here), the namespace and every right the run
   // uses, the kinds of the app's manifests included (rendered and looked up in discovery first).
   let app: PreparedApp | undefined;
@@ -78,17 +98,7 @@ async function main(): Promise<void> {
         core.info(`${c.change.padEnd(9)} ${c.kind} ${c.name}${c.fields.length ? `\n  ${c.fields.join('\n  ')}` : ''}`);
       return;
     }
-    const url = runUrl(github);
     const record = inputs.environment ? await githubDeployment(github, inputs, url) : undefined;
-    const lockOptions = {
-      holder:
-        github.repository && github.runId
-          ? `${github.repository}/actions/runs/${github.runId}`
-          : `local-${process.pid}`,
-      lockWaitMs: inputs.lockTimeoutSeconds * 1000,
-      leaseSeconds: 30,
-      log: (m: string) => core.info(m),
-    };
     let result;
     try {
       result = await bluegreenDeploy(
@@ -98,6 +108,14 @@ async function main(): Promise<void> {
           ...lockOptions,
           force: inputs.force,
           hookTimeoutSeconds: inputs.hookTimeoutSeconds,
+          ...(inputs.promote
+            ? {}
+            : {
+                hold: {
+                  expiresAt: new Date(Date.now() + inputs.holdTimeoutSeconds * 1000),
+                  ...(record ? { githubDeployment: record.id } : {}),
+                },
+              }),
           ...(inputs.previewCheck
             ? { previewCheck: async () => void (previewSummary = await checkPreview(inputs.previewCheck!)) }
             : {}),
@@ -110,7 +128,14 @@ async function main(): Promise<void> {
       throw error;
     }
     let scaledDown = 'kept warm';
-    if (inputs.scaleDownDelayMs !== undefined && !result.noop && result.previousColour && result.previousDigest) {
+    const { held } = result;
+    if (
+      inputs.scaleDownDelayMs !== undefined &&
+      !held &&
+      !result.noop &&
+      result.previousColour &&
+      result.previousDigest
+    ) {
       const outcome = await phases.run('scale-down', () =>
         scaleDownPrevious(
           client,
@@ -134,10 +159,18 @@ async function main(): Promise<void> {
     } else {
       core.setOutput('previous-scaled-down', 'false');
     }
-    await record?.status(
-      'success',
-      result.noop ? `${result.digest} was already live` : `live on ${result.liveColour}, revision ${result.revision}`,
-    );
+    // A held release's GitHub deployment stays in progress until the run that promotes or aborts it.
+    if (held) await record?.status('in_progress', `held for promotion on ${held.colour} until ${held.expiresAt}`);
+    else
+      await record?.status(
+        'success',
+        result.noop ? `${result.digest} was already live` : `live on ${result.liveColour}, revision ${result.revision}`,
+      );
+    core.setOutput('mode', 'deploy');
+    core.setOutput('held', String(Boolean(held)));
+    core.setOutput('held-colour', held?.colour ?? '');
+    core.setOutput('held-revision', held ? String(held.revision) : '');
+    core.setOutput('held-until', held?.expiresAt ?? '');
     core.setOutput('live-colour', result.liveColour);
     core.setOutput('previous-colour', result.previousColour ?? '');
     core.setOutput('revision', String(result.revision));
@@ -149,8 +182,16 @@ async function main(): Promise<void> {
     core.setOutput('timings', JSON.stringify(phases.toJSON()));
     core.setOutput('api-requests', String(client.requestCount));
     await writeSummary(
-      `bluegreen-deploy: ${inputs.app} ${result.noop ? 'unchanged' : `live on ${result.liveColour}`}`,
+      `bluegreen-deploy: ${inputs.app} ${held ? `held on ${held.colour} for promotion` : result.noop ? 'unchanged' : `live on ${result.liveColour}`}`,
       [
+        ...(held
+          ? [
+              [
+                'Held for promotion',
+                `${held.colour}, revision ${held.revision}: ${code(held.digest)}, warm behind ${inputs.app}-preview until ${escapeHtml(held.expiresAt)}; promote it with mode: promote (it is switched only if it is still what was checked), or abort it with mode: abort`,
+              ] as [string, string],
+            ]
+          : []),
         ['Namespace', inputs.namespace],
         ['Live', `${result.liveColour}, revision ${result.revision}: ${code(result.digest)}`],
         [
@@ -203,35 +244,6 @@ async function main(): Promise<void> {
   } finally {
     client.close();
   }
-}
-
-/**
- * The HTTP checks of the preview route: a line for the summary, or an error (failing the preview phase).
- * The preview Service has just been pointed at the new colour: until kube-proxy (or the ingress in front)
- * has programmed that, a request gets no answer at all. Checks before the first answer are not counted
- * (as many as the checks at most); once the route has answered, every check counts.
- */
-async function checkPreview(check: HttpCheck): Promise<string> {
-  const measure = async () => {
-    const m = await probeOnce(check.probe);
-    return m.unanswered ? { ...m, awaitingData: true } : m;
-  };
-  const outcome = await runCheck(check.schedule, measure, {
-    onMeasurement: (m, i, awaiting) =>
-      core.info(
-        awaiting
-          ? `preview check waiting for the route (${i + 1}/${check.schedule.count}, not counted) ${check.probe.url}: ${m.detail}`
-          : `preview check ${i + 1}/${check.schedule.count} ${check.probe.url}: ${m.ok ? 'ok' : 'FAILED'}, ${m.detail}`,
-      ),
-  });
-  if (!outcome.passed) {
-    const last = outcome.measurements.at(-1);
-    throw new Error(
-      `${outcome.failures} of ${outcome.measurements.length} checks of ${check.probe.url} failed (last: ${last?.detail ?? 'none'}), more than the ${check.schedule.failureLimit} allowed`,
-    );
-  }
-  const counted = outcome.measurements.length - outcome.awaited;
-  return `${counted - outcome.failures} of ${counted} checks of ${code(check.probe.url)} passed${outcome.awaited ? ` (after ${outcome.awaited} without an answer, while the route was set up)` : ''}`;
 }
 
 /**

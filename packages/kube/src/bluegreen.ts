@@ -269,6 +269,12 @@ export function deploymentDigest(deployment: KubeObject | undefined): string | u
   return deployment?.metadata.annotations?.[`${A}digest`];
 }
 
+/** The revision a colour's Deployment was deployed as, as the deploy annotated it. */
+export function deploymentRevision(deployment: KubeObject | undefined): number | undefined {
+  const revision = Number(deployment?.metadata.annotations?.[`${A}revision`]);
+  return Number.isInteger(revision) && revision > 0 ? revision : undefined;
+}
+
 /** The configuration a colour's Deployment runs, as the deploy annotated it. */
 export function deploymentConfig(deployment: KubeObject | undefined): string | undefined {
   return deployment?.metadata.annotations?.[`${A}config`];

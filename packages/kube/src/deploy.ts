@@ -20,6 +20,7 @@ import {
 import { appendHistory, readHistory, recordHistory, type HistoryEntry } from './history.js';
 import { pruneConfig, writeSnapshot, type PruneResult } from './app-config.js';
 import { hooksPassed, runHooks, type HookResult } from './hooks.js';
+import { templateHash, withHeld, type HeldRelease } from './hold.js';
 import { FIELD_MANAGER, checkFirstDeployOwnership } from './ownership.js';
 import { assertLockHeld, lockApp, type LockOptions } from './app-lock.js';
 import type { HeldLease } from './lease.js';
@@ -40,6 +41,11 @@ export interface DeployOptions extends LockOptions {
   hookTimeoutSeconds?: number;
   /** Pre-switch hooks are not run (a rollback deploying a former revision: its migrations ran then). */
   skipHooks?: boolean;
+  /**
+   * Held promotion: stop after the preview checks and hooks with the new colour warm behind the preview,
+   * live untouched, until a promote (promote.ts) switches or the hold expires.
+   */
+  hold?: { expiresAt: Date; githubDeployment?: number };
 }
 
 export interface DeployResult {
@@ -56,6 +62,8 @@ export interface DeployResult {
   pruned?: PruneResult;
   /** The pre-switch hooks that ran, in order. */
   hooks?: HookResult[];
+  /** The release held for promotion (options.hold): live is as it was. */
+  held?: HeldRelease;
 }
 
 /**
@@ -87,6 +95,12 @@ export async function bluegreenDeploy(
     });
     const state = readLiveState(live);
     const plan = planDeploy(state, digest, config);
+    if (options.hold && !state)
+      throw new PhaseError(
+        'read',
+        `${spec.app} has nothing live in ${spec.namespace} yet, so there is no traffic to hold a release back from; nothing was applied`,
+        'make the first deploy with promote: true (check it with the preview inputs), and hold later releases',
+      );
     // Objects of the manifests that belong to no colour: applied on every run, a no-op one included.
     const applyShared = () =>
       Promise.all((spec.shared ?? []).map((object) => client.apply(object, { fieldManager: FIELD_MANAGER })));
@@ -253,6 +267,32 @@ export async function bluegreenDeploy(
       // A failed run leaves the preview on the colour it brought up, as the rollback expects of it.
       if (!previewShown) await showPreview().catch(() => undefined);
       throw error;
+    }
+
+    if (options.hold && plan.kind === 'deploy') {
+      const hold = options.hold;
+      const held = await phases.run('hold', async () => {
+        const deployment = await client.get('apps/v1', 'Deployment', spec.namespace, targetName);
+        const record: HeldRelease = {
+          colour: target,
+          revision,
+          digest,
+          config,
+          template: templateHash(deployment),
+          basedOn: state!.revision,
+          heldAt: new Date().toISOString(),
+          expiresAt: hold.expiresAt.toISOString(),
+          ...(options.runUrl ? { runUrl: options.runUrl } : {}),
+          ...(hold.githubDeployment !== undefined ? { githubDeployment: hold.githubDeployment } : {}),
+        };
+        assertLockHeld(lease, spec.app, 'hold');
+        await client.apply(withHeld(previewOfTarget, record), { fieldManager: FIELD_MANAGER });
+        return record;
+      });
+      options.log(
+        `held for promotion until ${held.expiresAt}: ${target} (revision ${revision}) is warm behind ${spec.app}-preview; live traffic stays on ${state!.liveColour}`,
+      );
+      return { ...resultOf(state!, false), held, ...(hookResults ? { hooks: hookResults } : {}) };
     }
 
     const next: LiveState =

@@ -18,3 +18,5 @@ export * from './app-config.js';
 export * from './render-manifests.js';
 export * from './load-app.js';
 export * from './hooks.js';
+export * from './hold.js';
+export * from './promote.js';
