@@ -781,6 +781,51 @@ const rows: Row[] = [
     },
     input: 'manifests',
   },
+  // Held promotion and pod security.
+  { action: 'bluegreen-deploy', what: 'a mode that does not exist', inputs: { mode: 'release' }, input: 'mode' },
+  {
+    action: 'bluegreen-deploy',
+    what: 'promote: false with mode promote',
+    inputs: { mode: 'promote', promote: 'false' },
+    input: 'promote',
+  },
+  {
+    action: 'bluegreen-deploy',
+    what: 'promote: false with a dry run',
+    inputs: { promote: 'false', 'dry-run': 'true' },
+    input: 'promote',
+  },
+  { action: 'bluegreen-deploy', what: 'promote not a boolean', inputs: { promote: 'later' }, input: 'promote' },
+  {
+    action: 'bluegreen-deploy',
+    what: 'a hold-timeout without a unit it knows',
+    inputs: { 'hold-timeout': '2d' },
+    input: 'hold-timeout',
+  },
+  {
+    action: 'bluegreen-deploy',
+    what: 'a promote of a tag',
+    inputs: { mode: 'promote', image: `${digestLike()}:latest` },
+    input: 'image',
+  },
+  {
+    action: 'bluegreen-deploy',
+    what: 'a Pod Security Standard that does not exist',
+    inputs: { 'pod-security': 'strict' },
+    input: 'pod-security',
+  },
+  {
+    action: 'bluegreen-deploy',
+    what: 'pod-security-action enforce with pod-security off',
+    inputs: { 'pod-security': 'off', 'pod-security-action': 'enforce' },
+    input: 'pod-security-action',
+  },
+  {
+    action: 'bluegreen-deploy',
+    what: 'a pod-security-action that does not exist',
+    inputs: { 'pod-security-action': 'audit' },
+    input: 'pod-security-action',
+  },
   // The runner's proxy variables: read as @actions/http-client reads them, refused before any work.
   {
     action: 'build-image',

@@ -115,6 +115,7 @@ describe('bluegreen-deploy on the local control plane', () => {
     expect(await liveSelector()).toBe('blue');
     expect(await readyEndpoints(client, namespace, 'shop')).toBe(3);
     expect(Object.keys(JSON.parse(run.outputs.timings!))).toEqual([
+      'pod-security',
       'lock',
       'read',
       'apply',
@@ -906,6 +907,7 @@ describe('held promotion', () => {
       expect(Date.parse(hold.outputs['held-until']!) - Date.now()).toBeGreaterThan(3_500_000);
       expect(hold.summary).toMatch(/Held for promotion.*green, revision 2/);
       expect(Object.keys(JSON.parse(hold.outputs.timings!))).toEqual([
+        'pod-security',
         'lock',
         'read',
         'apply',

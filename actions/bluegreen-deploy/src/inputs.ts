@@ -55,6 +55,9 @@ export interface BluegreenInputs {
   previewCheck?: HttpCheck;
   /** Who must have signed the images, and which images. */
   imagePolicy: ImagePolicy;
+  /** The Pod Security Standard the pod templates are checked against (off: not checked), and what a violation does. */
+  podSecurity: 'restricted' | 'baseline' | 'off';
+  podSecurityAction: 'warn' | 'enforce';
 }
 
 /**
@@ -186,11 +189,21 @@ export function readBluegreenInputs(
       ? 0
       : reader.durationMs('scale-down-delay', 0);
   const imagePolicy = readImagePolicy(reader, workspace);
+  const podSecurity = reader.oneOf('pod-security', ['restricted', 'baseline', 'off'] as const, 'restricted');
+  const podSecurityAction = reader.oneOf('pod-security-action', ['warn', 'enforce'] as const, 'warn');
+  if (podSecurity === 'off' && reader.raw('pod-security-action') === 'enforce')
+    reader.problem(
+      'pod-security-action',
+      'is enforce while pod-security is off: nothing is checked to enforce',
+      'set pod-security to restricted or baseline, or drop pod-security-action',
+    );
   reader.done();
   return {
     mode,
     promote,
     holdTimeoutSeconds,
+    podSecurity,
+    podSecurityAction,
     imagePolicy,
     ...(previewCheck ? { previewCheck } : {}),
     ...(scaleDownDelayMs !== undefined ? { scaleDownDelayMs } : {}),

@@ -18,6 +18,8 @@ import {
 import {
   APP_ACCESS,
   DEPLOY_RUNNERS,
+  checkPodSecurity,
+  podSecurityOutcome,
   bluegreenDeploy,
   createKubeClient,
   preflight,
@@ -77,7 +79,23 @@ async function main(): Promise<void> {
   const phases = new Phases();
   let previewSummary: string | undefined;
   try {
-    // Before the lock and before anything is applied: an image that fails the policy changes nothing.
+    // Before the lock and before anything is applied: pods the standard refuses, and an image that fails
+    // the signature policy, change nothing.
+    const podSecurity =
+      inputs.podSecurity === 'off'
+        ? undefined
+        : await phases.run('pod-security', async () => {
+            const report = await checkPodSecurity(client, spec, inputs.podSecurity as 'restricted' | 'baseline', (m) =>
+              core.info(m),
+            );
+            const { warnings } = podSecurityOutcome(report, inputs.podSecurityAction, inputs.namespace);
+            for (const line of warnings) core.warning(`${line} (pod-security: ${inputs.podSecurity})`);
+            if (!warnings.length)
+              core.info(
+                `pod-security: every pod template meets ${inputs.podSecurity} (judged by ${report.judge === 'admission' ? "the namespace's PodSecurity admission" : "the suite's checks"})`,
+              );
+            return { report, warnings };
+          });
     const gate = signatureGate(inputs.imagePolicy, 'Nothing was applied', (m) => core.info(m));
     const signers = gate
       ? await phases.run('verify', () => gate([inputs.image, ...podImages(template).slice(1)]))
@@ -214,6 +232,12 @@ async function main(): Promise<void> {
               ] as [string, string],
             ]
           : []),
+        [
+          'Pod security',
+          podSecurity
+            ? `${inputs.podSecurity}, judged by ${podSecurity.report.judge === 'admission' ? "the namespace's PodSecurity admission (a dry run)" : "the suite's checks of the standard"}: ${podSecurity.warnings.length ? podSecurity.warnings.map((w) => escapeHtml(w)).join('<br>') : 'met'}`
+            : 'not checked (pod-security: off)',
+        ],
         [
           'Signature',
           signers

@@ -1,4 +1,4 @@
-import type { Agent, IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { Agent, IncomingMessage } from 'node:http';
 import { agentFor, proxyFor, type TlsOptions } from './agents.js';
 
 // node:http and node:https taken as plain modules: imported as ES modules, Node builds their namespaces by
@@ -26,7 +26,8 @@ export interface HttpResponse {
   ok: boolean;
   /** The URL that answered, after redirects. */
   url: string;
-  headers: { get(name: string): string | null; has(name: string): boolean };
+  /** get: a header's values joined by ", "; all: each value as sent (Warning headers hold commas). */
+  headers: { get(name: string): string | null; has(name: string): boolean; all(name: string): string[] };
   body: Buffer;
   text(): string;
   json<T = unknown>(): T;
@@ -87,16 +88,17 @@ export function httpFailure(error: unknown): string {
   return (error as { code?: string }).code ?? (error instanceof Error ? error.message : String(error));
 }
 
-function responseOf(url: string, status: number, raw: IncomingHttpHeaders, body: Buffer): HttpResponse {
-  const header = (name: string): string | null => {
-    const value = raw[name.toLowerCase()];
-    return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
-  };
+/** Response headers, each with every value it was sent with. */
+type Headers = NodeJS.Dict<string[]>;
+
+function responseOf(url: string, status: number, raw: Headers, body: Buffer): HttpResponse {
+  const all = (name: string): string[] => raw[name.toLowerCase()] ?? [];
+  const header = (name: string): string | null => (all(name).length ? all(name).join(', ') : null);
   return {
     status,
     ok: status >= 200 && status < 300,
     url,
-    headers: { get: header, has: (name) => header(name) !== null },
+    headers: { get: header, has: (name) => header(name) !== null, all },
     body,
     text: () => body.toString('utf8'),
     json: <T>() => JSON.parse(body.toString('utf8')) as T,
@@ -112,7 +114,7 @@ function exchange(
   deadline: number,
   timeoutMs: number,
   proxy: URL | undefined,
-): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
+): Promise<{ status: number; headers: Headers; body: Buffer }> {
   // node:https (and TLS) loads on the first https URL only: the local registries speak plain HTTP.
   const transport = url.protocol === 'https:' ? process.getBuiltinModule('node:https') : http;
   return new Promise((resolve, reject) => {
@@ -127,7 +129,7 @@ function exchange(
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
         response.on('end', () =>
-          resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) }),
+          resolve({ status: response.statusCode ?? 0, headers: response.headersDistinct, body: Buffer.concat(chunks) }),
         );
         response.on('error', reject);
       },
@@ -167,7 +169,7 @@ export async function httpRequest(target: string | URL, options: HttpRequestOpti
     const agent = agentFor(url, sameOrigin ? options.tls : undefined, explicitProxy);
     const proxy = agent ? proxyFor(url, explicitProxy) : undefined;
     const answer = await exchange(url, method, headers, body, agent, deadline, timeoutMs, proxy);
-    const location = answer.headers.location;
+    const location = answer.headers.location?.[0];
     if (!REDIRECTS.has(answer.status) || !location || redirects >= (options.maxRedirects ?? 5)) {
       return responseOf(url.href, answer.status, answer.headers, answer.body);
     }

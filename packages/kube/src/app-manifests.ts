@@ -481,6 +481,20 @@ export function defaultDeploymentTemplate(app: string, containerPort: number): K
     apiVersion: 'apps/v1',
     kind: 'Deployment',
     metadata: { name: app },
-    spec: { template: { spec: { containers: [{ name: app, ports: [{ name: 'http', containerPort }] }] } } },
+    spec: {
+      template: {
+        spec: {
+          // The restricted Pod Security Standard: what a namespace enforcing it admits.
+          securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
+          containers: [
+            {
+              name: app,
+              ports: [{ name: 'http', containerPort }],
+              securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+            },
+          ],
+        },
+      },
+    },
   };
 }

@@ -3,7 +3,7 @@
  * objects to apply. State lives in annotations on the live Service, so a re-run reads it and converges.
  */
 import type { KubeObject } from './client.js';
-import { contentHash, type Hook } from './app-manifests.js';
+import { contentHash, defaultDeploymentTemplate, type Hook } from './app-manifests.js';
 
 export type Colour = 'blue' | 'green';
 export const COLOUR_LABEL = 'deploy-suite.dev/colour';
@@ -204,8 +204,9 @@ export function deploymentName(app: string, colour: Colour): string {
 /** The Deployment of one colour, running `image`; `config` is the configHash it records. */
 export function renderDeployment(spec: AppSpec, colour: Colour, revision: number, config?: string): KubeObject {
   const labels = { [NAME_LABEL]: spec.app, [COLOUR_LABEL]: colour, 'app.kubernetes.io/managed-by': MANAGED_BY };
+  // Without a template, the suite's default: the restricted Pod Security Standard met.
   const template = (
-    spec.deploymentTemplate?.spec as
+    (spec.deploymentTemplate ?? defaultDeploymentTemplate(spec.app, spec.containerPort)).spec as
       | {
           template?: {
             metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };

@@ -75,6 +75,8 @@ export interface RequestOptions {
   text?: boolean;
   /** One try: for what is only nice to have (a pod's log, whose kubelet may not answer at all). */
   once?: boolean;
+  /** Collects the answer's Warning headers (admission warnings: PodSecurity, deprecated APIs), their text. */
+  warnings?: string[];
 }
 
 /**
@@ -191,7 +193,7 @@ export class KubeClient {
   /** Server-side apply with one field manager; `dryRun` asks the server to validate and answer without persisting. */
   async apply<T extends KubeObject>(
     object: KubeObject,
-    options: { fieldManager: string; force?: boolean; dryRun?: boolean },
+    options: { fieldManager: string; force?: boolean; dryRun?: boolean; warnings?: string[] },
   ): Promise<T> {
     return this.request<T>(
       'PATCH',
@@ -204,6 +206,7 @@ export class KubeClient {
           force: options.force ?? true,
           dryRun: options.dryRun ? 'All' : undefined,
         },
+        ...(options.warnings ? { warnings: options.warnings } : {}),
       },
     );
   }
@@ -347,6 +350,9 @@ export class KubeClient {
     if (response.status === 401 && !renewed && this.access.renewCredentials())
       return this.once<T>(method, path, options, true);
     if (response.status >= 400) throw statusError(response.status, text, method, path);
+    // RFC 7234 form, as the API server writes it: 299 - "text" (quotes inside escaped).
+    for (const warning of options.warnings ? response.headers.all('warning') : [])
+      options.warnings!.push(/^\d{3} \S+ "(.*)"$/s.exec(warning)?.[1]?.replace(/\\(.)/g, '$1') ?? warning);
     if (options.text) return text as T;
     try {
       return (text ? JSON.parse(text) : undefined) as T;

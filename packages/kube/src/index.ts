@@ -20,3 +20,5 @@ export * from './load-app.js';
 export * from './hooks.js';
 export * from './hold.js';
 export * from './promote.js';
+export * from './pod-security.js';
+export * from './pod-security-check.js';

@@ -8,7 +8,6 @@ import {
   checkExternalConfig,
   pruneConfig,
   readHistory,
-  readLiveState,
   rollback,
   splitManifests,
   type AppSpec,
@@ -19,40 +18,14 @@ import {
   type RollbackTarget,
 } from '../src/index.js';
 import { FakeKubeApi } from './fake-api.js';
+import { NS, digest, failure, image, lock, selectorOf, spec, stateOf } from './app-fixtures.js';
 
-const NS = 'shop-ns';
-const digest = (n: number) => `sha256:${String(n).repeat(64).slice(0, 64)}`;
-const image = (n: number) => `registry.example/shop@${digest(n)}`;
-const spec = (n: number, extra: Partial<AppSpec> = {}): AppSpec => ({
-  app: 'shop',
-  namespace: NS,
-  replicas: 2,
-  image: image(n),
-  containerPort: 8080,
-  progressDeadlineSeconds: 5,
-  ...extra,
-});
-const lock = { holder: 'acme/shop/actions/runs/1', lockWaitMs: 200, leaseSeconds: 30, log: () => undefined };
 const deployOptions = (extra: Partial<DeployOptions> = {}): DeployOptions => ({ ...lock, ...extra });
 const rollbackOptions = (extra: Partial<RollbackOptions> = {}): RollbackOptions => ({
   ...lock,
   readyTimeoutMs: 2000,
   ...extra,
 });
-
-type Service = KubeObject & { spec: { selector: Record<string, string> } };
-const selectorOf = (api: FakeKubeApi, name = 'shop') =>
-  api.peek<Service>('Service', NS, name)?.spec.selector['deploy-suite.dev/colour'];
-const stateOf = (api: FakeKubeApi) => readLiveState(api.peek('Service', NS, 'shop'));
-
-async function failure(work: Promise<unknown>): Promise<PhaseError> {
-  const error = await work.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(PhaseError);
-  return error as PhaseError;
-}
 
 /** Two releases live: 1 on blue (kept warm), 2 on green. */
 async function twoReleases(): Promise<FakeKubeApi> {

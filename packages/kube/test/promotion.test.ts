@@ -2,7 +2,7 @@
 // promote / abort / expire flows against the in-memory API. The same flows run on the real control plane
 // in test/integration/bluegreen-deploy.test.ts.
 import { describe, expect, it } from '@jest/globals';
-import { PhaseError, Phases } from '@deploy-suite/action-kit';
+import { Phases } from '@deploy-suite/action-kit';
 import {
   HELD_ANNOTATION,
   HoldRecordError,
@@ -13,30 +13,16 @@ import {
   promotedState,
   readHeld,
   readHistory,
-  readLiveState,
   rollback,
   templateHash,
   withHeld,
-  type AppSpec,
   type HeldRelease,
   type KubeObject,
   type PromoteOptions,
 } from '../src/index.js';
 import { FakeKubeApi } from './fake-api.js';
+import { NS, digest, failure, image, lock, selectorOf, spec, stateOf } from './app-fixtures.js';
 
-const NS = 'shop-ns';
-const digest = (n: number) => `sha256:${String(n).repeat(64).slice(0, 64)}`;
-const image = (n: number) => `registry.example/shop@${digest(n)}`;
-const spec = (n: number, extra: Partial<AppSpec> = {}): AppSpec => ({
-  app: 'shop',
-  namespace: NS,
-  replicas: 2,
-  image: image(n),
-  containerPort: 8080,
-  progressDeadlineSeconds: 5,
-  ...extra,
-});
-const lock = { holder: 'acme/shop/actions/runs/1', lockWaitMs: 200, leaseSeconds: 30, log: () => undefined };
 const hour = () => new Date(Date.now() + 3_600_000);
 const promoteOptions = (extra: Partial<PromoteOptions> = {}): PromoteOptions => ({
   ...lock,
@@ -44,21 +30,8 @@ const promoteOptions = (extra: Partial<PromoteOptions> = {}): PromoteOptions => 
   ...extra,
 });
 
-type Service = KubeObject & { spec: { selector: Record<string, string> } };
 type Deployment = KubeObject & { spec: { replicas: number } };
-const selectorOf = (api: FakeKubeApi, name = 'shop') =>
-  api.peek<Service>('Service', NS, name)?.spec.selector['deploy-suite.dev/colour'];
-const stateOf = (api: FakeKubeApi) => readLiveState(api.peek('Service', NS, 'shop'));
 const heldOf = (api: FakeKubeApi) => readHeld(api.peek('Service', NS, 'shop-preview'));
-
-async function failure(work: Promise<unknown>): Promise<PhaseError> {
-  const error = await work.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(PhaseError);
-  return error as PhaseError;
-}
 
 /** Revision 1 live on blue, revision 2 held on green. */
 async function held(expiresAt = hour()): Promise<FakeKubeApi> {
