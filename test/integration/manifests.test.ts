@@ -186,6 +186,42 @@ describe('a Kustomize overlay', () => {
     expect(run.summary).not.toContain(Buffer.from(KUSTOMIZE_SECRET).toString('base64'));
     expect(await selectorOf('kshop')).toBe('green');
   });
+
+  it('a colour scaled down parks its HPA (Kubernetes stops autoscaling a Deployment at zero); a rollback scales it back and the HPA takes it again', async () => {
+    type Hpa = KubeObject & { status?: { conditions?: { type: string; status: string; reason: string }[] } };
+    const scalingActive = async (name: string) =>
+      (await client.get<Hpa>('autoscaling/v2', 'HorizontalPodAutoscaler', namespace, name))?.status?.conditions?.find(
+        (c) => c.type === 'ScalingActive',
+      );
+    /** Polls (every second, 45 s at most: the HPA controller syncs every 15 s) until `until` holds. */
+    const awaitCondition = async (name: string, until: (reason?: string) => boolean) => {
+      let condition = await scalingActive(name);
+      for (let i = 0; i < 45 && !until(condition?.reason); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        condition = await scalingActive(name);
+      }
+      return condition;
+    };
+    const replicasOf = async (name: string) =>
+      (await client.get<Deployment>('apps/v1', 'Deployment', namespace, name))?.spec.replicas;
+    const run = await deploy(3, { 'scale-down-delay': '1s' });
+    expect(run.exitCode).toBe(0);
+    expect(run.outputs).toMatchObject({ 'live-colour': 'blue', 'previous-scaled-down': 'true' });
+    expect(await awaitCondition('kshop-green', (reason) => reason === 'ScalingDisabled')).toMatchObject({
+      status: 'False',
+      reason: 'ScalingDisabled',
+    });
+    expect(await replicasOf('kshop-green')).toBe(0); // the HPA's minimum (2) does not bring it back
+    const back = await action('verify-rollback', { app: 'kshop', 'rollback-to': 'previous' });
+    expect(back.exitCode).toBe(0);
+    expect(back.outputs).toMatchObject({ 'live-colour': 'green' });
+    expect(await replicasOf('kshop-green')).toBe(3);
+    expect(
+      await awaitCondition('kshop-green', (reason) => reason !== undefined && reason !== 'ScalingDisabled'),
+    ).not.toMatchObject({
+      reason: 'ScalingDisabled',
+    });
+  }, 150_000);
 });
 
 describe('a Helm chart', () => {

@@ -4,13 +4,15 @@
 // lose no request, and a bad release's real 5xx, scraped by Prometheus from its pods, rolls it back.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { createKubeClient, parseKubeconfig, type KubeClient } from '@deploy-suite/kube';
-import { loadEvent, runAction } from '../support/action-runner.js';
+import { loadEvent, repoRoot, runAction } from '../support/action-runner.js';
 import { registryHost } from '../support/registry-api.js';
 import {
   awaitVersion,
   buildRealApp,
+  getOnce,
   prepareRealApp,
   serviceUrl,
   watchVersions,
@@ -238,5 +240,77 @@ describe('on the real node', () => {
     // refused or reset connection.
     expect(Object.keys(report.status_codes).sort()).toEqual(['200', '500']);
     expect(report.errors.filter((e) => !/^500 /.test(e))).toEqual([]);
+  }, 300_000);
+});
+
+describe('configuration with its image, read back from the real pods', () => {
+  // The app as a folder of manifests: its Deployment takes a ConfigMap as environment (envFrom) and as
+  // files (a volume at /etc/app); the test app's /config answers what its process was started with.
+  const manifests = (greeting: string) => {
+    const dir = mkdtempSync(join(repoRoot, '.tmp', `cfg-${run}-`));
+    const template = readFileSync(app.template, 'utf8')
+      .replace('metadata: {name: shop}', 'metadata: {name: cfg}')
+      .replace(
+        '          ports: [{containerPort: 8080}]',
+        '          ports: [{containerPort: 8080}]\n          envFrom: [{configMapRef: {name: cfg-settings}}]\n          volumeMounts: [{name: settings, mountPath: /etc/app}]',
+      )
+      .replace(
+        '      containers:',
+        '      volumes: [{name: settings, configMap: {name: cfg-settings}}]\n      containers:',
+      );
+    writeFileSync(join(dir, 'deployment.yaml'), template);
+    writeFileSync(
+      join(dir, 'config.yaml'),
+      `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg-settings}\ndata: {SETTING_GREETING: "${greeting}", greeting: "${greeting} from a file"}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: cfg}\nspec: {ports: [{name: http, port: 80, targetPort: 8080}]}\n`,
+    );
+    return relative(repoRoot, dir);
+  };
+  /** What the live pods answer on /config, once it is `greeting` (kube-proxy follows a switch within a second). */
+  const liveConfig = async (greeting: string) => {
+    const url = await serviceUrl(client, namespace, 'cfg', '/config');
+    let last: { env?: Record<string, string>; files?: Record<string, string> } = {};
+    for (let i = 0; i < 100 && last.env?.SETTING_GREETING !== greeting; i++) {
+      last = await getOnce(url).then(
+        (body) => JSON.parse(body) as typeof last,
+        () => last,
+      );
+      if (last.env?.SETTING_GREETING !== greeting) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return last;
+  };
+  const deployCfg = async (image: string, greeting: string) => {
+    const run = await runAction(
+      'bluegreen-deploy',
+      { ...deployInputs(image), app: 'cfg', 'deployment-template': '', manifests: manifests(greeting) },
+      await loadEvent('push-default-branch'),
+    );
+    expect(run.log.split('\n').filter((line) => line.startsWith('::error'))).toEqual([]);
+    expect(run.exitCode).toBe(0);
+    return run;
+  };
+
+  it('a change of configuration alone is a release; a rollback to revision N-2 brings its environment and files back', async () => {
+    const image = await buildApp('cfg-v1');
+    expect((await deployCfg(image, 'hello')).outputs).toMatchObject({ revision: '1', change: '' });
+    expect(await liveConfig('hello')).toEqual({
+      env: { SETTING_GREETING: 'hello' },
+      files: { SETTING_GREETING: 'hello', greeting: 'hello from a file' },
+    });
+    expect((await deployCfg(image, 'bonjour')).outputs).toMatchObject({ revision: '2', change: 'config' });
+    expect((await liveConfig('bonjour')).files?.greeting).toBe('bonjour from a file');
+    expect((await deployCfg(image, 'hola')).outputs).toMatchObject({ revision: '3', change: 'config' });
+    expect((await liveConfig('hola')).files?.greeting).toBe('hola from a file');
+    // Revision 1 runs on no colour any more (blue took revision 3): deployed again from its snapshot.
+    const back = await runAction(
+      'verify-rollback',
+      { kubeconfig: readFileSync(kubeconfig, 'utf8'), namespace, app: 'cfg', 'rollback-to': '1' },
+      await loadEvent('workflow-dispatch'),
+    );
+    expect(back.log.split('\n').filter((line) => line.startsWith('::error'))).toEqual([]);
+    expect(back.exitCode).toBe(0);
+    expect(await liveConfig('hello')).toEqual({
+      env: { SETTING_GREETING: 'hello' },
+      files: { SETTING_GREETING: 'hello', greeting: 'hello from a file' },
+    });
   }, 300_000);
 });

@@ -1,16 +1,19 @@
 // The test app as a real service: GET / answers as its release does (APP_MODE: good, errors: 5xx,
 // slow: 0.5 s; crash: it exits at start; unready: /healthz answers 503), /healthz, /version (the build's
-// version and the process's user id), and /metrics in the
+// version and the process's user id), /config (what the pod was configured with: its SETTING_*
+// environment variables and the files of /etc/app, a mounted ConfigMap), and /metrics in the
 // Prometheus text format (requests by status code, a latency histogram). On SIGTERM it stops accepting
 // and finishes what it has (http.Server.Shutdown), as a service that drains should.
 package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -95,6 +98,26 @@ func main() {
 	mux.HandleFunc("/version", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprintf(w, "{\"version\":%q,\"mode\":%q,\"uid\":%d}\n", version, mode, os.Getuid())
+	})
+	mux.HandleFunc("/config", func(w http.ResponseWriter, _ *http.Request) {
+		config := map[string]map[string]string{"env": {}, "files": {}}
+		for _, kv := range os.Environ() {
+			if name, value, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(name, "SETTING_") {
+				config["env"][name] = value
+			}
+		}
+		// A mounted ConfigMap's keys are symlinks into a ..data folder: regular files are what count.
+		entries, _ := os.ReadDir("/etc/app")
+		for _, entry := range entries {
+			if strings.HasPrefix(entry.Name(), "..") {
+				continue
+			}
+			if data, err := os.ReadFile(filepath.Join("/etc/app", entry.Name())); err == nil {
+				config["files"][entry.Name()] = string(data)
+			}
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(config)
 	})
 	mux.HandleFunc("/metrics", func(w http.ResponseWriter, _ *http.Request) { m.write(w) })
 	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
