@@ -3,6 +3,7 @@
 //   node --experimental-transform-types --import ./scripts/ts-resolve.mjs bench/report.ts        (bench/run.sh runs it last)   (or all: bash bench/run.sh)
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { FlipResult } from './flips.ts';
 
 const dir = join(new URL('..', import.meta.url).pathname, 'bench/results');
 const read = <T>(name: string): T | undefined =>
@@ -49,16 +50,7 @@ for (const c of sign?.comparisons ?? [])
     note: `median of ${c.runs}`,
   });
 
-interface DeployRow {
-  replicas: number;
-  runs: number;
-  kubectlMedianSeconds: number;
-  oursMedianSeconds: number;
-  ratio: number;
-  kubectlRequests: number;
-  oursRequests: number;
-}
-const deploy = read<{ results: DeployRow[] }>('bluegreen-deploy.json');
+const deploy = read<{ results: FlipResult[] }>('bluegreen-deploy.json');
 for (const r of deploy?.results ?? [])
   rows.push({
     benchmark: `bluegreen-deploy ÷ kubectl flip, ${r.replicas} replicas`,
@@ -68,7 +60,7 @@ for (const r of deploy?.results ?? [])
     note: `API requests ${r.oursRequests} vs ${r.kubectlRequests}; median of ${r.runs}`,
   });
 
-for (const r of read<{ results: DeployRow[] }>('manifests.json')?.results ?? [])
+for (const r of read<{ results: FlipResult[] }>('manifests.json')?.results ?? [])
   rows.push({
     benchmark: `bluegreen-deploy of a Kustomize app ÷ kubectl by hand, ${r.replicas} replicas`,
     ours: s(r.oursMedianSeconds),
@@ -136,7 +128,7 @@ if (deploy?.results.length) {
   const x = (replicas: number) =>
     left + ((Math.log10(replicas) - logMin) / (logMax - logMin || 1)) * (w - left - right);
   const y = (seconds: number) => h - bottom - (seconds / maxY) * (h - bottom - top);
-  const line = (pick: (p: DeployRow) => number, colour: string, label: string, dash = '') => [
+  const line = (pick: (p: FlipResult) => number, colour: string, label: string, dash = '') => [
     `<polyline fill="none" stroke="${colour}" stroke-width="2"${dash ? ` stroke-dasharray="${dash}"` : ''} points="${points.map((p) => `${x(p.replicas).toFixed(1)},${y(pick(p)).toFixed(1)}`).join(' ')}"/>`,
     ...points.map(
       (p) =>

@@ -24,6 +24,8 @@ export interface PreparedApp {
   spec: AppSpec;
   /** The manifests' parts, when the app came as manifests (for the summary). */
   manifests?: AppManifests;
+  /** The namespace's labels, as the preflight read them (its pod-security levels). */
+  namespaceLabels?: Record<string, string>;
 }
 
 const SECRET_ACCESS: AccessNeed = { group: '', resource: 'secrets', verbs: ['get', 'create', 'patch'] };

@@ -49,8 +49,12 @@ export async function runDeploy(
       inputs.podSecurity === 'off'
         ? undefined
         : await phases.run('pod-security', async () => {
-            const report = await checkPodSecurity(client, spec, inputs.podSecurity as 'restricted' | 'baseline', (m) =>
-              core.info(m),
+            const report = await checkPodSecurity(
+              client,
+              spec,
+              inputs.podSecurity as 'restricted' | 'baseline',
+              app.namespaceLabels,
+              (m) => core.info(m),
             );
             const { warnings } = podSecurityOutcome(report, inputs.podSecurityAction, inputs.namespace);
             for (const line of warnings) core.warning(`${line} (pod-security: ${inputs.podSecurity})`);

@@ -34,7 +34,7 @@ async function main(): Promise<void> {
   // Before any phase: the credential (an exec plugin runs here), the namespace and every right the run
   // uses, the kinds of the app's manifests included (rendered and looked up in discovery first).
   let app: PreparedApp | undefined;
-  await preflight(
+  const { namespaceLabels } = await preflight(
     client,
     inputs.namespace,
     async () => {
@@ -49,7 +49,14 @@ async function main(): Promise<void> {
           : 'actions/bluegreen-deploy/rbac.yaml',
     },
   );
-  await runDeploy(client, inputs, github, app!, lockOptions, url);
+  await runDeploy(
+    client,
+    inputs,
+    github,
+    { ...app!, ...(namespaceLabels ? { namespaceLabels } : {}) },
+    lockOptions,
+    url,
+  );
 }
 
 await runAction(main, 'bluegreen-deploy');

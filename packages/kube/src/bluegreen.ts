@@ -96,20 +96,43 @@ export function planDeploy(state: LiveState | undefined, digest: string, config?
   };
 }
 
+/** What goes live in a switch, and what was live before it (kept as the previous colour). */
+export interface Switch {
+  colour: Colour;
+  digest: string;
+  revision: number;
+  config?: string;
+}
+
+/** The live state once `to` is switched live from `from` (a deploy, a promote, a rollback). Pure. */
+export function switchedTo(to: Switch, from?: { colour: Colour; digest: string; config?: string }): LiveState {
+  return {
+    liveColour: to.colour,
+    liveDigest: to.digest,
+    revision: to.revision,
+    ...(to.config ? { liveConfig: to.config } : {}),
+    ...(from ? { previousColour: from.colour, previousDigest: from.digest } : {}),
+    ...(from?.config ? { previousConfig: from.config } : {}),
+  };
+}
+
+/** The live state as the previous side of a switch. */
+export const liveSide = (state: LiveState) => ({
+  colour: state.liveColour,
+  digest: state.liveDigest,
+  ...(state.liveConfig ? { config: state.liveConfig } : {}),
+});
+
 /** The state after the switch to `target`. */
 export function switchedState(
   plan: Extract<DeployPlan, { kind: 'deploy' }>,
   digest: string,
   config?: string,
 ): LiveState {
-  return {
-    liveColour: plan.target,
-    liveDigest: digest,
-    revision: plan.revision,
-    ...(config ? { liveConfig: config } : {}),
-    ...(plan.previous ? { previousColour: plan.previous.colour, previousDigest: plan.previous.digest } : {}),
-    ...(plan.previous?.config ? { previousConfig: plan.previous.config } : {}),
-  };
+  return switchedTo(
+    { colour: plan.target, digest, revision: plan.revision, ...(config ? { config } : {}) },
+    plan.previous,
+  );
 }
 
 export interface AppSpec {

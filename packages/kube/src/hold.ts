@@ -5,7 +5,7 @@
  * top of the live revision it was checked against. A promote switches only if all of that still holds.
  */
 import type { KubeObject } from './client.js';
-import { DIGEST_PATTERN, type Colour, type LiveState } from './bluegreen.js';
+import { DIGEST_PATTERN, liveSide, switchedTo, type Colour, type LiveState } from './bluegreen.js';
 import { contentHash } from './app-manifests.js';
 
 export const HELD_ANNOTATION = 'deploy-suite.dev/held';
@@ -136,13 +136,5 @@ export function judgePromotion(
 
 /** The live state once a held release is promoted. Pure. */
 export function promotedState(held: HeldRelease, live: LiveState): LiveState {
-  return {
-    liveColour: held.colour,
-    liveDigest: held.digest,
-    revision: held.revision,
-    ...(held.config ? { liveConfig: held.config } : {}),
-    previousColour: live.liveColour,
-    previousDigest: live.liveDigest,
-    ...(live.liveConfig ? { previousConfig: live.liveConfig } : {}),
-  };
+  return switchedTo(held, liveSide(live));
 }

@@ -7,7 +7,7 @@
  * progress deadline.
  */
 import { PhaseError } from '@deploy-suite/action-kit';
-import { KubeApiError, type KubeApi, type KubeObject } from './client.js';
+import type { KubeApi, KubeObject } from './client.js';
 import { renderDeployment, type AppSpec } from './bluegreen.js';
 import {
   admissionViolations,
@@ -49,25 +49,18 @@ function podTemplates(spec: AppSpec): { object: KubeObject; label: string; templ
   ];
 }
 
-/** The namespace's labels; undefined when the run may not read namespaces (a namespaced Role). */
-async function namespaceLabels(client: KubeApi, namespace: string): Promise<Record<string, string> | undefined> {
-  try {
-    const ns = await client.request<KubeObject>('GET', `/api/v1/namespaces/${encodeURIComponent(namespace)}`);
-    return ns.metadata.labels ?? {};
-  } catch (error) {
-    if (error instanceof KubeApiError && error.status === 403) return undefined;
-    throw error;
-  }
-}
-
+/**
+ * `namespaceLabels`: the app's namespace's labels as the preflight read them (undefined when the identity
+ * may not read namespaces: a namespaced Role; the suite's own checks then answer).
+ */
 export async function checkPodSecurity(
   client: KubeApi,
   spec: AppSpec,
   level: Exclude<PodSecurityLevel, 'privileged'>,
+  namespaceLabels: Record<string, string> | undefined,
   log: (message: string) => void,
 ): Promise<PodSecurityReport> {
-  const labels = await namespaceLabels(client, spec.namespace);
-  const { enforce, warn } = namespacePodSecurity(labels);
+  const { enforce, warn } = namespacePodSecurity(namespaceLabels);
   const templates = podTemplates(spec);
   const judged = (at: PodSecurityLevel) =>
     templates

@@ -302,10 +302,3 @@ export function namespacePodSecurity(labels: Record<string, string> | undefined)
   const warn = level('warn');
   return { ...(enforce ? { enforce } : {}), ...(warn ? { warn } : {}) };
 }
-
-const RANK: Record<PodSecurityLevel, number> = { privileged: 0, baseline: 1, restricted: 2 };
-
-/** Whether level a is at least as strict as b. */
-export function atLeast(a: PodSecurityLevel, b: PodSecurityLevel): boolean {
-  return RANK[a] >= RANK[b];
-}

@@ -1,5 +1,5 @@
 import { InputError, type RunnerNeeds } from '@deploy-suite/action-kit';
-import { KubeApiError, type KubeClient } from './client.js';
+import { KubeApiError, type KubeClient, type KubeObject } from './client.js';
 
 /**
  * The runners the deploy actions serve: Linux and macOS. Windows is refused up front rather than half
@@ -100,12 +100,13 @@ export async function preflight(
   namespace: string,
   needs: AccessNeed[] | (() => Promise<AccessNeed[]>),
   options: { rbacFile: string } = { rbacFile: 'actions/bluegreen-deploy/rbac.yaml' },
-): Promise<void> {
+): Promise<Preflight> {
   const { access } = client;
   await access.credentials();
   const who = `user '${access.user || '(none)'}' of context '${access.context}'`;
   try {
-    if (!(await namespaceExists(client, namespace)))
+    const found = await readNamespace(client, namespace);
+    if (!found)
       throw new InputError([
         {
           input: 'namespace',
@@ -128,6 +129,7 @@ export async function preflight(
           fix: `apply the suite's Role there and bind it to this identity: kubectl apply -n ${namespace} -f ${options.rbacFile} (it names the service account deploy-suite)`,
         },
       ]);
+    return found === true ? {} : { namespaceLabels: found.metadata.labels ?? {} };
   } catch (error) {
     if (error instanceof KubeApiError && error.status === 401)
       throw new InputError([
@@ -223,14 +225,19 @@ async function deniedRights(client: KubeClient, namespace: string, needs: Access
   }
 }
 
+/** What the preflight read on the way: the namespace's labels, when the identity may read the namespace. */
+export interface Preflight {
+  namespaceLabels?: Record<string, string>;
+}
+
 /**
- * Whether the namespace exists, asked in a way a namespaced Role can answer: a GET of the namespace needs
- * a cluster-wide right, so on 403 a dry-run create of a ConfigMap tells (404 names the missing namespace).
+ * The namespace (false: it does not exist; true: it exists, unread), asked in a way a namespaced Role can
+ * answer: a GET of the namespace needs a cluster-wide right, so on 403 a dry-run create of a ConfigMap
+ * tells (404 names the missing namespace).
  */
-async function namespaceExists(client: KubeClient, namespace: string): Promise<boolean> {
+async function readNamespace(client: KubeClient, namespace: string): Promise<KubeObject | boolean> {
   try {
-    await client.request('GET', `/api/v1/namespaces/${encodeURIComponent(namespace)}`);
-    return true;
+    return await client.request<KubeObject>('GET', `/api/v1/namespaces/${encodeURIComponent(namespace)}`);
   } catch (error) {
     if (!(error instanceof KubeApiError)) throw error;
     if (error.status === 404) return false;

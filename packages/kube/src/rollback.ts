@@ -7,7 +7,9 @@ import {
   deploymentDigest,
   deploymentName,
   digestOf,
+  liveSide,
   podImages,
+  switchedTo,
   otherColour,
   readLiveState,
   stateAnnotations,
@@ -230,15 +232,10 @@ export async function rollback(
     }
 
     const idleConfig = deploymentConfig(idleDeployment);
-    const next: LiveState = {
-      liveColour: idle,
-      liveDigest: digest,
-      revision: state.revision + 1,
-      ...(idleConfig ? { liveConfig: idleConfig } : {}),
-      previousColour: state.liveColour,
-      previousDigest: state.liveDigest,
-      ...(state.liveConfig ? { previousConfig: state.liveConfig } : {}),
-    };
+    const next = switchedTo(
+      { colour: idle, digest, revision: state.revision + 1, ...(idleConfig ? { config: idleConfig } : {}) },
+      liveSide(state),
+    );
     const switchedAt = await phases.run('switch', async () => {
       assertLockHeld(lease, app.app, 'switch');
       const annotations = stateAnnotations(next, {

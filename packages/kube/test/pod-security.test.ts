@@ -5,7 +5,6 @@ import { describe, expect, it } from '@jest/globals';
 import { PhaseError } from '@deploy-suite/action-kit';
 import {
   admissionViolations,
-  atLeast,
   defaultDeploymentTemplate,
   namespacePodSecurity,
   podSecurityOutcome,
@@ -236,8 +235,6 @@ describe('the admission’s warnings and the namespace’s labels', () => {
     ).toEqual({ enforce: 'baseline', warn: 'restricted' });
     expect(namespacePodSecurity({ 'pod-security.kubernetes.io/enforce': 'strict' })).toEqual({});
     expect(namespacePodSecurity(undefined)).toEqual({});
-    expect(atLeast('restricted', 'baseline')).toBe(true);
-    expect(atLeast('baseline', 'restricted')).toBe(false);
   });
 });
 
