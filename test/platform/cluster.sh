@@ -10,25 +10,30 @@ DS_ETCD_PORT=${DEPLOY_SUITE_ETCD_PORT:-2379}
 # Builds the tools of one wrapper module (test/platform/go/<name>) once per content of its go.mod
 # and go.sum; prints the folder holding the binaries.
 go_tools() {
-  local name=$1 module="$here/go/$1" hash dir ldflags="-s -w" experiment="" toolchain=""
+  local name=$1 module="$here/go/$1" hash dir ldflags="-s -w" experiment="" toolchain="" tags="" cgo=""
   # trivy 0.74 uses encoding/json/v2, still an experiment in Go 1.26.
   [ "$name" = trivy ] && experiment=jsonv2
   # Argo Rollouts 1.10 asks for Go 1.26.10: the go command fetches that toolchain from the module proxy.
   [ "$name" = argo ] && toolchain=go1.26.10
+  if [ "$name" = buildkit ]; then
+    # As BuildKit's own release build: static, with its version stamped (buildx reads it to gate features).
+    tags="osusergo netgo static_build seccomp"; cgo=0
+    ldflags="$ldflags -X github.com/moby/buildkit/version.Version=$(module_version buildkit github.com/moby/buildkit)"
+  fi
   if [ "$name" = kube ]; then
     local v minor; v=$(module_version kube k8s.io/kubernetes)
     minor=${v#v1.}; minor=${minor%%.*}
     # Without these the servers report v0.0.0-master, and kube-apiserver refuses to start.
     ldflags="$ldflags -X k8s.io/component-base/version.gitVersion=$v -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor"
   fi
-  hash=$(printf '%s\n' "$ldflags${experiment:+ GOEXPERIMENT=$experiment}" | cat "$module/go.mod" "$module/go.sum" - | sha256sum | cut -c1-12)
+  hash=$(printf '%s\n' "$ldflags${experiment:+ GOEXPERIMENT=$experiment}${tags:+ tags=$tags}" | cat "$module/go.mod" "$module/go.sum" - | sha256sum | cut -c1-12)
   dir="$DS_CACHE/go-tools/$name-$hash"
   if [ ! -f "$dir/.built" ]; then
     command -v go >/dev/null 2>&1 || die "Go is needed to build $name (the machine image has it in /usr/local/go/bin)"
     log "building $name from Go modules (cold: several minutes; cached in $dir)"
     local started=$SECONDS
     mkdir -p "$dir"
-    (cd "$module" && GOEXPERIMENT=$experiment GOTOOLCHAIN=${toolchain:-$(go env GOTOOLCHAIN)} go build -trimpath -ldflags "$ldflags" -o "$dir/" tool) >&2 || die "building $name failed (see above)"
+    (cd "$module" && GOEXPERIMENT=$experiment GOTOOLCHAIN=${toolchain:-$(go env GOTOOLCHAIN)} CGO_ENABLED=${cgo:-$(go env CGO_ENABLED)} go build -trimpath -tags "$tags" -ldflags "$ldflags" -o "$dir/" tool) >&2 || die "building $name failed (see above)"
     # go names a binary after its package path; etcd's ends in server/v3.
     if [ -f "$dir/server" ]; then mv "$dir/server" "$dir/etcd"; fi
     touch "$dir/.built"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Bring the local platform up, idempotently, on 127.0.0.1 only.
 #   test/platform/up.sh            everything
-#   test/platform/up.sh node docker   only those parts (node, docker, buildx, registry, base, kube, realnode, supply, apps, prometheus, proxy, lint, act)
+#   test/platform/up.sh node docker   only those parts (node, docker, buildx, registry, base, buildkit, qemu, multibase, kube, realnode, supply, apps, prometheus, proxy, lint, act)
 #   test/platform/up.sh argo          Argo Rollouts for the traffic bench (not in the default parts)
 # Prints nothing on stdout but `export` lines (see env.sh), so `eval "$(test/platform/up.sh)"` works.
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -21,6 +21,8 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/argo.sh"
 # shellcheck source=apps.sh
 . "$here/apps.sh"
+# shellcheck source=buildkit.sh
+. "$here/buildkit.sh"
 
 node24() {
   local dir="$DS_CACHE/node$DS_NODE_MAJOR" bin
@@ -200,7 +202,7 @@ disk_space() {
 disk_space
 
 parts=("$@")
-[ ${#parts[@]} -gt 0 ] || parts=(node docker buildx registry base kube realnode supply apps prometheus proxy lint act)
+[ ${#parts[@]} -gt 0 ] || parts=(node docker buildx registry base qemu buildkit multibase kube realnode supply apps prometheus proxy lint act)
 for part in "${parts[@]}"; do
   case "$part" in
     node) node24 ;;
@@ -208,6 +210,9 @@ for part in "${parts[@]}"; do
     buildx) buildx ;;
     registry) registry ;;
     base) base_image ;;
+    buildkit) buildkit_part ;;
+    qemu) qemu_part ;;
+    multibase) multi_base_part ;;
     kube) kube_cluster ;;
     realnode) real_node ;;
     supply) supply_tools ;;
@@ -217,7 +222,7 @@ for part in "${parts[@]}"; do
     lint) lint_tools ;;
     act) act_tool ;;
     argo) argo_part ;;
-    *) die "unknown part '$part' (expected: node docker buildx registry base kube realnode supply apps prometheus proxy lint act argo)" ;;
+    *) die "unknown part '$part' (expected: node docker buildx registry base qemu buildkit multibase kube realnode supply apps prometheus proxy lint act argo)" ;;
   esac
 done
 "$here/env.sh"

@@ -107,3 +107,18 @@ export function openUploads(repository: string): string[] {
     .filter((uuid) => existsSync(join(uploads, uuid, 'startedat')))
     .sort();
 }
+
+/** A manifest or index as the registry holds it, with the media type it answers. */
+export async function manifestJson<T = Record<string, unknown>>(repository: string, reference: string): Promise<T> {
+  const response = await fetch(`http://${registryHost()}/v2/${repository}/manifests/${reference}`, {
+    headers: { accept: ACCEPT },
+  });
+  if (!response.ok) throw new Error(`GET ${repository} manifest ${reference} answered ${response.status}`);
+  return (await response.json()) as T;
+}
+
+export async function blobJson<T = Record<string, unknown>>(repository: string, digest: string): Promise<T> {
+  const response = await fetch(`http://${registryHost()}/v2/${repository}/blobs/${digest}`);
+  if (!response.ok) throw new Error(`GET ${repository} blob ${digest} answered ${response.status}`);
+  return (await response.json()) as T;
+}

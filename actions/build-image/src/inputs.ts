@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { InputReader, maskSecret, readInsecureRegistries } from '@deploy-suite/action-kit';
-import type { BuildOptions } from '@deploy-suite/image-build';
+import { ANNOTATION_LEVEL, attestationAttributeProblem, type BuildOptions } from '@deploy-suite/image-build';
 import {
   DEFAULT_FLAVOR,
   ReferenceError,
@@ -25,6 +25,7 @@ export interface BuildImageInputs extends Pick<
   | 'secretEnvs'
   | 'platforms'
   | 'push'
+  | 'pushByDigest'
   | 'load'
   | 'cacheFrom'
   | 'cacheTo'
@@ -43,6 +44,11 @@ export interface BuildImageInputs extends Pick<
   annotations: Map<string, string>;
   login?: { registry: string; username: string; password: string };
   requireNonRoot: boolean;
+  /** '' (the anchors' default), 'false', 'true' or BuildKit's attributes. */
+  provenance: string;
+  sbom: string;
+  /** Merge mode: the push-by-digest jobs' digests; nothing is built. */
+  digests: string[];
   githubToken: string;
   /** Registries spoken to over plain HTTP (insecure-registries). */
   insecureRegistries: string[];
@@ -100,8 +106,11 @@ export function readBuildImageInputs(
     reader.problem('flavor', error.message, error.fix);
   }
 
+  // Merge mode builds nothing: the job need not check out the context.
+  const digests = reader.list('digests');
+  const merge = digests.length > 0;
   const contextText = reader.string('context', { default: '.' });
-  const remoteContext = /^(https?:\/\/|git@|git:\/\/)/.test(contextText) || contextText === '-';
+  const remoteContext = merge || /^(https?:\/\/|git@|git:\/\/)/.test(contextText) || contextText === '-';
   const context = remoteContext ? contextText : resolve(workspace, contextText);
   const contextMissing = !remoteContext && !(existsSync(context) && statSync(context).isDirectory());
   if (contextMissing) {
@@ -127,7 +136,7 @@ export function readBuildImageInputs(
     file = fileText;
   }
   const target = reader.string('target') || undefined;
-  if (target && file) {
+  if (target && file && !merge) {
     const stages = dockerfileStages(readFileSync(file, 'utf8'));
     if (!stages.includes(target.toLowerCase())) {
       reader.problem(
@@ -186,9 +195,60 @@ export function readBuildImageInputs(
       reader.problem('platforms', `'${p}' is not os/arch[/variant]`, 'use e.g. linux/amd64 or linux/arm64/v8');
 
   const push = reader.boolean('push', true);
+  const pushByDigest = reader.boolean('push-by-digest', false);
   const load = reader.boolean('load', false);
+  if (pushByDigest && !push)
+    reader.problem('push-by-digest', 'is true while push is false', 'set push: true (pushing by digest is a push)');
+  if (pushByDigest && load)
+    reader.problem('push-by-digest', 'is true with load: true', 'drop load: a matrix job pushes by digest only');
   const labels = reader.keyValues('labels');
   const annotations = reader.keyValues('annotations');
+  for (const key of annotations.keys()) {
+    const bare = key.replace(ANNOTATION_LEVEL, '');
+    if (/^[a-z-]+(\[[^\]]*\])?:/.test(key) && bare === key)
+      reader.problem(
+        'annotations',
+        `'${key}' starts with an unknown level '${key.slice(0, key.indexOf(':'))}'`,
+        'use index:, manifest:, index-descriptor: or manifest-descriptor: (optionally with [os/arch]), or no level for the manifest',
+      );
+    else if (bare === '')
+      reader.problem('annotations', `'${key}' has a level but no key`, 'write <level>:<key>=<value>');
+  }
+  const provenance = reader.string('provenance');
+  if (provenance !== '' && provenance !== 'true' && provenance !== 'false') {
+    const problem = attestationAttributeProblem('provenance', provenance);
+    if (problem) reader.problem('provenance', problem, 'use true, false, or attributes such as mode=max');
+  }
+  const sbom = reader.string('sbom', { default: 'false' });
+  if (sbom !== 'true' && sbom !== 'false') {
+    const problem = attestationAttributeProblem('sbom', sbom);
+    if (problem) reader.problem('sbom', problem, 'use true, false, or attributes such as generator=<scanner image>');
+  }
+  for (const entry of digests) {
+    const digest = entry.includes('@') ? entry.slice(entry.lastIndexOf('@') + 1) : entry;
+    if (!/^sha256:[a-f0-9]{64}$/.test(digest))
+      reader.problem(
+        'digests',
+        `'${entry}' is not a digest`,
+        "give each push-by-digest job's digest output (sha256:<64 hex>) or its image output (<image>@sha256:…)",
+      );
+    else if (entry.includes('@') && imageText && entry.slice(0, entry.lastIndexOf('@')) !== imageText)
+      reader.problem(
+        'digests',
+        `'${entry}' is of another image than '${imageText}'`,
+        'merge the digests pushed to the same image name',
+      );
+  }
+  const bare = digests.map((d) => d.slice(d.lastIndexOf('@') + 1));
+  for (const [i, digest] of bare.entries())
+    if (bare.indexOf(digest) !== i)
+      reader.problem('digests', `lists ${digest} twice`, "give each push-by-digest job's digest once");
+  if (digests.length > 0 && pushByDigest)
+    reader.problem(
+      'digests',
+      'merge mode (digests) is set together with push-by-digest',
+      'the matrix jobs push by digest; the merge job gives only digests',
+    );
   const cacheFrom = reader.list('cache-from', { separators: 'newline' });
   const cacheTo = reader.list('cache-to', { separators: 'newline' });
   for (const [name, entries] of [
@@ -245,6 +305,7 @@ export function readBuildImageInputs(
     secretEnvs,
     platforms,
     push,
+    ...(pushByDigest ? { pushByDigest } : {}),
     load,
     labels,
     annotations,
@@ -255,6 +316,9 @@ export function readBuildImageInputs(
     ...(builder ? { builder } : {}),
     ...(login ? { login } : {}),
     requireNonRoot,
+    provenance,
+    sbom,
+    digests: bare,
     githubToken,
     insecureRegistries,
   };

@@ -61,11 +61,59 @@ describe('build-image inputs', () => {
     [{ username: 'u' }, 'password', /empty while username/],
     [{ password: 'p' }, 'username', /empty while password/],
     [{ 'require-non-root': 'strict' }, 'require-non-root', /not a boolean/],
+    [{ provenance: 'mode=full' }, 'provenance', /mode must be min or max/],
+    [{ provenance: 'max' }, 'provenance', /not key=value/],
+    [{ sbom: 'mode=max' }, 'sbom', /not a sbom attribute/],
+    [{ annotations: 'manifests:k=v' }, 'annotations', /unknown level 'manifests'/],
+    [{ annotations: 'index:=v' }, 'annotations', /has a level but no key/],
+    [{ 'push-by-digest': 'true', push: 'false' }, 'push-by-digest', /push is false/],
+    [{ 'push-by-digest': 'true', load: 'true' }, 'push-by-digest', /load: true/],
+    [{ digests: 'sha256:abc' }, 'digests', /is not a digest/],
+    [
+      { digests: '127.0.0.1:5000/other/app@sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' },
+      'digests',
+      /another image/,
+    ],
+    [
+      {
+        digests:
+          'sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa,127.0.0.1:5000/acme/app@sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',
+      },
+      'digests',
+      /twice/,
+    ],
+    [
+      { digests: 'sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', 'push-by-digest': 'true' },
+      'digests',
+      /together with push-by-digest/,
+    ],
   ])('%j fails on input %s', (overrides, input, problem) => {
     const found = problems({ ...valid, ...overrides });
     expect(found.map((p) => p.input)).toEqual([input]);
     expect(found[0]!.problem).toMatch(problem);
     expect(found[0]!.fix.length).toBeGreaterThan(5);
+  });
+
+  it('attestation, digest and merge inputs are read as given', () => {
+    const { inputs } = read({ ...valid, provenance: 'mode=max', 'push-by-digest': 'true' });
+    expect(inputs).toMatchObject({ provenance: 'mode=max', sbom: 'false', pushByDigest: true, digests: [] });
+    expect(read(valid).inputs.provenance).toBe('');
+    expect(read({ ...valid, annotations: 'index:a=1\nmanifest[linux/arm64]:b=2\nc=3' }).inputs.annotations.size).toBe(
+      3,
+    );
+  });
+
+  it('merge mode needs no context: the digests alone, image references reduced to their digest', () => {
+    const { inputs } = read({
+      image: '127.0.0.1:5000/acme/app',
+      context: 'no/checkout/here',
+      digests:
+        'sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n127.0.0.1:5000/acme/app@sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb',
+    });
+    expect(inputs.digests).toEqual([
+      'sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',
+      'sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb',
+    ]);
   });
 
   it('reports several bad inputs at once', () => {

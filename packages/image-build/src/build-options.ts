@@ -1,3 +1,5 @@
+import { missingFeature, supports, type BuilderInfo } from './builder.js';
+
 /** What one `docker buildx build` should do; produced from validated inputs, turned into arguments purely. */
 export interface BuildOptions {
   context: string;
@@ -10,10 +12,18 @@ export interface BuildOptions {
   secretEnvs: Map<string, string>;
   platforms: string[];
   push: boolean;
+  /** Push the image by its digest only, with no tag (a matrix job's part of a multi-platform image). */
+  pushByDigest?: boolean;
   load: boolean;
+  /** The image's name without tag, for push-by-digest's output. */
+  imageName?: string;
+  /** buildx's --provenance and --sbom values, resolved from the inputs and the builder (attestations.ts). */
+  provenance?: string;
+  sbom?: string;
   /** Full references: name:tag. */
   tags: string[];
   labels: Map<string, string>;
+  /** Keys may carry buildx's level prefix: index:, manifest:, index-descriptor:, manifest-descriptor:. */
   annotations: Map<string, string>;
   cacheFrom: string[];
   cacheTo: string[];
@@ -23,20 +33,6 @@ export interface BuildOptions {
   metadataFile: string;
   /** The image's registry speaks plain HTTP (listed in insecure-registries). */
   insecureRegistry?: boolean;
-}
-
-/** The buildx driver's abilities that change which arguments are valid. */
-export interface BuilderCapabilities {
-  driver: string;
-  /** The docker driver (without the containerd store) cannot export cache, annotations or several platforms. */
-  cacheExport: boolean;
-  annotations: boolean;
-  multiPlatform: boolean;
-}
-
-export function capabilitiesOf(driver: string): BuilderCapabilities {
-  const docker = driver === 'docker';
-  return { driver, cacheExport: !docker, annotations: !docker, multiPlatform: !docker };
 }
 
 export interface BuildxCommand {
@@ -49,7 +45,7 @@ export interface BuildxCommand {
  * The buildx arguments for a build. Cache export failures are made non-fatal (`ignore-error=true`),
  * and cache export the builder cannot do at all is dropped with a warning instead of failing the build.
  */
-export function buildxArgs(options: BuildOptions, builder: BuilderCapabilities | undefined): BuildxCommand {
+export function buildxArgs(options: BuildOptions, builder: BuilderInfo): BuildxCommand {
   const args = ['buildx', 'build', '--progress=plain', '--metadata-file', options.metadataFile];
   const adjustments: string[] = [];
   if (options.builder) args.push('--builder', options.builder);
@@ -59,34 +55,41 @@ export function buildxArgs(options: BuildOptions, builder: BuilderCapabilities |
   for (const [id, path] of options.secretFiles) args.push('--secret', `id=${id},src=${path}`);
   for (const [id, env] of options.secretEnvs) args.push('--secret', `id=${id},env=${env}`);
   if (options.platforms.length > 0) args.push('--platform', options.platforms.join(','));
-  for (const tag of options.tags) args.push('--tag', tag);
+  if (!options.pushByDigest) for (const tag of options.tags) args.push('--tag', tag);
   for (const [key, value] of options.labels) args.push('--label', `${key}=${value}`);
   if (options.annotations.size > 0) {
-    if (builder && !builder.annotations) {
-      adjustments.push(
-        `the ${builder.driver} driver cannot write manifest annotations; the same metadata is in the image labels`,
-      );
+    const missing = missingFeature(builder, 'annotations');
+    if (missing) {
+      adjustments.push(`annotations skipped: ${missing}; the same metadata is in the image labels`);
     } else {
       for (const [key, value] of options.annotations) args.push('--annotation', `${key}=${value}`);
     }
   }
+  if (options.provenance !== undefined) args.push(`--provenance=${options.provenance}`);
+  if (options.sbom !== undefined) args.push(`--sbom=${options.sbom}`);
   for (const from of options.cacheFrom) args.push('--cache-from', from);
   for (const to of options.cacheTo) {
+    const missing = missingFeature(builder, 'cache-export');
     if (to === 'type=inline' || to.startsWith('type=inline,')) {
       args.push('--cache-to', to);
-    } else if (builder && !builder.cacheExport) {
-      adjustments.push(
-        `cache-to '${to}' skipped: the ${builder.driver} driver cannot export cache (use a docker-container builder, or type=inline)`,
-      );
+    } else if (missing) {
+      adjustments.push(`cache-to '${to}' skipped: ${missing} (or use type=inline)`);
     } else {
       args.push('--cache-to', /(^|,)ignore-error=/.test(to) ? to : `${to},ignore-error=true`);
     }
   }
   if (options.noCache) args.push('--no-cache');
   if (options.pull) args.push('--pull');
-  if (options.push && options.insecureRegistry && builder && builder.driver !== 'docker') {
+  const insecure = options.insecureRegistry ? ',registry.insecure=true' : '';
+  if (options.push && options.pushByDigest) {
+    // No tag: the index is made later (the merge, or the non-root gate's tagging) under the tags.
+    args.push(
+      '--output',
+      `type=image,name=${options.imageName ?? ''},push-by-digest=true,name-canonical=true,push=true${insecure}`,
+    );
+  } else if (options.push && options.insecureRegistry && supports(builder, 'image-exporter')) {
     // BuildKit pushes itself: the image exporter's registry.insecure lets it speak plain HTTP to this registry.
-    args.push('--output', 'type=image,push=true,registry.insecure=true');
+    args.push('--output', `type=image,push=true${insecure}`);
   } else if (options.push) {
     args.push('--push');
     if (options.insecureRegistry)
@@ -99,12 +102,21 @@ export function buildxArgs(options: BuildOptions, builder: BuilderCapabilities |
   return { args, adjustments };
 }
 
-/** Whether the builder must be inspected first: only when an input depends on what the driver can do. */
-export function needsBuilderInspection(options: BuildOptions): boolean {
-  return (
-    options.annotations.size > 0 ||
-    (options.push && options.insecureRegistry === true) ||
-    options.cacheTo.some((to) => !to.startsWith('type=inline')) ||
-    options.platforms.length > 1
-  );
+/** What the builder cannot do of what the options ask, as errors (before anything is built). */
+export function builderProblems(options: BuildOptions, builder: BuilderInfo): string[] {
+  const problems: string[] = [];
+  if (options.platforms.length > 1) {
+    const missing = missingFeature(builder, 'multi-platform');
+    if (missing) problems.push(`platforms ${options.platforms.join(', ')}: ${missing}`);
+  }
+  if (options.pushByDigest) {
+    const missing = missingFeature(builder, 'push-by-digest');
+    if (missing) problems.push(`push-by-digest: ${missing}`);
+  }
+  const levelled = [...options.annotations.keys()].some((k) => /^index(-descriptor)?[:[]/.test(k));
+  if (levelled) {
+    const missing = missingFeature(builder, 'index-annotations');
+    if (missing) problems.push(`index annotations: ${missing}`);
+  }
+  return problems;
 }

@@ -23,19 +23,28 @@ export interface CacheUse {
   steps: number;
   /** … and how many of them came from the cache. */
   cached: number;
+  /** Cache exports that failed (ignore-error kept the build going): the step and BuildKit's error. */
+  exportErrors: string[];
 }
 
 /** Counts cached work steps in `--progress=plain` output (`#7 [base 3/3] COPY …` then `#7 CACHED`). */
 export function cacheUse(progress: string): CacheUse {
   const work = new Set<string>();
   const cached = new Set<string>();
+  const exportSteps = new Map<string, string>();
+  const exportErrors: string[] = [];
   for (const line of progress.split('\n')) {
+    const exporting = /^#(\d+) (exporting cache\b.*)$/.exec(line);
+    if (exporting && !exportSteps.has(exporting[1]!)) exportSteps.set(exporting[1]!, exporting[2]!.trim());
+    const failed = /^#(\d+) ERROR:? (.*)$/.exec(line);
+    if (failed && exportSteps.has(failed[1]!))
+      exportErrors.push(`${exportSteps.get(failed[1]!)}: ${failed[2]!.trim()}`);
     const step = /^#(\d+) \[[^\]]*\d+\/\d+\] (RUN|COPY|ADD) /.exec(line);
     if (step) work.add(step[1]!);
     const hit = /^#(\d+) CACHED\s*$/.exec(line);
     if (hit) cached.add(hit[1]!);
   }
-  return { steps: work.size, cached: [...cached].filter((id) => work.has(id)).length };
+  return { steps: work.size, cached: [...cached].filter((id) => work.has(id)).length, exportErrors };
 }
 
 export type FailureKind = 'registry-transient' | 'registry-auth' | 'build';

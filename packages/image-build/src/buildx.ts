@@ -1,13 +1,8 @@
 import { readFile, rm } from 'node:fs/promises';
 import * as core from '@actions/core';
 import { PhaseError, execTool, retry } from '@deploy-suite/action-kit';
-import {
-  buildxArgs,
-  capabilitiesOf,
-  needsBuilderInspection,
-  type BuildOptions,
-  type BuilderCapabilities,
-} from './build-options.js';
+import { buildxArgs, builderProblems, type BuildOptions } from './build-options.js';
+import { parseBuildxInspect, parseBuildxVersion, type BuilderInfo } from './builder.js';
 import {
   cacheUse,
   classifyFailure,
@@ -21,7 +16,7 @@ export interface BuildResult {
   metadata: BuildMetadata;
   cache: CacheUse;
   attempts: number;
-  builder?: BuilderCapabilities;
+  builder: BuilderInfo;
 }
 
 export interface RunBuildOptions {
@@ -29,33 +24,48 @@ export interface RunBuildOptions {
   /** Attempts when the push fails transiently (the build itself is cached, so a retry redoes the push). */
   attempts?: number;
   retryDelayMs?: number;
+  /** The builder, when the caller inspected it already. */
+  builder?: BuilderInfo;
 }
 
-/** Asks buildx which driver the builder uses; only done when an input depends on it. */
-export async function inspectBuilder(
-  builder: string | undefined,
-  env?: NodeJS.ProcessEnv,
-): Promise<BuilderCapabilities> {
-  const args = ['buildx', 'inspect', ...(builder ? [builder] : [])];
-  const result = await execTool('docker', args, { stream: false, ...(env ? { env } : {}) });
-  if (result.exitCode !== 0) {
+/**
+ * What the builder is and runs (driver, BuildKit and buildx versions, platforms): `buildx inspect
+ * --bootstrap` (the node must run for its BuildKit version) and `buildx version`, side by side.
+ */
+export async function inspectBuilder(builder: string | undefined, env?: NodeJS.ProcessEnv): Promise<BuilderInfo> {
+  const quiet = { stream: false, ...(env ? { env } : {}) };
+  const [inspected, version] = await Promise.all([
+    execTool('docker', ['buildx', 'inspect', '--bootstrap', ...(builder ? [builder] : [])], quiet),
+    execTool('docker', ['buildx', 'version'], quiet),
+  ]);
+  if (inspected.exitCode !== 0) {
     throw new PhaseError(
       'build',
-      `docker buildx inspect failed: ${result.stderr.trim()}`,
-      'check that docker buildx is installed and the builder exists',
+      `docker buildx inspect${builder ? ` ${builder}` : ''} failed: ${inspected.stderr.trim()}`,
+      builder
+        ? `check 'builder': create it first (docker/setup-buildx-action, or docker buildx create --name ${builder})`
+        : 'check that docker buildx is installed (docker/setup-buildx-action)',
     );
   }
-  const driver = /^Driver:\s+(\S+)/m.exec(result.stdout)?.[1] ?? 'unknown';
-  return capabilitiesOf(driver);
+  const info: BuilderInfo = { ...parseBuildxInspect(inspected.stdout) };
+  const buildx = parseBuildxVersion(version.stdout);
+  if (buildx) info.buildxVersion = buildx;
+  if (info.driver === 'docker') {
+    // The docker driver exports like BuildKit only on an engine with the containerd image store.
+    const status = await execTool('docker', ['info', '--format', '{{json .DriverStatus}}'], quiet);
+    info.containerdStore = status.exitCode === 0 && status.stdout.includes('io.containerd.snapshotter');
+  }
+  return info;
 }
 
 export async function runBuild(options: BuildOptions, run: RunBuildOptions = {}): Promise<BuildResult> {
-  const builder = needsBuilderInspection(options) ? await inspectBuilder(options.builder, run.env) : undefined;
-  if (builder && options.platforms.length > 1 && !builder.multiPlatform) {
+  const builder = run.builder ?? (await inspectBuilder(options.builder, run.env));
+  const problems = builderProblems(options, builder);
+  if (problems.length > 0) {
     throw new PhaseError(
       'build',
-      `the ${builder.driver} driver cannot build several platforms (${options.platforms.join(', ')}) at once`,
-      'create a docker-container builder (docker/setup-buildx-action) or build one platform',
+      `builder '${builder.name}' (${builder.driver} driver) cannot do what the inputs ask:\n  ${problems.join('\n  ')}`,
+      'create a docker-container builder (docker/setup-buildx-action) and pass it as builder, or drop those inputs',
     );
   }
   const command = buildxArgs(options, builder);
@@ -98,7 +108,10 @@ export async function runBuild(options: BuildOptions, run: RunBuildOptions = {})
     },
   );
   const metadata = parseMetadata(await readFile(options.metadataFile, 'utf8').catch(() => ''));
-  return { metadata, cache: cacheUse(output), attempts, ...(builder ? { builder } : {}) };
+  const cache = cacheUse(output);
+  for (const failure of cache.exportErrors)
+    core.warning(`cache export failed, the image was still pushed (the next build starts colder): ${failure}`);
+  return { metadata, cache, attempts, builder };
 }
 
 /** The user an image loaded into the docker engine runs as (its config's User, '' for unset). */

@@ -5,3 +5,6 @@ export * from './login.js';
 export * from './plan.js';
 export * from './pushed-image.js';
 export * from './build-image.js';
+export * from './attestations.js';
+export * from './builder.js';
+export * from './merge.js';

@@ -51,3 +51,20 @@ export function runsAsRoot(user: string | undefined): boolean {
   const name = (user ?? '').trim().split(':')[0] ?? '';
   return name === '' || name === 'root' || name === '0';
 }
+
+/** buildx's annotation levels: a key may start with one, with an optional [platform] after it. */
+export const ANNOTATION_LEVEL = /^(index|manifest|index-descriptor|manifest-descriptor)(\[[^\]]+\])?:/;
+
+/**
+ * The annotations as buildx takes them: a key without a level is the manifest's (BuildKit's default),
+ * and the index's too when the build makes an index (several platforms or attestations), so registries
+ * that show an index's description (GHCR) show it. Keys with a level stay as they are.
+ */
+export function levelAnnotations(annotations: Map<string, string>, makesIndex: boolean): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [key, value] of annotations) {
+    out.set(key, value);
+    if (makesIndex && !ANNOTATION_LEVEL.test(key)) out.set(`index:${key}`, value);
+  }
+  return out;
+}

@@ -1,3 +1,4 @@
+import { PhaseError } from '@deploy-suite/action-kit';
 import {
   isIndex,
   type ImageConfig,
@@ -8,6 +9,8 @@ import {
 
 export interface PlatformImage {
   platform: string;
+  /** The platform's own manifest digest ('' for an image only in the local engine). */
+  digest: string;
   user: string;
   /** Compressed size: config and layers as stored in the registry. */
   size: number;
@@ -32,10 +35,15 @@ export async function describePushedImage(
     const manifest = top.json;
     const size = manifest.config.size + manifest.layers.reduce((sum, l) => sum + l.size, 0);
     return [
-      { platform: [config.os, config.architecture].filter(Boolean).join('/'), user: config.config?.User ?? '', size },
+      {
+        platform: [config.os, config.architecture].filter(Boolean).join('/'),
+        digest,
+        user: config.config?.User ?? '',
+        size,
+      },
     ];
   }
-  const manifests: { platform: string; manifest: ImageManifest }[] = [];
+  const manifests: { platform: string; digest: string; manifest: ImageManifest }[] = [];
   if (isIndex(top.json)) {
     const children = top.json.manifests.filter((d) => d.platform && d.platform.os !== 'unknown');
     const fetched = await Promise.all(children.map((d) => client.getManifest(ref, d.digest)));
@@ -43,21 +51,48 @@ export async function describePushedImage(
       const p = children[i]!.platform!;
       manifests.push({
         platform: [p.os, p.architecture, p.variant].filter(Boolean).join('/'),
+        digest: children[i]!.digest,
         manifest: m.json as ImageManifest,
       });
     });
   } else {
-    manifests.push({ platform: '', manifest: top.json });
+    manifests.push({ platform: '', digest, manifest: top.json });
   }
   return Promise.all(
-    manifests.map(async ({ platform, manifest }) => {
+    manifests.map(async ({ platform, digest: manifestDigest, manifest }) => {
       const config = await client.getImageConfig(ref, manifest);
       const size = manifest.config.size + manifest.layers.reduce((sum, l) => sum + l.size, 0);
       return {
         platform: platform || [config.os, config.architecture].filter(Boolean).join('/'),
+        digest: manifestDigest,
         user: config.config?.User ?? '',
         size,
       };
     }),
   );
+}
+
+/** The tag of a full reference (name:tag), where the name may have a registry port. */
+export function tagOf(reference: string): string {
+  return reference.slice(reference.lastIndexOf(':') + 1);
+}
+
+/**
+ * Points each tag at a pushed digest: the manifest's own bytes PUT under the tag, so every tag resolves to
+ * exactly that digest. Returns the references tagged.
+ */
+export async function tagPushedImage(
+  client: RegistryClient,
+  image: ImageReference,
+  digest: string,
+  references: string[],
+): Promise<string[]> {
+  const ref = { ...image, digest };
+  const manifest = await client.getManifest(ref, digest);
+  for (const reference of references) {
+    const put = await client.putManifest(ref, tagOf(reference), manifest.bytes, manifest.mediaType);
+    if (put.digest !== digest)
+      throw new PhaseError('tag', `the registry stored ${reference} as ${put.digest}, not ${digest}`);
+  }
+  return references;
 }

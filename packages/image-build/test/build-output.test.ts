@@ -22,7 +22,23 @@ describe('buildx output', () => {
       '#8 [runtime 1/1] ADD x /x',
       '#8 CACHED',
     ].join('\n');
-    expect(cacheUse(progress)).toEqual({ steps: 3, cached: 2 });
+    expect(cacheUse(progress)).toEqual({ steps: 3, cached: 2, exportErrors: [] });
+  });
+
+  it('finds a cache export that failed under ignore-error (BuildKit v0.34 output)', () => {
+    const progress = [
+      '#6 exporting to image',
+      '#6 DONE 0.0s',
+      '#7 exporting cache to registry',
+      '#7 preparing build cache for export done',
+      '#7 writing layer sha256:7400 done',
+      '#7 ERROR: error writing layer blob: dial tcp 127.0.0.1:1: connect: connection refused',
+      '#8 [base 2/3] RUN true',
+      '#8 ERROR: process did not complete',
+    ].join('\n');
+    expect(cacheUse(progress).exportErrors).toEqual([
+      'exporting cache to registry: error writing layer blob: dial tcp 127.0.0.1:1: connect: connection refused',
+    ]);
   });
 
   it('classifies a 503 while the docker driver pushes (buildx 0.29 output)', () => {

@@ -21,6 +21,8 @@ export interface RepositoryInfo {
   htmlUrl: string;
   license: string;
   defaultBranch: string;
+  /** The repository's visibility, when the payload or the API said it. */
+  private?: boolean;
 }
 
 interface PayloadRepository {
@@ -29,6 +31,7 @@ interface PayloadRepository {
   html_url?: string;
   default_branch?: string;
   license?: { spdx_id?: string | null } | null;
+  private?: boolean;
 }
 
 /** Repository metadata from the event payload when it carries it (push, pull_request, dispatch, schedule). */
@@ -47,6 +50,7 @@ export function repositoryFromApi(repo: PayloadRepository): RepositoryInfo {
     htmlUrl: repo.html_url ?? '',
     license: spdx === 'NOASSERTION' ? '' : spdx,
     defaultBranch: repo.default_branch ?? '',
+    ...(typeof repo.private === 'boolean' ? { private: repo.private } : {}),
   };
 }
 
