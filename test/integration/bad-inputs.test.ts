@@ -263,6 +263,18 @@ const rows: Row[] = [
   // bluegreen-deploy: digests, kubeconfigs, names, numbers, durations, policy, checks, manifests
   {
     action: 'bluegreen-deploy',
+    what: 'verify-platforms without a signature policy',
+    inputs: { 'verify-platforms': 'true' },
+    input: 'verify-platforms',
+  },
+  {
+    action: 'verify-rollback',
+    what: 'verify-platforms that is not a boolean',
+    inputs: { 'verify-platforms': 'recursive' },
+    input: 'verify-platforms',
+  },
+  {
+    action: 'bluegreen-deploy',
     what: 'a tag instead of a digest',
     inputs: { image: `${registryHost()}/bad-inputs/app:latest` },
     input: 'image',

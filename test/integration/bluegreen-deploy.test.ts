@@ -21,7 +21,7 @@ import {
 } from '@deploy-suite/kube';
 import { loadEvent, repoRoot, runAction, type ActionRun } from '../support/action-runner.js';
 import { startGitHubApi } from '../support/github-api-double.js';
-import { freshImage } from '../support/registry-api.js';
+import { freshImage, freshIndex } from '../support/registry-api.js';
 import { RegistryClient, parseReference } from '@deploy-suite/oci';
 import {
   PREDICATE_TYPES,
@@ -559,6 +559,50 @@ describe('signature policy', () => {
       KubeObject & { spec: { template: { spec: { containers: { image: string }[] } } } }
     >('apps/v1', 'Deployment', namespace, 'sidecars-blue');
     expect(deployed?.spec.template.spec.containers.map((c) => c.image)).toEqual([image, unsignedSidecar]);
+  });
+
+  it('an index: its signature suffices by default; verify-platforms refuses unsigned platforms, then deploys once all are signed', async () => {
+    const { index, platforms } = await freshIndex(`${namespace}/multi`, `${namespace}-multi`);
+    await signWith('cosign.key', 'fixture-password', index);
+    const deployIndex = async (extra: Record<string, string>) =>
+      runAction(
+        'bluegreen-deploy',
+        { kubeconfig, namespace, app: 'multi', replicas: '1', image: index, 'verify-key': publicKey, ...extra },
+        await loadEvent('push-default-branch'),
+      );
+    const strict = await deployIndex({ 'verify-platforms': 'true' });
+    expect(strict.exitCode).toBe(1);
+    expect(strict.log).toMatch(
+      new RegExp(
+        `is an index whose linux/amd64 manifest ${platforms[0]!.image.split('@')[1]} has no valid signature by key .*no Sigstore bundle is attached.*Nothing was applied\\. Fix: sign every platform`,
+      ),
+    );
+    expect(await client.get('apps/v1', 'Deployment', namespace, 'multi-blue')).toBeUndefined();
+    // One platform signed is not enough: the other is named.
+    await signWith('cosign.key', 'fixture-password', platforms[0]!.image);
+    const half = await deployIndex({ 'verify-platforms': 'true' });
+    expect(half.exitCode).toBe(1);
+    expect(half.log).toMatch(/is an index whose linux\/arm64 manifest sha256:[0-9a-f]{64} has no valid signature/);
+    // A platform signed by another key does not count either.
+    await signWith('other.key', 'other-password', platforms[1]!.image);
+    expect((await deployIndex({ 'verify-platforms': 'true' })).log).toMatch(
+      /linux\/arm64 manifest sha256:[0-9a-f]{64} has no valid signature by key .*signature does not verify/,
+    );
+    await signWith('cosign.key', 'fixture-password', platforms[1]!.image);
+    const signed = await deployIndex({ 'verify-platforms': 'true' });
+    expect(signed.log).not.toMatch(/::error/);
+    expect(signed.exitCode).toBe(0);
+    expect(signed.log).toMatch(/platform signatures verified for .*@sha256:[0-9a-f]{64}: linux\/amd64, linux\/arm64/);
+    // Without verify-platforms the index signature alone is the policy (it pins the platforms by digest).
+    const { index: other } = await freshIndex(`${namespace}/multi`, `${namespace}-multi-2`);
+    await signWith('cosign.key', 'fixture-password', other);
+    const lenient = await runAction(
+      'bluegreen-deploy',
+      { kubeconfig, namespace, app: 'multi-lenient', replicas: '1', image: other, 'verify-key': publicKey },
+      await loadEvent('push-default-branch'),
+    );
+    expect(lenient.exitCode).toBe(0);
+    expect(lenient.log).not.toContain('platform signatures verified');
   });
 
   it('refuses a private key given as verify-key, and a half keyless policy, as input errors', async () => {

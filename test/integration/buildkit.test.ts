@@ -348,6 +348,22 @@ describe('the registry cache on a fresh builder, as the next CI job has', () => 
     expect(second.outputs['cached-steps']).toBe('2/2');
   }, 300_000);
 
+  it('a local cache folder (what actions/cache would keep) is exported by one builder and restored by the other', async () => {
+    const folder = join(dir, 'cache');
+    const inputs = {
+      image: `${registry}/${run}/cached-local`,
+      'build-args': `BASE=${base}\nAPP_VERSION=${run}-local-cache`,
+      platforms: 'linux/amd64',
+    };
+    const first = await build({ ...inputs, 'cache-to': `type=local,dest=${folder},mode=max` });
+    expect(first.exitCode).toBe(0);
+    expect(first.outputs['cached-steps']).toBe('0/2');
+    expect(existsSync(join(folder, 'index.json'))).toBe(true);
+    const second = await build({ ...inputs, builder: fresh, 'cache-from': `type=local,src=${folder}` });
+    expect(second.exitCode).toBe(0);
+    expect(second.outputs['cached-steps']).toBe('2/2');
+  }, 300_000);
+
   it('a cache export that fails warns and the build still pushes', async () => {
     const result = await build({
       image: `${registry}/${run}/cache-fails`,

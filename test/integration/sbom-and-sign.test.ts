@@ -45,24 +45,43 @@ const tools = {
 };
 
 let nonce = 0;
-/** Builds a fixture image (clean or vulnerable) under a new digest and pushes it. */
-function pushFixture(target: 'clean' | 'vulnerable', repository: string): string {
+/**
+ * Builds a fixture image under a new digest and pushes it: with the engine's builder (one manifest), or
+ * as a two-platform index from the current BuildKit (QEMU for arm64), as GitHub's runners push it, each
+ * platform with its provenance attestation manifest beside it.
+ */
+function pushFixture(
+  target: 'clean' | 'vulnerable' | 'arm64-vulnerable',
+  repository: string,
+  { multiPlatform = false } = {},
+): string {
   const image = `${registry}/${run}/${repository}`;
   const dir = join(tmpdir(), `${run}-${repository}-${++nonce}`);
+  const builder = multiPlatform
+    ? [
+        '--builder',
+        process.env.DEPLOY_SUITE_BUILDKIT_BUILDER ?? 'deploy-suite-buildkit',
+        '--platform',
+        'linux/amd64,linux/arm64',
+        '--provenance',
+        'mode=min',
+        '--output',
+        `type=image,name=${image}:fixture,push=true,registry.insecure=true`,
+      ]
+    : ['--tag', `${image}:fixture`, '--push'];
+  const base = multiPlatform ? process.env.DEPLOY_SUITE_MULTI_BASE_IMAGE : process.env.DEPLOY_SUITE_BASE_IMAGE;
   const build = spawnSync(
     'docker',
     [
       'buildx',
       'build',
+      ...builder,
       '--target',
       target,
       '--build-arg',
       `NONCE=${run}-${nonce}`,
       '--build-arg',
-      `BASE=${process.env.DEPLOY_SUITE_BASE_IMAGE}`,
-      '--tag',
-      `${image}:fixture`,
-      '--push',
+      `BASE=${base}`,
       '--metadata-file',
       `${dir}.json`,
       join(fixtures, 'scan-app'),
@@ -193,6 +212,164 @@ describe('sbom-and-sign with a key pair', () => {
       expect(JSON.stringify(signed.outputs)).not.toContain(secret);
     }
   });
+});
+
+interface PlatformOutput {
+  platform: string;
+  digest: string;
+  packages?: number;
+  sbomSpdx?: string;
+  sbomCyclonedx?: string;
+  findings?: Record<string, number>;
+  gate?: string;
+  signature?: string;
+}
+
+describe('a two-platform index (current BuildKit, QEMU): every platform described, scanned and signed', () => {
+  let index: string;
+  let signed: ActionRun;
+  let platforms: PlatformOutput[];
+  const pub = () => readPublicKey(readFileSync(KEY.public, 'utf8'));
+  const at = (digest: string) => `${index.split('@')[0]}@${digest}`;
+
+  beforeAll(async () => {
+    index = pushFixture('clean', 'multi', { multiPlatform: true });
+    signed = await runAction(
+      'sbom-and-sign',
+      {
+        image: index,
+        'cosign-private-key': KEY.private,
+        'cosign-password': KEY.password,
+        'attest-sbom': 'cyclonedx,spdx',
+        ...tools,
+      },
+      await loadEvent('push-default-branch'),
+    );
+    platforms = JSON.parse(signed.outputs.platforms ?? '[]') as PlatformOutput[];
+  }, 300_000);
+
+  it('reads the index: two platforms, the attestation manifests left out with a log line each', () => {
+    expect(visible(signed.log)).not.toMatch(/::error/);
+    expect(signed.exitCode).toBe(0);
+    expect(platforms.map((p) => p.platform)).toEqual(['linux/amd64', 'linux/arm64']);
+    expect(signed.log).toMatch(
+      /is an index of 2 platform\(s\): linux\/amd64 sha256:[a-f0-9]{64}, linux\/arm64 sha256:/,
+    );
+    expect(signed.log.match(/left out sha256:[a-f0-9]{64}: attestation manifest of sha256:/g)).toHaveLength(2);
+    expect(signed.summary).toMatch(/an index of linux\/amd64, linux\/arm64 \(2 attestation manifest\(s\) left out\)/);
+    expect(signed.summary).toContain('<th>Platform</th>');
+  });
+
+  it("each platform's SBOM describes that platform's packages (arm64's dpkg database is arm64's)", () => {
+    for (const p of platforms) {
+      const arch = p.platform.split('/')[1]!;
+      expect(p.sbomCyclonedx).toContain(`-linux-${arch}.cyclonedx.json`);
+      const cdx = JSON.parse(readFileSync(p.sbomCyclonedx!, 'utf8')) as {
+        components?: { name: string; purl?: string }[];
+      };
+      const libc = (cdx.components ?? []).find((c) => c.name === 'libc6');
+      expect(libc?.purl).toContain(`arch=${arch}`);
+      expect(p.packages).toBeGreaterThan(50);
+      expect(existsSync(p.sbomSpdx!)).toBe(true);
+      expect(p.gate).toBe('passed');
+    }
+    // The first platform's files stay the single-file outputs.
+    expect(signed.outputs['sbom-cyclonedx']).toBe(platforms[0]!.sbomCyclonedx);
+    expect(signed.outputs.gate).toBe('passed');
+  });
+
+  it('signs the index and each platform manifest; the real cosign verifies all three', () => {
+    expect(signed.outputs.signature).toMatch(/^sha256:[a-f0-9]{64}$/);
+    for (const reference of [index, ...platforms.map((p) => at(p.digest))]) {
+      const verify = runCosign(['verify', '--key', KEY.public, '--insecure-ignore-tlog=true', reference]);
+      expect(`${reference}\n${verify.output}`).toContain(
+        'The signatures were verified against the specified public key',
+      );
+      expect(verify.status).toBe(0);
+    }
+    expect(new Set(platforms.map((p) => p.signature)).size).toBe(2);
+    expect(openUploads(`${run}/multi`)).toEqual([]);
+  });
+
+  it('what is attached to what (a cosign tree-like listing): the index carries the set, each platform its own', async () => {
+    const client = new RegistryClient();
+    const names: Record<string, string> = {
+      [PREDICATE_TYPES.signature]: 'signature',
+      [PREDICATE_TYPES.cyclonedx]: 'cyclonedx',
+      [PREDICATE_TYPES.spdx]: 'spdx',
+    };
+    const tree = async (reference: string) =>
+      (await findBundles(client, parseReference(reference)))
+        .map((b) => names[b.predicateType ?? ''] ?? b.predicateType)
+        .sort();
+    expect(await tree(index)).toEqual(['cyclonedx', 'cyclonedx', 'signature', 'spdx', 'spdx']);
+    for (const p of platforms) expect(await tree(at(p.digest))).toEqual(['cyclonedx', 'signature', 'spdx']);
+    // BuildKit's provenance attestation manifests are left as they are: nothing signed them.
+    const skipped = [...signed.log.matchAll(/left out (sha256:[a-f0-9]{64})/g)].map((m) => m[1]!);
+    expect(skipped).toHaveLength(2);
+    for (const digest of skipped) expect(await tree(at(digest))).toEqual([]);
+  });
+
+  it('the SBOM attestations of each platform verify on the platform and on the index', async () => {
+    const attestations = JSON.parse(signed.outputs.attestations!) as { format: string; platform: string }[];
+    expect(attestations.map((a) => `${a.platform} ${a.format}`)).toEqual([
+      'linux/amd64 cyclonedx',
+      'linux/amd64 spdx',
+      'linux/arm64 cyclonedx',
+      'linux/arm64 spdx',
+    ]);
+    for (const reference of [...platforms.map((p) => at(p.digest)), index]) {
+      for (const type of ['cyclonedx', 'spdxjson']) {
+        const verified = runCosign([
+          'verify-attestation',
+          '--key',
+          KEY.public,
+          '--insecure-ignore-tlog=true',
+          '--type',
+          type,
+          reference,
+        ]);
+        expect(`${reference} ${type}\n${verified.output.slice(-2000)}`).toContain('Verification for');
+        expect(verified.status).toBe(0);
+      }
+    }
+    // The suite's own verifier agrees, on each platform and the index.
+    const client = new RegistryClient();
+    for (const reference of [index, ...platforms.map((p) => at(p.digest))]) {
+      expect((await verifyImage(client, parseReference(reference), { kind: 'key', key: pub() })).verified).toBe(true);
+    }
+  });
+});
+
+describe('an index whose arm64 image alone is vulnerable', () => {
+  it('fails the gate naming the platform, scans amd64 clean, and signs nothing anywhere', async () => {
+    const index = pushFixture('arm64-vulnerable', 'multi-vulnerable', { multiPlatform: true });
+    const result = await runAction(
+      'sbom-and-sign',
+      { image: index, 'cosign-private-key': KEY.private, 'cosign-password': KEY.password, ...tools },
+      await loadEvent('push-default-branch'),
+    );
+    expect(result.exitCode).not.toBe(0);
+    expect(result.outputs.gate).toBe('failed');
+    const platforms = JSON.parse(result.outputs.platforms!) as PlatformOutput[];
+    expect(platforms.map((p) => [p.platform, p.gate])).toEqual([
+      ['linux/amd64', 'passed'],
+      ['linux/arm64', 'failed'],
+    ]);
+    expect(platforms[1]!.findings).toMatchObject({ CRITICAL: 1, HIGH: 2 });
+    expect(JSON.parse(result.outputs.findings!)).toMatchObject({ CRITICAL: 1, HIGH: 2, MEDIUM: 1 });
+    expect(visible(result.log)).toMatch(
+      /CVE-2019-10744 \(CRITICAL, lodash 4\.17\.11, on linux\/arm64\).*Nothing was signed/,
+    );
+    expect(result.outputs.signature).toBe('');
+    const client = new RegistryClient();
+    for (const reference of [index, ...platforms.map((p) => `${index.split('@')[0]}@${p.digest}`)]) {
+      expect(await findBundles(client, parseReference(reference))).toEqual([]);
+    }
+    expect((await listTags(`${run}/multi-vulnerable`)).filter((t) => t.startsWith('sha256-'))).toEqual([]);
+    expect(result.summary).toContain('<th>Platforms</th>');
+    expect(result.summary).toMatch(/CVE-2019-10744.*linux\/arm64/);
+  }, 300_000);
 });
 
 describe('what cosign signs, the suite verifies', () => {
@@ -522,8 +699,12 @@ describe('bad inputs fail before anything is read or pushed', () => {
     ],
     [
       'an ignore entry without a reason',
-      { image: `${registry}/${run}/x@${digest}`, 'ignore-file': 'test/fixtures/scan-app/Dockerfile', signing: 'none' },
-      /input 'ignore-file': test\/fixtures\/scan-app\/Dockerfile: expected a mapping with a list under 'ignores:'/,
+      {
+        image: `${registry}/${run}/x@${digest}`,
+        'ignore-file': 'test/fixtures/ignores/no-reason.yaml',
+        signing: 'none',
+      },
+      /input 'ignore-file': test\/fixtures\/ignores\/no-reason\.yaml: .*entry 1 \(CVE-2019-10744\): 'reason' is missing/,
     ],
     [
       'keyless without an OIDC token',

@@ -94,6 +94,49 @@ export async function freshImage(repository: string, nonce: string): Promise<str
 }
 
 /**
+ * An OCI index of two fresh images (declared linux/amd64 and linux/arm64), as a multi-platform push
+ * leaves it: the index and its platform manifests by digest.
+ */
+export async function freshIndex(
+  repository: string,
+  nonce: string,
+): Promise<{ index: string; platforms: { platform: string; image: string }[] }> {
+  const registry = registryHost();
+  const platforms = [
+    { os: 'linux', architecture: 'amd64' },
+    { os: 'linux', architecture: 'arm64' },
+  ];
+  const children = [];
+  for (const platform of platforms) {
+    const image = await freshImage(repository, `${nonce}-${platform.architecture}`);
+    const digest = image.slice(image.indexOf('@') + 1);
+    const response = await fetch(`http://${registry}/v2/${repository}/manifests/${digest}`, {
+      headers: { accept: ACCEPT },
+    });
+    const bytes = Buffer.from(await response.arrayBuffer());
+    const mediaType = (JSON.parse(bytes.toString('utf8')) as { mediaType: string }).mediaType;
+    children.push({ image, descriptor: { mediaType, digest, size: bytes.length, platform } });
+  }
+  const index = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      manifests: children.map((c) => c.descriptor),
+    }),
+  );
+  const put = await fetch(`http://${registry}/v2/${repository}/manifests/${sha256(index)}`, {
+    method: 'PUT',
+    body: new Uint8Array(index),
+    headers: { 'content-type': 'application/vnd.oci.image.index.v1+json' },
+  });
+  if (!put.ok) throw new Error(`index upload answered ${put.status}: ${await put.text()}`);
+  return {
+    index: `${registry}/${repository}@${sha256(index)}`,
+    platforms: children.map((c) => ({ platform: `linux/${c.descriptor.platform.architecture}`, image: c.image })),
+  };
+}
+
+/**
  * The blob upload sessions the local registry holds open for a repository (read from its storage: the
  * distribution API does not list them). A session lives while its `startedat` file does: a finished one
  * leaves nothing, a cancelled one (DELETE) only an empty hashstates folder (distribution 2.8).

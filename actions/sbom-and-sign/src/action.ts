@@ -11,7 +11,14 @@ import {
   type SummaryRow,
 } from '@deploy-suite/action-kit';
 import { RegistryClient, privateDockerConfig, speaksPlainHttp } from '@deploy-suite/oci';
-import type { InstalledTool, SbomAndSignResult, SigningKey, SigningMethod } from '@deploy-suite/supply-chain';
+import type {
+  Finding,
+  InstalledTool,
+  PlatformFinding,
+  SbomAndSignResult,
+  SigningKey,
+  SigningMethod,
+} from '@deploy-suite/supply-chain';
 import { SEVERITIES } from '@deploy-suite/supply-chain/inputs';
 import { openSigningKey, readSbomAndSignInputs, type SbomAndSignInputs, type ToolSource } from './inputs.js';
 
@@ -144,21 +151,42 @@ async function run(
       result.attestations.map((a) => ({
         format: a.format,
         predicateType: a.predicateType,
+        ...(a.platform ? { platform: a.platform } : {}),
         manifest: a.attached.manifestDigest,
       })),
     ),
   );
+  core.setOutput('platforms', JSON.stringify(platformsOutput(result)));
   core.setOutput('timings', JSON.stringify(phases.toJSON()));
   await summarize(inputs, result, method, phases);
 
   if (decision && !decision.passed) {
-    const ids = decision.blocking.slice(0, 10).map((f) => `${f.id} (${f.severity}, ${f.package} ${f.installed})`);
+    const ids = decision.blocking
+      .slice(0, 10)
+      .map((f) => `${f.id} (${f.severity}, ${f.package} ${f.installed}${onPlatforms(result, f)})`);
     throw new PhaseError(
       'gate',
       `${decision.blocking.length} finding(s) at ${inputs.failOn.join('/')} in ${result.image}: ${ids.join(', ')}${decision.blocking.length > 10 ? ', …' : ''}. Nothing was signed`,
       'upgrade the packages to the fixed versions, or accept a risk in the ignore-file with a reason and an expiry date',
     );
   }
+}
+
+/** `, on linux/arm64` for a finding of an index: which platforms carry it. */
+function onPlatforms(result: SbomAndSignResult, finding: Finding): string {
+  const platforms = (finding as Partial<PlatformFinding>).platforms ?? [];
+  return result.index && platforms.length ? `, on ${platforms.join(' and ')}` : '';
+}
+
+/** The `platforms` output: per platform image, its manifest, SBOM files, findings and signature. */
+function platformsOutput(result: SbomAndSignResult): Record<string, unknown>[] {
+  return result.platforms.map((p) => ({
+    ...(p.platform ? { platform: p.platform } : {}),
+    digest: p.digest,
+    ...(p.sboms ? { packages: p.sboms.packages, sbomSpdx: p.sboms.spdx, sbomCyclonedx: p.sboms.cyclonedx } : {}),
+    ...(p.scan ? { findings: p.scan.decision.counts, gate: p.scan.decision.passed ? 'passed' : 'failed' } : {}),
+    ...(p.signature ? { signature: p.signature.manifestDigest } : {}),
+  }));
 }
 
 async function summarize(
@@ -168,11 +196,16 @@ async function summarize(
   phases: Phases,
 ): Promise<void> {
   const decision = result.scan?.decision;
-  const rows: SummaryRow[] = [['Image', code(result.image)]];
+  const rows: SummaryRow[] = [
+    [
+      'Image',
+      `${code(result.image)}${result.index ? `: an index of ${result.platforms.map((p) => escapeHtml(p.platform)).join(', ')}${result.skipped.length ? ` (${result.skipped.length} attestation manifest(s) left out)` : ''}` : ''}`,
+    ],
+  ];
   if (result.sboms)
     rows.push([
       'SBOM',
-      `${result.sboms.packages} packages; SPDX ${result.sboms.spdxVersion}, CycloneDX ${result.sboms.cyclonedxVersion}; artifact ${code(`sbom-${result.stem}`)}`,
+      `${result.index ? 'per platform (below)' : `${result.sboms.packages} packages`}; SPDX ${result.sboms.spdxVersion}, CycloneDX ${result.sboms.cyclonedxVersion}; artifact ${code(`sbom-${result.stem}`)}`,
     ]);
   if (decision) {
     rows.push(['Vulnerabilities', SEVERITIES.map((s) => `${s.toLowerCase()} ${decision.counts[s]}`).join(', ')]);
@@ -193,7 +226,16 @@ async function summarize(
       'Signature',
       `${code(result.signature.manifestDigest)} by ${escapeHtml(method?.describe ?? '')}; ${result.signature.via === 'tag-index' ? `tag index ${code(result.signature.fallbackTag ?? '')}` : 'referrers API'}`,
     ]);
-    for (const a of result.attestations) rows.push([`${a.format} attestation`, code(a.attached.manifestDigest)]);
+    if (result.index)
+      rows.push([
+        'Platform signatures',
+        `${result.platforms.length} (each platform manifest, as <code>cosign sign --recursive</code>)`,
+      ]);
+    for (const a of result.attestations)
+      rows.push([
+        `${a.format} attestation${a.platform ? ` (${escapeHtml(a.platform)})` : ''}`,
+        code(a.attached.manifestDigest),
+      ]);
     if (inputs.signing === 'key')
       rows.push(['Verify', code(`cosign verify --key cosign.pub --insecure-ignore-tlog=true ${result.image}`)]);
   } else if (decision && !decision.passed) {
@@ -206,6 +248,26 @@ async function summarize(
     `sbom-and-sign: ${decision && !decision.passed ? 'gate failed' : result.signature ? 'signed' : 'checked'}`,
     rows,
     (s) => {
+      if (result.index) {
+        s.addHeading('Platforms', 4).addTable([
+          ['Platform', 'Manifest', 'Packages', 'Vulnerabilities (c/h/m/l)', 'Gate', 'Signature'].map((data) => ({
+            data,
+            header: true,
+          })),
+          ...result.platforms.map((p) => [
+            escapeHtml(p.platform),
+            code(p.digest),
+            p.sboms ? String(p.sboms.packages) : '—',
+            p.scan
+              ? SEVERITIES.slice(0, 4)
+                  .map((v) => p.scan!.decision.counts[v])
+                  .join('/')
+              : '—',
+            p.scan ? (p.scan.decision.passed ? 'passed' : '<b>failed</b>') : '—',
+            p.signature ? code(p.signature.manifestDigest) : '—',
+          ]),
+        ]);
+      }
       if (!decision) return;
       const listed = [
         ...decision.blocking.map((f) => ({ f, note: 'blocking' })),
@@ -220,6 +282,7 @@ async function summarize(
           { data: 'Installed', header: true },
           { data: 'Fixed in', header: true },
           { data: 'Decision', header: true },
+          ...(result.index ? [{ data: 'Platforms', header: true }] : []),
         ],
         ...listed
           .slice(0, BLOCKING_ROWS)
@@ -230,6 +293,7 @@ async function summarize(
             escapeHtml(f.installed),
             escapeHtml(f.fixed || '—'),
             escapeHtml(note),
+            ...(result.index ? [escapeHtml(((f as Partial<PlatformFinding>).platforms ?? []).join(', '))] : []),
           ]),
       ]);
       if (listed.length > BLOCKING_ROWS) s.addRaw(`<p>${listed.length - BLOCKING_ROWS} more in the SARIF file.</p>`);

@@ -4,7 +4,9 @@ import {
   MEDIA_TYPES,
   RegistryClient,
   credentialsFor,
+  isAttestationManifest,
   isIndex,
+  platformText,
   repositoryName,
   sha256Digest,
   type Descriptor,
@@ -34,10 +36,6 @@ export class MergeError extends Error {
   }
 }
 
-function platformText(p: Descriptor['platform']): string {
-  return p ? [p.os, p.architecture, p.variant].filter(Boolean).join('/') : '';
-}
-
 /**
  * The index that joins the parts: each part's platform manifests and the attestation manifests that
  * describe them (as `buildx imagetools create` flattens indexes), the index-level annotations on top.
@@ -48,7 +46,7 @@ export function composeIndex(parts: MergePart[], annotations: Map<string, string
   const seen = new Map<string, string>();
   const add = (descriptor: Descriptor, from: string) => {
     const platform = platformText(descriptor.platform);
-    if (platform && platform !== 'unknown/unknown') {
+    if (platform && !isAttestationManifest(descriptor)) {
       const other = seen.get(platform);
       if (other)
         throw new MergeError(

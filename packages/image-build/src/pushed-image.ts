@@ -1,6 +1,8 @@
 import { PhaseError } from '@deploy-suite/action-kit';
 import {
   isIndex,
+  platformManifests,
+  platformText,
   type ImageConfig,
   type ImageManifest,
   type ImageReference,
@@ -45,12 +47,11 @@ export async function describePushedImage(
   }
   const manifests: { platform: string; digest: string; manifest: ImageManifest }[] = [];
   if (isIndex(top.json)) {
-    const children = top.json.manifests.filter((d) => d.platform && d.platform.os !== 'unknown');
+    const children = platformManifests(top.json);
     const fetched = await Promise.all(children.map((d) => client.getManifest(ref, d.digest)));
     fetched.forEach((m, i) => {
-      const p = children[i]!.platform!;
       manifests.push({
-        platform: [p.os, p.architecture, p.variant].filter(Boolean).join('/'),
+        platform: platformText(children[i]!.platform),
         digest: children[i]!.digest,
         manifest: m.json as ImageManifest,
       });

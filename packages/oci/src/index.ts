@@ -6,3 +6,4 @@ export * from './labels.js';
 export * from './docker-config.js';
 export * from './registry.js';
 export * from './registry-trust.js';
+export * from './platforms.js';

@@ -6,6 +6,7 @@ export * from './verify.js';
 export * from './findings.js';
 export * from './ignore-file.js';
 export * from './gate.js';
+export * from './image-targets.js';
 export * from './sarif.js';
 export * from './syft.js';
 export * from './trivy.js';

@@ -130,6 +130,8 @@ export interface ImagePolicy {
   signature?: SignaturePolicy;
   /** Every image of the pod spec (sidecars, init and ephemeral containers), or the app's image only. */
   verifyAllImages: boolean;
+  /** An index must also carry a valid signature on each platform manifest (`cosign sign --recursive`). */
+  verifyPlatforms: boolean;
   /** Credentials for reading the signatures from the registry. */
   registryCredentials?: { username: string; password: string };
   /** Registries read over plain HTTP (insecure-registries). */
@@ -143,10 +145,21 @@ export interface ImagePolicy {
 export function readImagePolicy(reader: InputReader, workspace: string): ImagePolicy {
   const signature = readSignaturePolicy(reader, workspace);
   const verifyAllImages = reader.boolean('verify-all-images', true);
+  const verifyPlatforms = reader.boolean('verify-platforms', false);
+  // A policy given but refused has its own problem; none given at all is this one.
+  const policyGiven = ['verify-key', 'certificate-identity', 'certificate-identity-regexp'].some((i) => reader.raw(i));
+  if (verifyPlatforms && !signature && !policyGiven) {
+    reader.problem(
+      'verify-platforms',
+      'is true without a signature policy: there is nothing to verify the platform manifests against',
+      'give verify-key (or certificate-identity and certificate-oidc-issuer), or leave verify-platforms false',
+    );
+  }
   const registryCredentials = readRegistryCredentials(reader);
   const insecureRegistries = readInsecureRegistries(reader);
   return {
     verifyAllImages,
+    verifyPlatforms,
     insecureRegistries,
     ...(signature ? { signature } : {}),
     ...(registryCredentials ? { registryCredentials } : {}),
@@ -170,6 +183,7 @@ export function signatureGate(
     return requireSignedImages(policy.verifyAllImages ? images : images.slice(0, 1), signature, {
       untouched,
       log,
+      platforms: policy.verifyPlatforms,
       ...(policy.registryCredentials ? { credentials: policy.registryCredentials } : {}),
       insecureRegistries: policy.insecureRegistries,
     });

@@ -1,5 +1,13 @@
 import { PhaseError, errorMessage } from '@deploy-suite/action-kit';
-import { RegistryClient, RegistryError, parseReference } from '@deploy-suite/oci';
+import {
+  RegistryClient,
+  RegistryError,
+  isIndex,
+  parseReference,
+  platformManifests,
+  platformText,
+  type ImageReference,
+} from '@deploy-suite/oci';
 import { describePolicy } from './policy-inputs.js';
 import { verifyImage, type SignaturePolicy } from './verify.js';
 
@@ -11,6 +19,8 @@ export interface RequireSignedOptions {
   log: (message: string) => void;
   /** Registries read over plain HTTP. */
   insecureRegistries?: string[];
+  /** An index must carry a valid signature on each platform manifest too (verify-platforms). */
+  platforms?: boolean;
 }
 
 function registryOf(image: string): string | undefined {
@@ -58,7 +68,7 @@ export async function requireSignedImages(
         'pin it as name@sha256:… (and sign it), or set verify-all-images: false to verify the app image only',
       );
     }
-    const result = await verifyImage(client, ref, policy).catch((error: unknown) => {
+    const unreadable = (error: unknown): never => {
       const status = error instanceof RegistryError ? error.status : 0;
       throw new PhaseError(
         'verify',
@@ -67,7 +77,8 @@ export async function requireSignedImages(
           ? 'give registry-username and registry-password that can pull the image'
           : 'check that the registry is reachable from the runner, then re-run: the live release was not touched',
       );
-    });
+    };
+    const result = await verifyImage(client, ref, policy).catch(unreadable);
     if (!result.verified) {
       throw new PhaseError(
         'verify',
@@ -76,7 +87,43 @@ export async function requireSignedImages(
       );
     }
     options.log(`signature verified for ${image}: ${result.signer} (referrer ${result.manifestDigest})`);
+    if (options.platforms) {
+      const verified = await requireSignedPlatforms(client, ref, policy, image, options.untouched).catch(
+        (error: unknown) => (error instanceof PhaseError ? Promise.reject(error) : unreadable(error)),
+      );
+      if (verified.length) options.log(`platform signatures verified for ${image}: ${verified.join(', ')}`);
+    }
     signers.push(`${image}: ${result.signer ?? ''}`);
   }
   return signers;
+}
+
+/**
+ * verify-platforms: when the digest names an index, each platform manifest must carry a valid signature
+ * too (what `cosign sign --recursive` and sbom-and-sign make), so a node or admission controller that
+ * checks the platform digest it pulls finds it signed. Returns the platforms verified ([] for a manifest).
+ */
+async function requireSignedPlatforms(
+  client: RegistryClient,
+  ref: ImageReference,
+  policy: SignaturePolicy,
+  image: string,
+  untouched: string,
+): Promise<string[]> {
+  const top = await client.getManifest(ref, ref.digest);
+  if (!isIndex(top.json)) return [];
+  const verified: string[] = [];
+  for (const child of platformManifests(top.json)) {
+    const platform = platformText(child.platform);
+    const result = await verifyImage(client, { ...ref, digest: child.digest }, policy);
+    if (!result.verified) {
+      throw new PhaseError(
+        'verify',
+        `${image} is an index whose ${platform} manifest ${child.digest} has no valid signature by ${describePolicy(policy)}: ${result.reasons.join('; ')}. ${untouched}`,
+        'sign every platform (sbom-and-sign signs each platform of an index; cosign: cosign sign --recursive), or set verify-platforms: false to trust the index signature alone (it pins each platform manifest by digest)',
+      );
+    }
+    verified.push(platform);
+  }
+  return verified;
 }

@@ -33,17 +33,20 @@ function digestHex(digest: string): string {
 /**
  * An in-toto Statement v1 about one image digest. The signature statement mirrors `cosign sign`
  * byte for byte in shape (no subject name, empty annotations, empty predicate) so both tools read it.
+ * `alsoAbout` adds subjects of the same name: a platform's SBOM also names the index that holds the
+ * platform, so a verifier reading the index finds it.
  */
 export function imageStatement(
   digest: string,
   predicateType: string,
   predicate: unknown,
   subjectName?: string,
+  alsoAbout: string[] = [],
 ): InTotoStatement {
-  const subject: StatementSubject = subjectName
-    ? { name: subjectName, digest: { sha256: digestHex(digest) } }
-    : { digest: { sha256: digestHex(digest) }, annotations: {} };
-  return { _type: STATEMENT_TYPES[0]!, subject: [subject], predicateType, predicate };
+  const subject: StatementSubject[] = subjectName
+    ? [digest, ...alsoAbout].map((d) => ({ name: subjectName, digest: { sha256: digestHex(d) } }))
+    : [{ digest: { sha256: digestHex(digest) }, annotations: {} }];
+  return { _type: STATEMENT_TYPES[0]!, subject, predicateType, predicate };
 }
 
 /** Reads a DSSE payload as an in-toto statement; undefined when it is not one. */

@@ -14,6 +14,8 @@ export interface SbomRequest {
   plainHttp: boolean;
   /** DOCKER_CONFIG holding the registry credentials, when the action has its own. */
   dockerConfig?: string;
+  /** The platform of an index's image: said to the tool, which otherwise assumes the host's. */
+  platform?: string;
 }
 
 export interface SbomFiles {
@@ -39,7 +41,16 @@ export async function generateSboms(request: SbomRequest): Promise<SbomFiles> {
   };
   const result = await execTool(
     request.syft,
-    ['scan', `registry:${request.image}`, '--quiet', '-o', `spdx-json=${spdx}`, '-o', `cyclonedx-json=${cyclonedx}`],
+    [
+      'scan',
+      `registry:${request.image}`,
+      ...(request.platform ? ['--platform', request.platform] : []),
+      '--quiet',
+      '-o',
+      `spdx-json=${spdx}`,
+      '-o',
+      `cyclonedx-json=${cyclonedx}`,
+    ],
     { env, stream: false },
   );
   if (result.exitCode !== 0) {

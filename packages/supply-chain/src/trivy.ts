@@ -15,6 +15,8 @@ export interface ScanRequest {
   cacheDir?: string;
   /** Use the database as it is: no download (air-gapped runners, tests). */
   offline: boolean;
+  /** The platform of an index's image (trivy otherwise assumes the host's). */
+  platform?: string;
 }
 
 export interface ScanResult {
@@ -47,6 +49,7 @@ export async function scanImage(request: ScanRequest): Promise<ScanResult> {
   if (request.cacheDir) args.push('--cache-dir', request.cacheDir);
   if (request.offline) args.push('--skip-db-update', '--skip-java-db-update', '--offline-scan');
   if (request.plainHttp) args.push('--insecure');
+  if (request.platform) args.push('--platform', request.platform);
   args.push(request.image);
   const env: NodeJS.ProcessEnv = {
     ...(request.dockerConfig ? { DOCKER_CONFIG: request.dockerConfig } : {}),

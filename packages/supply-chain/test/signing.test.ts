@@ -97,6 +97,17 @@ describe('statements', () => {
     expect(() => imageStatement('latest', PREDICATE_TYPES.signature, {})).toThrow(/not a sha256 digest/);
   });
 
+  it("a platform's SBOM statement also names the index that holds it, and covers both", () => {
+    const s = imageStatement(DIGEST, PREDICATE_TYPES.cyclonedx, {}, 'reg/app', [OTHER_DIGEST]);
+    expect(s.subject).toEqual([
+      { name: 'reg/app', digest: { sha256: 'a'.repeat(64) } },
+      { name: 'reg/app', digest: { sha256: OTHER_DIGEST.slice(7) } },
+    ]);
+    expect(statementCovers(s, DIGEST)).toBe(true);
+    expect(statementCovers(s, OTHER_DIGEST)).toBe(true);
+    expect(() => imageStatement(DIGEST, PREDICATE_TYPES.spdx, {}, 'reg/app', ['sha256:short'])).toThrow(/not a sha256/);
+  });
+
   it("reads statements back, v1 and cosign attest's v0.1, and refuses other JSON", () => {
     const s = imageStatement(DIGEST, PREDICATE_TYPES.spdx, {});
     expect(parseStatement(Buffer.from(JSON.stringify(s)))).toEqual(s);
