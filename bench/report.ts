@@ -31,6 +31,34 @@ if (build)
     note: `median of ${build.runs}`,
   });
 
+const buildkit = read<{
+  runs: number;
+  onePlatform: { rawMedianSeconds: number; oursMedianSeconds: number; ratio: number };
+  multiPlatform: {
+    qemuMedianSeconds: number;
+    matrixMedianSeconds: number;
+    ratio: number;
+    nativeRunnersEstimateSeconds: number;
+    nativeRatioEstimate: number;
+  };
+}>('buildkit.json');
+if (buildkit) {
+  rows.push({
+    benchmark: 'build-image ÷ docker buildx build --push (BuildKit v0.34, remote driver)',
+    ours: s(buildkit.onePlatform.oursMedianSeconds),
+    baseline: s(buildkit.onePlatform.rawMedianSeconds),
+    ratio: buildkit.onePlatform.ratio,
+    note: `median of ${buildkit.runs}; one platform, default provenance`,
+  });
+  rows.push({
+    benchmark: 'per-arch matrix + merge ÷ one QEMU multi-platform build',
+    ours: s(buildkit.multiPlatform.matrixMedianSeconds),
+    baseline: s(buildkit.multiPlatform.qemuMedianSeconds),
+    ratio: buildkit.multiPlatform.ratio,
+    note: `both arm64 builds under QEMU here; with native arm64 runners ≈ ${s(buildkit.multiPlatform.nativeRunnersEstimateSeconds)} (${buildkit.multiPlatform.nativeRatioEstimate})`,
+  });
+}
+
 const sign = read<{
   comparisons: {
     name: string;
