@@ -10,7 +10,7 @@ import { createKubeClient, parseKubeconfig, readHistory, type KubeClient } from 
 import { loadEvent, repoRoot, runAction } from '../support/action-runner.js';
 import { commit, createUserRepo, RELEASED, runAct } from '../support/act-runner.js';
 import { playRelease } from '../support/metrics.js';
-import { listTags, registryHost } from '../support/registry-api.js';
+import { listTags, manifestJson, registryHost, tagDigest } from '../support/registry-api.js';
 import { startPlatformReleases } from '../support/releases-host.js';
 
 const run = `w${randomBytes(3).toString('hex')}`;
@@ -241,4 +241,93 @@ describe('the release workflow, then a bad version, then the rollback button', (
     const preview = await client.get('v1', 'Service', staging, 'shop-preview');
     expect(preview?.metadata.annotations?.['deploy-suite.dev/held']).toBeUndefined();
   }, 300_000);
+});
+
+describe('the release workflow on native per-arch runners (platform-runners)', () => {
+  const staging = `${run}-arch-staging`;
+  const production = `${run}-arch-production`;
+  const image = `${registryHost()}/${run}/arch`;
+  const cosignKey = readFileSync(join(repoRoot, 'test/fixtures/cosign/cosign.key'), 'utf8');
+  let repo: string;
+
+  beforeAll(async () => {
+    for (const name of [staging, production])
+      await client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, { fieldManager: 'test' });
+    repo = await createUserRepo(mkdtempSync(join(tmpdir(), `${run}-arch-repo-`)));
+    // The app on a base the current BuildKit pulls from the registry, for both platforms.
+    const dockerfile = readFileSync(join(repo, 'app/Dockerfile'), 'utf8').replace(
+      /^ARG BASE=.*$/m,
+      `ARG BASE=${process.env.DEPLOY_SUITE_MULTI_BASE_IMAGE}`,
+    );
+    await commit(repo, 'multi-platform base', { 'app/Dockerfile': dockerfile });
+  });
+  afterAll(async () => {
+    for (const name of [staging, production]) await client.delete('v1', 'Namespace', undefined, name);
+  });
+
+  it('each platform built on its runner and pushed by digest, merged into one index, signed per platform, deployed', async () => {
+    const event = await loadEvent('push-default-branch');
+    // Artifacts are per run on GitHub: this run's own folder, so the merge sees its digests only.
+    const runArtifacts = mkdtempSync(join(tmpdir(), `${run}-arch-artifacts-`));
+    const result = await runAct(repo, {
+      event: 'push',
+      workflow: 'release.yml',
+      payload: event.payload,
+      artifacts: runArtifacts,
+      vars: {
+        IMAGE: image,
+        NAMESPACE: production,
+        STAGING_NAMESPACE: staging,
+        TRIVY_CACHE_DIR: process.env.DEPLOY_SUITE_TRIVY_CACHE!,
+        PLATFORM_RUNNERS: JSON.stringify([
+          { platform: 'linux/amd64', 'runs-on': 'ubuntu-latest' },
+          { platform: 'linux/arm64', 'runs-on': 'ubuntu-latest' },
+        ]),
+        ...toolVars(),
+      },
+      secrets: {
+        KUBECONFIG: Buffer.from(kubeconfigText).toString('base64'),
+        REGISTRY_USERNAME: 'nobody',
+        REGISTRY_PASSWORD: 'unused-password',
+        COSIGN_PRIVATE_KEY: `"${cosignKey.trim().replace(/\n/g, '\\n')}"`,
+        COSIGN_PASSWORD: 'fixture-password',
+      },
+    });
+    expect(result.jobs).toMatchObject(RELEASED);
+    expect(Object.entries(result.jobs).filter(([job]) => job.includes('build-platform'))).toHaveLength(2);
+    expect(Object.entries(result.jobs).every(([, outcome]) => outcome === 'success')).toBe(true);
+    expect(result.code).toBe(0);
+    // Each platform job pushed by digest only; one digest artifact each, merged by the build job.
+    expect(
+      readdirSync(runArtifacts)
+        .filter((n) => n.startsWith('digest-'))
+        .sort(),
+    ).toEqual(['digest-linux-amd64', 'digest-linux-arm64']);
+    expect(result.log.match(/pushed by digest only/g)?.length).toBeGreaterThanOrEqual(2);
+    // The tags name one index of both platforms (and their provenance).
+    const digest = await tagDigest(`${run}/arch`, 'trunk');
+    const index = await manifestJson<{ manifests: { platform?: { architecture: string } }[] }>(`${run}/arch`, digest!);
+    expect(index.manifests.map((m) => m.platform?.architecture).sort()).toEqual([
+      'amd64',
+      'arm64',
+      'unknown',
+      'unknown',
+    ]);
+    expect(await tagDigest(`${run}/arch`, 'latest')).toBe(digest);
+    // Signed per platform, and each deploy held every platform to the key (verify-platforms).
+    // The merge keeps the order of the digests it was given (the artifacts': by digest), any order.
+    expect(result.log).toMatch(
+      /is an index of 2 platform\(s\): linux\/(amd64|arm64) sha256:[0-9a-f]{64}, linux\/(amd64|arm64)/,
+    );
+    expect(
+      result.log.match(
+        /platform signatures verified for \S+: (linux\/amd64, linux\/arm64|linux\/arm64, linux\/amd64)/g,
+      ),
+    ).toHaveLength(2);
+    for (const namespace of [staging, production]) {
+      expect((await client.get('v1', 'Service', namespace, 'shop'))?.metadata.annotations).toMatchObject({
+        'deploy-suite.dev/live-digest': digest,
+      });
+    }
+  }, 600_000);
 });

@@ -107,9 +107,15 @@ export function runAct(repo: string, options: ActOptions): Promise<ActRun> {
     '--json',
     '--local-repository',
     `acme/deploy-suite@v1=${repoRoot}`,
-    // GitHub's artifact service cannot run here: a local stand-in keeps what would be uploaded.
+    // GitHub's artifact service cannot run here: local stand-ins keep what would be uploaded and hand it
+    // back. setup-buildx's docker-container driver cannot start here: its stand-in gives the platform's
+    // BuildKit (remote driver).
     '--local-repository',
     `actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02=${join(repoRoot, 'test/fixtures/actions/upload-artifact')}`,
+    '--local-repository',
+    `actions/download-artifact@d3f86a106a0bac45b974a628896c90dbdf5c8093=${join(repoRoot, 'test/fixtures/actions/download-artifact')}`,
+    '--local-repository',
+    `docker/setup-buildx-action@e468171a9de216ec08956ac3ada2f0791b6bd435=${join(repoRoot, 'test/fixtures/actions/setup-buildx')}`,
     '--secret-file',
     join(dir, 'secrets'),
     '-e',
