@@ -12,7 +12,6 @@ import {
 } from '@deploy-suite/action-kit';
 import { RegistryClient, privateDockerConfig, speaksPlainHttp } from '@deploy-suite/oci';
 import type {
-  Finding,
   InstalledTool,
   PlatformFinding,
   SbomAndSignResult,
@@ -139,8 +138,10 @@ async function run(
   core.setOutput('image', result.image);
   core.setOutput('artifact-name', `sbom-${result.stem}`);
   core.setOutput('output-dir', inputs.outputDir);
-  core.setOutput('sbom-spdx', result.sboms?.spdx ?? '');
-  core.setOutput('sbom-cyclonedx', result.sboms?.cyclonedx ?? '');
+  // The first platform's files (the one image's): every platform's are in the platforms output.
+  const sboms = result.platforms[0]?.sboms;
+  core.setOutput('sbom-spdx', sboms?.spdx ?? '');
+  core.setOutput('sbom-cyclonedx', sboms?.cyclonedx ?? '');
   core.setOutput('sarif', result.scan?.sarifPath ?? '');
   core.setOutput('gate', decision ? (decision.passed ? 'passed' : 'failed') : 'skipped');
   core.setOutput('findings', JSON.stringify(decision?.counts ?? {}));
@@ -173,9 +174,8 @@ async function run(
 }
 
 /** `, on linux/arm64` for a finding of an index: which platforms carry it. */
-function onPlatforms(result: SbomAndSignResult, finding: Finding): string {
-  const platforms = (finding as Partial<PlatformFinding>).platforms ?? [];
-  return result.index && platforms.length ? `, on ${platforms.join(' and ')}` : '';
+function onPlatforms(result: SbomAndSignResult, finding: PlatformFinding): string {
+  return result.index && finding.platforms.length ? `, on ${finding.platforms.join(' and ')}` : '';
 }
 
 /** The `platforms` output: per platform image, its manifest, SBOM files, findings and signature. */
@@ -202,10 +202,11 @@ async function summarize(
       `${code(result.image)}${result.index ? `: an index of ${result.platforms.map((p) => escapeHtml(p.platform)).join(', ')}${result.skipped.length ? ` (${result.skipped.length} attestation manifest(s) left out)` : ''}` : ''}`,
     ],
   ];
-  if (result.sboms)
+  const sboms = result.platforms[0]?.sboms;
+  if (sboms)
     rows.push([
       'SBOM',
-      `${result.index ? 'per platform (below)' : `${result.sboms.packages} packages`}; SPDX ${result.sboms.spdxVersion}, CycloneDX ${result.sboms.cyclonedxVersion}; artifact ${code(`sbom-${result.stem}`)}`,
+      `${result.index ? 'per platform (below)' : `${sboms.packages} packages`}; SPDX ${sboms.spdxVersion}, CycloneDX ${sboms.cyclonedxVersion}; artifact ${code(`sbom-${result.stem}`)}`,
     ]);
   if (decision) {
     rows.push(['Vulnerabilities', SEVERITIES.map((s) => `${s.toLowerCase()} ${decision.counts[s]}`).join(', ')]);
@@ -293,7 +294,7 @@ async function summarize(
             escapeHtml(f.installed),
             escapeHtml(f.fixed || '—'),
             escapeHtml(note),
-            ...(result.index ? [escapeHtml(((f as Partial<PlatformFinding>).platforms ?? []).join(', '))] : []),
+            ...(result.index ? [escapeHtml(f.platforms.join(', '))] : []),
           ]),
       ]);
       if (listed.length > BLOCKING_ROWS) s.addRaw(`<p>${listed.length - BLOCKING_ROWS} more in the SARIF file.</p>`);

@@ -10,14 +10,15 @@ export interface GatePolicy {
   now: Date;
 }
 
-export interface GateDecision {
+/** `F`: the findings as given (with their platforms, for an index), handed back as they came. */
+export interface GateDecision<F extends Finding = Finding> {
   passed: boolean;
   /** Findings at a failing severity that nothing ignores. */
-  blocking: Finding[];
+  blocking: F[];
   /** Findings an unexpired entry ignores, with the entry. */
-  ignored: { finding: Finding; entry: IgnoreEntry }[];
+  ignored: { finding: F; entry: IgnoreEntry }[];
   /** Findings without a fix, skipped because of ignoreUnfixed. */
-  unfixed: Finding[];
+  unfixed: F[];
   /** Entries past their date: they ignore nothing any more. */
   expired: IgnoreEntry[];
   /** Unexpired entries that matched no finding: candidates for removal. */
@@ -31,13 +32,13 @@ function matches(entry: IgnoreEntry, finding: Finding): boolean {
 }
 
 /** The severity gate: pure, so every combination of findings, ignores and dates is tested without a scanner. */
-export function evaluateGate(findings: Finding[], policy: GatePolicy): GateDecision {
+export function evaluateGate<F extends Finding>(findings: F[], policy: GatePolicy): GateDecision<F> {
   const active = policy.ignores.filter((e) => !isExpired(e, policy.now));
   const expired = policy.ignores.filter((e) => isExpired(e, policy.now));
   const used = new Set<IgnoreEntry>();
-  const blocking: Finding[] = [];
-  const ignored: GateDecision['ignored'] = [];
-  const unfixed: Finding[] = [];
+  const blocking: F[] = [];
+  const ignored: GateDecision<F>['ignored'] = [];
+  const unfixed: F[] = [];
   for (const finding of findings) {
     const entry = active.find((e) => matches(e, finding));
     if (entry) {

@@ -22,7 +22,7 @@ export interface ImageTargets {
   subject: Descriptor;
   index: boolean;
   targets: ImageTarget[];
-  /** Index entries that are not images (attestation manifests, nested indexes), left out with the reason. */
+  /** Index entries that are not images (attestation manifests, entries without a platform), with why. */
   skipped: { digest: string; why: string }[];
 }
 
@@ -45,16 +45,16 @@ export function imageTargets(fetched: FetchedManifest, stem: string): ImageTarge
     const platform = platformText(d.platform);
     return { platform, digest: d.digest, stem: `${stem}-${platformSlug(platform)}` };
   });
+  // What platformManifests leaves out: attestation manifests and entries without a platform.
   const skipped = fetched.json.manifests
-    .filter((d) => !images.includes(d as (typeof images)[number]))
-    .map((d) => ({
-      digest: d.digest,
-      why: isAttestationManifest(d)
-        ? `attestation manifest${d.annotations?.['vnd.docker.reference.digest'] ? ` of ${d.annotations['vnd.docker.reference.digest']}` : ''}`
-        : d.platform
-          ? 'not an image'
-          : 'an entry without a platform',
-    }));
+    .filter((d) => !targets.some((t) => t.digest === d.digest))
+    .map((d) => {
+      const of = d.annotations?.['vnd.docker.reference.digest'];
+      return {
+        digest: d.digest,
+        why: isAttestationManifest(d) ? `attestation manifest${of ? ` of ${of}` : ''}` : 'an entry without a platform',
+      };
+    });
   return { subject, index: true, targets, skipped };
 }
 

@@ -2,7 +2,13 @@ import { mkdirSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PhaseError, errorMessage, type Phases } from '@deploy-suite/action-kit';
-import { RegistryError, formatReference, type ImageReference, type RegistryClient } from '@deploy-suite/oci';
+import {
+  RegistryError,
+  formatReference,
+  type Descriptor,
+  type ImageReference,
+  type RegistryClient,
+} from '@deploy-suite/oci';
 import { evaluateGate, type GateDecision, type GatePolicy } from './gate.js';
 import { ReferrerWriter, type AttachedBundle } from './referrers.js';
 import { toSarif } from './sarif.js';
@@ -57,10 +63,13 @@ export interface SbomAndSignResult {
   platforms: PlatformResult[];
   /** Index entries left out (attestation manifests), with why. */
   skipped: { digest: string; why: string }[];
-  /** The first platform's SBOMs (the only one's for a single manifest). */
-  sboms?: SbomFiles;
   /** The gate over every platform's findings together; the SARIF file holds them all. */
-  scan?: { findings: PlatformFinding[]; decision: GateDecision; sarifPath: string; databaseUpdatedAt?: string };
+  scan?: {
+    findings: PlatformFinding[];
+    decision: GateDecision<PlatformFinding>;
+    sarifPath: string;
+    databaseUpdatedAt?: string;
+  };
   /** The signature on the digest given (the index, for an index). */
   signature?: AttachedBundle;
   attestations: Attestation[];
@@ -149,29 +158,16 @@ export async function sbomAndSign(request: SbomAndSignRequest, phases: Phases): 
 
   // One writer per signed manifest: the digest given, and each platform of an index.
   const attestCount = request.sbom?.attest.length ?? 0;
-  const subjects = [
-    {
-      digest,
-      subject: read.subject,
-      uploads: 1 + attestCount * (read.index ? read.targets.length : 1),
-    },
-    ...(read.index
-      ? read.targets.map((t) => ({ digest: t.digest, subject: undefined, uploads: 1 + attestCount }))
-      : []),
-  ];
+  // Upload sessions per writer: a signature each, and an index also carries every platform's attestations.
+  const openings = new Map<string, { subject?: Descriptor; uploads: number }>([
+    [digest, { subject: read.subject, uploads: 1 + attestCount * (read.index ? read.targets.length : 1) }],
+    ...(read.index ? read.targets.map((t) => [t.digest, { uploads: 1 + attestCount }] as const) : []),
+  ]);
   const writers = new Map<string, Promise<ReferrerWriter>>();
   const writer = (forDigest: string) => {
     let opening = writers.get(forDigest);
     if (!opening) {
-      const s = subjects.find((x) => x.digest === forDigest)!;
-      opening = ReferrerWriter.open(
-        client,
-        { ...image, digest: forDigest },
-        {
-          ...(s.subject ? { subject: s.subject } : {}),
-          uploads: s.uploads,
-        },
-      );
+      opening = ReferrerWriter.open(client, { ...image, digest: forDigest }, openings.get(forDigest));
       opening.catch(() => undefined);
       writers.set(forDigest, opening);
     }
@@ -179,7 +175,7 @@ export async function sbomAndSign(request: SbomAndSignRequest, phases: Phases): 
   };
   // Without a scan, only the key can still stop the signing: the writers' reads and upload sessions run
   // now, while scrypt opens the key (and syft runs). With a scan, nothing is opened before the gate passes.
-  if (request.signing && !request.scan) for (const s of subjects) void writer(s.digest);
+  if (request.signing && !request.scan) for (const forDigest of openings.keys()) void writer(forDigest);
   try {
     const signing = await request.signing;
 
@@ -220,7 +216,6 @@ export async function sbomAndSign(request: SbomAndSignRequest, phases: Phases): 
         `SBOM${p.platform ? ` of ${p.platform}` : ''}: ${files.packages} packages (SPDX ${files.spdxVersion}, CycloneDX ${files.cyclonedxVersion})`,
       );
     });
-    result.sboms = result.platforms[0]?.sboms;
     if (scanned && request.scan) {
       const policy = { ...request.scan.policy, now: request.now ?? new Date() };
       scanned.forEach((s, i) => (result.platforms[i]!.scan = { ...s, decision: evaluateGate(s.findings, policy) }));
