@@ -46,7 +46,7 @@ buildkit_part() {
   buildkitd_config "$DS_RUN/buildkit/buildkitd.toml"
   # BuildKit finds QEMU's handlers when it starts: one started before them is restarted to see them.
   if buildkit_answers 2>/dev/null && [ -f /proc/sys/fs/binfmt_misc/qemu-aarch64 ] &&
-    ! "$DS_CACHE/tools/buildctl" --addr "unix://$DS_RUN/buildkit/buildkitd.sock" debug workers -v 2>/dev/null | grep -q 'linux/arm64'; then
+    ! "$DS_CACHE/tools/buildctl" --addr "unix://$DS_RUN/buildkit/buildkitd.sock" debug workers -v 2>/dev/null | grep 'linux/arm64' >/dev/null; then
     stop_daemon buildkitd
   fi
   if ! buildkit_answers 2>/dev/null; then

