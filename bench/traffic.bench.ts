@@ -434,6 +434,7 @@ try {
         errorRate!,
         await queryInstant(prometheus, errorRate!.query, { timeoutMs: 5000 }),
         0,
+        'Prometheus',
       );
       if (!measured.ok && !measured.inconclusive) break;
       await sleep(1000);

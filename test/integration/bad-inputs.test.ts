@@ -609,9 +609,51 @@ const rows: Row[] = [
   },
   {
     action: 'verify-rollback',
-    what: 'a window that is not a PromQL range',
+    what: 'a window that is not a duration',
     inputs: { 'prometheus-url': 'http://127.0.0.1:9090', 'error-rate-max': '0.01', 'metrics-window': '5 minutes' },
     input: 'metrics-window',
+  },
+  {
+    action: 'verify-rollback',
+    what: 'a metrics provider the suite does not know',
+    inputs: { 'metrics-provider': 'dynatrace', 'error-rate-max': '0.01' },
+    input: 'metrics-provider',
+  },
+  {
+    action: 'verify-rollback',
+    what: 'the datadog provider without its application key',
+    inputs: { 'metrics-provider': 'datadog', 'datadog-api-key': 'dd-bad-inputs-key', 'error-rate-max': '0.01' },
+    input: 'datadog-application-key',
+  },
+  {
+    action: 'verify-rollback',
+    what: 'a Datadog site that does not exist',
+    inputs: {
+      'metrics-provider': 'datadog',
+      'datadog-api-key': 'dd-bad-inputs-key',
+      'datadog-application-key': 'dd-bad-inputs-app',
+      'datadog-site': 'datadoghq.moon',
+      'error-rate-max': '0.01',
+    },
+    input: 'datadog-site',
+  },
+  {
+    action: 'verify-rollback',
+    what: 'the newrelic provider without an account id',
+    inputs: { 'metrics-provider': 'newrelic', 'newrelic-api-key': 'NRAK-BADINPUTS', 'p95-max': '300ms' },
+    input: 'newrelic-account-id',
+  },
+  {
+    action: 'verify-rollback',
+    what: 'a web check whose JSONPath does not close',
+    inputs: { 'metrics-provider': 'web', queries: 'errors: http://127.0.0.1:9/stats $.data[0 < 0.01' },
+    input: 'queries',
+  },
+  {
+    action: 'verify-rollback',
+    what: 'built-in checks asked of the web provider',
+    inputs: { 'metrics-provider': 'web', 'error-rate-max': '0.01' },
+    input: 'error-rate-max',
   },
   {
     action: 'verify-rollback',

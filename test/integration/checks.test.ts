@@ -29,7 +29,7 @@ describe('Prometheus queries', () => {
     });
     const errorRate = await queryInstant(prometheus, errors!.query, { timeoutMs: 5000 });
     expect(errorRate.kind === 'value' && Math.abs(errorRate.value - 0.2) < 0.02).toBe(true);
-    expect(judgeMetric(errors!, errorRate, 1).ok).toBe(false);
+    expect(judgeMetric(errors!, errorRate, 1, 'Prometheus').ok).toBe(false);
     const latency = await queryInstant(prometheus, p95!.query, { timeoutMs: 5000 });
     expect(latency.kind === 'value' && latency.value > 0.25 && latency.value <= 0.5).toBe(true);
     const [blueErrors, blueP95] = builtInMetricChecks({
@@ -40,10 +40,13 @@ describe('Prometheus queries', () => {
       errorRateMax: 0.05,
       p95MaxSeconds: 0.25,
     });
-    expect(judgeMetric(blueErrors!, await queryInstant(prometheus, blueErrors!.query, { timeoutMs: 5000 }), 1).ok).toBe(
-      true,
-    );
-    expect(judgeMetric(blueP95!, await queryInstant(prometheus, blueP95!.query, { timeoutMs: 5000 }), 1).ok).toBe(true);
+    expect(
+      judgeMetric(blueErrors!, await queryInstant(prometheus, blueErrors!.query, { timeoutMs: 5000 }), 1, 'Prometheus')
+        .ok,
+    ).toBe(true);
+    expect(
+      judgeMetric(blueP95!, await queryInstant(prometheus, blueP95!.query, { timeoutMs: 5000 }), 1, 'Prometheus').ok,
+    ).toBe(true);
   }, 60_000);
 
   it('no series is no data; a bad query and several series are errors; a closed port is unreachable', async () => {

@@ -11,6 +11,7 @@ import {
   errorMessage,
   escapeHtml,
   githubFailureFix,
+  runTrigger,
   setDeploymentStatus,
   writeSummary,
   type GitHubContext,
@@ -152,6 +153,21 @@ export async function runDeploy(
         'success',
         result.noop ? `${result.digest} was already live` : `live on ${result.liveColour}, revision ${result.revision}`,
       );
+    if (!result.noop)
+      await inputs.notifier.notify({
+        event: held ? 'held' : 'deployed',
+        action: 'bluegreen-deploy',
+        app: inputs.app,
+        namespace: inputs.namespace,
+        ...(inputs.environment ? { environment: inputs.environment } : {}),
+        revision: result.revision,
+        digest: result.digest,
+        colour: held?.colour ?? result.liveColour,
+        ...(result.previousDigest ? { previousDigest: result.previousDigest } : {}),
+        trigger: runTrigger(github),
+        ...(held ? { reason: `held warm behind ${inputs.app}-preview until ${held.expiresAt}` } : {}),
+        ...(url ? { runUrl: url } : {}),
+      });
     core.setOutput('mode', 'deploy');
     core.setOutput('held', String(Boolean(held)));
     core.setOutput('held-colour', held?.colour ?? '');

@@ -7,6 +7,7 @@ import {
   code,
   errorMessage,
   escapeHtml,
+  runTrigger,
   setDeploymentStatus,
   writeSummary,
   type GitHubContext,
@@ -78,6 +79,20 @@ export async function endHeldRelease(
         inputs.mode === 'expire' ? 'hold expired: not promoted' : 'aborted: not promoted',
         runUrl,
       );
+    if (result.aborted)
+      await inputs.notifier.notify({
+        event: 'aborted',
+        action: 'bluegreen-deploy',
+        app: inputs.app,
+        namespace: inputs.namespace,
+        ...(inputs.environment ? { environment: inputs.environment } : {}),
+        revision: result.aborted.revision,
+        digest: result.aborted.digest,
+        colour: result.aborted.colour,
+        trigger: runTrigger(github),
+        reason: inputs.mode === 'expire' ? 'the hold expired before a promote' : 'aborted before promotion',
+        ...(runUrl ? { runUrl } : {}),
+      });
     const ended = result.aborted ?? result.kept;
     await writeSummary(`bluegreen-deploy ${inputs.mode}: ${inputs.app}`, [
       ['Namespace', inputs.namespace],
@@ -149,6 +164,19 @@ export async function endHeldRelease(
     `promoted: live on ${held.colour}, revision ${held.revision}`,
     runUrl,
   );
+  await inputs.notifier.notify({
+    event: 'promoted',
+    action: 'bluegreen-deploy',
+    app: inputs.app,
+    namespace: inputs.namespace,
+    ...(inputs.environment ? { environment: inputs.environment } : {}),
+    revision: held.revision,
+    digest: held.digest,
+    colour: result.liveColour,
+    ...(result.previousDigest ? { previousDigest: result.previousDigest } : {}),
+    trigger: runTrigger(github),
+    ...(runUrl ? { runUrl } : {}),
+  });
   core.setOutput('live-colour', result.liveColour);
   core.setOutput('previous-colour', result.previousColour);
   core.setOutput('revision', String(held.revision));

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { InputReader, maskSecret } from '@deploy-suite/action-kit';
+import { InputReader, maskSecret, readNotifier, type Notifier } from '@deploy-suite/action-kit';
 import {
   DIGEST_PATTERN,
   appSecretObject,
@@ -48,6 +48,8 @@ export interface BluegreenInputs {
   force: boolean;
   environment: string;
   environmentUrl: string;
+  /** Who hears of the release (notify-webhook); a silent one without. */
+  notifier: Notifier;
   githubToken: string;
   /** How long the previous colour stays warm after the switch; undefined: kept (for a rollback in seconds). */
   scaleDownDelayMs?: number;
@@ -197,8 +199,10 @@ export function readBluegreenInputs(
       'is enforce while pod-security is off: nothing is checked to enforce',
       'set pod-security to restricted or baseline, or drop pod-security-action',
     );
+  const notifier = readNotifier(reader);
   reader.done();
   return {
+    notifier,
     mode,
     promote,
     holdTimeoutSeconds,

@@ -1,9 +1,19 @@
 // The entry: reads and checks the inputs, checks the credential and every right the run uses, then
 // deploys (deploy.ts) or ends a held release (held.ts).
 import * as core from '@actions/core';
-import { InputReader, Phases, readGitHubContext, requireRunner, runAction, runUrl } from '@deploy-suite/action-kit';
+import {
+  InputReader,
+  Phases,
+  errorMessage,
+  readGitHubContext,
+  requireRunner,
+  runAction,
+  runTrigger,
+  runUrl,
+  type GitHubContext,
+} from '@deploy-suite/action-kit';
 import { APP_ACCESS, DEPLOY_RUNNERS, createKubeClient, preflight } from '@deploy-suite/kube';
-import { readBluegreenInputs } from './inputs.js';
+import { readBluegreenInputs, type BluegreenInputs } from './inputs.js';
 import { prepareApp, type PreparedApp } from './app.js';
 import { runDeploy } from './deploy.js';
 import { endHeldRelease } from './held.js';
@@ -12,8 +22,27 @@ async function main(): Promise<void> {
   requireRunner('bluegreen-deploy', DEPLOY_RUNNERS);
   const inputs = readBluegreenInputs(new InputReader(), process.env.GITHUB_WORKSPACE || process.cwd());
   const github = readGitHubContext();
-  const client = createKubeClient(inputs.access!);
   const url = runUrl(github);
+  try {
+    await deployOrEnd(inputs, github, url);
+  } catch (error) {
+    await inputs.notifier.notify({
+      event: 'failed',
+      action: 'bluegreen-deploy',
+      app: inputs.app,
+      namespace: inputs.namespace,
+      ...(inputs.environment ? { environment: inputs.environment } : {}),
+      ...(inputs.image ? { digest: inputs.image.slice(inputs.image.indexOf('@') + 1) } : {}),
+      trigger: runTrigger(github),
+      reason: `${inputs.mode}: ${errorMessage(error)}`,
+      ...(url ? { runUrl: url } : {}),
+    });
+    throw error;
+  }
+}
+
+async function deployOrEnd(inputs: BluegreenInputs, github: GitHubContext, url: string): Promise<void> {
+  const client = createKubeClient(inputs.access!);
   const lockOptions = {
     holder:
       github.repository && github.runId ? `${github.repository}/actions/runs/${github.runId}` : `local-${process.pid}`,

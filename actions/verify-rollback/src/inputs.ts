@@ -1,16 +1,19 @@
-import { InputReader, maskSecret, splitList } from '@deploy-suite/action-kit';
+import { InputReader, maskSecret, readNotifier, splitList, type Notifier } from '@deploy-suite/action-kit';
 import {
-  builtInMetricChecks,
-  matcherLabels,
-  parseLabelMatchers,
+  builtInChecksFor,
+  hasBuiltInChecks,
+  metricSource,
   parseMetricCheck,
-  promqlProblem,
   readHttpCheck,
+  windowSeconds,
   type AnalysisPlan,
   type MetricCheck,
+  type MetricsProvider,
+  type MetricsSelector,
 } from '@deploy-suite/checks';
 import { readAppTarget, type AppTarget, type RollbackTarget } from '@deploy-suite/kube';
 import { readImagePolicy, type ImagePolicy } from '@deploy-suite/supply-chain/inputs';
+import { queryProblem, readMetricsProvider, readMetricsSelector, readProviderKind } from './metrics-inputs.js';
 
 export interface VerifyRollbackInputs extends AppTarget {
   /** Manual rollback (workflow_dispatch); undefined: analyse the live release. */
@@ -18,13 +21,12 @@ export interface VerifyRollbackInputs extends AppTarget {
   /** The digest the analysis is about: a rollback happens only while it is still live. */
   expectDigest?: string;
   http?: AnalysisPlan['http'];
-  prometheusUrl?: string;
-  /** Headers of every Prometheus query: the bearer token and extra headers of a managed Prometheus. */
-  prometheusHeaders: Record<string, string>;
+  /** Who answers the metric checks; undefined when there is none. */
+  metricsProvider?: MetricsProvider;
   /** Metric checks other than the built-in ones (these need the live colour, known only at run time). */
   customChecks: MetricCheck[];
-  /** Label matchers the built-in checks add to app and colour (`metrics-selector`, placeholders filled). */
-  metricsMatchers: string[];
+  /** What the built-in checks add to app and colour (`metrics-selector`, placeholders filled). */
+  metricsSelector: MetricsSelector;
   errorRateMax?: number;
   p95MaxSeconds?: number;
   metricsWindow: string;
@@ -41,6 +43,8 @@ export interface VerifyRollbackInputs extends AppTarget {
   githubToken: string;
   /** Who must have signed what a rollback puts live (manual or automatic). */
   imagePolicy: ImagePolicy;
+  /** Who hears of a rollback or a failed analysis (notify-webhook); a silent one without. */
+  notifier: Notifier;
 }
 
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
@@ -89,14 +93,7 @@ export function readVerifyRollbackInputs(
     );
 
   const http = readHttpCheck(reader, 'http', { count: 5, intervalSeconds: 5 });
-  const prometheusUrl = reader.string('prometheus-url');
-  if (prometheusUrl && !/^https?:\/\/\S+$/.test(prometheusUrl))
-    reader.problem(
-      'prometheus-url',
-      `'${prometheusUrl}' is not an http(s) URL`,
-      'give the Prometheus base URL, e.g. http://prometheus.monitoring:9090',
-    );
-  const prometheusHeaders = readPrometheusHeaders(reader);
+  const providerKind = readProviderKind(reader);
   const errorRateMax = readNumber(
     reader,
     'error-rate-max',
@@ -117,23 +114,26 @@ export function readVerifyRollbackInputs(
   }
   // {{app}} and {{namespace}} are known now; {{colour}} only once the live colour is read.
   const fill = (text: string) => text.replaceAll('{{app}}', target.app).replaceAll('{{namespace}}', target.namespace);
-  const metricsMatchers = readMetricsSelector(reader, fill);
+  const metricsSelector = readMetricsSelector(reader, providerKind, fill);
   const customChecks: MetricCheck[] = [];
   for (const line of splitList(reader.raw('queries'), 'newline').map(fill)) {
     const check = parseMetricCheck(line);
-    const syntax = check && promqlProblem(check.query);
-    if (check && syntax)
+    // {{colour}} is filled at run time: checked here with a colour in its place.
+    const problem = check && queryProblem(providerKind, check.query.replaceAll('{{colour}}', 'blue'));
+    if (check && problem)
       reader.problem(
         'queries',
-        `'${line}' is not valid PromQL: ${syntax}`,
-        'fix the query (try it in the Prometheus UI first)',
+        `'${line}'${problem.problem.startsWith('is ') ? ' ' : ': '}${problem.problem}`,
+        problem.fix,
       );
     else if (check) customChecks.push(check);
     else
       reader.problem(
         'queries',
-        `'${line}' is not 'name: <PromQL> <op> <number>'`,
-        'write one check per line, e.g. queue: max(queue_depth{app="shop"}) < 100 (op is <, <=, > or >=)',
+        `'${line}' is not 'name: <query> <op> <number>'`,
+        providerKind === 'web'
+          ? 'write one check per line, e.g. errors: https://stats.shop.example/api/errors $.rate < 0.01 (op is <, <=, > or >=)'
+          : 'write one check per line, e.g. queue: max(queue_depth{app="shop"}) < 100 (op is <, <=, > or >=)',
       );
   }
   const names = customChecks.map((c) => c.name);
@@ -146,12 +146,18 @@ export function readVerifyRollbackInputs(
       `the name '${duplicate}' is used twice (or is a built-in check's)`,
       'give each check its own name',
     );
-  const needsPrometheus = errorRateMax !== undefined || p95MaxSeconds !== undefined || customChecks.length > 0;
-  if (needsPrometheus && !prometheusUrl)
-    reader.problem('prometheus-url', 'is empty while metric checks are set', 'give the Prometheus base URL');
+  const builtIns = errorRateMax !== undefined || p95MaxSeconds !== undefined;
+  if (builtIns && !hasBuiltInChecks(providerKind))
+    reader.problem(
+      errorRateMax !== undefined ? 'error-rate-max' : 'p95-max',
+      `the ${providerKind} provider has no built-in checks (it knows no request metrics)`,
+      'write the check in queries: name: <URL> <JSONPath> <op> <number>',
+    );
+  const needsMetrics = builtIns || customChecks.length > 0;
+  const metricsProvider = readMetricsProvider(reader, providerKind, needsMetrics);
   const window = reader.string('metrics-window', { default: '1m' });
   if (!/^[0-9]+(ms|s|m|h)$/.test(window))
-    reader.problem('metrics-window', `'${window}' is not a PromQL range`, 'use a range such as 30s, 1m or 5m');
+    reader.problem('metrics-window', `'${window}' is not a window`, 'use a duration such as 30s, 1m or 5m');
   const metricsSchedule = {
     count: reader.positiveInt('metrics-checks', 5),
     intervalMs: reader.durationMs('metrics-interval', 10_000),
@@ -171,7 +177,7 @@ export function readVerifyRollbackInputs(
     );
   const inconclusive = reader.oneOf('inconclusive', ['fail', 'pass'] as const, 'fail');
   const autoRollback = reader.boolean('auto-rollback', true);
-  if (!rollbackTo && !http && !needsPrometheus)
+  if (!rollbackTo && !http && !needsMetrics)
     reader.problem(
       'http-url',
       'no check is set, and rollback-to is empty: there is nothing to do',
@@ -185,16 +191,16 @@ export function readVerifyRollbackInputs(
   maskSecret(githubToken);
   const environment = reader.string('environment');
   const imagePolicy = readImagePolicy(reader, workspace);
+  const notifier = readNotifier(reader);
   reader.done();
   return {
     ...target,
     ...(rollbackTo ? { rollbackTo } : {}),
     ...(expectDigest ? { expectDigest } : {}),
     ...(http ? { http } : {}),
-    ...(prometheusUrl ? { prometheusUrl } : {}),
-    prometheusHeaders,
+    ...(metricsProvider ? { metricsProvider } : {}),
     customChecks,
-    metricsMatchers,
+    metricsSelector,
     ...(errorRateMax !== undefined ? { errorRateMax } : {}),
     ...(p95MaxSeconds !== undefined ? { p95MaxSeconds } : {}),
     metricsWindow: window,
@@ -208,17 +214,17 @@ export function readVerifyRollbackInputs(
     environment,
     githubToken,
     imagePolicy,
+    notifier,
   };
 }
 
 /** The analysis for the colour that is live now: built-in checks select it, custom ones are as written. */
 export function analysisPlan(inputs: VerifyRollbackInputs, liveColour: string): AnalysisPlan {
   const metricChecks = [
-    ...builtInMetricChecks({
+    ...builtInChecksFor(inputs.metricsSelector, {
       app: inputs.app,
       colour: liveColour,
       window: inputs.metricsWindow,
-      matchers: inputs.metricsMatchers,
       ...(inputs.errorRateMax !== undefined ? { errorRateMax: inputs.errorRateMax } : {}),
       ...(inputs.p95MaxSeconds !== undefined ? { p95MaxSeconds: inputs.p95MaxSeconds } : {}),
     }),
@@ -226,11 +232,10 @@ export function analysisPlan(inputs: VerifyRollbackInputs, liveColour: string): 
   ];
   return {
     ...(inputs.http ? { http: inputs.http } : {}),
-    ...(inputs.prometheusUrl && metricChecks.length
+    ...(inputs.metricsProvider && metricChecks.length
       ? {
           metrics: {
-            prometheusUrl: inputs.prometheusUrl,
-            headers: inputs.prometheusHeaders,
+            source: metricSource(inputs.metricsProvider, windowSeconds(inputs.metricsWindow)),
             checks: metricChecks,
             schedule: inputs.metricsSchedule,
             timeoutMs: inputs.queryTimeoutMs,
@@ -238,70 +243,4 @@ export function analysisPlan(inputs: VerifyRollbackInputs, liveColour: string): 
         }
       : {}),
   };
-}
-
-/**
- * `metrics-selector`: label matchers the built-in queries add to app and colour, by default the
- * namespace (as Flagger's built-in metrics select it): one Prometheus scraping staging and production
- * holds the same app twice. `none` for a Prometheus whose series carry no namespace label.
- */
-function readMetricsSelector(reader: InputReader, fill: (text: string) => string): string[] {
-  const text = fill(reader.string('metrics-selector', { default: 'namespace="{{namespace}}"' }));
-  if (text === 'none') return [];
-  const parsed = parseLabelMatchers(text);
-  if ('problem' in parsed) {
-    reader.problem(
-      'metrics-selector',
-      parsed.problem,
-      'write PromQL label matchers separated by commas, e.g. namespace="{{namespace}}", cluster="eu-1" (none: app and colour only)',
-    );
-    return [];
-  }
-  const taken = matcherLabels(parsed.matchers).find((label) => label === 'app' || label === 'colour');
-  if (taken)
-    reader.problem(
-      'metrics-selector',
-      `matches on '${taken}', which the built-in queries already select (the app input and the live colour)`,
-      'leave app and colour out of it; give only the labels that narrow them further, e.g. namespace or cluster',
-    );
-  return taken ? [] : parsed.matchers;
-}
-
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-const SECRET_HEADER = /authorization|token|key|secret|password|cookie/i;
-
-/**
- * `prometheus-token` (a bearer token, masked) and `prometheus-headers` (`Name: value` lines: a tenant
- * header such as X-Scope-OrgID, an API key) for managed Prometheus services. Values of headers whose
- * names say they are credentials are masked too.
- */
-function readPrometheusHeaders(reader: InputReader): Record<string, string> {
-  const headers: Record<string, string> = {};
-  const token = reader.string('prometheus-token');
-  maskSecret(token);
-  for (const line of reader.list('prometheus-headers', { separators: 'newline' })) {
-    const colon = line.indexOf(':');
-    const name = colon > 0 ? line.slice(0, colon).trim() : '';
-    const value = colon > 0 ? line.slice(colon + 1).trim() : '';
-    if (!HEADER_NAME.test(name) || !value) {
-      reader.problem(
-        'prometheus-headers',
-        `'${name || line.slice(0, 40)}' is not a header line`,
-        'write one Name: value per line, e.g. X-Scope-OrgID: team-a',
-      );
-      continue;
-    }
-    if (SECRET_HEADER.test(name)) maskSecret(value);
-    headers[name.toLowerCase()] = value;
-  }
-  if (token) {
-    if (headers.authorization)
-      reader.problem(
-        'prometheus-token',
-        'is set while prometheus-headers has an Authorization header too',
-        'give the token in one of them: prometheus-token for Bearer, the header for another scheme',
-      );
-    else headers.authorization = `Bearer ${token}`;
-  }
-  return headers;
 }

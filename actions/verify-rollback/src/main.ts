@@ -4,12 +4,16 @@ import {
   PhaseError,
   Phases,
   code,
+  errorMessage,
   escapeHtml,
   readGitHubContext,
   requireRunner,
   runAction,
+  runTrigger,
   runUrl,
   writeSummary,
+  type GitHubContext,
+  type ReleaseNotice,
   type SummaryRow,
 } from '@deploy-suite/action-kit';
 import { analyze, type AnalysisReport } from '@deploy-suite/checks';
@@ -38,6 +42,66 @@ async function main(): Promise<void> {
   requireRunner('verify-rollback', DEPLOY_RUNNERS);
   const inputs = readVerifyRollbackInputs(new InputReader(), process.env.GITHUB_WORKSPACE || process.cwd());
   const github = readGitHubContext();
+  try {
+    await verifyOrRollBack(inputs, github);
+  } catch (error) {
+    // A failed analysis that rolled back was told as rolled-back already.
+    if (!(error instanceof AnalysisFailure && error.rolledBack))
+      await inputs.notifier.notify({
+        ...notice(inputs, github),
+        event: 'failed',
+        ...(error instanceof AnalysisFailure ? { digest: error.digest, trigger: error.trigger } : {}),
+        reason: errorMessage(error),
+      });
+    throw error;
+  }
+}
+
+/** A release the analysis failed (or found inconclusive, with inconclusive: fail). */
+class AnalysisFailure extends PhaseError {
+  constructor(
+    message: string,
+    fix: string,
+    readonly digest: string,
+    readonly trigger: string,
+    readonly rolledBack: boolean,
+  ) {
+    super('analysis', message, fix);
+  }
+}
+
+function notice(inputs: VerifyRollbackInputs, github: GitHubContext): Omit<ReleaseNotice, 'event'> {
+  const url = runUrl(github);
+  return {
+    action: 'verify-rollback',
+    app: inputs.app,
+    namespace: inputs.namespace,
+    ...(inputs.environment ? { environment: inputs.environment } : {}),
+    trigger: runTrigger(github),
+    ...(url ? { runUrl: url } : {}),
+  };
+}
+
+function rolledBackNotice(
+  inputs: VerifyRollbackInputs,
+  github: GitHubContext,
+  result: RollbackResult,
+  trigger: string,
+  reason: string,
+): ReleaseNotice {
+  return {
+    ...notice(inputs, github),
+    event: 'rolled-back',
+    revision: result.revision,
+    digest: result.liveDigest,
+    colour: result.liveColour,
+    ...(result.fromDigest ? { previousDigest: result.fromDigest } : {}),
+    trigger,
+    reason: `${reason}; live again after ${rollbackSeconds(result)} s`,
+  };
+}
+
+async function verifyOrRollBack(inputs: VerifyRollbackInputs, github: GitHubContext): Promise<void> {
   const client = createKubeClient(inputs.access!);
   // Before any phase: the credential, the namespace, and the rights of what this run may do.
   await preflight(client, inputs.namespace, inputs.rollbackTo || inputs.autoRollback ? APP_ACCESS : READ_ACCESS);
@@ -67,6 +131,16 @@ async function main(): Promise<void> {
       const result = await rollback(client, inputs, inputs.rollbackTo!, rollbackOptions, phases);
       if (inputs.environment && !result.noop)
         await markRollback(github, inputs.githubToken, inputs.environment, inputs, result, 'manual rollback', url);
+      if (!result.noop)
+        await inputs.notifier.notify(
+          rolledBackNotice(
+            inputs,
+            github,
+            result,
+            runTrigger(github),
+            `manual rollback (rollback-to: ${rollbackText(inputs.rollbackTo)})`,
+          ),
+        );
       report(result, 'skipped', undefined);
       await summarize(inputs, phases, 'skipped', undefined, result, inputs.rollbackTo);
       return;
@@ -132,17 +206,34 @@ async function main(): Promise<void> {
       const failed = analysis.checks
         .filter((c) => c.outcome.verdict !== 'passed')
         .map((c) => `${c.name} ${c.outcome.verdict} (${c.outcome.measurements.at(-1)?.detail ?? 'no measurement'})`);
-      throw new PhaseError(
-        'analysis',
+      const trigger = `the analysis of ${state.liveDigest} on ${state.liveColour} (verify-rollback, run by ${runTrigger(github)})`;
+      if (result && !result.noop)
+        await inputs.notifier.notify(
+          rolledBackNotice(
+            inputs,
+            github,
+            result,
+            trigger,
+            `the analysis is ${analysis.verdict}: ${failed.join('; ')}`,
+          ),
+        );
+      throw new AnalysisFailure(
         `the release ${state.liveDigest} is ${analysis.verdict}: ${failed.join('; ')}${result ? `. Rolled back to ${result.liveDigest} on ${result.liveColour} in ${rollbackSeconds(result)} s` : inputs.autoRollback ? '' : '. auto-rollback is off: it stays live'}`,
         result
           ? 'fix the release and deploy again; the previous one is serving'
           : 'roll back with rollback-to: previous, or fix the release',
+        state.liveDigest,
+        trigger,
+        Boolean(result && !result.noop),
       );
     }
   } finally {
     client.close();
   }
+}
+
+function rollbackText(target: RollbackTarget): string {
+  return target.kind === 'previous' ? 'previous' : target.kind === 'revision' ? String(target.revision) : target.digest;
 }
 
 function rollbackSeconds(result: RollbackResult): string {
@@ -205,7 +296,7 @@ async function summarize(
           ],
           ...analysis.checks.map((c) => [
             escapeHtml(c.name),
-            code(c.what),
+            c.provider ? `${escapeHtml(c.provider)}: ${code(c.what)}` : code(c.what),
             c.outcome.measurements
               .map((m, i) =>
                 i < c.outcome.awaited

@@ -16,6 +16,18 @@ const read = (values: Record<string, string>) =>
     HOME: '/nonexistent',
   });
 const problems = (values: Record<string, string>) => inputProblems(() => read(values));
+const datadog = {
+  'metrics-provider': 'datadog',
+  'datadog-api-key': 'k',
+  'datadog-application-key': 'a',
+  'error-rate-max': '0.1',
+};
+const newrelic = {
+  'metrics-provider': 'newrelic',
+  'newrelic-api-key': 'NRAK-1',
+  'newrelic-account-id': '42',
+  'p95-max': '1s',
+};
 
 describe('verify-rollback inputs', () => {
   it('manual rollback targets: previous, a revision, a digest (bare or with the name)', () => {
@@ -68,6 +80,73 @@ describe('verify-rollback inputs', () => {
     expect(custom).toBe('max(depth{namespace="team-a",app="shop",colour="green"})');
   });
 
+  it('each provider: its connection, its built-in checks in its own language, its default selector', () => {
+    const dd = read({ ...datadog, 'p95-max': '250ms', 'datadog-site': 'app.datadoghq.eu', 'metrics-window': '2m' });
+    expect(dd.metricsProvider).toEqual({
+      kind: 'datadog',
+      base: new URL('https://api.datadoghq.eu/'),
+      apiKey: 'k',
+      applicationKey: 'a',
+    });
+    const ddPlan = analysisPlan(dd, 'green').metrics!;
+    expect(ddPlan.source.provider).toBe('Datadog');
+    expect(ddPlan.checks.map((c) => c.query)).toEqual([
+      'sum:trace.http.request.errors{service:shop,colour:green,kube_namespace:team-a}.as_count().rollup(sum, 120) / sum:trace.http.request.hits{service:shop,colour:green,kube_namespace:team-a}.as_count().rollup(sum, 120)',
+      'p95:trace.http.request{service:shop,colour:green,kube_namespace:team-a}.rollup(avg, 120)',
+    ]);
+    expect(read({ ...datadog, 'datadog-site': 'http://127.0.0.1:8126' }).metricsProvider).toMatchObject({
+      base: new URL('http://127.0.0.1:8126/'),
+    });
+    expect(
+      analysisPlan(read({ ...datadog, 'metrics-selector': 'env:prod, !kube_cluster_name:dev' }), 'blue').metrics!
+        .checks[0]!.query,
+    ).toContain('{service:shop,colour:blue,env:prod,!kube_cluster_name:dev}');
+
+    const nr = read({ ...newrelic, 'newrelic-region': 'eu', 'metrics-selector': "environment = 'production'" });
+    expect(nr.metricsProvider).toEqual({
+      kind: 'newrelic',
+      endpoint: new URL('https://api.eu.newrelic.com/graphql'),
+      apiKey: 'NRAK-1',
+      accountId: 42,
+    });
+    expect(analysisPlan(nr, 'blue').metrics!.checks.map((c) => c.query)).toEqual([
+      "SELECT percentile(duration, 95) FROM Transaction WHERE appName = 'shop' AND colour = 'blue' AND (environment = 'production') SINCE 60 seconds ago",
+    ]);
+
+    const web = read({
+      'metrics-provider': 'web',
+      queries: 'errors: https://stats.example/api?app={{app}}&colour={{colour}} $.data.errorRate < 0.01',
+      'web-headers': 'Authorization: Bearer web-secret-1',
+    });
+    expect(web.metricsProvider).toEqual({ kind: 'web', headers: { authorization: 'Bearer web-secret-1' } });
+    expect(analysisPlan(web, 'green').metrics!.checks).toEqual([
+      {
+        name: 'errors',
+        query: 'https://stats.example/api?app=shop&colour=green $.data.errorRate',
+        comparison: '<',
+        limit: 0.01,
+      },
+    ]);
+  });
+
+  it('masks every provider key, whichever provider is chosen', () => {
+    const lines: string[] = [];
+    const write = process.stdout.write;
+    process.stdout.write = ((chunk: string) => lines.push(String(chunk)) > 0) as typeof process.stdout.write;
+    try {
+      read({
+        ...datadog,
+        'datadog-api-key': 'dd-api-1',
+        'datadog-application-key': 'dd-app-2',
+        'newrelic-api-key': 'NRAK-3',
+      });
+    } finally {
+      process.stdout.write = write;
+    }
+    const masks = lines.join('');
+    for (const key of ['dd-api-1', 'dd-app-2', 'NRAK-3']) expect(masks).toContain(`::add-mask::${key}`);
+  });
+
   it.each([
     [{ 'rollback-to': 'last-good' }, 'rollback-to', /is not previous, a revision number or a digest/],
     [{ 'rollback-to': '0' }, 'rollback-to', /is not previous/],
@@ -81,13 +160,61 @@ describe('verify-rollback inputs', () => {
     [
       { 'prometheus-url': 'http://p', queries: 'sum(rate(x[1m])) < 1' },
       'queries',
-      /is not 'name: <PromQL> <op> <number>'/,
+      /is not 'name: <query> <op> <number>'/,
+    ],
+    [
+      { 'metrics-provider': 'dynatrace', 'error-rate-max': '0.1' },
+      'metrics-provider',
+      /'dynatrace' is not one of prometheus, datadog, newrelic, web/,
+    ],
+    [
+      { 'metrics-provider': 'datadog', 'error-rate-max': '0.1' },
+      'datadog-api-key',
+      /is empty while metrics-provider is datadog/,
+    ],
+    [
+      { 'metrics-provider': 'datadog', 'datadog-api-key': 'k', 'error-rate-max': '0.1' },
+      'datadog-application-key',
+      /is empty while metrics-provider is datadog/,
+    ],
+    [{ ...datadog, 'datadog-site': 'datadoghq.moon' }, 'datadog-site', /'datadoghq.moon' is not a Datadog site/],
+    [{ ...datadog, 'metrics-selector': 'namespace="x"' }, 'metrics-selector', /is not a Datadog tag/],
+    [{ ...datadog, 'metrics-selector': 'service:shop' }, 'metrics-selector', /already select/],
+    [{ ...datadog, queries: 'q: sum:x{a:b < 1' }, 'queries', /is not valid Datadog query syntax: '}' is missing/],
+    [
+      { 'metrics-provider': 'newrelic', 'newrelic-api-key': 'NRAK-1', 'p95-max': '1s' },
+      'newrelic-account-id',
+      /is empty/,
+    ],
+    [{ ...newrelic, 'newrelic-account-id': 'acme' }, 'newrelic-account-id', /'acme' is not an account id/],
+    [{ ...newrelic, 'newrelic-region': 'apac' }, 'newrelic-region', /'apac' is not a New Relic region/],
+    [
+      { 'metrics-provider': 'web', 'error-rate-max': '0.1' },
+      'error-rate-max',
+      /the web provider has no built-in checks/,
+    ],
+    [{ 'metrics-provider': 'web', queries: 'q: $.rate < 1' }, 'queries', /is not '<URL> <JSONPath>'/],
+    [
+      { 'metrics-provider': 'web', queries: 'q: ftp://x/ $.rate < 1' },
+      'queries',
+      /'ftp:\/\/x\/' is not an http\(s\) URL/,
+    ],
+    [
+      { 'metrics-provider': 'web', queries: 'q: https://x/ $.data[0 < 1' },
+      'queries',
+      /is not a JSONPath: '\]' is missing/,
+    ],
+    [{ 'metrics-provider': 'web', queries: 'q: https://x/ data.rate < 1' }, 'queries', /a JSONPath starts with \$/],
+    [
+      { 'metrics-provider': 'web', queries: 'q: https://x/ $.r < 1', 'web-headers': 'Bearer abc' },
+      'web-headers',
+      /is not a header line/,
     ],
     [{ 'prometheus-url': 'http://p', queries: 'a: x < 1\na: y < 2' }, 'queries', /the name 'a' is used twice/],
     [
       { 'prometheus-url': 'http://p', 'error-rate-max': '0.1', 'metrics-window': '1 minute' },
       'metrics-window',
-      /is not a PromQL range/,
+      /is not a window/,
     ],
     [
       { 'prometheus-url': 'http://p', 'error-rate-max': '0.1', 'metrics-failure-limit': '5' },
@@ -192,12 +319,12 @@ describe('timeline', () => {
     } finally {
       process.stdout.write = write;
     }
-    expect(inputs.prometheusHeaders).toEqual({
-      authorization: 'Bearer glc_secret_token_1',
-      'x-scope-orgid': 'team-a',
-      'x-api-key': 'key-value-2',
+    expect(inputs.metricsProvider).toEqual({
+      kind: 'prometheus',
+      url: 'https://prometheus.grafana.net/api/prom',
+      headers: { authorization: 'Bearer glc_secret_token_1', 'x-scope-orgid': 'team-a', 'x-api-key': 'key-value-2' },
     });
-    expect(analysisPlan(inputs, 'blue').metrics?.headers).toEqual(inputs.prometheusHeaders);
+    expect(analysisPlan(inputs, 'blue').metrics?.source.provider).toBe('Prometheus');
     const masks = lines.join('');
     expect(masks).toContain('::add-mask::glc_secret_token_1');
     expect(masks).toContain('::add-mask::key-value-2');

@@ -13,3 +13,6 @@ export * from './agents.js';
 export * from './github-deployments.js';
 export * from './runner.js';
 export * from './dotenv.js';
+export * from './notification.js';
+export * from './notify.js';
+export * from './notification-inputs.js';

@@ -1,13 +1,11 @@
 import { runCheck, type CheckOutcome, type CheckSchedule, type Verdict } from './analysis.js';
 import { probeOnce, type HttpProbe, type Measurement } from './http-probe.js';
-import { judgeMetric, queryInstant, type MetricCheck } from './prometheus.js';
+import { judgeMetric, type MetricCheck, type MetricSource } from './metric-check.js';
 
 export interface AnalysisPlan {
   http?: { probe: HttpProbe; schedule: CheckSchedule };
   metrics?: {
-    prometheusUrl: string;
-    /** Sent with every query (a managed Prometheus's bearer token, tenant header). */
-    headers?: Record<string, string>;
+    source: MetricSource;
     checks: MetricCheck[];
     schedule: CheckSchedule;
     timeoutMs: number;
@@ -16,8 +14,10 @@ export interface AnalysisPlan {
 
 export interface CheckReport {
   name: string;
-  /** What was measured: the URL, or the PromQL with its limit. */
+  /** What was measured: the URL, or the query with its limit. */
   what: string;
+  /** Who measured a metric check (Prometheus, Datadog, …); absent for the HTTP check. */
+  provider?: string;
   outcome: CheckOutcome<Measurement>;
 }
 
@@ -47,6 +47,7 @@ export async function analyze(plan: AnalysisPlan, log: (message: string) => void
     what: string,
     schedule: CheckSchedule,
     measure: () => Promise<Measurement>,
+    provider?: string,
   ): Promise<CheckReport> => {
     const outcome = await runCheck(schedule, measure, {
       signal: stop.signal,
@@ -58,7 +59,7 @@ export async function analyze(plan: AnalysisPlan, log: (message: string) => void
         ),
     });
     if (outcome.verdict === 'failed') stop.abort();
-    return { name, what, outcome };
+    return { name, what, outcome, ...(provider ? { provider } : {}) };
   };
   const runs: Promise<CheckReport>[] = [];
   if (plan.http) {
@@ -66,14 +67,20 @@ export async function analyze(plan: AnalysisPlan, log: (message: string) => void
     runs.push(run('http', probe.url, schedule, () => probeOnce(probe)));
   }
   if (plan.metrics) {
-    const { prometheusUrl, schedule, timeoutMs, headers } = plan.metrics;
+    const { source, schedule, timeoutMs } = plan.metrics;
     for (const check of plan.metrics.checks) {
       runs.push(
-        run(check.name, `${check.query} ${check.comparison} ${check.limit}`, schedule, async () => {
-          const started = performance.now();
-          const result = await queryInstant(prometheusUrl, check.query, { timeoutMs, ...(headers ? { headers } : {}) });
-          return judgeMetric(check, result, performance.now() - started);
-        }),
+        run(
+          check.name,
+          `${check.query} ${check.comparison} ${check.limit}`,
+          schedule,
+          async () => {
+            const started = performance.now();
+            const result = await source.query(check.query, { timeoutMs });
+            return judgeMetric(check, result, performance.now() - started, source.provider);
+          },
+          source.provider,
+        ),
       );
     }
   }

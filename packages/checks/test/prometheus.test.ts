@@ -6,7 +6,7 @@ import {
   matcherLabels,
   parseLabelMatchers,
   parseMetricCheck,
-  promqlProblem,
+  bracketProblem,
   runCheck,
 } from '../src/index.js';
 
@@ -74,25 +74,28 @@ describe('metric checks', () => {
 
   it('judges values; no data and an unreachable Prometheus are inconclusive; a bad query fails', () => {
     const check = { name: 'e', query: 'q', comparison: '<=' as const, limit: 0.05 };
-    expect(judgeMetric(check, { kind: 'value', value: 0.01 }, 3)).toMatchObject({ ok: true, detail: '0.01 <= 0.05' });
-    expect(judgeMetric(check, { kind: 'value', value: 0.2 }, 3)).toMatchObject({
+    expect(judgeMetric(check, { kind: 'value', value: 0.01 }, 3, 'Prometheus')).toMatchObject({
+      ok: true,
+      detail: '0.01 <= 0.05',
+    });
+    expect(judgeMetric(check, { kind: 'value', value: 0.2 }, 3, 'Prometheus')).toMatchObject({
       ok: false,
       detail: '0.2 not <= 0.05',
     });
-    expect(judgeMetric(check, { kind: 'no-data' }, 3)).toMatchObject({
+    expect(judgeMetric(check, { kind: 'no-data' }, 3, 'Prometheus')).toMatchObject({
       ok: false,
       inconclusive: true,
       detail: 'no data',
     });
-    expect(judgeMetric(check, { kind: 'unreachable', error: 'ECONNREFUSED' }, 3)).toMatchObject({
+    expect(judgeMetric(check, { kind: 'unreachable', error: 'ECONNREFUSED' }, 3, 'Prometheus')).toMatchObject({
       inconclusive: true,
       detail: 'Prometheus unreachable: ECONNREFUSED',
     });
-    expect(judgeMetric(check, { kind: 'query-error', error: 'parse error' }, 3)).toMatchObject({
+    expect(judgeMetric(check, { kind: 'query-error', error: 'parse error' }, 3, 'Prometheus')).toMatchObject({
       ok: false,
       detail: 'query error: parse error',
     });
-    expect(judgeMetric(check, { kind: 'query-error', error: 'x' }, 3).inconclusive).toBeUndefined();
+    expect(judgeMetric(check, { kind: 'query-error', error: 'x' }, 3, 'Prometheus').inconclusive).toBeUndefined();
   });
 
   it('built-in error rate and p95 queries select the colour', () => {
@@ -200,8 +203,13 @@ describe('verdicts with inconclusive measurements', () => {
 
   it('no data is a measurement awaiting data; an unreachable Prometheus is not', () => {
     const check = { name: 'e', query: 'x', comparison: '<=' as const, limit: 1 };
-    expect(judgeMetric(check, { kind: 'no-data' }, 1)).toMatchObject({ inconclusive: true, awaitingData: true });
-    expect(judgeMetric(check, { kind: 'unreachable', error: 'ECONNREFUSED' }, 1)).not.toHaveProperty('awaitingData');
+    expect(judgeMetric(check, { kind: 'no-data' }, 1, 'Prometheus')).toMatchObject({
+      inconclusive: true,
+      awaitingData: true,
+    });
+    expect(judgeMetric(check, { kind: 'unreachable', error: 'ECONNREFUSED' }, 1, 'Prometheus')).not.toHaveProperty(
+      'awaitingData',
+    );
   });
 
   it('one inconclusive measurement among passes makes the check inconclusive, not passed; it is no failure either', async () => {
@@ -233,7 +241,7 @@ describe('PromQL read before any query is sent', () => {
     "max(queue_depth{name='x}'})",
     'up',
   ])('accepts %s', (query) => {
-    expect(promqlProblem(query)).toBeUndefined();
+    expect(bracketProblem(query)).toBeUndefined();
   });
 
   it.each([
@@ -242,6 +250,6 @@ describe('PromQL read before any query is sent', () => {
     ['sum(x))', "')' at 7 closes nothing"],
     ['x{app="shop}', 'the string opened with " is not closed'],
   ])('refuses %s: %s', (query, problem) => {
-    expect(promqlProblem(query)).toBe(problem);
+    expect(bracketProblem(query)).toBe(problem);
   });
 });

@@ -1,0 +1,4 @@
+export * from './datadog.js';
+export * from './newrelic.js';
+export * from './web.js';
+export * from './source.js';

@@ -1,0 +1,139 @@
+// verify-rollback on the metric providers beyond Prometheus (Datadog, New Relic, a web endpoint), bundled
+// and run as the runner runs it, against the real control plane and a local stand-in answering each
+// provider's documented request shapes (test/support/metric-providers.ts). The verdicts are those of
+// the Prometheus tests: healthy passes, breaching fails and rolls back, a provider that refuses the keys
+// is inconclusive and says which inputs to check. No key shows in any log.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { loadEvent, runAction } from '../support/action-runner.js';
+import { startProviderStandIn, type ProviderStandIn } from '../support/metric-providers.js';
+import { useNamespace } from '../support/namespace.js';
+
+const kubeconfig = readFileSync(process.env.DEPLOY_SUITE_KUBECONFIG!, 'utf8');
+const namespace = `providers-${randomBytes(3).toString('hex')}`;
+const app = 'shop';
+const image = (n: number) => `127.0.0.1:5000/shop/api@sha256:${n.toString(16).padStart(64, 'c')}`;
+const keys = {
+  datadogApi: `dd${randomBytes(16).toString('hex')}`,
+  datadogApplication: `ddapp${randomBytes(18).toString('hex')}`,
+  newRelic: `NRAK-${randomBytes(13).toString('hex').toUpperCase()}`,
+  web: `web_${randomBytes(12).toString('hex')}`,
+};
+let standIn: ProviderStandIn;
+
+beforeAll(async () => {
+  standIn = await startProviderStandIn(keys);
+});
+afterAll(() => standIn.close());
+
+const schedule = { 'metrics-checks': '2', 'metrics-interval': '200ms', 'metrics-window': '2m' };
+const verify = async (inputs: Record<string, string>) =>
+  runAction(
+    'verify-rollback',
+    { kubeconfig, namespace, app, ...schedule, ...inputs },
+    await loadEvent('workflow-dispatch'),
+  );
+const datadog = () => ({
+  'metrics-provider': 'datadog',
+  'datadog-site': standIn.url,
+  'datadog-api-key': keys.datadogApi,
+  'datadog-application-key': keys.datadogApplication,
+});
+const noKeyShown = (shown: string) => {
+  for (const key of Object.values(keys)) expect(shown).not.toContain(key);
+};
+
+describe('verify-rollback on Datadog, New Relic and a web endpoint', () => {
+  useNamespace(namespace);
+  beforeAll(async () => {
+    for (const n of [1, 2]) {
+      const run = await runAction(
+        'bluegreen-deploy',
+        { kubeconfig, namespace, app, replicas: '1', image: image(n) },
+        await loadEvent('push-default-branch'),
+      );
+      expect(run.exitCode).toBe(0);
+    }
+  });
+
+  it('Datadog: the built-in checks on trace metrics pass for a healthy colour, keys masked', async () => {
+    standIn.seen.length = 0;
+    standIn.answer = (query) => ({ value: query.startsWith('p95:') ? 0.08 : 0.002 });
+    const run = await verify({ ...datadog(), 'error-rate-max': '0.01', 'p95-max': '250ms' });
+    expect(run.log).not.toMatch(/::error/);
+    expect(run.exitCode).toBe(0);
+    expect(run.outputs).toMatchObject({ verdict: 'passed', 'rolled-back': 'false' });
+    const colour = run.outputs['live-colour'];
+    const queries = standIn.seen.filter((s) => s.provider === 'datadog').map((s) => s.query);
+    expect(queries).toContain(
+      `sum:trace.http.request.errors{service:${app},colour:${colour},kube_namespace:${namespace}}.as_count().rollup(sum, 120) / sum:trace.http.request.hits{service:${app},colour:${colour},kube_namespace:${namespace}}.as_count().rollup(sum, 120)`,
+    );
+    expect(queries.filter((q) => q.startsWith('p95:'))).toHaveLength(2);
+    const sent = new URLSearchParams(standIn.seen.at(-1)!.search);
+    expect(Number(sent.get('to')) - Number(sent.get('from'))).toBe(120);
+    expect(run.log).toContain(`::add-mask::${keys.datadogApi}`);
+    expect(run.log).toContain(`::add-mask::${keys.datadogApplication}`);
+    expect(run.summary).toContain('Datadog: <code>');
+    noKeyShown(run.shown);
+  });
+
+  it('New Relic: a custom NRQL check with {{colour}}; a refused key is inconclusive and names the inputs', async () => {
+    standIn.answer = () => ({ value: 12 });
+    const inputs = {
+      'metrics-provider': 'newrelic',
+      'newrelic-region': `${standIn.url}/graphql`,
+      'newrelic-account-id': '3141592',
+      queries: "queue: SELECT max(queueDepth) FROM Metric WHERE colour = '{{colour}}' SINCE 1 minute ago < 100",
+    };
+    const good = await verify({ ...inputs, 'newrelic-api-key': keys.newRelic });
+    expect(good.exitCode).toBe(0);
+    expect(good.outputs.verdict).toBe('passed');
+    const body = JSON.parse(standIn.seen.at(-1)!.body) as { variables: { accountId: number; nrql: string } };
+    expect(body.variables).toEqual({
+      accountId: 3141592,
+      nrql: `SELECT max(queueDepth) FROM Metric WHERE colour = '${good.outputs['live-colour']}' SINCE 1 minute ago`,
+    });
+    noKeyShown(good.shown);
+
+    const refused = await verify({ ...inputs, 'newrelic-api-key': 'NRAK-NOTTHEKEY', 'auto-rollback': 'false' });
+    expect(refused.exitCode).toBe(1);
+    expect(refused.outputs).toMatchObject({ verdict: 'inconclusive', 'rolled-back': 'false' });
+    expect(refused.log).toContain(
+      "queue 1/2: inconclusive, New Relic unreachable: HTTP 401: New Relic refused the query's credentials (check newrelic-api-key (a user key) and newrelic-region)",
+    );
+  });
+
+  it('web: a JSONPath into any JSON answer; the endpoint down is inconclusive, kept with inconclusive: pass', async () => {
+    const inputs = {
+      'metrics-provider': 'web',
+      'web-headers': `Authorization: Bearer ${keys.web}`,
+      queries: `errors: ${standIn.url}/web/stats?app={{app}}&colour={{colour}} $.data.errorRate <= 0.01`,
+    };
+    standIn.answer = () => ({ value: 0.001 });
+    const good = await verify(inputs);
+    expect(good.exitCode).toBe(0);
+    expect(standIn.seen.at(-1)!.query).toBe(`/web/stats?app=${app}&colour=${good.outputs['live-colour']}`);
+    expect(good.log).toContain(`::add-mask::${keys.web}`);
+    noKeyShown(good.shown);
+
+    standIn.answer = () => 'down';
+    const down = await verify({ ...inputs, inconclusive: 'pass' });
+    expect(down.exitCode).toBe(0);
+    expect(down.outputs).toMatchObject({ verdict: 'inconclusive', 'rolled-back': 'false' });
+    expect(down.log).toMatch(/errors 1\/2: inconclusive, the web endpoint unreachable: HTTP 503/);
+  });
+
+  it('Datadog: a breaching colour fails the analysis and rolls back to the previous release', async () => {
+    standIn.answer = (query) => ({ value: query.startsWith('p95:') ? 0.08 : 0.3 });
+    const run = await verify({ ...datadog(), 'error-rate-max': '0.01', 'p95-max': '250ms' });
+    expect(run.exitCode).toBe(1);
+    expect(run.outputs).toMatchObject({
+      verdict: 'failed',
+      'rolled-back': 'true',
+      'live-digest': image(1).split('@')[1],
+    });
+    expect(run.log).toMatch(/error-rate 1\/2: FAILED, 0.3 not <= 0.01/);
+    noKeyShown(run.shown);
+  });
+});
