@@ -107,6 +107,7 @@ export async function runDeploy(
             ? { previewCheck: async () => void (previewSummary = await checkPreview(inputs.previewCheck!)) }
             : {}),
           ...(url ? { runUrl: url } : {}),
+          clock: releaseClock(github),
         },
         phases,
       );
@@ -160,10 +161,15 @@ export async function runDeploy(
         app: inputs.app,
         namespace: inputs.namespace,
         ...(inputs.environment ? { environment: inputs.environment } : {}),
-        revision: result.revision,
-        digest: result.digest,
-        colour: held?.colour ?? result.liveColour,
-        ...(result.previousDigest ? { previousDigest: result.previousDigest } : {}),
+        // A held release is not live: the notice names it, and what stays live beside it.
+        ...(held
+          ? { revision: held.revision, digest: held.digest, colour: held.colour, previousDigest: result.digest }
+          : {
+              revision: result.revision,
+              digest: result.digest,
+              colour: result.liveColour,
+              ...(result.previousDigest ? { previousDigest: result.previousDigest } : {}),
+            }),
         trigger: runTrigger(github),
         ...(held ? { reason: `held warm behind ${inputs.app}-preview until ${held.expiresAt}` } : {}),
         ...(url ? { runUrl: url } : {}),
@@ -285,4 +291,13 @@ async function githubDeployment(github: GitHubContext, inputs: BluegreenInputs, 
     );
     return undefined;
   }
+}
+
+/**
+ * The history's clock: this process's start (Node's time origin: what the user waits for includes the
+ * bundle's load) and, for a push, its head commit's time (the lead time for changes).
+ */
+function releaseClock(github: GitHubContext): { startedAt: number; committedAt?: string } {
+  const commit = (github.payload.head_commit as { timestamp?: unknown } | undefined)?.timestamp;
+  return { startedAt: performance.timeOrigin, ...(typeof commit === 'string' ? { committedAt: commit } : {}) };
 }

@@ -11,7 +11,7 @@ import {
   type MetricsProvider,
   type MetricsSelector,
 } from '@deploy-suite/checks';
-import { readAppTarget, type AppTarget, type RollbackTarget } from '@deploy-suite/kube';
+import { HISTORY_LIMIT, readAppTarget, type AppTarget, type RollbackTarget } from '@deploy-suite/kube';
 import { readImagePolicy, type ImagePolicy } from '@deploy-suite/supply-chain/inputs';
 import { queryProblem, readMetricsProvider, readMetricsSelector, readProviderKind } from './metrics-inputs.js';
 
@@ -45,6 +45,10 @@ export interface VerifyRollbackInputs extends AppTarget {
   imagePolicy: ImagePolicy;
   /** Who hears of a rollback or a failed analysis (notify-webhook); a silent one without. */
   notifier: Notifier;
+  /** How many of the last releases the KPIs cover. */
+  kpiReleases: number;
+  /** A Prometheus Pushgateway the KPIs are pushed to (grouped by namespace and app). */
+  pushgatewayUrl?: string;
 }
 
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
@@ -192,8 +196,19 @@ export function readVerifyRollbackInputs(
   const environment = reader.string('environment');
   const imagePolicy = readImagePolicy(reader, workspace);
   const notifier = readNotifier(reader);
+  const kpiReleases = reader.positiveInt('kpi-releases', 20);
+  if (kpiReleases > HISTORY_LIMIT)
+    reader.problem('kpi-releases', `${kpiReleases} is more than the history keeps`, `use at most ${HISTORY_LIMIT}`);
+  const pushgatewayUrl = reader.string('pushgateway-url');
+  if (pushgatewayUrl && !/^https?:\/\/\S+$/.test(pushgatewayUrl))
+    reader.problem(
+      'pushgateway-url',
+      `'${pushgatewayUrl}' is not an http(s) URL`,
+      'give the Pushgateway base URL, e.g. http://pushgateway.monitoring:9091',
+    );
   reader.done();
   return {
+    ...(pushgatewayUrl ? { pushgatewayUrl } : {}),
     ...target,
     ...(rollbackTo ? { rollbackTo } : {}),
     ...(expectDigest ? { expectDigest } : {}),
@@ -215,6 +230,7 @@ export function readVerifyRollbackInputs(
     githubToken,
     imagePolicy,
     notifier,
+    kpiReleases,
   };
 }
 

@@ -8,6 +8,7 @@ import {
   escapeHtml,
   readGitHubContext,
   requireRunner,
+  pushMetrics,
   runAction,
   runTrigger,
   runUrl,
@@ -23,9 +24,17 @@ import {
   READ_ACCESS,
   createKubeClient,
   preflight,
+  putLive,
   readHistory,
+  kpiChart,
+  kpiMetrics,
+  kpiRows,
   readLiveState,
+  recordAnalysis,
+  releaseKpis,
   rollback,
+  type HistoryEntry,
+  type ReleaseKpis,
   type RollbackResult,
   type RollbackTarget,
 } from '@deploy-suite/kube';
@@ -124,11 +133,18 @@ async function verifyOrRollBack(inputs: VerifyRollbackInputs, github: GitHubCont
   const rollbackOptions = {
     ...lock,
     ...(gate ? { verifyImages: async (images: string[]) => void (await gate(images)) } : {}),
+    clock: { startedAt: started },
   };
   try {
     if (inputs.rollbackTo) {
       // rollback() runs its own phases (lock, read, …): log groups do not nest.
-      const result = await rollback(client, inputs, inputs.rollbackTo!, rollbackOptions, phases);
+      const result = await rollback(
+        client,
+        inputs,
+        inputs.rollbackTo!,
+        { ...rollbackOptions, trigger: 'manual' },
+        phases,
+      );
       if (inputs.environment && !result.noop)
         await markRollback(github, inputs.githubToken, inputs.environment, inputs, result, 'manual rollback', url);
       if (!result.noop)
@@ -141,8 +157,9 @@ async function verifyOrRollBack(inputs: VerifyRollbackInputs, github: GitHubCont
             `manual rollback (rollback-to: ${rollbackText(inputs.rollbackTo)})`,
           ),
         );
-      report(result, 'skipped', undefined);
-      await summarize(inputs, phases, 'skipped', undefined, result, inputs.rollbackTo);
+      const kpis = await readKpis(client, inputs);
+      report(result, 'skipped', undefined, kpis, result);
+      await summarize(inputs, phases, 'skipped', undefined, result, inputs.rollbackTo, kpis);
       return;
     }
 
@@ -163,10 +180,26 @@ async function verifyOrRollBack(inputs: VerifyRollbackInputs, github: GitHubCont
       );
     }
     const history = await readHistory(client, inputs.namespace, inputs.app);
-    const wentLive = history.find((h) => h.revision === state.revision && h.action !== 'scale-down')?.at;
+    const wentLive = history.find((h) => h.revision === state.revision && putLive(h))?.at;
     const analysis = await phases.run('analysis', () =>
       analyze(analysisPlan(inputs, state.liveColour), (m) => core.info(m)),
     );
+    // The KPIs' record of it, where the run may write (auto-rollback: it has the rights a rollback needs).
+    if (inputs.autoRollback)
+      await recordAnalysis(
+        client,
+        inputs,
+        {
+          revision: state.revision,
+          digest: state.liveDigest,
+          colour: state.liveColour,
+          outcome: analysis.verdict,
+          at: analysis.endedAt,
+          seconds: (Date.parse(analysis.endedAt) - Date.parse(analysis.startedAt)) / 1000,
+          ...(url ? { runUrl: url } : {}),
+        },
+        lock,
+      );
     const rollBack =
       analysis.verdict === 'failed' || (analysis.verdict === 'inconclusive' && inputs.inconclusive === 'fail');
     let result: RollbackResult | undefined;
@@ -178,7 +211,7 @@ async function verifyOrRollBack(inputs: VerifyRollbackInputs, github: GitHubCont
         client,
         inputs,
         { kind: 'previous' },
-        { ...rollbackOptions, expectLiveDigest: state.liveDigest },
+        { ...rollbackOptions, expectLiveDigest: state.liveDigest, trigger: 'analysis' },
         phases,
       );
       if (inputs.environment && !result.noop)
@@ -192,7 +225,8 @@ async function verifyOrRollBack(inputs: VerifyRollbackInputs, github: GitHubCont
           url,
         );
     }
-    report(result, analysis.verdict, analysis);
+    const kpis = await readKpis(client, inputs);
+    report(result, analysis.verdict, analysis, kpis, result ?? state);
     await summarize(
       inputs,
       phases,
@@ -200,6 +234,7 @@ async function verifyOrRollBack(inputs: VerifyRollbackInputs, github: GitHubCont
       analysis,
       result,
       result ? { kind: 'previous' } : undefined,
+      kpis,
       wentLive,
     );
     if (rollBack) {
@@ -240,15 +275,46 @@ function rollbackSeconds(result: RollbackResult): string {
   return result.switchedAt ? ((result.switchedAt - started) / 1000).toFixed(3) : '0';
 }
 
-function report(result: RollbackResult | undefined, verdict: string, analysis: AnalysisReport | undefined): void {
-  core.setOutput('verdict', verdict);
-  core.setOutput('rolled-back', String(Boolean(result && !result.noop)));
-  if (result) {
-    core.setOutput('live-colour', result.liveColour);
-    core.setOutput('live-digest', result.liveDigest);
-    core.setOutput('revision', String(result.revision));
-    core.setOutput('rollback-seconds', rollbackSeconds(result));
+/** The history as it is now (this run's records in it) and the KPIs over its last releases. */
+async function readKpis(
+  client: Parameters<typeof readHistory>[0],
+  inputs: VerifyRollbackInputs,
+): Promise<{ history: HistoryEntry[]; kpis: ReleaseKpis }> {
+  const history = await readHistory(client, inputs.namespace, inputs.app);
+  const kpis = releaseKpis(history, inputs.kpiReleases);
+  if (inputs.pushgatewayUrl) {
+    try {
+      await pushMetrics(
+        inputs.pushgatewayUrl,
+        'deploy_suite',
+        { namespace: inputs.namespace, app: inputs.app },
+        kpiMetrics(kpis),
+      );
+      core.info(`pushed the release KPIs of ${inputs.app} to the Pushgateway`);
+    } catch (error) {
+      core.warning(
+        `the release KPIs did not reach the Pushgateway (${errorMessage(error)}); the verdict is not affected. Check pushgateway-url`,
+      );
+    }
   }
+  return { history, kpis };
+}
+
+function report(
+  result: RollbackResult | undefined,
+  verdict: string,
+  analysis: AnalysisReport | undefined,
+  read: { history: HistoryEntry[]; kpis: ReleaseKpis },
+  live: { liveColour: string; liveDigest: string; revision: number },
+): void {
+  core.setOutput('verdict', verdict);
+  core.setOutput('kpis', JSON.stringify(read.kpis));
+  core.setOutput('history', JSON.stringify(read.history));
+  core.setOutput('rolled-back', String(Boolean(result && !result.noop)));
+  core.setOutput('live-colour', live.liveColour);
+  core.setOutput('live-digest', live.liveDigest);
+  core.setOutput('revision', String(live.revision));
+  if (result) core.setOutput('rollback-seconds', rollbackSeconds(result));
   if (analysis)
     core.setOutput(
       'measurements',
@@ -269,6 +335,7 @@ async function summarize(
   analysis: AnalysisReport | undefined,
   result: RollbackResult | undefined,
   target: RollbackTarget | undefined,
+  read: { kpis: ReleaseKpis },
   wentLive?: string,
 ): Promise<void> {
   const rows: SummaryRow[] = [['App', `${escapeHtml(inputs.app)} in ${escapeHtml(inputs.namespace)}`]];
@@ -308,6 +375,22 @@ async function summarize(
           ]),
         ]);
         s.addRaw(`\n\n${timeline(analysis, result, started, wentLive)}\n`);
+      }
+      const { kpis } = read;
+      if (kpis.releases > 0) {
+        s.addHeading(
+          `Release KPIs: the last ${kpis.releases} releases${kpis.since ? ` since ${escapeHtml(kpis.since.slice(0, 10))}` : ''}`,
+          4,
+        ).addTable([
+          [
+            { data: 'KPI', header: true },
+            { data: 'Value', header: true },
+            { data: 'Target', header: true },
+          ],
+          ...kpiRows(kpis).map((row) => row.map((cell) => escapeHtml(cell))),
+        ]);
+        const chart = kpiChart(kpis);
+        if (chart) s.addRaw(`\n\n${chart}\n`);
       }
     },
   );

@@ -215,7 +215,7 @@ const SECRET_HEADER = /authorization|token|key|secret|password|cookie/i;
 
 /**
  * `Name: value` lines (a tenant header such as X-Scope-OrgID, an API key): values of headers whose names
- * say they are credentials are masked.
+ * say they are credentials are masked, and the credential after an auth scheme on its own.
  */
 function readHeaderLines(reader: InputReader, input: string, example: string): Record<string, string> {
   const headers: Record<string, string> = {};
@@ -231,7 +231,11 @@ function readHeaderLines(reader: InputReader, input: string, example: string): R
       );
       continue;
     }
-    if (SECRET_HEADER.test(name)) maskSecret(value);
+    if (SECRET_HEADER.test(name)) {
+      maskSecret(value);
+      // `Bearer <token>`, `Basic <base64>`: the credential alone may be printed by whatever echoes it.
+      maskSecret(/^[A-Za-z][\w-]*\s+(\S{4,})$/.exec(value)?.[1]);
+    }
     headers[name.toLowerCase()] = value;
   }
   return headers;

@@ -331,6 +331,25 @@ describe('timeline', () => {
     expect(masks).not.toContain('::add-mask::team-a');
   });
 
+  it('a credential header is masked whole and its credential alone (after the scheme)', () => {
+    const lines: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string) => (lines.push(String(chunk)), true)) as typeof process.stdout.write;
+    try {
+      read({
+        'metrics-provider': 'web',
+        queries: 'errors: https://stats.example/api $.errorRate < 0.01',
+        'web-headers': 'Authorization: Bearer web-secret-2\nX-Tenant: team-b',
+      });
+    } finally {
+      process.stdout.write = write;
+    }
+    const masks = lines.join('');
+    expect(masks).toContain('::add-mask::Bearer web-secret-2');
+    expect(masks).toContain('::add-mask::web-secret-2');
+    expect(masks).not.toContain('::add-mask::team-b');
+  });
+
   it.each([
     [{ 'prometheus-headers': 'no colon here' }, 'prometheus-headers'],
     [{ 'prometheus-headers': 'X Bad Name: v' }, 'prometheus-headers'],

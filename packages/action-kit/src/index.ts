@@ -16,3 +16,4 @@ export * from './dotenv.js';
 export * from './notification.js';
 export * from './notify.js';
 export * from './notification-inputs.js';
+export * from './pushgateway.js';

@@ -72,8 +72,15 @@ export type DeployPlan =
  * new digest or a new configuration goes to the idle colour; both as they are live change nothing. A live
  * state without a recorded configuration (written before the suite recorded it) counts as a change.
  */
-export function planDeploy(state: LiveState | undefined, digest: string, config?: string): DeployPlan {
-  if (!state) return { kind: 'deploy', target: 'blue', revision: 1 };
+export function planDeploy(
+  state: LiveState | undefined,
+  digest: string,
+  config?: string,
+  /** The highest revision the history holds: after a rollback the live one is lower, and numbers are never reused. */
+  highestRevision = 0,
+): DeployPlan {
+  const next = Math.max(state?.revision ?? 0, highestRevision) + 1;
+  if (!state) return { kind: 'deploy', target: 'blue', revision: next };
   const imageChanged = state.liveDigest !== digest;
   const configChanged = config !== undefined && state.liveConfig !== config;
   if (!imageChanged && !configChanged)
@@ -86,7 +93,7 @@ export function planDeploy(state: LiveState | undefined, digest: string, config?
   return {
     kind: 'deploy',
     target: otherColour(state.liveColour),
-    revision: state.revision + 1,
+    revision: next,
     previous: {
       colour: state.liveColour,
       digest: state.liveDigest,

@@ -17,7 +17,15 @@ import {
   type Colour,
   type LiveState,
 } from './bluegreen.js';
-import { appendHistory, readHistory, recordHistory, type HistoryEntry } from './history.js';
+import {
+  appendHistory,
+  elapsed,
+  highestRevision,
+  readHistory,
+  recordHistory,
+  type HistoryEntry,
+  type ReleaseClock,
+} from './history.js';
 import { pruneConfig, writeSnapshot, type PruneResult } from './app-config.js';
 import { hooksPassed, runHooks, type HookResult } from './hooks.js';
 import { templateHash, withHeld, type HeldRelease } from './hold.js';
@@ -46,6 +54,10 @@ export interface DeployOptions extends LockOptions {
    * live untouched, until a promote (promote.ts) switches or the hold expires.
    */
   hold?: { expiresAt: Date; githubDeployment?: number };
+  /** The run's start and its commit's time: the history records the deploy's durations by them. */
+  clock?: ReleaseClock;
+  /** A rollback that deploys a former revision: what it rolled away from, and who asked. */
+  rollbackOf?: { fromRevision: number; trigger: 'analysis' | 'manual' };
 }
 
 export interface DeployResult {
@@ -94,7 +106,7 @@ export async function bluegreenDeploy(
       return read;
     });
     const state = readLiveState(live);
-    const plan = planDeploy(state, digest, config);
+    const plan = planDeploy(state, digest, config, highestRevision(history));
     if (options.hold && !state)
       throw new PhaseError(
         'read',
@@ -148,26 +160,52 @@ export async function bluegreenDeploy(
     // minimum), so the switch does not land on fewer pods than serve now; the HPA takes it from there.
     const colourSpec = spec.hpa ? { ...spec, replicas: await hpaStartReplicas(client, spec, state) } : spec;
 
+    // A deploy that never goes live is recorded as failed (under the lock, as every record): each is an
+    // attempt the KPIs' success rate counts. A failing record never hides the failure itself.
+    const recordFailure = async () => {
+      if (action !== 'deploy') return;
+      const failed: HistoryEntry = {
+        revision,
+        digest,
+        config,
+        colour: target,
+        action: 'deploy-failed',
+        outcome: 'failed',
+        at: new Date().toISOString(),
+        ...(options.clock ? { seconds: elapsed(options.clock).seconds! } : {}),
+        ...(options.runUrl ? { runUrl: options.runUrl } : {}),
+      };
+      await recordHistory(client, spec.namespace, spec.app, failed, FIELD_MANAGER, history).catch((error: unknown) =>
+        options.log(
+          `could not record the failed deploy in the history: ${error instanceof Error ? error.message : String(error)}`,
+        ),
+      );
+    };
     const appliedAt = Date.now();
-    const applied = await phases.run('apply', async () => {
-      // The configuration first (a pod started before its ConfigMap exists fails to start, then retries),
-      // with the snapshot a rollback to this revision reads and the shared objects.
-      await Promise.all([
-        ...(spec.config ?? []).map((object) => client.apply(object, { fieldManager: FIELD_MANAGER })),
-        writeSnapshot(client, spec, config, FIELD_MANAGER),
-        applyShared(),
-      ]);
-      // The preview is parked (selecting no pod) while the colour rolls out; shown again in the preview
-      // phase. Both are written at once: the controllers start the rollout milliseconds after the apply.
-      const [, deployment] = await Promise.all([
-        client.apply(parkedPreview(spec), { fieldManager: FIELD_MANAGER }),
-        client.apply<KubeObject & DeploymentLike>(renderDeployment(colourSpec, target, revision, config), {
-          fieldManager: FIELD_MANAGER,
-        }),
-        ...renderColourObjects(spec, target).map((object) => client.apply(object, { fieldManager: FIELD_MANAGER })),
-      ]);
-      return deployment;
-    });
+    const applied = await phases
+      .run('apply', async () => {
+        // The configuration first (a pod started before its ConfigMap exists fails to start, then retries),
+        // with the snapshot a rollback to this revision reads and the shared objects.
+        await Promise.all([
+          ...(spec.config ?? []).map((object) => client.apply(object, { fieldManager: FIELD_MANAGER })),
+          writeSnapshot(client, spec, config, FIELD_MANAGER),
+          applyShared(),
+        ]);
+        // The preview is parked (selecting no pod) while the colour rolls out; shown again in the preview
+        // phase. Both are written at once: the controllers start the rollout milliseconds after the apply.
+        const [, deployment] = await Promise.all([
+          client.apply(parkedPreview(spec), { fieldManager: FIELD_MANAGER }),
+          client.apply<KubeObject & DeploymentLike>(renderDeployment(colourSpec, target, revision, config), {
+            fieldManager: FIELD_MANAGER,
+          }),
+          ...renderColourObjects(spec, target).map((object) => client.apply(object, { fieldManager: FIELD_MANAGER })),
+        ]);
+        return deployment;
+      })
+      .catch(async (error: unknown) => {
+        await recordFailure();
+        throw error;
+      });
     // The preview selects the colour being brought up: after the rollout, or when this run fails.
     const [, previewOfTarget] = renderServices(spec, target === 'blue' ? 'green' : 'blue', {});
     const showPreview = () => client.apply(previewOfTarget, { fieldManager: FIELD_MANAGER });
@@ -266,6 +304,7 @@ export async function bluegreenDeploy(
     } catch (error) {
       // A failed run leaves the preview on the colour it brought up, as the rollback expects of it.
       if (!previewShown) await showPreview().catch(() => undefined);
+      await recordFailure();
       throw error;
     }
 
@@ -282,6 +321,7 @@ export async function bluegreenDeploy(
           basedOn: state!.revision,
           heldAt: new Date().toISOString(),
           expiresAt: hold.expiresAt.toISOString(),
+          ...elapsed(options.clock),
           ...(options.runUrl ? { runUrl: options.runUrl } : {}),
           ...(hold.githubDeployment !== undefined ? { githubDeployment: hold.githubDeployment } : {}),
         };
@@ -319,8 +359,13 @@ export async function bluegreenDeploy(
       config,
       colour: target,
       action,
+      outcome: 'live',
       at: new Date().toISOString(),
       ...(options.runUrl ? { runUrl: options.runUrl } : {}),
+      // A rollback's run was not started by a commit: its lead time is no release's.
+      ...(action === 'rollback'
+        ? { ...(options.clock ? { seconds: elapsed(options.clock).seconds! } : {}), ...options.rollbackOf }
+        : elapsed(options.clock)),
     };
     const [, , pruned] = await phases.run('record', () =>
       Promise.all([

@@ -12,6 +12,7 @@ import {
   type AppSpec,
 } from './bluegreen.js';
 import { FIELD_MANAGER, checkFirstDeployOwnership } from './ownership.js';
+import { highestRevision, readHistory } from './history.js';
 
 export interface ObjectChange {
   kind: string;
@@ -64,13 +65,17 @@ export async function dryRunDeploy(
   spec: AppSpec,
   force = false,
 ): Promise<{ changes: ObjectChange[]; target: string; revision: number }> {
-  const live = await client.get('v1', 'Service', spec.namespace, spec.app);
+  const [live, history] = await Promise.all([
+    client.get('v1', 'Service', spec.namespace, spec.app),
+    // Only for the revision number it would get: a PR check without the right to read it still runs.
+    readHistory(client, spec.namespace, spec.app).catch(() => []),
+  ]);
   const state = readLiveState(live);
   // A PR check says it too when the first deploy would stop on objects someone else owns.
   if (!state) await checkFirstDeployOwnership(client, spec, live, force);
   const digest = digestOf(spec.image);
   const config = configHash(spec);
-  const plan = planDeploy(state, digest, config);
+  const plan = planDeploy(state, digest, config, highestRevision(history));
   // Shared objects are applied on every run: a no-op deploy shows their changes too.
   const shared = spec.shared ?? [];
   if (plan.kind === 'noop') {

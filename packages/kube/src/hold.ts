@@ -24,6 +24,9 @@ export interface HeldRelease {
   runUrl?: string;
   /** The GitHub deployment the holding run created, set to success or failure by the run that ends the hold. */
   githubDeployment?: number;
+  /** The holding run's seconds from its start, and from its commit, to held: the history's durations at promote. */
+  seconds?: number;
+  leadSeconds?: number;
 }
 
 /** The hash a held pod template is compared by. */
@@ -69,6 +72,10 @@ export function readHeld(preview: KubeObject | undefined): HeldRelease | undefin
     if (typeof value[field] !== 'string' || Number.isNaN(Date.parse(value[field] as string))) throw wrong(field);
   if (value.githubDeployment !== undefined && !Number.isInteger(value.githubDeployment))
     throw wrong('githubDeployment');
+  // Durations only inform the KPIs: a value that is not a number is left out, never a broken hold.
+  const duration = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : undefined);
+  const seconds = duration(value.seconds);
+  const leadSeconds = duration(value.leadSeconds);
   return {
     colour: value.colour,
     revision: value.revision as number,
@@ -80,6 +87,8 @@ export function readHeld(preview: KubeObject | undefined): HeldRelease | undefin
     expiresAt: value.expiresAt as string,
     ...(typeof value.runUrl === 'string' ? { runUrl: value.runUrl } : {}),
     ...(value.githubDeployment !== undefined ? { githubDeployment: value.githubDeployment as number } : {}),
+    ...(seconds !== undefined ? { seconds } : {}),
+    ...(leadSeconds !== undefined ? { leadSeconds } : {}),
   };
 }
 

@@ -22,3 +22,5 @@ export * from './hold.js';
 export * from './promote.js';
 export * from './pod-security.js';
 export * from './pod-security-check.js';
+export * from './record-analysis.js';
+export * from './release-kpis.js';

@@ -258,8 +258,14 @@ export async function promoteHeld(
             ...(held.config ? { config: held.config } : {}),
             colour: held.colour,
             action: 'deploy',
+            outcome: 'live',
             at: new Date().toISOString(),
             ...(options.runUrl ? { runUrl: options.runUrl } : {}),
+            // The deploy's own time is the holding run's; its time to live includes the wait for the promote.
+            ...(held.seconds !== undefined ? { seconds: held.seconds } : {}),
+            ...(held.leadSeconds !== undefined
+              ? { leadSeconds: Math.round(held.leadSeconds * 1000 + Date.now() - Date.parse(held.heldAt)) / 1000 }
+              : {}),
           },
           FIELD_MANAGER,
         ),

@@ -19,7 +19,7 @@ import {
 } from './bluegreen.js';
 import { KubeApiError, type KubeApi, type KubeObject } from './client.js';
 import { bluegreenDeploy, waitForReadyEndpoints } from './deploy.js';
-import { historyName, readHistory, recordHistory } from './history.js';
+import { elapsed, historyName, putLive, readHistory, recordHistory, type ReleaseClock } from './history.js';
 import { exceededDeadline, rolloutState, type DeploymentLike } from './rollout.js';
 import { FIELD_MANAGER, ROLLBACK_MANAGER, SCALE_MANAGER } from './ownership.js';
 import { specOfConfig } from './app-config.js';
@@ -41,6 +41,10 @@ export interface RollbackOptions extends LockOptions {
   verifyImages?: (images: string[]) => Promise<void>;
   /** How long each post-rollback hook Job may run (default 300 s). */
   hookTimeoutSeconds?: number;
+  /** The run's start: the history records the rollback's seconds to the switch back by it. */
+  clock?: ReleaseClock;
+  /** Who asked for the rollback (the history's trigger): the analysis, or a person (rollback-to). */
+  trigger?: 'analysis' | 'manual';
 }
 
 export interface RollbackResult {
@@ -153,7 +157,13 @@ export async function rollback(
       const deployed = await bluegreenDeploy(
         client,
         spec,
-        { ...options, heldLease: lease, historyAction: 'rollback', skipHooks: true },
+        {
+          ...options,
+          heldLease: lease,
+          historyAction: 'rollback',
+          skipHooks: true,
+          rollbackOf: { fromRevision: state.revision, trigger: options.trigger ?? 'manual' },
+        },
         phases,
       );
       const hooks = await postRollbackHooks(client, app, deployed, spec.image, options, phases);
@@ -273,8 +283,12 @@ export async function rollback(
           ...(idleConfig ? { config: idleConfig } : {}),
           colour: idle,
           action: 'rollback',
+          outcome: 'live',
           at: new Date().toISOString(),
           ...(options.runUrl ? { runUrl: options.runUrl } : {}),
+          ...(options.clock ? { seconds: elapsed(options.clock, switchedAt).seconds! } : {}),
+          fromRevision: state.revision,
+          trigger: options.trigger ?? 'manual',
         },
         FIELD_MANAGER,
       ),
@@ -329,9 +343,9 @@ async function resolveTarget(
     };
   }
   const history = await readHistory(client, app.namespace, app.app);
-  const entry = history.find((h) => h.revision === target.revision && h.action !== 'scale-down');
+  const entry = history.find((h) => h.revision === target.revision && putLive(h));
   if (!entry) {
-    const known = [...new Set(history.filter((h) => h.action !== 'scale-down').map((h) => h.revision))].join(', ');
+    const known = [...new Set(history.filter(putLive).map((h) => h.revision))].join(', ');
     throw new PhaseError(
       'read',
       `revision ${target.revision} is not in ${app.app}'s history (it has ${known || 'none'})`,

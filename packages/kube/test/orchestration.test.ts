@@ -122,7 +122,12 @@ describe('bluegreenDeploy, phase by phase', () => {
     expect(api.calls).not.toContain('apply Service/shop');
     expect(selectorOf(api, 'shop-preview')).toBe('blue'); // shown again, on the colour it brought up
     expect(api.peek('Lease', NS, 'shop-deploy')).toBeUndefined();
-    expect((await readHistory(api, NS, 'shop')).map((h) => h.revision)).toEqual([2, 1]);
+    // The attempt is recorded as failed (the KPIs count it); what went live is as it was.
+    expect((await readHistory(api, NS, 'shop')).map((h) => `${h.action} ${h.revision}`)).toEqual([
+      'deploy-failed 3',
+      'deploy 2',
+      'deploy 1',
+    ]);
   });
 
   it('a preview check that refuses the colour fails the preview phase: nothing switched', async () => {

@@ -84,7 +84,7 @@ describe('foreignOwners: objects a first deploy must not take over', () => {
 });
 
 describe('history', () => {
-  const entry = (revision: number, action = 'deploy'): HistoryEntry => ({
+  const entry = (revision: number, action: HistoryEntry['action'] = 'deploy'): HistoryEntry => ({
     revision,
     digest: `sha256:${revision}`,
     colour: revision % 2 ? 'blue' : 'green',
@@ -102,6 +102,8 @@ describe('history', () => {
       ),
     ).toHaveLength(1);
     expect(appendHistory([entry(3)], entry(3, 'rollback'))).toHaveLength(2);
+    // Every failed attempt is kept: the success rate counts each.
+    expect(appendHistory([entry(4, 'deploy-failed')], entry(4, 'deploy-failed'))).toHaveLength(2);
   });
 });
 

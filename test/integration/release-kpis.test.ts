@@ -1,0 +1,121 @@
+// The roadmap's KPIs from the cluster's history: a sequence of releases played through the bundled
+// actions against the real control plane (a good one, a bad one the analysis rolls back, one whose
+// rollout fails, one rolled back by hand), then the figures verify-rollback reports checked against what
+// the test did. The analysis reads a local web stand-in (test/support/metric-providers.ts).
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { HistoryEntry, ReleaseKpis } from '@deploy-suite/kube';
+import { loadEvent, runAction } from '../support/action-runner.js';
+import { startProviderStandIn, type ProviderStandIn } from '../support/metric-providers.js';
+import { useNamespace } from '../support/namespace.js';
+
+const kubeconfig = readFileSync(process.env.DEPLOY_SUITE_KUBECONFIG!, 'utf8');
+const namespace = `kpis-${randomBytes(3).toString('hex')}`;
+const app = 'shop';
+const digestOf = (n: number) => `sha256:${n.toString(16).padStart(64, 'f')}`;
+const webKey = `web_${randomBytes(8).toString('hex')}`;
+let standIn: ProviderStandIn;
+
+beforeAll(async () => {
+  standIn = await startProviderStandIn({ datadogApi: '-', datadogApplication: '-', newRelic: '-', web: webKey });
+});
+afterAll(() => standIn.close());
+
+const deploy = async (n: number, extra: Record<string, string> = {}) =>
+  runAction(
+    'bluegreen-deploy',
+    { kubeconfig, namespace, app, replicas: '1', image: `127.0.0.1:5000/shop/api@${digestOf(n)}`, ...extra },
+    await loadEvent('push-default-branch'),
+  );
+const verify = async (errorRate: number, extra: Record<string, string> = {}) => {
+  standIn.answer = () => ({ value: errorRate });
+  return runAction(
+    'verify-rollback',
+    {
+      kubeconfig,
+      namespace,
+      app,
+      'metrics-provider': 'web',
+      'web-headers': `Authorization: Bearer ${webKey}`,
+      queries: `errors: ${standIn.url}/web/errors?colour={{colour}} $.data.errorRate <= 0.01`,
+      'metrics-checks': '1',
+      ...extra,
+    },
+    await loadEvent('workflow-dispatch'),
+  );
+};
+
+describe('release KPIs over a sequence of releases', () => {
+  useNamespace(namespace);
+
+  it('counts what the releases did: success rate, rollbacks by trigger, change failure rate, durations', async () => {
+    // r1 good, and its analysis passes.
+    expect((await deploy(1)).exitCode).toBe(0);
+    expect((await verify(0.001)).outputs.verdict).toBe('passed');
+    // r2 bad: the analysis fails and rolls back to r1.
+    expect((await deploy(2)).exitCode).toBe(0);
+    const bad = await verify(0.3);
+    expect(bad.outputs).toMatchObject({ verdict: 'failed', 'rolled-back': 'true' });
+    // Revisions number what went live, a rollback included (as Helm's do): r1 is 1, r2 is 2, its rollback 3.
+    // r3 never becomes ready: the deploy fails, live untouched.
+    const dir = mkdtempSync(join(tmpdir(), 'kpis-'));
+    const template = join(dir, 'deployment.yaml');
+    writeFileSync(
+      template,
+      'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: shop}\nspec: {template: {metadata: {labels: {deploy-suite.test/hold-not-ready: "true"}}, spec: {containers: [{name: api, image: x}]}}}\n',
+    );
+    const failed = await deploy(3, { 'deployment-template': template, 'progress-deadline': '3s' });
+    expect(failed.exitCode).toBe(1);
+    // r4 good, then rolled back by hand.
+    expect((await deploy(4)).exitCode).toBe(0);
+    const manual = await runAction(
+      'verify-rollback',
+      { kubeconfig, namespace, app, 'rollback-to': 'previous' },
+      await loadEvent('workflow-dispatch'),
+    );
+    expect(manual.outputs['rolled-back']).toBe('true');
+
+    const report = await verify(0.001);
+    expect(report.exitCode).toBe(0);
+    const kpis = JSON.parse(report.outputs.kpis!) as ReleaseKpis;
+    const history = JSON.parse(report.outputs.history!) as HistoryEntry[];
+    expect(kpis).toMatchObject({
+      releases: 4,
+      succeeded: 3,
+      failed: 1,
+      successRate: 0.75,
+      rollbacks: { count: 2, automatic: 1, manual: 1 },
+      // r2 (its analysis failed, rolled back) and r4 (rolled back by hand) of the 3 that went live.
+      changeFailureRate: 2 / 3,
+      met: { successRate: false, deployTime: true, rollbackTime: true },
+    });
+    expect(kpis.analyses.failed).toBe(1);
+    expect(kpis.series.map((s) => `${s.outcome}:${s.revision}`)).toEqual(['live:1', 'live:2', 'failed:4', 'live:4']);
+    // Durations from the runs themselves: each deploy took seconds, each rollback well under one.
+    expect(kpis.deploySeconds.median).toBeGreaterThan(0);
+    expect(kpis.deploySeconds.p95).toBeLessThan(120);
+    expect(kpis.rollbacks.medianSeconds).toBeGreaterThan(0);
+    expect(kpis.rollbacks.medianSeconds).toBeLessThan(30);
+    // The history as dashboards read it: every kind of entry the sequence wrote.
+    expect(new Set(history.map((h) => h.action))).toEqual(new Set(['deploy', 'analysis', 'rollback', 'deploy-failed']));
+    const failedEntry = history.find((h) => h.action === 'deploy-failed')!;
+    expect(failedEntry).toMatchObject({ outcome: 'failed', digest: digestOf(3), revision: 4 });
+    expect(history.filter((h) => h.action === 'rollback').map((h) => `${h.trigger}:${h.fromRevision}`)).toEqual([
+      'manual:4',
+      'analysis:2',
+    ]);
+    expect(report.summary).toContain('Release KPIs: the last 4 releases');
+    expect(report.summary).toContain('75 % (3 of 4) ✗');
+    expect(report.summary).toContain('xychart-beta');
+    // Revision 4 is the release that went live, never the failed attempt under the same number.
+    const toFour = await runAction(
+      'verify-rollback',
+      { kubeconfig, namespace, app, 'rollback-to': '4', 'auto-rollback': 'false' },
+      await loadEvent('workflow-dispatch'),
+    );
+    expect(toFour.outputs).toMatchObject({ 'rolled-back': 'true', 'live-digest': digestOf(4), revision: '6' });
+  });
+});
