@@ -645,6 +645,28 @@ const rows: Row[] = [
   },
   {
     action: 'verify-rollback',
+    what: 'the cloudwatch provider with a region that is not one',
+    inputs: {
+      'metrics-provider': 'cloudwatch',
+      'cloudwatch-region': 'europe-central',
+      queries: 'errors: SELECT SUM(Errors) FROM SCHEMA("Shop", Colour) < 5',
+    },
+    input: 'cloudwatch-region',
+  },
+  {
+    action: 'verify-rollback',
+    what: 'the cloudwatch provider with no region anywhere',
+    inputs: { 'metrics-provider': 'cloudwatch', queries: 'errors: SELECT SUM(Errors) FROM SCHEMA("Shop", Colour) < 5' },
+    input: 'cloudwatch-region',
+  },
+  {
+    action: 'verify-rollback',
+    what: 'built-in checks asked of CloudWatch, whose request metrics carry no colour',
+    inputs: { 'metrics-provider': 'cloudwatch', 'cloudwatch-region': 'us-east-1', 'p95-max': '300ms' },
+    input: 'p95-max',
+  },
+  {
+    action: 'verify-rollback',
     what: 'a web check whose JSONPath does not close',
     inputs: { 'metrics-provider': 'web', queries: 'errors: http://127.0.0.1:9/stats $.data[0 < 0.01' },
     input: 'queries',

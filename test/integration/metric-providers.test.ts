@@ -19,7 +19,23 @@ const keys = {
   datadogApplication: `ddapp${randomBytes(18).toString('hex')}`,
   newRelic: `NRAK-${randomBytes(13).toString('hex').toUpperCase()}`,
   web: `web_${randomBytes(12).toString('hex')}`,
+  // As aws-actions/configure-aws-credentials leaves them after its OIDC exchange: a session's three parts.
+  aws: {
+    accessKeyId: `ASIA${randomBytes(8).toString('hex').toUpperCase()}`,
+    secretAccessKey: randomBytes(30).toString('base64'),
+    sessionToken: `IQoJb3JpZ2luX2Vj${randomBytes(48).toString('base64')}`,
+    region: 'eu-central-1',
+  },
 };
+const awsEnv = (secret = keys.aws.secretAccessKey) => ({
+  AWS_ACCESS_KEY_ID: keys.aws.accessKeyId,
+  AWS_SECRET_ACCESS_KEY: secret,
+  AWS_SESSION_TOKEN: keys.aws.sessionToken,
+  AWS_REGION: keys.aws.region,
+  AWS_DEFAULT_REGION: keys.aws.region,
+  // Nothing here answers the instance metadata address: the chain must not wait on it.
+  AWS_EC2_METADATA_DISABLED: 'true',
+});
 let standIn: ProviderStandIn;
 
 beforeAll(async () => {
@@ -28,11 +44,12 @@ beforeAll(async () => {
 afterAll(() => standIn.close());
 
 const schedule = { 'metrics-checks': '2', 'metrics-interval': '200ms', 'metrics-window': '2m' };
-const verify = async (inputs: Record<string, string>) =>
+const verify = async (inputs: Record<string, string>, env: Record<string, string> = {}) =>
   runAction(
     'verify-rollback',
     { kubeconfig, namespace, app, ...schedule, ...inputs },
     await loadEvent('workflow-dispatch'),
+    env,
   );
 const datadog = () => ({
   'metrics-provider': 'datadog',
@@ -41,10 +58,13 @@ const datadog = () => ({
   'datadog-application-key': keys.datadogApplication,
 });
 const noKeyShown = (shown: string) => {
-  for (const key of Object.values(keys)) expect(shown).not.toContain(key);
+  for (const key of [keys.datadogApi, keys.datadogApplication, keys.newRelic, keys.web])
+    expect(shown).not.toContain(key);
+  expect(shown).not.toContain(keys.aws.secretAccessKey);
+  expect(shown).not.toContain(keys.aws.sessionToken);
 };
 
-describe('verify-rollback on Datadog, New Relic and a web endpoint', () => {
+describe('verify-rollback on Datadog, New Relic, CloudWatch and a web endpoint', () => {
   useNamespace(namespace);
   beforeAll(async () => {
     for (const n of [1, 2]) {
@@ -122,6 +142,85 @@ describe('verify-rollback on Datadog, New Relic and a web endpoint', () => {
     expect(down.exitCode).toBe(0);
     expect(down.outputs).toMatchObject({ verdict: 'inconclusive', 'rolled-back': 'false' });
     expect(down.log).toMatch(/errors 1\/2: inconclusive, the web endpoint unreachable: HTTP 503/);
+  });
+
+  it('CloudWatch: GetMetricData signed with the session from the environment; healthy, breaching, refused, empty', async () => {
+    const inputs = {
+      'metrics-provider': 'cloudwatch',
+      'cloudwatch-endpoint': standIn.url,
+      queries: `errors: SELECT SUM(Errors) FROM SCHEMA("Shop", Colour) WHERE Colour = '{{colour}}' <= 5`,
+      'auto-rollback': 'false',
+    };
+    standIn.seen.length = 0;
+    standIn.answer = () => ({ value: 2 });
+    const good = await verify(inputs, awsEnv());
+    expect(good.log).not.toMatch(/::error/);
+    expect(good.exitCode).toBe(0);
+    expect(good.outputs.verdict).toBe('passed');
+    const sent = standIn.seen.filter((s) => s.provider === 'cloudwatch');
+    expect(sent).toHaveLength(2);
+    // The stand-in recomputed each signature (scope eu-central-1/monitoring) and the session token went along.
+    expect(sent[0]!.headers['x-amz-security-token']).toBe(keys.aws.sessionToken);
+    expect(String(sent[0]!.headers.authorization)).toMatch(
+      new RegExp(`^AWS4-HMAC-SHA256 Credential=${keys.aws.accessKeyId}/\\d{8}/eu-central-1/monitoring/aws4_request, `),
+    );
+    const request = JSON.parse(sent[0]!.body) as {
+      MetricDataQueries: { Expression: string; Period: number }[];
+      StartTime: number;
+      EndTime: number;
+      ScanBy: string;
+    };
+    expect(request.MetricDataQueries[0]).toMatchObject({
+      Expression: `SELECT SUM(Errors) FROM SCHEMA("Shop", Colour) WHERE Colour = '${good.outputs['live-colour']}'`,
+      Period: 120,
+    });
+    expect(request.EndTime - request.StartTime).toBe(240);
+    expect(request.ScanBy).toBe('TimestampDescending');
+    expect(good.log).toContain(`::add-mask::${keys.aws.secretAccessKey}`);
+    expect(good.summary).toContain('CloudWatch: <code>');
+    noKeyShown(good.shown);
+
+    standIn.answer = () => ({ value: 40 });
+    const breaching = await verify(inputs, awsEnv());
+    expect(breaching.exitCode).toBe(1);
+    expect(breaching.outputs).toMatchObject({ verdict: 'failed', 'rolled-back': 'false' });
+    expect(breaching.log).toMatch(/errors 1\/2: FAILED, 40 not <= 5/);
+
+    // A secret that is not the session's: the signature does not match, the provider is unreachable.
+    const refused = await verify(inputs, awsEnv(randomBytes(30).toString('base64')));
+    expect(refused.exitCode).toBe(1);
+    expect(refused.outputs.verdict).toBe('inconclusive');
+    expect(refused.log).toContain(
+      "errors 1/2: inconclusive, CloudWatch unreachable: HTTP 403: CloudWatch refused the query's credentials (SignatureDoesNotMatch",
+    );
+
+    standIn.answer = () => 'rate-limited';
+    const throttled = await verify({ ...inputs, inconclusive: 'pass' }, awsEnv());
+    expect(throttled.exitCode).toBe(0);
+    expect(throttled.log).toMatch(
+      /errors 1\/2: inconclusive, CloudWatch unreachable: HTTP 400: CloudWatch is throttling/,
+    );
+
+    standIn.answer = () => 'bad-query';
+    const bad = await verify(inputs, awsEnv());
+    expect(bad.exitCode).toBe(1);
+    expect(bad.log).toMatch(
+      /errors 1\/2: FAILED, query error: InvalidParameterValue(Exception)?: Syntax error in expression check/,
+    );
+
+    // No credentials at all: inconclusive, and the log says which step gives them.
+    standIn.answer = () => ({ value: 2 });
+    const none = await verify(
+      { ...inputs, 'cloudwatch-region': 'eu-central-1' },
+      {
+        AWS_EC2_METADATA_DISABLED: 'true',
+        AWS_CONFIG_FILE: '/nonexistent',
+        AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
+      },
+    );
+    expect(none.exitCode).toBe(1);
+    expect(none.outputs.verdict).toBe('inconclusive');
+    expect(none.log).toContain('run aws-actions/configure-aws-credentials before this step');
   });
 
   it('Datadog: a breaching colour fails the analysis and rolls back to the previous release', async () => {

@@ -1,7 +1,8 @@
 // The roadmap's KPIs from the cluster's history: a sequence of releases played through the bundled
 // actions against the real control plane (a good one, a bad one the analysis rolls back, one whose
 // rollout fails, one rolled back by hand), then the figures verify-rollback reports checked against what
-// the test did. The analysis reads a local web stand-in (test/support/metric-providers.ts).
+// the test did. The analysis reads a local web stand-in (test/support/metric-providers.ts); the KPIs go
+// to the platform's real Pushgateway and come back from the real Prometheus that scrapes it.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -11,6 +12,7 @@ import type { HistoryEntry, ReleaseKpis } from '@deploy-suite/kube';
 import { loadEvent, runAction } from '../support/action-runner.js';
 import { startProviderStandIn, type ProviderStandIn } from '../support/metric-providers.js';
 import { useNamespace } from '../support/namespace.js';
+import { waitForSeries } from '../support/metrics.js';
 
 const kubeconfig = readFileSync(process.env.DEPLOY_SUITE_KUBECONFIG!, 'utf8');
 const namespace = `kpis-${randomBytes(3).toString('hex')}`;
@@ -78,8 +80,9 @@ describe('release KPIs over a sequence of releases', () => {
     );
     expect(manual.outputs['rolled-back']).toBe('true');
 
-    const report = await verify(0.001);
+    const report = await verify(0.001, { 'pushgateway-url': process.env.DEPLOY_SUITE_PUSHGATEWAY! });
     expect(report.exitCode).toBe(0);
+    expect(report.log).toContain(`pushed the release KPIs of ${app} to the Pushgateway`);
     const kpis = JSON.parse(report.outputs.kpis!) as ReleaseKpis;
     const history = JSON.parse(report.outputs.history!) as HistoryEntry[];
     expect(kpis).toMatchObject({
@@ -110,6 +113,19 @@ describe('release KPIs over a sequence of releases', () => {
     expect(report.summary).toContain('Release KPIs: the last 4 releases');
     expect(report.summary).toContain('75 % (3 of 4) ✗');
     expect(report.summary).toContain('xychart-beta');
+    // What dashboards read: the pushed figures, scraped by Prometheus with the app's own labels.
+    const group = `job="deploy_suite",namespace="${namespace}",app="${app}"`;
+    const [ratio] = await waitForSeries(`deploy_suite_release_success_ratio{${group}}`);
+    expect(Number(ratio!.value[1])).toBe(0.75);
+    const rollbacks = await waitForSeries(`deploy_suite_rollbacks{${group}}`);
+    expect(Object.fromEntries(rollbacks.map((r) => [r.metric.trigger, Number(r.value[1])]))).toEqual({
+      analysis: 1,
+      manual: 1,
+    });
+    const [cfr] = await waitForSeries(`deploy_suite_change_failure_ratio{${group}}`);
+    expect(Number(cfr!.value[1])).toBeCloseTo(2 / 3, 6);
+    const [met] = await waitForSeries(`deploy_suite_kpi_target_met{${group},kpi="success_rate"}`);
+    expect(met!.value[1]).toBe('0');
     // Revision 4 is the release that went live, never the failed attempt under the same number.
     const toFour = await runAction(
       'verify-rollback',
@@ -117,5 +133,12 @@ describe('release KPIs over a sequence of releases', () => {
       await loadEvent('workflow-dispatch'),
     );
     expect(toFour.outputs).toMatchObject({ 'rolled-back': 'true', 'live-digest': digestOf(4), revision: '6' });
+    // A Pushgateway that does not answer costs a warning, never the verdict.
+    const unreachable = await verify(0.001, { 'pushgateway-url': 'http://127.0.0.1:9' });
+    expect(unreachable.exitCode).toBe(0);
+    expect(unreachable.outputs.verdict).toBe('passed');
+    expect(unreachable.log).toMatch(
+      /::warning::the release KPIs did not reach the Pushgateway \(.+\); the verdict is not affected. Check pushgateway-url/,
+    );
   });
 });

@@ -10,6 +10,7 @@ kube_down
 stop_daemon squid
 stop_daemon prometheus
 stop_daemon metrics-emitter
+stop_daemon pushgateway
 stop_daemon buildkitd
 stop_daemon registry
 stop_daemon auth-registry

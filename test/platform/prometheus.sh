@@ -3,13 +3,17 @@
 # the tests play) and the real pods on the real node (Kubernetes service discovery against the local API
 # server), each real pod's series labelled with its namespace, pod, app and colour as the suite's
 # built-in queries read them. Sourced by up.sh. Prometheus on 127.0.0.1:9090, the emitter on 127.0.0.1:9464.
+# A Pushgateway (Debian's prometheus-pushgateway) on 127.0.0.1:9091, scraped with honor_labels, takes
+# the release KPIs verify-rollback pushes (pushgateway-url), so a query of Prometheus returns them.
 
 DS_PROMETHEUS_PORT=${DEPLOY_SUITE_PROMETHEUS_PORT:-9090}
 DS_EMITTER_PORT=${DEPLOY_SUITE_EMITTER_PORT:-9464}
+DS_PUSHGATEWAY_PORT=${DEPLOY_SUITE_PUSHGATEWAY_PORT:-9091}
 DS_PROMETHEUS_BIN="$DS_CACHE/go-tools/prometheus-$DS_PROMETHEUS_VERSION/prometheus"
 
 prometheus_ready() { curl -fsS "http://127.0.0.1:$DS_PROMETHEUS_PORT/-/ready" >/dev/null 2>&1; }
 emitter_ready() { curl -fsS "http://127.0.0.1:$DS_EMITTER_PORT/metrics" >/dev/null 2>&1; }
+pushgateway_ready() { curl -fsS "http://127.0.0.1:$DS_PUSHGATEWAY_PORT/-/ready" >/dev/null 2>&1; }
 
 prometheus_part() {
   # Only the discovery it uses (Prometheus' build tags): a smaller, faster build than every cloud's SD.
@@ -25,6 +29,10 @@ prometheus_part() {
   echo "$script_sum" >"$DS_RUN/metrics-emitter.sum"
   DEPLOY_SUITE_EMITTER_PORT=$DS_EMITTER_PORT start_daemon metrics-emitter "$node" "$here/metrics-emitter.mjs"
   wait_up metrics-emitter 20 emitter_ready
+  # The package's postinst does not start it here (no init system); our own instance, in memory only.
+  command -v prometheus-pushgateway >/dev/null 2>&1 || apt_install prometheus-pushgateway
+  start_daemon pushgateway /usr/bin/prometheus-pushgateway --web.listen-address="127.0.0.1:$DS_PUSHGATEWAY_PORT"
+  wait_up pushgateway 20 pushgateway_ready
   mkdir -p "$DS_RUN/prometheus"
   # A Prometheus of another build (Debian's, from an earlier platform) is replaced.
   if daemon_alive prometheus && [ "$(cat "$DS_RUN/prometheus.exe")" != "$DS_PROMETHEUS_BIN" ]; then stop_daemon prometheus; fi
@@ -55,6 +63,11 @@ scrape_configs:
   - job_name: apps
     static_configs:
       - targets: ['127.0.0.1:$DS_EMITTER_PORT']
+  # What was pushed keeps its own job and labels (the pusher's), as a Pushgateway is meant to be scraped.
+  - job_name: pushgateway
+    honor_labels: true
+    static_configs:
+      - targets: ['127.0.0.1:$DS_PUSHGATEWAY_PORT']
   - job_name: real-pods
     kubernetes_sd_configs:
       - role: pod

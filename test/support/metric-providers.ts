@@ -1,16 +1,19 @@
 // A local stand-in of the metric providers beyond Prometheus, answering the request shapes their docs
 // give: Datadog's metrics query API (GET /api/v1/query, DD-API-KEY and DD-APPLICATION-KEY, from/to in
-// seconds), New Relic's NerdGraph (POST /graphql, API-Key, the NRQL in variables.nrql) and any JSON
-// endpoint (/web/…). What a query answers is the test's: a value, no data, several series, an error of
+// seconds), New Relic's NerdGraph (POST /graphql, API-Key, the NRQL in variables.nrql), CloudWatch's
+// GetMetricData (AWS JSON 1.0, X-Amz-Target, its SigV4 signature recomputed with the SDK's own signer
+// from the headers it names) and any JSON endpoint (/web/…). What a query answers is the test's: a value, no data, several series, an error of
 // the query, or the provider down. Every request is recorded, headers included, for the tests to read.
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import { SignatureV4 } from '@smithy/signature-v4';
 
 export type ProviderAnswer =
   { value: number | null } | 'empty' | 'two-series' | 'bad-query' | 'down' | 'rate-limited' | { json: unknown };
 
 export interface SeenRequest {
-  provider: 'datadog' | 'newrelic' | 'web';
+  provider: 'datadog' | 'newrelic' | 'cloudwatch' | 'web';
   method: string;
   path: string;
   /** The URL's query string (`?from=…&to=…&query=…`). */
@@ -25,7 +28,13 @@ export interface ProviderStandIn {
   seen: SeenRequest[];
   /** What a query answers (by its text: the Datadog query, the NRQL, the web path). Default: 'empty'. */
   answer: (query: string) => ProviderAnswer;
-  keys: { datadogApi: string; datadogApplication: string; newRelic: string; web: string };
+  keys: {
+    datadogApi: string;
+    datadogApplication: string;
+    newRelic: string;
+    web: string;
+    aws?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string; region: string };
+  };
   close(): Promise<void>;
 }
 
@@ -43,11 +52,17 @@ export async function startProviderStandIn(keys: ProviderStandIn['keys']): Promi
         ? 'datadog'
         : url.pathname === '/graphql'
           ? 'newrelic'
-          : 'web';
+          : req.headers['x-amz-target']
+            ? 'cloudwatch'
+            : 'web';
       let query = provider === 'web' ? url.pathname + url.search : (url.searchParams.get('query') ?? '');
-      if (provider === 'newrelic') {
+      if (provider === 'newrelic' || provider === 'cloudwatch') {
         try {
-          query = (JSON.parse(body) as { variables?: { nrql?: string } }).variables?.nrql ?? '';
+          const parsed = JSON.parse(body) as {
+            variables?: { nrql?: string };
+            MetricDataQueries?: { Expression?: string }[];
+          };
+          query = parsed.variables?.nrql ?? parsed.MetricDataQueries?.[0]?.Expression ?? '';
         } catch {
           query = '';
         }
@@ -63,6 +78,7 @@ export async function startProviderStandIn(keys: ProviderStandIn['keys']): Promi
       });
       if (provider === 'datadog') return datadog(req, url, standIn, send);
       if (provider === 'newrelic') return newRelic(req, body, standIn, send);
+      if (provider === 'cloudwatch') return void cloudWatch(req, url, body, standIn, res);
       if (req.headers.authorization !== `Bearer ${keys.web}`) return send(401, { message: 'unauthorized' });
       const answer = standIn.answer(query);
       if (answer === 'down') return send(503, { message: 'unavailable' });
@@ -181,4 +197,137 @@ function newRelic(req: IncomingMessage, body: string, standIn: ProviderStandIn, 
           ? (answer.json as unknown[])
           : [row(answer.value)];
   send(200, { data: { actor: { account: { nrql: { results } } } } });
+}
+
+/** node:crypto as the signer's hash (its Checksum: an HMAC when given a secret). */
+class NodeSha256 {
+  private hash: Hash | Hmac;
+  private readonly secret?: string | Uint8Array;
+  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
+    this.secret =
+      secret === undefined || typeof secret === 'string'
+        ? secret
+        : ArrayBuffer.isView(secret)
+          ? new Uint8Array(secret.buffer, secret.byteOffset, secret.byteLength)
+          : new Uint8Array(secret);
+    this.hash = this.secret ? createHmac('sha256', this.secret) : createHash('sha256');
+  }
+  update(data: string | Uint8Array): void {
+    this.hash.update(data);
+  }
+  digest(): Promise<Uint8Array> {
+    return Promise.resolve(new Uint8Array(this.hash.digest()));
+  }
+  reset(): void {
+    this.hash = this.secret ? createHmac('sha256', this.secret) : createHash('sha256');
+  }
+}
+
+const CLOUDWATCH_TARGET = 'GraniteServiceVersion20100801.GetMetricData';
+
+/**
+ * CloudWatch's GetMetricData as the SDK speaks it (AWS JSON 1.0, query-compatible errors): the signature
+ * is recomputed over the headers the request says it signed, with the key the test gave, and must match.
+ */
+async function cloudWatch(
+  req: IncomingMessage,
+  url: URL,
+  body: string,
+  standIn: ProviderStandIn,
+  res: import('node:http').ServerResponse,
+): Promise<void> {
+  const reply = (status: number, json: unknown, queryError?: string): void =>
+    void res
+      .writeHead(status, {
+        'content-type': 'application/x-amz-json-1.0',
+        'x-amzn-requestid': '8a1c3a53-5f3e-4f4e-9d2a-stand-in',
+        ...(queryError ? { 'x-amzn-query-error': queryError } : {}),
+      })
+      .end(JSON.stringify(json));
+  const fail = (status: number, code: string, message: string): void =>
+    reply(status, { __type: `com.amazonaws.cloudwatch#${code}`, message }, `${code};Sender`);
+  const aws = standIn.keys.aws;
+  const auth =
+    /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$/.exec(
+      String(req.headers.authorization ?? ''),
+    );
+  if (!aws || !auth) return fail(403, 'MissingAuthenticationToken', 'Request is missing Authentication Token');
+  const [, keyId, , region, service, signedHeaders, signature] = auth;
+  if (keyId !== aws.accessKeyId)
+    return fail(403, 'InvalidClientTokenId', 'The security token included in the request is invalid.');
+  if (region !== aws.region || service !== 'monitoring')
+    return fail(403, 'SignatureDoesNotMatch', `Credential should be scoped to a valid region (${region}/${service}).`);
+  const headers: Record<string, string> = {};
+  for (const name of signedHeaders!.split(';')) headers[name] = String(req.headers[name] ?? '');
+  const amzDate = headers['x-amz-date'] ?? '';
+  const signer = new SignatureV4({
+    credentials: {
+      accessKeyId: aws.accessKeyId,
+      secretAccessKey: aws.secretAccessKey,
+      ...(aws.sessionToken ? { sessionToken: aws.sessionToken } : {}),
+    },
+    region: aws.region,
+    service: 'monitoring',
+    sha256: NodeSha256,
+  });
+  const [host, port] = (headers.host ?? '').split(':');
+  const expected = await signer.sign(
+    {
+      method: req.method ?? '',
+      protocol: 'http:',
+      hostname: host!,
+      port: Number(port),
+      path: url.pathname,
+      query: {},
+      headers,
+      body,
+    },
+    { signingDate: new Date(amzDate.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, '$1-$2-$3T$4:$5:$6Z')) },
+  );
+  const recomputed = /Signature=([0-9a-f]{64})/.exec(String(expected.headers.authorization))?.[1];
+  if (recomputed !== signature || (aws.sessionToken && headers['x-amz-security-token'] !== aws.sessionToken))
+    return fail(
+      403,
+      'SignatureDoesNotMatch',
+      'The request signature we calculated does not match the signature you provided.',
+    );
+  if (
+    req.headers['x-amz-target'] !== CLOUDWATCH_TARGET ||
+    !String(req.headers['content-type']).startsWith('application/x-amz-json-1.0')
+  )
+    return fail(400, 'UnknownOperationException', 'unknown operation');
+  let request: {
+    MetricDataQueries?: { Id?: string; Expression?: string; Period?: number }[];
+    StartTime?: number;
+    EndTime?: number;
+  };
+  try {
+    request = JSON.parse(body);
+  } catch {
+    return fail(400, 'SerializationException', 'the body is not JSON');
+  }
+  const first = request.MetricDataQueries?.[0];
+  if (!first?.Id || !first.Expression || typeof request.StartTime !== 'number' || typeof request.EndTime !== 'number')
+    return fail(400, 'MissingParameter', 'The parameters MetricDataQueries, StartTime and EndTime are required.');
+  const answer = standIn.answer(first.Expression);
+  if (answer === 'down') return fail(503, 'ServiceUnavailable', 'Service is unavailable');
+  // CloudWatch throttles with a 400 and the code Throttling.
+  if (answer === 'rate-limited') return fail(400, 'Throttling', 'Rate exceeded');
+  if (answer === 'bad-query') return fail(400, 'InvalidParameterValue', `Syntax error in expression ${first.Id}`);
+  const result = (label: string, value: number | null) => ({
+    Id: first.Id,
+    Label: label,
+    Timestamps: value === null ? [] : [request.EndTime! - 60, request.EndTime! - 120],
+    Values: value === null ? [] : [value, value / 2],
+    StatusCode: 'Complete',
+  });
+  const results =
+    answer === 'empty'
+      ? [result(first.Id, null)]
+      : answer === 'two-series'
+        ? [result('blue', 0.1), result('green', 0.2)]
+        : typeof answer === 'object' && 'json' in answer
+          ? (answer.json as unknown[])
+          : [result(first.Id, answer.value)];
+  reply(200, { MetricDataResults: results, Messages: [] });
 }

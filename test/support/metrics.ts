@@ -46,3 +46,19 @@ export async function waitForSamples(
   }
   throw new Error(`Prometheus did not scrape ${namespace}/${app}/${colour} ${samples} times within ${timeoutMs} ms`);
 }
+
+/** The series a PromQL query returns once it returns any (a scrape or two after a push), bounded. */
+export async function waitForSeries(
+  query: string,
+  timeoutMs = 30_000,
+): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const body = (await (await fetch(`${prometheus()}/api/v1/query?query=${encodeURIComponent(query)}`)).json()) as {
+      data?: { result?: { metric: Record<string, string>; value: [number, string] }[] };
+    };
+    if (body.data?.result?.length) return body.data.result;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`Prometheus returned nothing for ${query} within ${timeoutMs} ms`);
+}

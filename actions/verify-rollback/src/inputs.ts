@@ -1,7 +1,7 @@
 import { InputReader, maskSecret, readNotifier, splitList, type Notifier } from '@deploy-suite/action-kit';
 import {
   builtInChecksFor,
-  hasBuiltInChecks,
+  noBuiltInChecks,
   metricSource,
   parseMetricCheck,
   readHttpCheck,
@@ -151,14 +151,17 @@ export function readVerifyRollbackInputs(
       'give each check its own name',
     );
   const builtIns = errorRateMax !== undefined || p95MaxSeconds !== undefined;
-  if (builtIns && !hasBuiltInChecks(providerKind))
+  const noBuiltIns = noBuiltInChecks(providerKind);
+  if (builtIns && noBuiltIns)
     reader.problem(
       errorRateMax !== undefined ? 'error-rate-max' : 'p95-max',
-      `the ${providerKind} provider has no built-in checks (it knows no request metrics)`,
-      'write the check in queries: name: <URL> <JSONPath> <op> <number>',
+      `the ${providerKind} provider has no built-in checks (${noBuiltIns})`,
+      providerKind === 'web'
+        ? 'write the check in queries: name: <URL> <JSONPath> <op> <number>'
+        : 'write the check in queries on a series of the colour: name: <metric math or Metrics Insights query> <op> <number>, e.g. errors: SELECT SUM(Errors) FROM SCHEMA("MyApp", Colour) WHERE Colour = \'{{colour}}\' < 5',
     );
   const needsMetrics = builtIns || customChecks.length > 0;
-  const metricsProvider = readMetricsProvider(reader, providerKind, needsMetrics);
+  const metricsProvider = readMetricsProvider(reader, providerKind, needsMetrics, env);
   const window = reader.string('metrics-window', { default: '1m' });
   if (!/^[0-9]+(ms|s|m|h)$/.test(window))
     reader.problem('metrics-window', `'${window}' is not a window`, 'use a duration such as 30s, 1m or 5m');

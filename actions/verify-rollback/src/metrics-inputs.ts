@@ -1,5 +1,6 @@
 import { InputReader, maskSecret } from '@deploy-suite/action-kit';
 import {
+  AWS_REGION,
   DATADOG_SITES,
   DEFAULT_SELECTORS,
   METRICS_PROVIDERS,
@@ -28,6 +29,7 @@ export function readMetricsProvider(
   reader: InputReader,
   kind: MetricsProviderKind,
   needed: boolean,
+  env: NodeJS.ProcessEnv = process.env,
 ): MetricsProvider | undefined {
   // Read (and masked) whatever the provider: a key given for another provider must not print either.
   const prometheusUrl = reader.string('prometheus-url');
@@ -42,6 +44,10 @@ export function readMetricsProvider(
   const region = reader.string('newrelic-region', { default: 'us' });
   const webHeaders = readHeaderLines(reader, 'web-headers', 'Authorization: Bearer …');
   for (const key of [datadogApiKey, datadogApplicationKey, newRelicApiKey]) maskSecret(key);
+  // configure-aws-credentials masks what it exports; credentials put in env by hand are masked here.
+  if (kind === 'cloudwatch') for (const name of ['AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']) maskSecret(env[name]);
+  const awsRegion = reader.string('cloudwatch-region') || env.AWS_REGION || env.AWS_DEFAULT_REGION || '';
+  const cloudWatchEndpoint = reader.string('cloudwatch-endpoint');
 
   if (prometheusUrl && !/^https?:\/\/\S+$/.test(prometheusUrl))
     reader.problem(
@@ -80,6 +86,27 @@ export function readMetricsProvider(
       'give the numeric id of the account (New Relic: Administration > Access management > Accounts)',
     );
 
+  if (awsRegion && !AWS_REGION.test(awsRegion))
+    reader.problem(
+      'cloudwatch-region',
+      `'${awsRegion}' is not an AWS region`,
+      'give the region of the metrics, e.g. us-east-1 or eu-central-1',
+    );
+  let cloudWatchUrl: URL | undefined;
+  if (cloudWatchEndpoint) {
+    try {
+      cloudWatchUrl = new URL(cloudWatchEndpoint);
+      if (!/^https?:$/.test(cloudWatchUrl.protocol)) throw new Error('not http(s)');
+    } catch {
+      cloudWatchUrl = undefined;
+      reader.problem(
+        'cloudwatch-endpoint',
+        `'${cloudWatchEndpoint}' is not an http(s) URL`,
+        "give the endpoint of the CloudWatch API (a VPC endpoint, FIPS), e.g. https://monitoring.us-east-1.amazonaws.com, or leave it empty for the region's",
+      );
+    }
+  }
+
   if (!needed) return undefined;
   switch (kind) {
     case 'prometheus':
@@ -116,6 +143,17 @@ export function readMetricsProvider(
         );
       if (!newRelicApiKey || accountId === undefined || !endpoint) return undefined;
       return { kind, endpoint, apiKey: newRelicApiKey, accountId };
+    case 'cloudwatch':
+      if (!awsRegion) {
+        reader.problem(
+          'cloudwatch-region',
+          'is empty, and neither AWS_REGION nor AWS_DEFAULT_REGION is set',
+          'give the region of the metrics, or run aws-actions/configure-aws-credentials (with aws-region) before this step',
+        );
+        return undefined;
+      }
+      if (!AWS_REGION.test(awsRegion) || (cloudWatchEndpoint && !cloudWatchUrl)) return undefined;
+      return { kind, region: awsRegion, ...(cloudWatchUrl ? { endpoint: cloudWatchUrl } : {}) };
     case 'web':
       return { kind, headers: webHeaders };
   }
@@ -188,6 +226,7 @@ export function readMetricsSelector(
         );
       return { kind, where: syntax ? '' : text };
     }
+    case 'cloudwatch':
     case 'web':
       return { kind };
   }
@@ -201,11 +240,17 @@ export function queryProblem(kind: MetricsProviderKind, query: string): { proble
   }
   const syntax = bracketProblem(query);
   if (!syntax) return undefined;
-  const language = { prometheus: 'PromQL', datadog: 'Datadog query syntax', newrelic: 'NRQL' }[kind];
+  const language = {
+    prometheus: 'PromQL',
+    datadog: 'Datadog query syntax',
+    newrelic: 'NRQL',
+    cloudwatch: 'a CloudWatch metric math or Metrics Insights query',
+  }[kind];
   const where = {
     prometheus: 'the Prometheus UI',
     datadog: "Datadog's Metrics Explorer",
     newrelic: "New Relic's query builder",
+    cloudwatch: "the CloudWatch console's metrics query editor",
   }[kind];
   return { problem: `is not valid ${language}: ${syntax}`, fix: `fix the query (try it in ${where} first)` };
 }

@@ -165,7 +165,7 @@ describe('verify-rollback inputs', () => {
     [
       { 'metrics-provider': 'dynatrace', 'error-rate-max': '0.1' },
       'metrics-provider',
-      /'dynatrace' is not one of prometheus, datadog, newrelic, web/,
+      /'dynatrace' is not one of prometheus, datadog, newrelic, cloudwatch, web/,
     ],
     [
       { 'metrics-provider': 'datadog', 'error-rate-max': '0.1' },
@@ -303,7 +303,9 @@ describe('timeline', () => {
       ]),
     );
   });
+});
 
+describe('metric provider connections', () => {
   it('a managed Prometheus: a bearer token and extra headers on every query, credentials masked', () => {
     const lines: string[] = [];
     const write = process.stdout.write.bind(process.stdout);
@@ -329,6 +331,46 @@ describe('timeline', () => {
     expect(masks).toContain('::add-mask::glc_secret_token_1');
     expect(masks).toContain('::add-mask::key-value-2');
     expect(masks).not.toContain('::add-mask::team-a');
+  });
+
+  it('cloudwatch: the region from the input, else the environment configure-aws-credentials leaves', () => {
+    const query = {
+      'metrics-provider': 'cloudwatch',
+      queries: `errors: SELECT SUM(Errors) FROM SCHEMA("Shop", Colour) WHERE Colour = '{{colour}}' < 5`,
+    };
+    const withEnv = (env: NodeJS.ProcessEnv, values: Record<string, string> = {}) =>
+      readVerifyRollbackInputs(
+        new InputReader((name) => ({ kubeconfig, app: 'shop', ...query, ...values })[name]),
+        '/nonexistent',
+        { HOME: '/nonexistent', ...env },
+      );
+    expect(withEnv({ AWS_REGION: 'eu-west-1', AWS_DEFAULT_REGION: 'us-east-1' }).metricsProvider).toEqual({
+      kind: 'cloudwatch',
+      region: 'eu-west-1',
+    });
+    expect(withEnv({ AWS_DEFAULT_REGION: 'us-east-1' }).metricsProvider).toMatchObject({ region: 'us-east-1' });
+    const given = withEnv(
+      { AWS_REGION: 'eu-west-1' },
+      { 'cloudwatch-region': 'us-gov-west-1', 'cloudwatch-endpoint': 'https://monitoring.vpce.example' },
+    );
+    expect(given.metricsProvider).toEqual({
+      kind: 'cloudwatch',
+      region: 'us-gov-west-1',
+      endpoint: new URL('https://monitoring.vpce.example'),
+    });
+    expect(analysisPlan(given, 'green').metrics!.checks[0]!.query).toBe(
+      `SELECT SUM(Errors) FROM SCHEMA("Shop", Colour) WHERE Colour = 'green'`,
+    );
+    expect(analysisPlan(given, 'green').metrics!.source.provider).toBe('CloudWatch');
+    expect(inputProblems(() => withEnv({}))).toEqual([
+      expect.objectContaining({
+        input: 'cloudwatch-region',
+        problem: expect.stringContaining('neither AWS_REGION nor AWS_DEFAULT_REGION'),
+      }),
+    ]);
+    expect(
+      inputProblems(() => withEnv({}, { 'cloudwatch-region': 'us-east-1', 'cloudwatch-endpoint': 'monitoring' })),
+    ).toEqual([expect.objectContaining({ input: 'cloudwatch-endpoint' })]);
   });
 
   it('a credential header is masked whole and its credential alone (after the scheme)', () => {

@@ -6,6 +6,9 @@ import {
 } from '../../../test/support/metric-providers.js';
 import {
   analyze,
+  cloudWatchFailure,
+  cloudWatchSource,
+  readMetricData,
   datadogApiBase,
   datadogSource,
   metricSource,
@@ -20,12 +23,32 @@ import {
   type MetricSource,
 } from '../src/index.js';
 
-const keys = { datadogApi: 'dd-api-0001', datadogApplication: 'dd-app-0002', newRelic: 'NRAK-0003', web: 'web-0004' };
+const keys = {
+  datadogApi: 'dd-api-0001',
+  datadogApplication: 'dd-app-0002',
+  newRelic: 'NRAK-0003',
+  web: 'web-0004',
+  aws: { accessKeyId: 'AKIASTANDIN0005', secretAccessKey: 'aws-secret-0006', region: 'us-east-1' },
+};
 let standIn: ProviderStandIn;
+const awsEnv = {
+  AWS_ACCESS_KEY_ID: keys.aws.accessKeyId,
+  AWS_SECRET_ACCESS_KEY: keys.aws.secretAccessKey,
+  AWS_EC2_METADATA_DISABLED: 'true',
+};
+const envBefore = Object.fromEntries(Object.keys(awsEnv).map((k) => [k, process.env[k]]));
 beforeAll(async () => {
   standIn = await startProviderStandIn(keys);
+  // The SDK's credential chain reads the environment, as in a job after configure-aws-credentials.
+  Object.assign(process.env, awsEnv);
 });
-afterAll(() => standIn.close());
+afterAll(async () => {
+  for (const [k, v] of Object.entries(envBefore)) {
+    Reflect.deleteProperty(process.env, k);
+    if (v !== undefined) process.env[k] = v;
+  }
+  await standIn.close();
+});
 
 const timeoutMs = 2000;
 const sources = (): Record<string, { source: MetricSource; query: string }> => ({
@@ -42,13 +65,17 @@ const sources = (): Record<string, { source: MetricSource; query: string }> => (
     source: newRelicSource({ endpoint: new URL(`${standIn.url}/graphql`), apiKey: keys.newRelic, accountId: 42 }),
     query: "SELECT percentile(duration, 95) FROM Transaction WHERE appName = 'shop' SINCE 60 seconds ago",
   },
+  cloudwatch: {
+    source: cloudWatchSource({ region: keys.aws.region, endpoint: new URL(standIn.url), windowSeconds: 60 }),
+    query: `SELECT SUM(Errors) FROM SCHEMA("Shop", Colour) WHERE Colour = 'blue'`,
+  },
   web: {
     source: webSource({ headers: { authorization: `Bearer ${keys.web}` } }),
     query: `${standIn.url}/web/stats?app=shop $.data.errorRate`,
   },
 });
 
-describe.each(['datadog', 'newrelic', 'web'])('the %s provider against its stand-in', (name) => {
+describe.each(['datadog', 'newrelic', 'cloudwatch', 'web'])('the %s provider against its stand-in', (name) => {
   const ask = async (answer: ProviderAnswer) => {
     standIn.answer = () => answer;
     const { source, query } = sources()[name]!;
@@ -69,7 +96,11 @@ describe.each(['datadog', 'newrelic', 'web'])('the %s provider against its stand
     });
     expect(await ask('bad-query')).toMatchObject({ kind: 'query-error' });
     expect(await ask('down')).toMatchObject({ kind: 'unreachable', error: expect.stringMatching(/^HTTP 5/) });
-    expect(await ask('rate-limited')).toMatchObject({ kind: 'unreachable', error: expect.stringMatching(/^HTTP 429/) });
+    // CloudWatch throttles with a 400 coded Throttling; the others with a 429.
+    expect(await ask('rate-limited')).toMatchObject({
+      kind: 'unreachable',
+      error: expect.stringMatching(/^HTTP (429|400: CloudWatch is throttling)/),
+    });
   });
 
   it('sends the documented request with the keys in their headers', async () => {
@@ -86,6 +117,13 @@ describe.each(['datadog', 'newrelic', 'web'])('the %s provider against its stand
       expect(seen).toMatchObject({ method: 'POST', path: '/graphql' });
       expect(seen.headers['api-key']).toBe(keys.newRelic);
       expect(JSON.parse(seen.body)).toMatchObject({ variables: { accountId: 42, nrql: sources().newrelic!.query } });
+    } else if (name === 'cloudwatch') {
+      expect(seen).toMatchObject({ method: 'POST', path: '/', query: sources().cloudwatch!.query });
+      expect(seen.headers['x-amz-target']).toBe('GraniteServiceVersion20100801.GetMetricData');
+      expect(String(seen.headers.authorization)).toContain(`Credential=${keys.aws.accessKeyId}/`);
+      expect(JSON.parse(seen.body)).toMatchObject({
+        MetricDataQueries: [{ Id: 'check', Period: 60, ReturnData: true }],
+      });
     } else {
       expect(seen).toMatchObject({ method: 'GET', query: '/web/stats?app=shop' });
       expect(seen.headers.authorization).toBe(`Bearer ${keys.web}`);
@@ -94,6 +132,60 @@ describe.each(['datadog', 'newrelic', 'web'])('the %s provider against its stand
 });
 
 describe('provider details', () => {
+  it("CloudWatch: GetMetricData's answer read newest first; what the SDK throws sorted as the analysis counts it", () => {
+    expect(readMetricData({ MetricDataResults: [{ Id: 'check', Values: [3, 1], StatusCode: 'Complete' }] })).toEqual({
+      kind: 'value',
+      value: 3,
+    });
+    expect(readMetricData({ MetricDataResults: [{ Id: 'check', Values: [] }] })).toEqual({ kind: 'no-data' });
+    expect(readMetricData({})).toEqual({ kind: 'no-data' });
+    expect(
+      readMetricData({
+        MetricDataResults: [
+          { Label: 'blue', Values: [1] },
+          { Label: 'green', Values: [2] },
+        ],
+      }),
+    ).toMatchObject({ kind: 'query-error', error: expect.stringMatching(/^2 series \(blue; green\)/) });
+    expect(
+      readMetricData({
+        MetricDataResults: [{ Id: 'check', Values: [], StatusCode: 'Forbidden' }],
+        Messages: [{ Code: 'Forbidden', Value: 'not authorized to perform cloudwatch:GetMetricData' }],
+      }),
+    ).toMatchObject({ kind: 'unreachable', error: expect.stringContaining('the role needs cloudwatch:GetMetricData') });
+    expect(readMetricData({ MetricDataResults: [{ Values: [], StatusCode: 'InternalError' }] })).toMatchObject({
+      kind: 'unreachable',
+    });
+    const thrown = (name: string, status?: number) =>
+      Object.assign(new Error(`${name} happened`), {
+        name,
+        ...(status ? { $metadata: { httpStatusCode: status } } : {}),
+      });
+    expect(cloudWatchFailure(thrown('CredentialsProviderError'))).toMatchObject({
+      kind: 'unreachable',
+      error: expect.stringContaining('run aws-actions/configure-aws-credentials before this step'),
+    });
+    expect(cloudWatchFailure(thrown('ExpiredToken', 400))).toMatchObject({
+      kind: 'unreachable',
+      error: expect.stringContaining("CloudWatch refused the query's credentials (ExpiredToken"),
+    });
+    expect(cloudWatchFailure(thrown('AccessDenied', 403))).toMatchObject({ kind: 'unreachable' });
+    expect(cloudWatchFailure(thrown('Throttling', 400))).toMatchObject({
+      kind: 'unreachable',
+      error: 'HTTP 400: CloudWatch is throttling the queries (Throttling)',
+    });
+    expect(cloudWatchFailure(thrown('InternalFailure', 500))).toMatchObject({ kind: 'unreachable' });
+    expect(cloudWatchFailure(thrown('InvalidParameterValue', 400))).toEqual({
+      kind: 'query-error',
+      error: 'InvalidParameterValue: InvalidParameterValue happened',
+    });
+    expect(cloudWatchFailure(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }))).toMatchObject(
+      {
+        kind: 'unreachable',
+      },
+    );
+  });
+
   it('Datadog asks for the window that ends now, and its keys refused are named', async () => {
     standIn.answer = () => ({ value: 2 });
     const source = datadogSource({
@@ -175,7 +267,10 @@ describe('provider details', () => {
 
 describe('an analysis on each provider gives the verdicts a Prometheus analysis gives', () => {
   const schedule = { count: 3, intervalMs: 1, failureLimit: 0 };
-  const run = async (provider: 'datadog' | 'newrelic' | 'web', answer: (n: number) => ProviderAnswer) => {
+  const run = async (
+    provider: 'datadog' | 'newrelic' | 'cloudwatch' | 'web',
+    answer: (n: number) => ProviderAnswer,
+  ) => {
     let n = 0;
     standIn.answer = () => answer(n++);
     const connection =
@@ -188,7 +283,9 @@ describe('an analysis on each provider gives the verdicts a Prometheus analysis 
           }
         : provider === 'newrelic'
           ? { kind: provider, endpoint: new URL(`${standIn.url}/graphql`), apiKey: keys.newRelic, accountId: 7 }
-          : { kind: provider, headers: { authorization: `Bearer ${keys.web}` } };
+          : provider === 'cloudwatch'
+            ? { kind: provider, region: keys.aws.region, endpoint: new URL(standIn.url) }
+            : { kind: provider, headers: { authorization: `Bearer ${keys.web}` } };
     const query = sources()[provider]!.query;
     const lines: string[] = [];
     const report = await analyze(
@@ -205,7 +302,7 @@ describe('an analysis on each provider gives the verdicts a Prometheus analysis 
     return { verdict: report.verdict, lines };
   };
 
-  it.each(['datadog', 'newrelic', 'web'] as const)(
+  it.each(['datadog', 'newrelic', 'cloudwatch', 'web'] as const)(
     '%s: healthy passes, breaching fails, down and no data are inconclusive',
     async (provider) => {
       expect((await run(provider, () => ({ value: 0.001 }))).verdict).toBe('passed');
@@ -214,7 +311,7 @@ describe('an analysis on each provider gives the verdicts a Prometheus analysis 
       expect(breaching.lines.at(-1)).toMatch(/errors 2\/3: FAILED, 0.2 not <= 0.01/);
       const down = await run(provider, () => 'down');
       expect(down.verdict).toBe('inconclusive');
-      expect(down.lines[0]).toMatch(/(Datadog|New Relic|the web endpoint) unreachable: HTTP 5/);
+      expect(down.lines[0]).toMatch(/(Datadog|New Relic|CloudWatch|the web endpoint) unreachable: HTTP 5/);
       // Data that never comes: measured as awaiting, then inconclusive.
       expect((await run(provider, () => 'empty')).verdict).toBe('inconclusive');
       // Awaiting data, then healthy: passes (a colour not yet scraped is not inconclusive).

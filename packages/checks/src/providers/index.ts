@@ -1,3 +1,4 @@
+export * from './cloudwatch.js';
 export * from './datadog.js';
 export * from './newrelic.js';
 export * from './web.js';

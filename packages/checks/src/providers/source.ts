@@ -1,5 +1,6 @@
 import type { MetricCheck, MetricSource } from '../metric-check.js';
 import { builtInMetricChecks, prometheusSource } from '../prometheus.js';
+import { cloudWatchSource } from './cloudwatch.js';
 import { datadogBuiltInChecks, datadogSource } from './datadog.js';
 import { newRelicBuiltInChecks, newRelicSource } from './newrelic.js';
 import { webSource } from './web.js';
@@ -9,11 +10,18 @@ export type MetricsProvider =
   | { kind: 'prometheus'; url: string; headers: Record<string, string> }
   | { kind: 'datadog'; base: URL; apiKey: string; applicationKey: string }
   | { kind: 'newrelic'; endpoint: URL; apiKey: string; accountId: number }
+  | { kind: 'cloudwatch'; region: string; endpoint?: URL }
   | { kind: 'web'; headers: Record<string, string> };
 
 export type MetricsProviderKind = MetricsProvider['kind'];
 
-export const METRICS_PROVIDERS: readonly MetricsProviderKind[] = ['prometheus', 'datadog', 'newrelic', 'web'];
+export const METRICS_PROVIDERS: readonly MetricsProviderKind[] = [
+  'prometheus',
+  'datadog',
+  'newrelic',
+  'cloudwatch',
+  'web',
+];
 
 /**
  * What narrows the built-in checks beyond app and colour, in the provider's own terms: Prometheus label
@@ -23,6 +31,7 @@ export type MetricsSelector =
   | { kind: 'prometheus'; matchers: string[] }
   | { kind: 'datadog'; tags: string[] }
   | { kind: 'newrelic'; where: string }
+  | { kind: 'cloudwatch' }
   | { kind: 'web' };
 
 /** The selector a provider's built-in checks use when none is given: the namespace where the provider tags it. */
@@ -32,12 +41,20 @@ export const DEFAULT_SELECTORS: Readonly<Record<MetricsProviderKind, string>> = 
   datadog: 'kube_namespace:{{namespace}}',
   // APM Transaction events carry no namespace unless the app adds one: appName narrows them.
   newrelic: 'none',
+  cloudwatch: 'none',
   web: 'none',
 };
 
-/** Whether a provider has built-in error-rate and p95 checks (the data of a request's status and duration). */
-export function hasBuiltInChecks(kind: MetricsProviderKind): boolean {
-  return kind !== 'web';
+/**
+ * Why a provider has no built-in error-rate and p95 checks, or undefined when it has them. CloudWatch's
+ * request metrics (a load balancer's target group, Application Signals' service) carry no colour: a
+ * check of the live colour there is a query on a series that has one, which only the user can name.
+ */
+export function noBuiltInChecks(kind: MetricsProviderKind): string | undefined {
+  if (kind === 'web') return 'it knows no request metrics';
+  if (kind === 'cloudwatch')
+    return "CloudWatch's request metrics (a target group's, Application Signals') carry no colour";
+  return undefined;
 }
 
 export function metricSource(provider: MetricsProvider, windowSeconds: number): MetricSource {
@@ -48,6 +65,8 @@ export function metricSource(provider: MetricsProvider, windowSeconds: number): 
       return datadogSource({ ...provider, windowSeconds });
     case 'newrelic':
       return newRelicSource(provider);
+    case 'cloudwatch':
+      return cloudWatchSource({ ...provider, windowSeconds });
     case 'web':
       return webSource(provider);
   }
@@ -83,6 +102,7 @@ export function builtInChecksFor(
         windowSeconds: windowSeconds(options.window),
         ...(selector.where ? { where: selector.where } : {}),
       });
+    case 'cloudwatch':
     case 'web':
       return [];
   }
