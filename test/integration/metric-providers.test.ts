@@ -5,7 +5,9 @@
 // is inconclusive and says which inputs to check. No key shows in any log.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { loadEvent, runAction } from '../support/action-runner.js';
 import { startProviderStandIn, type ProviderStandIn } from '../support/metric-providers.js';
 import { useNamespace } from '../support/namespace.js';
@@ -25,6 +27,10 @@ const keys = {
     secretAccessKey: randomBytes(30).toString('base64'),
     sessionToken: `IQoJb3JpZ2luX2Vj${randomBytes(48).toString('base64')}`,
     region: 'eu-central-1',
+    webIdentity: {
+      token: `eyJhbGciOiJSUzI1NiJ9.${randomBytes(24).toString('base64url')}.${randomBytes(32).toString('base64url')}`,
+      roleArn: 'arn:aws:iam::123456789012:role/shop-analysis',
+    },
   },
 };
 const awsEnv = (secret = keys.aws.secretAccessKey) => ({
@@ -221,6 +227,40 @@ describe('verify-rollback on Datadog, New Relic, CloudWatch and a web endpoint',
     expect(none.exitCode).toBe(1);
     expect(none.outputs.verdict).toBe('inconclusive');
     expect(none.log).toContain('run aws-actions/configure-aws-credentials before this step');
+  });
+
+  it("CloudWatch with OIDC: the SDK's chain trades a web identity token file for the role's session", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'oidc-'));
+    const tokenFile = join(dir, 'token');
+    writeFileSync(tokenFile, keys.aws.webIdentity.token);
+    standIn.seen.length = 0;
+    standIn.answer = () => ({ value: 1 });
+    const env = {
+      AWS_WEB_IDENTITY_TOKEN_FILE: tokenFile,
+      AWS_ROLE_ARN: keys.aws.webIdentity.roleArn,
+      AWS_ROLE_SESSION_NAME: 'verify-rollback',
+      AWS_REGION: keys.aws.region,
+      AWS_EC2_METADATA_DISABLED: 'true',
+      // STS of the stand-in (the SDK's configured-endpoint variable); CloudWatch's is the input.
+      AWS_ENDPOINT_URL_STS: standIn.url,
+    };
+    const run = await verify(
+      {
+        'metrics-provider': 'cloudwatch',
+        'cloudwatch-endpoint': standIn.url,
+        queries: `errors: SELECT SUM(Errors) FROM SCHEMA("Shop", Colour) WHERE Colour = '{{colour}}' <= 5`,
+        'auto-rollback': 'false',
+      },
+      env,
+    );
+    expect(run.log).not.toMatch(/::error/);
+    expect(run.outputs.verdict).toBe('passed');
+    // One exchange for the run, then each query signed with the session it gave.
+    expect(standIn.seen.map((s) => s.provider)).toEqual(['sts', 'cloudwatch', 'cloudwatch']);
+    expect(new URLSearchParams(standIn.seen[0]!.body).get('RoleSessionName')).toBe('verify-rollback');
+    expect(standIn.seen[1]!.headers['x-amz-security-token']).toBe(keys.aws.sessionToken);
+    noKeyShown(run.shown);
+    expect(run.shown).not.toContain(keys.aws.webIdentity.token);
   });
 
   it('Datadog: a breaching colour fails the analysis and rolls back to the previous release', async () => {

@@ -2,7 +2,9 @@
 // give: Datadog's metrics query API (GET /api/v1/query, DD-API-KEY and DD-APPLICATION-KEY, from/to in
 // seconds), New Relic's NerdGraph (POST /graphql, API-Key, the NRQL in variables.nrql), CloudWatch's
 // GetMetricData (AWS JSON 1.0, X-Amz-Target, its SigV4 signature recomputed with the SDK's own signer
-// from the headers it names) and any JSON endpoint (/web/…). What a query answers is the test's: a value, no data, several series, an error of
+// from the headers it names), STS's AssumeRoleWithWebIdentity (the OIDC exchange of the SDK's credential
+// chain: a web identity token file and a role, as EKS and self-hosted runners have them) and any JSON
+// endpoint (/web/…). What a query answers is the test's: a value, no data, several series, an error of
 // the query, or the provider down. Every request is recorded, headers included, for the tests to read.
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
@@ -13,7 +15,7 @@ export type ProviderAnswer =
   { value: number | null } | 'empty' | 'two-series' | 'bad-query' | 'down' | 'rate-limited' | { json: unknown };
 
 export interface SeenRequest {
-  provider: 'datadog' | 'newrelic' | 'cloudwatch' | 'web';
+  provider: 'datadog' | 'newrelic' | 'cloudwatch' | 'sts' | 'web';
   method: string;
   path: string;
   /** The URL's query string (`?from=…&to=…&query=…`). */
@@ -33,7 +35,14 @@ export interface ProviderStandIn {
     datadogApplication: string;
     newRelic: string;
     web: string;
-    aws?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string; region: string };
+    aws?: {
+      accessKeyId: string;
+      secretAccessKey: string;
+      sessionToken?: string;
+      region: string;
+      /** The OIDC token STS takes for the role (the session above is what it hands back). */
+      webIdentity?: { token: string; roleArn: string };
+    };
   };
   close(): Promise<void>;
 }
@@ -54,7 +63,9 @@ export async function startProviderStandIn(keys: ProviderStandIn['keys']): Promi
           ? 'newrelic'
           : req.headers['x-amz-target']
             ? 'cloudwatch'
-            : 'web';
+            : /(^|&)Action=AssumeRoleWithWebIdentity(&|$)/.test(body)
+              ? 'sts'
+              : 'web';
       let query = provider === 'web' ? url.pathname + url.search : (url.searchParams.get('query') ?? '');
       if (provider === 'newrelic' || provider === 'cloudwatch') {
         try {
@@ -79,6 +90,7 @@ export async function startProviderStandIn(keys: ProviderStandIn['keys']): Promi
       if (provider === 'datadog') return datadog(req, url, standIn, send);
       if (provider === 'newrelic') return newRelic(req, body, standIn, send);
       if (provider === 'cloudwatch') return void cloudWatch(req, url, body, standIn, res);
+      if (provider === 'sts') return sts(body, standIn, res);
       if (req.headers.authorization !== `Bearer ${keys.web}`) return send(401, { message: 'unauthorized' });
       const answer = standIn.answer(query);
       if (answer === 'down') return send(503, { message: 'unavailable' });
@@ -330,4 +342,26 @@ async function cloudWatch(
           ? (answer.json as unknown[])
           : [result(first.Id, answer.value)];
   reply(200, { MetricDataResults: results, Messages: [] });
+}
+
+/** STS's AssumeRoleWithWebIdentity (the query protocol, XML): the role's session for the right token. */
+function sts(body: string, standIn: ProviderStandIn, res: import('node:http').ServerResponse): void {
+  const form = new URLSearchParams(body);
+  const aws = standIn.keys.aws;
+  const xml = (status: number, text: string) =>
+    void res.writeHead(status, { 'content-type': 'text/xml' }).end(`<?xml version="1.0" encoding="UTF-8"?>\n${text}`);
+  if (
+    !aws?.webIdentity ||
+    form.get('WebIdentityToken') !== aws.webIdentity.token ||
+    form.get('RoleArn') !== aws.webIdentity.roleArn
+  )
+    return xml(
+      400,
+      '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>InvalidIdentityToken</Code><Message>Couldn\'t retrieve verification key from your identity provider</Message></Error><RequestId>stand-in</RequestId></ErrorResponse>',
+    );
+  const expiration = new Date(Date.now() + 3600_000).toISOString();
+  xml(
+    200,
+    `<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleWithWebIdentityResult><Credentials><AccessKeyId>${aws.accessKeyId}</AccessKeyId><SecretAccessKey>${aws.secretAccessKey}</SecretAccessKey><SessionToken>${aws.sessionToken ?? ''}</SessionToken><Expiration>${expiration}</Expiration></Credentials><SubjectFromWebIdentityToken>repo:acme/shop:ref:refs/heads/main</SubjectFromWebIdentityToken><AssumedRoleUser><Arn>${aws.webIdentity.roleArn.replace(':role/', ':assumed-role/')}/${form.get('RoleSessionName') ?? 'session'}</Arn><AssumedRoleId>AROASTANDIN:${form.get('RoleSessionName') ?? 'session'}</AssumedRoleId></AssumedRoleUser><Audience>sts.amazonaws.com</Audience><Provider>token.actions.githubusercontent.com</Provider></AssumeRoleWithWebIdentityResult><ResponseMetadata><RequestId>stand-in</RequestId></ResponseMetadata></AssumeRoleWithWebIdentityResponse>`,
+  );
 }
