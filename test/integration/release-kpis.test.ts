@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { HistoryEntry, ReleaseKpis } from '@deploy-suite/kube';
+import { kpiDashboard } from '../../packages/kube/src/kpi-dashboard.js';
 import { loadEvent, runAction } from '../support/action-runner.js';
 import { startProviderStandIn, type ProviderStandIn } from '../support/metric-providers.js';
 import { useNamespace } from '../support/namespace.js';
@@ -99,6 +100,8 @@ describe('release KPIs over a sequence of releases', () => {
     expect(kpis.series.map((s) => `${s.outcome}:${s.revision}`)).toEqual(['live:1', 'live:2', 'failed:4', 'live:4']);
     // Durations from the runs themselves: each deploy took seconds, each rollback well under one.
     expect(kpis.deploySeconds.median).toBeGreaterThan(0);
+    // The push event's head commit is from 2026-11-20: the lead time runs from it.
+    expect(kpis.leadSeconds.median).toBeGreaterThan(86_400);
     expect(kpis.deploySeconds.p95).toBeLessThan(120);
     expect(kpis.rollbacks.medianSeconds).toBeGreaterThan(0);
     expect(kpis.rollbacks.medianSeconds).toBeLessThan(30);
@@ -126,6 +129,12 @@ describe('release KPIs over a sequence of releases', () => {
     expect(Number(cfr!.value[1])).toBeCloseTo(2 / 3, 6);
     const [met] = await waitForSeries(`deploy_suite_kpi_target_met{${group},kpi="success_rate"}`);
     expect(met!.value[1]).toBe('0');
+    // Every panel of the shipped Grafana dashboard finds its figures for this app.
+    for (const panel of kpiDashboard().panels ?? [])
+      for (const target of (panel as { targets?: { expr?: string }[] }).targets ?? []) {
+        const expr = target.expr!.replaceAll('$namespace', namespace).replaceAll('$app', app);
+        expect((await waitForSeries(expr, 5_000)).length).toBeGreaterThan(0);
+      }
     // Revision 4 is the release that went live, never the failed attempt under the same number.
     const toFour = await runAction(
       'verify-rollback',
