@@ -179,7 +179,14 @@ describe('the release workflow, then a bad version, then the rollback button', (
       'deploy-suite.dev/previous-colour': 'green',
       'deploy-suite.dev/revision': '3',
     });
-    expect((await readHistory(client, staging, 'shop')).map((h) => h.action)).toEqual(['rollback', 'deploy', 'deploy']);
+    // Each release's analysis is in the history too (the KPIs read it): the good one's, then the bad one's.
+    expect((await readHistory(client, staging, 'shop')).map((h) => h.action)).toEqual([
+      'rollback',
+      'analysis',
+      'deploy',
+      'analysis',
+      'deploy',
+    ]);
     expect(await liveOf(production)).toMatchObject({
       'deploy-suite.dev/live-digest': first,
       'deploy-suite.dev/revision': '1',
