@@ -11,10 +11,10 @@ import {
   errorMessage,
   escapeHtml,
   githubFailureFix,
-  runTrigger,
   setDeploymentStatus,
   writeSummary,
   type GitHubContext,
+  noticeOf,
 } from '@deploy-suite/action-kit';
 import {
   bluegreenDeploy,
@@ -156,11 +156,8 @@ export async function runDeploy(
       );
     if (!result.noop)
       await inputs.notifier.notify({
+        ...noticeOf('bluegreen-deploy', inputs, github),
         event: held ? 'held' : 'deployed',
-        action: 'bluegreen-deploy',
-        app: inputs.app,
-        namespace: inputs.namespace,
-        ...(inputs.environment ? { environment: inputs.environment } : {}),
         // A held release is not live: the notice names it, and what stays live beside it.
         ...(held
           ? { revision: held.revision, digest: held.digest, colour: held.colour, previousDigest: result.digest }
@@ -170,9 +167,7 @@ export async function runDeploy(
               colour: result.liveColour,
               ...(result.previousDigest ? { previousDigest: result.previousDigest } : {}),
             }),
-        trigger: runTrigger(github),
         ...(held ? { reason: `held warm behind ${inputs.app}-preview until ${held.expiresAt}` } : {}),
-        ...(url ? { runUrl: url } : {}),
       });
     core.setOutput('mode', 'deploy');
     core.setOutput('held', String(Boolean(held)));

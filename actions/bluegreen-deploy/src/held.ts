@@ -7,11 +7,11 @@ import {
   code,
   errorMessage,
   escapeHtml,
-  runTrigger,
   setDeploymentStatus,
   writeSummary,
   type GitHubContext,
   type Phases,
+  noticeOf,
 } from '@deploy-suite/action-kit';
 import {
   HoldExpiredError,
@@ -81,17 +81,12 @@ export async function endHeldRelease(
       );
     if (result.aborted)
       await inputs.notifier.notify({
+        ...noticeOf('bluegreen-deploy', inputs, github),
         event: 'aborted',
-        action: 'bluegreen-deploy',
-        app: inputs.app,
-        namespace: inputs.namespace,
-        ...(inputs.environment ? { environment: inputs.environment } : {}),
         revision: result.aborted.revision,
         digest: result.aborted.digest,
         colour: result.aborted.colour,
-        trigger: runTrigger(github),
         reason: inputs.mode === 'expire' ? 'the hold expired before a promote' : 'aborted before promotion',
-        ...(runUrl ? { runUrl } : {}),
       });
     const ended = result.aborted ?? result.kept;
     await writeSummary(`bluegreen-deploy ${inputs.mode}: ${inputs.app}`, [
@@ -165,17 +160,12 @@ export async function endHeldRelease(
     runUrl,
   );
   await inputs.notifier.notify({
+    ...noticeOf('bluegreen-deploy', inputs, github),
     event: 'promoted',
-    action: 'bluegreen-deploy',
-    app: inputs.app,
-    namespace: inputs.namespace,
-    ...(inputs.environment ? { environment: inputs.environment } : {}),
     revision: held.revision,
     digest: held.digest,
     colour: result.liveColour,
     ...(result.previousDigest ? { previousDigest: result.previousDigest } : {}),
-    trigger: runTrigger(github),
-    ...(runUrl ? { runUrl } : {}),
   });
   core.setOutput('live-colour', result.liveColour);
   core.setOutput('previous-colour', result.previousColour);

@@ -8,9 +8,9 @@ import {
   readGitHubContext,
   requireRunner,
   runAction,
-  runTrigger,
   runUrl,
   type GitHubContext,
+  noticeOf,
 } from '@deploy-suite/action-kit';
 import { APP_ACCESS, DEPLOY_RUNNERS, createKubeClient, preflight } from '@deploy-suite/kube';
 import { readBluegreenInputs, type BluegreenInputs } from './inputs.js';
@@ -27,15 +27,10 @@ async function main(): Promise<void> {
     await deployOrEnd(inputs, github, url);
   } catch (error) {
     await inputs.notifier.notify({
+      ...noticeOf('bluegreen-deploy', inputs, github),
       event: 'failed',
-      action: 'bluegreen-deploy',
-      app: inputs.app,
-      namespace: inputs.namespace,
-      ...(inputs.environment ? { environment: inputs.environment } : {}),
       ...(inputs.image ? { digest: inputs.image.slice(inputs.image.indexOf('@') + 1) } : {}),
-      trigger: runTrigger(github),
       reason: `${inputs.mode}: ${errorMessage(error)}`,
-      ...(url ? { runUrl: url } : {}),
     });
     throw error;
   }

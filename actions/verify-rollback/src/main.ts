@@ -16,6 +16,7 @@ import {
   type GitHubContext,
   type ReleaseNotice,
   type SummaryRow,
+  noticeOf,
 } from '@deploy-suite/action-kit';
 import { analyze, type AnalysisReport } from '@deploy-suite/checks';
 import {
@@ -79,17 +80,7 @@ class AnalysisFailure extends PhaseError {
   }
 }
 
-function notice(inputs: VerifyRollbackInputs, github: GitHubContext): Omit<ReleaseNotice, 'event'> {
-  const url = runUrl(github);
-  return {
-    action: 'verify-rollback',
-    app: inputs.app,
-    namespace: inputs.namespace,
-    ...(inputs.environment ? { environment: inputs.environment } : {}),
-    trigger: runTrigger(github),
-    ...(url ? { runUrl: url } : {}),
-  };
-}
+const notice = (inputs: VerifyRollbackInputs, github: GitHubContext) => noticeOf('verify-rollback', inputs, github);
 
 function rolledBackNotice(
   inputs: VerifyRollbackInputs,

@@ -1,4 +1,4 @@
-import type { GitHubContext } from './github-context.js';
+import { runUrl, type GitHubContext } from './github-context.js';
 import { redactSecrets } from './secrets.js';
 
 /** What happened to a release, as a webhook hears of it. */
@@ -154,4 +154,21 @@ export function runTrigger(github: GitHubContext): string {
   if (!github.eventName) return who;
   const of = github.eventName === 'push' && github.ref ? ` to ${github.ref}` : '';
   return `${who} (${github.eventName}${of})`;
+}
+
+/** What every notice of a run says: the action, the app and where, who started the run, the run's link. */
+export function noticeOf(
+  action: string,
+  target: { app: string; namespace: string; environment?: string },
+  github: GitHubContext,
+): Omit<ReleaseNotice, 'event'> {
+  const url = runUrl(github);
+  return {
+    action,
+    app: target.app,
+    namespace: target.namespace,
+    ...(target.environment ? { environment: target.environment } : {}),
+    trigger: runTrigger(github),
+    ...(url ? { runUrl: url } : {}),
+  };
 }

@@ -6,6 +6,7 @@ import {
   maskSecret,
   noticeHeadline,
   readNotifier,
+  noticeOf,
   runTrigger,
   webhookBody,
   webhookFormat,
@@ -87,6 +88,31 @@ describe('what a notification says', () => {
     const github = { actor: 'octocat', eventName: 'push', ref: 'refs/heads/main' } as Parameters<typeof runTrigger>[0];
     expect(runTrigger(github)).toBe('octocat (push to refs/heads/main)');
     expect(runTrigger({ ...github, eventName: 'workflow_dispatch' })).toBe('octocat (workflow_dispatch)');
+  });
+
+  it('every notice of a run names the action, the app and where, the trigger and the run', () => {
+    const github = {
+      actor: 'octocat',
+      eventName: 'workflow_dispatch',
+      repository: 'acme/shop',
+      runId: '77',
+      serverUrl: 'https://github.com',
+    } as Parameters<typeof runTrigger>[0];
+    expect(noticeOf('verify-rollback', { app: 'shop', namespace: 'prod', environment: 'production' }, github)).toEqual({
+      action: 'verify-rollback',
+      app: 'shop',
+      namespace: 'prod',
+      environment: 'production',
+      trigger: 'octocat (workflow_dispatch)',
+      runUrl: 'https://github.com/acme/shop/actions/runs/77',
+    });
+    // Without a repository (a local run) there is no link, and no environment unless one is named.
+    expect(noticeOf('bluegreen-deploy', { app: 'shop', namespace: 'prod' }, { ...github, repository: '' })).toEqual({
+      action: 'bluegreen-deploy',
+      app: 'shop',
+      namespace: 'prod',
+      trigger: 'octocat (workflow_dispatch)',
+    });
   });
 });
 
