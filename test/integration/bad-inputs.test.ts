@@ -644,6 +644,28 @@ const rows: Row[] = [
     input: 'newrelic-account-id',
   },
   {
+    action: 'bluegreen-deploy',
+    what: 'a notify-webhook without its scheme (the URL masked, never shown in the error)',
+    inputs: { 'notify-webhook': 'hooks.slack.com/services/T000/B000/badinputs0secret' },
+    input: 'notify-webhook',
+  },
+  {
+    action: 'verify-rollback',
+    what: 'a notify-on event that is not one',
+    inputs: {
+      'notify-webhook': 'http://127.0.0.1:9/hook',
+      'notify-on': 'deployed, exploded',
+      'rollback-to': 'previous',
+    },
+    input: 'notify-on',
+  },
+  {
+    action: 'verify-rollback',
+    what: 'a notify-format the suite does not write',
+    inputs: { 'notify-webhook': 'http://127.0.0.1:9/hook', 'notify-format': 'discord', 'rollback-to': 'previous' },
+    input: 'notify-format',
+  },
+  {
     action: 'verify-rollback',
     what: 'the cloudwatch provider with a region that is not one',
     inputs: {
