@@ -1,4 +1,4 @@
-// Bundles each action's src/main.ts into actions/<name>/dist/index.js (committed: the runner runs it as is).
+// Bundles each action's src/index.ts into actions/<name>/dist/index.js (committed: the runner runs it as is).
 // esbuild rather than @vercel/ncc: ncc 0.45's TypeScript loader breaks on current TypeScript, and its
 // bundle of the same code was 10x larger and slower to start (see ../shared/PLATFORM-NOTES.md).
 //   node scripts/bundle.mjs           write dist/
@@ -19,14 +19,14 @@ const coverageDir = process.argv.includes('--coverage')
   : undefined;
 
 const actions = (await readdir(join(root, 'actions'))).filter((name) =>
-  existsSync(join(root, 'actions', name, 'src', 'main.ts')),
+  existsSync(join(root, 'actions', name, 'src', 'index.ts')),
 );
 const scratch = check ? await mkdtemp(join(tmpdir(), 'bundle-check-')) : undefined;
 const stale = [];
 
 if (coverageDir) {
   for (const name of actions.sort()) {
-    const options = actionBuildOptions(join(root, 'actions', name, 'src', 'main.ts'), join(coverageDir, name));
+    const options = actionBuildOptions(join(root, 'actions', name, 'src', 'index.ts'), join(coverageDir, name));
     // Not minified: coverage maps lines of the bundle back to the sources, and a minified bundle is one line.
     await build({ ...options, minify: false, sourcemap: 'linked' });
   }
@@ -36,7 +36,7 @@ if (coverageDir) {
 
 for (const name of actions.sort()) {
   const outdir = scratch ? join(scratch, name) : join(root, 'actions', name, 'dist');
-  const result = await build(actionBuildOptions(join(root, 'actions', name, 'src', 'main.ts'), outdir));
+  const result = await build(actionBuildOptions(join(root, 'actions', name, 'src', 'index.ts'), outdir));
   const bytes = Object.values(result.metafile.outputs).reduce((sum, o) => sum + o.bytes, 0);
   if (check) {
     const committedDir = join(root, 'actions', name, 'dist');

@@ -7,7 +7,6 @@ import {
   errorMessage,
   readGitHubContext,
   requireRunner,
-  runAction,
   runUrl,
   type GitHubContext,
   noticeOf,
@@ -18,7 +17,8 @@ import { prepareApp, type PreparedApp } from './app.js';
 import { runDeploy } from './deploy.js';
 import { endHeldRelease } from './held.js';
 
-async function main(): Promise<void> {
+/** The action, as the runner starts it (src/index.ts): inputs from the environment, outputs and summary to it. */
+export async function run(): Promise<void> {
   requireRunner('bluegreen-deploy', DEPLOY_RUNNERS);
   const inputs = readBluegreenInputs(new InputReader(), process.env.GITHUB_WORKSPACE || process.cwd());
   const github = readGitHubContext();
@@ -82,5 +82,3 @@ async function deployOrEnd(inputs: BluegreenInputs, github: GitHubContext, url: 
     url,
   );
 }
-
-await runAction(main, 'bluegreen-deploy');

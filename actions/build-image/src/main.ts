@@ -1,5 +1,5 @@
 import * as core from '@actions/core';
-import { InputReader, Phases, readGitHubContext, requireRunner, runAction } from '@deploy-suite/action-kit';
+import { InputReader, Phases, readGitHubContext, requireRunner } from '@deploy-suite/action-kit';
 import { buildImage, mergeImage } from '@deploy-suite/image-build';
 import { repositoryName } from '@deploy-suite/oci';
 import { readBuildImageInputs } from './inputs.js';
@@ -7,7 +7,8 @@ import { planFor, runUrl } from './plan.js';
 import { reportBuild, reportMerge } from './report.js';
 import { resolveRepository } from './repository.js';
 
-async function main(): Promise<void> {
+/** The action, as the runner starts it (src/index.ts): inputs from the environment, outputs and summary to it. */
+export async function run(): Promise<void> {
   requireRunner('build-image', {
     platforms: ['linux'],
     arches: ['x64', 'arm64'],
@@ -78,5 +79,3 @@ async function main(): Promise<void> {
   );
   await reportBuild(name, inputs.push, plan, built, phases);
 }
-
-await runAction(main, 'build-image');
