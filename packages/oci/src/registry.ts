@@ -97,6 +97,24 @@ export interface RegistryClientOptions {
  * Docker's token auth (Bearer challenge, Basic fallback), credentials from the docker config, and retries
  * on transient failures.
  */
+/**
+ * A registry as signing, verifying and attaching use it. RegistryClient is the real one; the fast tests of
+ * sbom-and-sign's phase order and failure paths pass an in-memory one.
+ */
+export type RegistryApi = Pick<
+  RegistryClient,
+  | 'getManifest'
+  | 'describeManifest'
+  | 'getBlob'
+  | 'hasBlob'
+  | 'putBlob'
+  | 'startUpload'
+  | 'finishUpload'
+  | 'cancelUpload'
+  | 'putManifest'
+  | 'getReferrers'
+>;
+
 export class RegistryClient {
   private readonly tokens = new Map<string, string>();
   private readonly credentials: (host: string) => Promise<RegistryCredentials | undefined>;

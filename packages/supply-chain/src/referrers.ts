@@ -8,7 +8,7 @@ import {
   type ImageIndex,
   type ImageManifest,
   type ImageReference,
-  type RegistryClient,
+  type RegistryApi,
 } from '@deploy-suite/oci';
 
 export const BUNDLE_MEDIA_TYPE = 'application/vnd.dev.sigstore.bundle.v0.3+json';
@@ -56,7 +56,7 @@ export function fallbackTag(digest: string): string {
  */
 export class ReferrerWriter {
   private constructor(
-    private readonly client: RegistryClient,
+    private readonly client: RegistryApi,
     private readonly image: ImageReference & { digest: string },
     private readonly subject: Descriptor,
     private configPresent: boolean,
@@ -66,7 +66,7 @@ export class ReferrerWriter {
   ) {}
 
   static async open(
-    client: RegistryClient,
+    client: RegistryApi,
     image: ImageReference,
     options: { subject?: Descriptor; uploads?: number } = {},
   ): Promise<ReferrerWriter> {
@@ -151,13 +151,13 @@ export class ReferrerWriter {
   }
 }
 
-async function cancelAll(client: RegistryClient, image: ImageReference, sessions: string[]): Promise<void> {
+async function cancelAll(client: RegistryApi, image: ImageReference, sessions: string[]): Promise<void> {
   await Promise.allSettled(sessions.map((session) => client.cancelUpload(image, session)));
 }
 
 /** One bundle attached: a writer opened for it, used once, closed. */
 export async function attachBundle(
-  client: RegistryClient,
+  client: RegistryApi,
   image: ImageReference,
   bundle: SerializedBundle,
   predicateType: string,
@@ -173,11 +173,7 @@ export async function attachBundle(
   }
 }
 
-async function readTagIndex(
-  client: RegistryClient,
-  image: ImageReference,
-  tag: string,
-): Promise<ImageIndex | undefined> {
+async function readTagIndex(client: RegistryApi, image: ImageReference, tag: string): Promise<ImageIndex | undefined> {
   try {
     const fetched = await client.getManifest(image, tag);
     return isIndex(fetched.json) ? fetched.json : undefined;
@@ -191,7 +187,7 @@ async function readTagIndex(
  * Every Sigstore bundle attached to the image's digest, newest first: from the referrers API when the
  * registry has one, else from the tag index. Entries are not trusted here: the verifier checks each.
  */
-export async function findBundles(client: RegistryClient, image: ImageReference): Promise<StoredBundle[]> {
+export async function findBundles(client: RegistryApi, image: ImageReference): Promise<StoredBundle[]> {
   const digest = subjectDigest(image);
   let descriptors: Descriptor[] | undefined = await client.getReferrers(image, digest, BUNDLE_MEDIA_TYPE);
   // cosign writes the fallback entries with the config's artifact type, so the tag index is read unfiltered

@@ -7,6 +7,7 @@ import {
   platformManifests,
   platformText,
   type ImageReference,
+  type RegistryApi,
 } from '@deploy-suite/oci';
 import { describePolicy } from './policy-inputs.js';
 import { verifyImage, type SignaturePolicy } from './verify.js';
@@ -104,7 +105,7 @@ export async function requireSignedImages(
  * checks the platform digest it pulls finds it signed. Returns the platforms verified ([] for a manifest).
  */
 async function requireSignedPlatforms(
-  client: RegistryClient,
+  client: RegistryApi,
   ref: ImageReference,
   policy: SignaturePolicy,
   image: string,

@@ -7,7 +7,7 @@ import {
   formatReference,
   type Descriptor,
   type ImageReference,
-  type RegistryClient,
+  type RegistryApi,
 } from '@deploy-suite/oci';
 import { evaluateGate, type GateDecision, type GatePolicy } from './gate.js';
 import { ReferrerWriter, type AttachedBundle } from './referrers.js';
@@ -20,7 +20,7 @@ import { scanImage, type ScanResult } from './trivy.js';
 import { verifyBundle, type SignaturePolicy } from './verify.js';
 
 export interface SbomAndSignRequest {
-  client: RegistryClient;
+  client: RegistryApi;
   /** The image with its digest. */
   image: ImageReference;
   outputDir: string;

@@ -1,7 +1,7 @@
 import { bundleFromJSON, type Bundle } from '@sigstore/bundle';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { Verifier, toSignedEntity, toTrustMaterial, type TrustMaterial } from '@sigstore/verify';
-import type { ImageReference, RegistryClient } from '@deploy-suite/oci';
+import type { ImageReference, RegistryApi } from '@deploy-suite/oci';
 import type { VerificationKey } from './cosign-key.js';
 import { extensionText, identityMismatch, type CertificateIdentity, type IdentityPolicy } from './identity.js';
 import { findBundles } from './referrers.js';
@@ -134,7 +134,7 @@ export function verifyBundle(
  * API or tag index) and says whether one of them is a valid signature under the policy, or why not.
  */
 export async function verifyImage(
-  client: RegistryClient,
+  client: RegistryApi,
   image: ImageReference,
   policy: SignaturePolicy,
   predicateType: string = PREDICATE_TYPES.signature,
