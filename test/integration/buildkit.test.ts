@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadEvent, runAction, type ActionRun } from '../support/action-runner.js';
 import { blobJson, listTags, manifestJson, registryHost, tagDigest } from '../support/registry-api.js';
+import { startGhaCache } from '../support/gha-cache.js';
 
 const run = `bk${randomBytes(4).toString('hex')}`;
 const registry = registryHost();
@@ -363,6 +364,70 @@ describe('the registry cache on a fresh builder, as the next CI job has', () => 
     expect(second.exitCode).toBe(0);
     expect(second.outputs['cached-steps']).toBe('2/2');
   }, 300_000);
+
+  // What docker/build-push-action users write most: cache-from/cache-to type=gha, the URLs and the job's
+  // token taken from the runner's variables (buildx reads them; toolEnvironment alone would drop them).
+  it.each([
+    ['v2', 'github.com'],
+    ['v1', 'GHES'],
+  ] as const)(
+    'the GitHub Actions cache (service %s, as on %s) from the runner’s variables: one builder exports it, the other restores every step',
+    async (service, _host) => {
+      const cache = await startGhaCache();
+      try {
+        const env: Record<string, string> = {
+          ACTIONS_RUNTIME_TOKEN: cache.token,
+          ACTIONS_CACHE_URL: cache.url,
+          ...(service === 'v2' ? { ACTIONS_RESULTS_URL: cache.url, ACTIONS_CACHE_SERVICE_V2: 'True' } : {}),
+        };
+        const inputs = {
+          image: `${registry}/${run}/cached-gha-${service}`,
+          'build-args': `BASE=${base}\nAPP_VERSION=${run}-gha-${service}`,
+          platforms: 'linux/amd64',
+          'cache-from': 'type=gha,scope=app',
+        };
+        const first = await build({ ...inputs, 'cache-to': 'type=gha,scope=app,mode=max' }, undefined, env);
+        expect(first.exitCode).toBe(0);
+        expect(first.outputs['cached-steps']).toBe('0/2');
+        expect(first.log).not.toMatch(/cache type=gha skipped|cache export failed/);
+        expect(first.log).not.toContain(cache.token);
+        expect(cache.keys()).toEqual(
+          expect.arrayContaining([
+            expect.stringMatching(/^index-app-1-.+#1$/),
+            expect.stringMatching(/^buildkit-blob-1-sha256:[0-9a-f]{64}$/),
+          ]),
+        );
+        const calls = cache.seen.filter((r) => r.service !== 'blob');
+        expect(calls.length).toBeGreaterThan(0);
+        expect(new Set(calls.map((r) => r.service))).toEqual(new Set([service]));
+        expect(calls.every((r) => r.authorization === `Bearer ${cache.token}`)).toBe(true);
+
+        const exported = cache.seen.length;
+        const second = await build({ ...inputs, builder: fresh }, undefined, env);
+        expect(second.exitCode).toBe(0);
+        expect(second.outputs['cached-steps']).toBe('2/2');
+        // The fresh builder read the index and the blobs from the service, and wrote nothing.
+        const restored = cache.seen.slice(exported);
+        expect(restored.some((r) => r.service === 'blob' && r.method === 'GET')).toBe(true);
+        expect(restored.some((r) => r.method === 'PUT' || r.method === 'PATCH')).toBe(false);
+      } finally {
+        await cache.close();
+      }
+    },
+    400_000,
+  );
+
+  it('type=gha without the runner’s token: a warning says so and the build runs without it', async () => {
+    const result = await build({
+      image: `${registry}/${run}/gha-no-token`,
+      platforms: 'linux/amd64',
+      'cache-from': 'type=gha',
+      'cache-to': 'type=gha,mode=max',
+    });
+    expect(result.exitCode).toBe(0);
+    expect(result.outputs.digest).toMatch(/^sha256:/);
+    expect(result.log).toMatch(/::warning::cache type=gha skipped: .*no ACTIONS_RUNTIME_TOKEN/);
+  }, 240_000);
 
   it('a cache export that fails warns and the build still pushes', async () => {
     const result = await build({

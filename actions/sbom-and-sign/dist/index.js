@@ -1,2 +1,2 @@
 import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);
-import{f as o}from"./chunk-BY4CVVEP.js";import{e as r,n as a,s as i}from"./chunk-WEWIOBCM.js";import"./chunk-BVCXIG3W.js";import"./chunk-HOC2B6WB.js";import"./chunk-Y52KRMXY.js";i();var t=new r;o(t.raw("cosign-private-key"),t.raw("cosign-password"));var{run:n}=await import("./main-YDLY3CDI.js");await a(n,"sbom-and-sign");
+import{f as o}from"./chunk-BY4CVVEP.js";import{e as r,n as a,s as i}from"./chunk-WEWIOBCM.js";import"./chunk-BVCXIG3W.js";import"./chunk-HOC2B6WB.js";import"./chunk-Y52KRMXY.js";i();var t=new r;o(t.raw("cosign-private-key"),t.raw("cosign-password"));var{run:n}=await import("./main-3AFDZ3IG.js");await a(n,"sbom-and-sign");

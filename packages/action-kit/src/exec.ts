@@ -3,7 +3,8 @@ import { spawn } from 'node:child_process';
 // What a tool the suite runs may see of the action's environment: the system's basics, the runner's
 // proxy and CA settings, and the variables of the tools themselves. Never INPUT_* (the action's inputs:
 // keys, passwords, kubeconfigs), nor the runner's tokens (ACTIONS_RUNTIME_TOKEN, ACTIONS_ID_TOKEN_*,
-// GITHUB_TOKEN), nor any other variable a workflow put in the step's env.
+// GITHUB_TOKEN), nor any other variable a workflow put in the step's env. A caller hands a tool more by
+// `extra`, by name and for its reason (buildx gets the runner's cache token for type=gha: gha-cache.ts).
 const PASSED_TO_TOOLS = new RegExp(
   '^(?:' +
     [

@@ -1,4 +1,5 @@
 import { missingFeature, supports, type BuilderInfo } from './builder.js';
+import { ghaCacheAccess, isGhaCache } from './gha-cache.js';
 
 /** What one `docker buildx build` should do; produced from validated inputs, turned into arguments purely. */
 export interface BuildOptions {
@@ -37,6 +38,8 @@ export interface BuildOptions {
 
 export interface BuildxCommand {
   args: string[];
+  /** What buildx needs in its environment beyond the passed basics (the runner's cache variables for type=gha). */
+  env: Record<string, string>;
   /** What was dropped or changed to fit the builder, for warnings. */
   adjustments: string[];
 }
@@ -45,9 +48,16 @@ export interface BuildxCommand {
  * The buildx arguments for a build. Cache export failures are made non-fatal (`ignore-error=true`),
  * and cache export the builder cannot do at all is dropped with a warning instead of failing the build.
  */
-export function buildxArgs(options: BuildOptions, builder: BuilderInfo): BuildxCommand {
+export function buildxArgs(
+  options: BuildOptions,
+  builder: BuilderInfo,
+  runnerEnv: NodeJS.ProcessEnv = process.env,
+): BuildxCommand {
   const args = ['buildx', 'build', '--progress=plain', '--metadata-file', options.metadataFile];
-  const adjustments: string[] = [];
+  const gha = ghaCacheAccess([...options.cacheFrom, ...options.cacheTo], builder, runnerEnv);
+  const adjustments: string[] = [...gha.notes];
+  const cacheFrom = gha.usable ? options.cacheFrom : options.cacheFrom.filter((e) => !isGhaCache(e));
+  const cacheTo = gha.usable ? options.cacheTo : options.cacheTo.filter((e) => !isGhaCache(e));
   if (options.builder) args.push('--builder', options.builder);
   if (options.file) args.push('--file', options.file);
   if (options.target) args.push('--target', options.target);
@@ -67,8 +77,8 @@ export function buildxArgs(options: BuildOptions, builder: BuilderInfo): BuildxC
   }
   if (options.provenance !== undefined) args.push(`--provenance=${options.provenance}`);
   if (options.sbom !== undefined) args.push(`--sbom=${options.sbom}`);
-  for (const from of options.cacheFrom) args.push('--cache-from', from);
-  for (const to of options.cacheTo) {
+  for (const from of cacheFrom) args.push('--cache-from', from);
+  for (const to of cacheTo) {
     const missing = missingFeature(builder, 'cache-export');
     if (to === 'type=inline' || to.startsWith('type=inline,')) {
       args.push('--cache-to', to);
@@ -99,7 +109,7 @@ export function buildxArgs(options: BuildOptions, builder: BuilderInfo): BuildxC
   }
   if (options.load) args.push('--load');
   args.push(options.context);
-  return { args, adjustments };
+  return { args, env: gha.env, adjustments };
 }
 
 /** What the builder cannot do of what the options ask, as errors (before anything is built). */

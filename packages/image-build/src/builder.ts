@@ -21,6 +21,7 @@ export type BuilderFeature =
   | 'index-annotations'
   | 'multi-platform'
   | 'cache-export'
+  | 'gha-cache-v2'
   | 'push-by-digest'
   | 'image-exporter';
 
@@ -49,6 +50,13 @@ export const FEATURE_REQUIREMENTS: Readonly<Record<BuilderFeature, Requirement>>
   },
   'multi-platform': { classicDocker: false, what: 'build several platforms at once' },
   'cache-export': { classicDocker: false, what: 'export cache other than inline' },
+  // BuildKit 0.20 (go-actions-cache's v2 API) and buildx 0.21 (url_v2 from ACTIONS_RESULTS_URL).
+  'gha-cache-v2': {
+    buildkit: '>=0.20.0',
+    buildx: '>=0.21.0',
+    classicDocker: false,
+    what: "use GitHub's cache service v2 (type=gha)",
+  },
   'push-by-digest': { buildkit: '>=0.8.0', classicDocker: false, what: 'push by digest without tags' },
   'image-exporter': { classicDocker: false, what: 'use the image exporter with registry options' },
 };

@@ -1,6 +1,6 @@
 import { readFile, rm } from 'node:fs/promises';
 import * as core from '@actions/core';
-import { PhaseError, execTool, retry } from '@deploy-suite/action-kit';
+import { PhaseError, execTool, maskSecret, retry } from '@deploy-suite/action-kit';
 import { buildxArgs, builderProblems, type BuildOptions } from './build-options.js';
 import { parseBuildxInspect, parseBuildxVersion, type BuilderInfo } from './builder.js';
 import {
@@ -70,7 +70,9 @@ export async function runBuild(options: BuildOptions, run: RunBuildOptions = {})
   }
   const command = buildxArgs(options, builder);
   // buildx reads `--secret id=…,env=VAR` from its own environment: the variables secret-envs names go to it.
-  const env: NodeJS.ProcessEnv = { ...run.env };
+  const env: NodeJS.ProcessEnv = { ...run.env, ...command.env };
+  // The runner masks its own token; masked again in case a self-hosted runner or wrapper does not.
+  if (command.env.ACTIONS_RUNTIME_TOKEN) maskSecret(command.env.ACTIONS_RUNTIME_TOKEN);
   for (const variable of options.secretEnvs.values()) env[variable] = process.env[variable];
   for (const note of command.adjustments) core.warning(note);
   let attempts = 0;

@@ -8,3 +8,4 @@ export * from './build-image.js';
 export * from './attestations.js';
 export * from './builder.js';
 export * from './merge.js';
+export * from './gha-cache.js';
