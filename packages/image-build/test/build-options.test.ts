@@ -1,27 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
-import { buildxArgs, builderProblems, levelAnnotations, runsAsRoot, type BuildOptions } from '../src/index.js';
-import { CLASSIC, CURRENT, REMOTE } from './builders.js';
+import { buildxArgs, builderProblems, levelAnnotations, runsAsRoot } from '../src/index.js';
+import { CLASSIC, CURRENT, REMOTE, buildOptions } from './builders.js';
 
-function options(overrides: Partial<BuildOptions> = {}): BuildOptions {
-  return {
-    context: '/src',
-    buildArgs: new Map(),
-    secretFiles: new Map(),
-    secretEnvs: new Map(),
-    platforms: [],
-    push: true,
-    load: false,
-    tags: ['r/app:1'],
-    labels: new Map(),
-    annotations: new Map(),
-    cacheFrom: [],
-    cacheTo: [],
-    noCache: false,
-    pull: false,
-    metadataFile: '/tmp/m.json',
-    ...overrides,
-  };
-}
+const options = buildOptions;
 
 describe('buildx arguments', () => {
   it('maps every option', () => {

@@ -1,4 +1,4 @@
-import type { BuilderInfo } from '../src/index.js';
+import type { BuildOptions, BuilderInfo } from '../src/index.js';
 
 /** A current builder (docker/setup-buildx-action's), the platform's remote one, and Debian's docker 20.10 driver. */
 export const CURRENT: BuilderInfo = {
@@ -17,3 +17,25 @@ export const CLASSIC: BuilderInfo = {
   containerdStore: false,
   platforms: ['linux/amd64'],
 };
+
+/** A push of /src as r/app:1 with nothing else asked. */
+export function buildOptions(overrides: Partial<BuildOptions> = {}): BuildOptions {
+  return {
+    context: '/src',
+    buildArgs: new Map(),
+    secretFiles: new Map(),
+    secretEnvs: new Map(),
+    platforms: [],
+    push: true,
+    load: false,
+    tags: ['r/app:1'],
+    labels: new Map(),
+    annotations: new Map(),
+    cacheFrom: [],
+    cacheTo: [],
+    noCache: false,
+    pull: false,
+    metadataFile: '/tmp/m.json',
+    ...overrides,
+  };
+}

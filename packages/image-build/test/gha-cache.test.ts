@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { buildxArgs, cacheAttributes, ghaCacheAccess, type BuildOptions } from '../src/index.js';
-import { CLASSIC, CURRENT } from './builders.js';
+import { buildxArgs, cacheAttributes, ghaCacheAccess } from '../src/index.js';
+import { CLASSIC, CURRENT, buildOptions } from './builders.js';
 
 // What a JavaScript action's step has on github.com today (cache service v2), and on a GHES runner (v1).
 const GITHUB_COM = {
@@ -115,23 +115,7 @@ describe('ghaCacheAccess', () => {
 });
 
 describe('buildx arguments with type=gha', () => {
-  const options = (cacheFrom: string[], cacheTo: string[]): BuildOptions => ({
-    context: '/src',
-    buildArgs: new Map(),
-    secretFiles: new Map(),
-    secretEnvs: new Map(),
-    platforms: [],
-    push: true,
-    load: false,
-    tags: ['r/app:1'],
-    labels: new Map(),
-    annotations: new Map(),
-    cacheFrom,
-    cacheTo,
-    noCache: false,
-    pull: false,
-    metadataFile: '/tmp/m.json',
-  });
+  const options = (cacheFrom: string[], cacheTo: string[]) => buildOptions({ cacheFrom, cacheTo });
 
   it('usable: the entries as given (exports non-fatal), the token in the environment and never in an argument', () => {
     const command = buildxArgs(options(['type=gha'], ['type=gha,mode=max']), CURRENT, GITHUB_COM);
