@@ -8,5 +8,6 @@ export default {
   testMatch: ['<rootDir>/packages/{kube,supply-chain,checks}/test/**/*.test.ts'],
   testEnvironment: '@stryker-mutator/jest-runner/jest-env/node',
   rootDir: '.',
-  testTimeout: 20000,
+  // Instrumented for per-test coverage, the slowest orchestration tests (a hook re-run) pass 20 s.
+  testTimeout: 60000,
 };
