@@ -1,7 +1,12 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { InputReader, maskSecret, readInsecureRegistries } from '@deploy-suite/action-kit';
-import { ANNOTATION_LEVEL, attestationAttributeProblem, type BuildOptions } from '@deploy-suite/image-build';
+import {
+  ANNOTATION_LEVEL,
+  attestationAttributeProblem,
+  cacheAttributes,
+  type BuildOptions,
+} from '@deploy-suite/image-build';
 import {
   DEFAULT_FLAVOR,
   ReferenceError,
@@ -256,7 +261,7 @@ export function readBuildImageInputs(
     ['cache-to', cacheTo],
   ] as const) {
     for (const entry of entries) {
-      const type = /(?:^|,)type=([^,]*)/.exec(entry)?.[1];
+      const type = cacheAttributes(entry).get('type');
       if (type !== undefined && !CACHE_TYPES.includes(type))
         reader.problem(name, `cache type '${type}' is unknown`, `use one of ${CACHE_TYPES.join(', ')}`);
       if (type === undefined && entry.includes('='))

@@ -1,4 +1,5 @@
 import { missingFeature, supports, type BuilderInfo } from './builder.js';
+import { cacheAttributes } from './cache-entry.js';
 import { ghaCacheAccess, isGhaCache } from './gha-cache.js';
 
 /** What one `docker buildx build` should do; produced from validated inputs, turned into arguments purely. */
@@ -80,12 +81,13 @@ export function buildxArgs(
   for (const from of cacheFrom) args.push('--cache-from', from);
   for (const to of cacheTo) {
     const missing = missingFeature(builder, 'cache-export');
-    if (to === 'type=inline' || to.startsWith('type=inline,')) {
+    const attributes = cacheAttributes(to);
+    if (attributes.get('type') === 'inline') {
       args.push('--cache-to', to);
     } else if (missing) {
       adjustments.push(`cache-to '${to}' skipped: ${missing} (or use type=inline)`);
     } else {
-      args.push('--cache-to', /(^|,)ignore-error=/.test(to) ? to : `${to},ignore-error=true`);
+      args.push('--cache-to', attributes.has('ignore-error') ? to : `${to},ignore-error=true`);
     }
   }
   if (options.noCache) args.push('--no-cache');

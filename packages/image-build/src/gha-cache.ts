@@ -1,4 +1,5 @@
 import { missingFeature, type BuilderInfo } from './builder.js';
+import { cacheAttributes } from './cache-entry.js';
 
 // The runner's variables buildx reads for `type=gha` (the GitHub Actions cache): the job's cache token and
 // the two services' URLs, and which service to speak. The runner gives them to JavaScript actions only;
@@ -10,17 +11,6 @@ const RUNNER_CACHE_VARIABLES = [
   'ACTIONS_CACHE_SERVICE_V2',
   'ACTIONS_CACHE_API_FORCE_VERSION',
 ] as const;
-
-/** The attributes of one cache entry (`type=gha,mode=max`); a bare reference is buildx's registry type. */
-export function cacheAttributes(entry: string): Map<string, string> {
-  const attributes = new Map<string, string>();
-  for (const field of entry.split(',')) {
-    const at = field.indexOf('=');
-    if (at > 0) attributes.set(field.slice(0, at).trim(), field.slice(at + 1).trim());
-  }
-  if (!attributes.has('type')) attributes.set('type', 'registry');
-  return attributes;
-}
 
 export const isGhaCache = (entry: string): boolean => cacheAttributes(entry).get('type') === 'gha';
 

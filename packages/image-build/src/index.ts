@@ -9,3 +9,4 @@ export * from './attestations.js';
 export * from './builder.js';
 export * from './merge.js';
 export * from './gha-cache.js';
+export * from './cache-entry.js';
